@@ -1,0 +1,155 @@
+// The operator's configuration: one YAML file, validated at start, every key overridable
+// from the environment. See config/mxbridge.sample.yaml for the commented reference.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <initializer_list>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "mxbridge/log.h"
+
+namespace mxbridge {
+
+// A startup failure in the configuration. what() reads like
+//   "config.yaml:12: appservice.port: expected an integer 1-65535, got \"http\""
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Provenance that the line map cannot express: values set from the environment are reported
+// by variable name, and plain YAML scalars keep their spelling so `port: 0123` or a numeric
+// token read as a string is returned exactly as written, not as a re-printed number.
+struct ConfigProvenance {
+    std::map<std::string, std::string> envVars;    // full key path -> "MXBRIDGE_..." that set it
+    std::map<std::string, std::string> plainText;  // full key path -> scalar as written
+};
+
+// A bridge's own section (`bridge:` minus `type`), with typed getters that report problems
+// with file:line and key path, like the rest of the config. Bridges never see YAML.
+class ConfigSection {
+public:
+    ConfigSection() = default;
+    ConfigSection(nlohmann::json value, std::string path, std::string file,
+                  std::map<std::string, int> lines);
+    ConfigSection(nlohmann::json value, std::string path, std::string file,
+                  std::map<std::string, int> lines,
+                  std::shared_ptr<const ConfigProvenance> provenance);
+
+    bool has(const std::string& key) const;
+    std::string getString(const std::string& key, const std::string& fallback) const;
+    std::string requireString(const std::string& key) const;
+    int64_t getInt(const std::string& key, int64_t fallback, int64_t min, int64_t max) const;
+    bool getBool(const std::string& key, bool fallback) const;
+    std::vector<std::string> getStringList(const std::string& key) const;
+    ConfigSection child(const std::string& key) const;  // empty section if absent
+    std::vector<ConfigSection> childList(const std::string& key) const;
+    const nlohmann::json& raw() const { return value_; }
+    const std::string& path() const { return path_; }
+    // "file:line: path.key: <message>", for errors a bridge raises about its own keys.
+    [[noreturn]] void fail(const std::string& key, const std::string& message) const;
+    // Throws one ConfigError listing every key not in `known` (one per line, with a
+    // "did you mean" for near misses). Bridges call it first thing on their section.
+    void rejectUnknownKeys(std::initializer_list<std::string> known) const;
+    // The same check, returning the messages instead of throwing (the loader collects all).
+    std::vector<std::string> unknownKeyErrors(const std::vector<std::string>& known) const;
+    // "config.yaml:12" or "env MXBRIDGE_APPSERVICE_PORT": where `key` (or its nearest
+    // ancestor) was set; just the file name for a key that is missing altogether.
+    std::string where(const std::string& key) const;
+
+private:
+    std::string fullPath(const std::string& key) const;
+    std::string describe(const std::string& full, const nlohmann::json& v) const;
+
+    nlohmann::json value_ = nlohmann::json::object();
+    std::string path_;   // "bridge" or "bridge.networks[0]"
+    std::string file_;
+    std::map<std::string, int> lines_;  // full key path -> line in file_
+    std::shared_ptr<const ConfigProvenance> provenance_;  // may be null
+};
+
+// How much a crash may cost. Both keep every acknowledged transaction across a process
+// crash; only Power also survives the machine losing power (one fsync per group commit).
+enum class Durability { ProcessCrash, PowerLoss };
+
+struct HomeserverConfig {
+    std::string url;         // client-server base URL the bridge calls, e.g. http://localhost:8008
+    std::string serverName;  // the part after ':' in user ids
+    std::chrono::seconds startupTimeout{60};  // how long /versions is retried while it starts
+    bool checkOnStartup = true;               // versions, whoami, ping
+};
+
+struct AppserviceConfig {
+    std::string id = "mxbridge";
+    std::string bindAddress = "127.0.0.1";
+    uint16_t port = 29300;
+    std::string publicUrl;                 // what the homeserver uses to reach us (registration url)
+    std::string registrationFile = "./registration.yaml";
+    Secret<std::string> asToken;           // empty: taken from the registration file
+    Secret<std::string> hsToken;           // empty: taken from the registration file
+    std::string botLocalpart = "mxbridge";
+    std::string userTemplate;              // "irc_{id}": ghost localparts; default from bridge
+    std::string aliasTemplate;             // "irc_{id}": alias localparts; default from bridge
+    bool allowQueryToken = false;          // accept ?access_token= (old Synapse, legacy auth)
+    size_t maxBodyBytes = 64 * 1024 * 1024;  // transactions larger than this get 413
+    bool receiveEphemeral = true;
+    bool rateLimited = false;
+    unsigned dispatchWorkers = 4;          // room queues run on this many threads
+    // Extra, non-exclusive user namespaces (ECMAScript regexes), e.g. to see the Matrix users
+    // the bridge puppets. Validated at load; written into the registration as-is.
+    std::vector<std::string> extraUserRegexes;
+};
+
+struct DatabaseConfig {
+    std::string path = "./data/mxbridge.db";
+    Durability durability = Durability::ProcessCrash;
+};
+
+struct LoggingConfig {
+    LogLevel level = LogLevel::Info;
+    std::map<std::string, LogLevel> components;  // per-component override
+    bool json = false;
+};
+
+struct MetricsConfig {
+    bool enabled = true;
+    std::string bindAddress = "127.0.0.1";
+    uint16_t port = 0;  // 0: served on the appservice listener under /metrics
+};
+
+struct BridgeConfig {
+    std::string type;       // registered bridge name, e.g. "irc", or a path to a .so
+    ConfigSection section;  // everything under `bridge:` except `type`
+};
+
+struct Config {
+    std::string sourceFile;  // where it was loaded from, for messages
+    HomeserverConfig homeserver;
+    AppserviceConfig appservice;
+    DatabaseConfig database;
+    LoggingConfig logging;
+    MetricsConfig metrics;
+    BridgeConfig bridge;
+};
+
+// Loads, applies MXBRIDGE_* environment overrides and *_FILE secrets, validates.
+// Throws ConfigError naming file:line, key path, expectation. `env` defaults to environ.
+Config loadConfig(const std::string& path);
+Config loadConfig(const std::string& path, const std::map<std::string, std::string>& env);
+
+// For the first run only: loads the freshly written sample, whose example.com placeholders
+// would otherwise be refused, so the registration file can be written beside it.
+Config loadConfigAllowingPlaceholders(const std::string& path);
+
+// The commented sample written on first run (same text as config/mxbridge.sample.yaml).
+std::string sampleConfigText();
+
+}  // namespace mxbridge
