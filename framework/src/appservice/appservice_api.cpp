@@ -1,0 +1,304 @@
+#include "appservice/appservice_api.h"
+
+#include <boost/asio/post.hpp>
+
+namespace mxbridge::detail {
+
+namespace {
+
+constexpr std::string_view kPrefix = "/_matrix/app/v1/";
+constexpr std::string_view kUnstablePrefix = "/_matrix/app/unstable/";
+
+int64_t steadyMs() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+bool startsWith(std::string_view s, std::string_view prefix) {
+    return s.substr(0, prefix.size()) == prefix;
+}
+
+// "users/@a:b" with prefix "users/" -> "@a:b", only when exactly one more path segment follows.
+std::optional<std::string> segmentAfter(std::string_view path, std::string_view prefix) {
+    if (!startsWith(path, prefix)) return std::nullopt;
+    std::string_view rest = path.substr(prefix.size());
+    if (rest.empty() || rest.find('/') != std::string_view::npos) return std::nullopt;
+    return percentDecode(rest);
+}
+
+HttpResponse emptyOk() { return jsonResponse(http::status::ok, "{}"); }
+
+}  // namespace
+
+AppserviceApi::AppserviceApi(AppserviceApiOptions options, Journal& journal, QueryService& queries,
+                             Metrics& metrics)
+    : options_(std::move(options)),
+      auth_(options_.hsToken, options_.allowQueryToken),
+      journal_(journal),
+      queries_(queries),
+      metrics_(metrics),
+      refusedAuth_(metrics.counter("mxbridge_http_auth_refused_total",
+                                   "Requests refused for a missing or wrong hs_token")),
+      badRequests_(metrics.counter("mxbridge_http_bad_requests_total",
+                                   "Requests refused as malformed, too large or unknown")),
+      ackSeconds_(metrics.histogram("mxbridge_transaction_ack_seconds",
+                                    "From a transaction's body received to its durable ack", {},
+                                    {0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025,
+                                     0.05, 0.1, 0.25, 1})) {}
+
+AppserviceApi::~AppserviceApi() { queryPool_.join(); }
+
+AppserviceApi::Match AppserviceApi::match(http::verb method, std::string_view path) {
+    Match m;
+    std::string_view rest;
+    if (path == "/metrics" || path == "/health") {
+        m.route = path == "/metrics" ? Route::Metrics : Route::Health;
+        if (method != http::verb::get) m.route = Route::WrongMethod;
+        return m;
+    }
+    if (startsWith(path, kPrefix)) {
+        rest = path.substr(kPrefix.size());
+    } else if (startsWith(path, kUnstablePrefix)) {
+        rest = path.substr(kUnstablePrefix.size());
+        m.legacy = true;
+    } else if (startsWith(path, "/transactions/") || startsWith(path, "/users/") ||
+               startsWith(path, "/rooms/")) {
+        // Unprefixed paths of homeservers older than the v1 prefix (FIELD-NOTES: Synapse 1.67).
+        rest = path.substr(1);
+        m.legacy = true;
+    } else {
+        return m;
+    }
+    struct Candidate {
+        std::string_view prefix;
+        Route route;
+        http::verb verb;
+    };
+    static const Candidate withParam[] = {
+        {"transactions/", Route::Transaction, http::verb::put},
+        {"users/", Route::User, http::verb::get},
+        {"rooms/", Route::Alias, http::verb::get},
+        {"thirdparty/protocol/", Route::ThirdpartyProtocol, http::verb::get},
+        {"thirdparty/user/", Route::ThirdpartyUser, http::verb::get},
+        {"thirdparty/location/", Route::ThirdpartyLocation, http::verb::get},
+    };
+    for (const auto& c : withParam) {
+        if (auto param = segmentAfter(rest, c.prefix)) {
+            m.route = method == c.verb ? c.route : Route::WrongMethod;
+            m.param = std::move(*param);
+            return m;
+        }
+    }
+    struct Exact {
+        std::string_view path;
+        Route route;
+        http::verb verb;
+    };
+    static const Exact exact[] = {
+        {"thirdparty/user", Route::ThirdpartyUserReverse, http::verb::get},
+        {"thirdparty/location", Route::ThirdpartyLocationReverse, http::verb::get},
+        {"ping", Route::Ping, http::verb::post},
+    };
+    for (const auto& e : exact) {
+        if (rest == e.path) {
+            m.route = method == e.verb ? e.route : Route::WrongMethod;
+            return m;
+        }
+    }
+    return m;
+}
+
+void AppserviceApi::warnQueryTokenRefused(std::string_view path) {
+    int64_t now = steadyMs();
+    int64_t last = lastQueryTokenWarning_.load();
+    if (now - last < 60000 && last != 0) return;
+    lastQueryTokenWarning_ = now;
+    log_.warn("refused a request authenticated only by ?access_token= in the query string; "
+              "older homeservers (e.g. Synapse 1.67, or use_appservice_legacy_authorization) do "
+              "this. To accept it set appservice.allow_query_token: true "
+              "(env MXBRIDGE_APPSERVICE_ALLOW_QUERY_TOKEN=true)",
+              {{"path", path}});
+}
+
+std::optional<HttpResponse> AppserviceApi::onHeaders(const http::request_header<>& header) {
+    std::string_view target(header.target().data(), header.target().size());
+    std::string_view path = target.substr(0, target.find('?'));
+    Match m = match(header.method(), path);
+    if (m.route == Route::NotFound) {
+        badRequests_.inc();
+        return matrixError(http::status::not_found, "M_UNRECOGNIZED", "Unrecognized request");
+    }
+    if (m.route == Route::WrongMethod) {
+        badRequests_.inc();
+        return matrixError(http::status::method_not_allowed, "M_UNRECOGNIZED",
+                           "Method not allowed for this path");
+    }
+    if (!needsAuth(m.route)) return std::nullopt;
+    switch (auth_.check(header)) {
+        case AuthResult::Ok:
+            return std::nullopt;
+        case AuthResult::Missing:
+            refusedAuth_.inc();
+            log_.warn("request without an access token refused", {{"path", path}});
+            return matrixError(http::status::unauthorized, "M_MISSING_TOKEN",
+                               "Missing access token");
+        case AuthResult::QueryTokenRefused:
+            refusedAuth_.inc();
+            warnQueryTokenRefused(path);
+            return matrixError(http::status::unauthorized, "M_MISSING_TOKEN",
+                               "Access token in the query string is not accepted by this "
+                               "bridge's configuration (appservice.allow_query_token)");
+        case AuthResult::Wrong:
+            refusedAuth_.inc();
+            log_.warn("request with a wrong hs_token refused: the registration file the "
+                      "homeserver loaded does not match this bridge's",
+                      {{"path", path}});
+            return matrixError(http::status::forbidden, "M_FORBIDDEN", "Bad token supplied");
+    }
+    return std::nullopt;
+}
+
+void AppserviceApi::onRequest(HttpRequest&& request, Responder respond) {
+    std::string_view target(request.target().data(), request.target().size());
+    std::string_view path = target.substr(0, target.find('?'));
+    Match m = match(request.method(), path);
+    switch (m.route) {
+        case Route::Transaction:
+            handleTransaction(m.param, std::move(request), std::move(respond));
+            return;
+        case Route::Metrics: {
+            HttpResponse r{http::status::ok, 11};
+            r.set(http::field::content_type, "text/plain; version=0.0.4");
+            r.body() = options_.serveMetrics ? metrics_.renderPrometheus() : "";
+            respond(std::move(r));
+            return;
+        }
+        case Route::Ping: {
+            std::string txn;
+            if (!request.body().empty()) {
+                auto body = nlohmann::json::parse(request.body(), nullptr, false);
+                if (body.is_discarded()) {
+                    respond(matrixError(http::status::bad_request, "M_NOT_JSON", "body is not JSON"));
+                    return;
+                }
+                if (body.is_object() && body.contains("transaction_id") &&
+                    body["transaction_id"].is_string())
+                    txn = body["transaction_id"].get<std::string>();
+            }
+            {
+                std::lock_guard lock(pingMutex_);
+                lastPingTxn_ = txn;
+            }
+            log_.info("homeserver ping received", {{"transaction_id", txn}});
+            respond(emptyOk());
+            return;
+        }
+        default:
+            break;
+    }
+    // Everything else may need the homeserver or the connector: off the HTTP threads.
+    std::string query(target.find('?') == std::string_view::npos
+                          ? std::string_view() : target.substr(target.find('?') + 1));
+    boost::asio::post(queryPool_, [this, m, query, respond = std::move(respond)] {
+        try {
+            switch (m.route) {
+                case Route::User:
+                    respond(queries_.queryUser(m.param)
+                                ? emptyOk()
+                                : matrixError(http::status::not_found, "M_NOT_FOUND",
+                                              "This bridge does not provide that user"));
+                    return;
+                case Route::Alias:
+                    respond(queries_.queryAlias(m.param)
+                                ? emptyOk()
+                                : matrixError(http::status::not_found, "M_NOT_FOUND",
+                                              "This bridge does not provide that room alias"));
+                    return;
+                case Route::ThirdpartyProtocol: {
+                    auto protocol = queries_.thirdpartyProtocol(m.param);
+                    respond(protocol ? jsonResponse(http::status::ok, protocol->dump())
+                                     : matrixError(http::status::not_found, "M_NOT_FOUND",
+                                                   "No such protocol"));
+                    return;
+                }
+                case Route::Health: {
+                    std::string problem = queries_.healthProblem();
+                    nlohmann::json body = {{"status", problem.empty() ? "ok" : "unhealthy"}};
+                    if (!problem.empty()) body["problem"] = problem;
+                    respond(jsonResponse(problem.empty() ? http::status::ok
+                                                         : http::status::service_unavailable,
+                                         body.dump()));
+                    return;
+                }
+                default:
+                    break;
+            }
+            // Third-party lookups: fields come from the query string.
+            std::map<std::string, std::string> fields;
+            std::string_view rest = query;
+            while (!rest.empty()) {
+                size_t amp = rest.find('&');
+                std::string_view pair = rest.substr(0, amp);
+                size_t eq = pair.find('=');
+                std::string key = percentDecode(pair.substr(0, eq));
+                if (key != "access_token" && !key.empty())
+                    fields[key] = eq == std::string_view::npos
+                                      ? std::string()
+                                      : TokenAuth::queryParam("?" + std::string(pair), key);
+                if (amp == std::string_view::npos) break;
+                rest.remove_prefix(amp + 1);
+            }
+            std::string kind = (m.route == Route::ThirdpartyUser ||
+                                m.route == Route::ThirdpartyUserReverse) ? "user" : "location";
+            nlohmann::json results = queries_.thirdpartyQuery(kind, m.param, fields);
+            if (!results.is_array() || results.empty()) {
+                respond(matrixError(http::status::not_found, "M_NOT_FOUND", "No results"));
+            } else {
+                respond(jsonResponse(http::status::ok, results.dump()));
+            }
+        } catch (const std::exception& e) {
+            log_.error("query failed", {{"error", e.what()}});
+            respond(matrixError(http::status::internal_server_error, "M_UNKNOWN",
+                                "The bridge could not answer this query"));
+        }
+    });
+}
+
+void AppserviceApi::handleTransaction(const std::string& txnId, HttpRequest&& request,
+                                      Responder respond) {
+    auto started = std::chrono::steady_clock::now();
+    thread_local TransactionParser parser;
+    auto body = std::make_shared<std::string>(std::move(request.body()));
+    ParseOutcome parsed = parser.parse(*body);
+    if (parsed.status != ParseOutcome::Status::Ok) {
+        badRequests_.inc();
+        bool notJson = parsed.status == ParseOutcome::Status::NotJson;
+        log_.warn("transaction refused as malformed; nothing of it was applied",
+                  {{"txn_id", txnId}, {"error", parsed.error}});
+        respond(matrixError(http::status::bad_request, notJson ? "M_NOT_JSON" : "M_BAD_JSON",
+                            parsed.error));
+        return;
+    }
+    Submission submission;
+    submission.txnId = txnId;
+    submission.body = std::move(body);
+    submission.items = std::move(parsed.items);
+    submission.onDone = [this, respond = std::move(respond), started](SubmitOutcome outcome) {
+        if (outcome == SubmitOutcome::Failed) {
+            respond(matrixError(http::status::internal_server_error, "M_UNKNOWN",
+                                "The bridge could not store this transaction; retry later"));
+            return;
+        }
+        ackSeconds_.observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        respond(emptyOk());
+    };
+    journal_.submit(std::move(submission));
+}
+
+std::string AppserviceApi::lastPingTransactionId() const {
+    std::lock_guard lock(pingMutex_);
+    return lastPingTxn_;
+}
+
+}  // namespace mxbridge::detail

@@ -1,0 +1,219 @@
+#include "appservice/http_server.h"
+
+#include <chrono>
+#include <system_error>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <nlohmann/json.hpp>
+
+namespace mxbridge::detail {
+
+namespace beast = boost::beast;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+constexpr auto kIdleTimeout = std::chrono::seconds(75);
+constexpr auto kBodyTimeout = std::chrono::seconds(120);
+// After refusing a request early we keep reading (and discarding) what the client still
+// sends for a moment, so the kernel does not reset the connection before it reads our answer.
+constexpr auto kLingerTimeout = std::chrono::seconds(2);
+constexpr size_t kLingerMaxBytes = 64 * 1024 * 1024;
+
+class Session : public std::enable_shared_from_this<Session> {
+public:
+    Session(tcp::socket&& socket, HttpHandler& handler, std::shared_ptr<std::atomic<int>> inFlight)
+        : stream_(std::move(socket)), handler_(handler), inFlight_(std::move(inFlight)) {}
+
+    void start() {
+        net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->readHeader(); });
+    }
+
+private:
+    void readHeader() {
+        parser_.emplace();
+        parser_->header_limit(16 * 1024);
+        parser_->body_limit(handler_.bodyLimit());
+        stream_.expires_after(kIdleTimeout);
+        http::async_read_header(stream_, buffer_, *parser_,
+            [self = shared_from_this()](beast::error_code ec, size_t) { self->onHeader(ec); });
+    }
+
+    void onHeader(beast::error_code ec) {
+        if (ec) {
+            if (ec != http::error::end_of_stream && ec != beast::error::timeout &&
+                ec != net::error::operation_aborted && ec != net::error::connection_reset) {
+                respondAndClose(matrixError(http::status::bad_request, "M_UNKNOWN",
+                                            "malformed HTTP request: " + ec.message()));
+            } else {
+                close();
+            }
+            return;
+        }
+        const auto& header = parser_->get();
+        version_ = header.version();
+        if (auto early = handler_.onHeaders(header)) {
+            respondAndClose(std::move(*early));
+            return;
+        }
+        if (auto length = parser_->content_length(); length && *length > handler_.bodyLimit()) {
+            respondAndClose(tooLarge());
+            return;
+        }
+        stream_.expires_after(kBodyTimeout);
+        http::async_read(stream_, buffer_, *parser_,
+            [self = shared_from_this()](beast::error_code ec, size_t) { self->onBody(ec); });
+    }
+
+    HttpResponse tooLarge() const {
+        return matrixError(http::status::payload_too_large, "M_TOO_LARGE",
+                           "request body is larger than appservice.max_body_bytes (" +
+                               std::to_string(handler_.bodyLimit()) + " bytes)");
+    }
+
+    void onBody(beast::error_code ec) {
+        if (ec == http::error::body_limit) {
+            respondAndClose(tooLarge());
+            return;
+        }
+        if (ec) {
+            close();
+            return;
+        }
+        HttpRequest request = parser_->release();
+        keepAlive_ = request.keep_alive();
+        version_ = request.version();
+        inFlight_->fetch_add(1);
+        auto self = shared_from_this();
+        handler_.onRequest(std::move(request), Responder([self](HttpResponse&& response) {
+            auto shared = std::make_shared<HttpResponse>(std::move(response));
+            net::post(self->stream_.get_executor(), [self, shared] {
+                self->inFlight_->fetch_sub(1);
+                self->write(std::move(*shared), !self->keepAlive_);
+            });
+        }));
+    }
+
+    void respondAndClose(HttpResponse&& response) { write(std::move(response), true); }
+
+    void write(HttpResponse&& response, bool closeAfter) {
+        response.version(version_);
+        response.keep_alive(!closeAfter);
+        response.prepare_payload();  // always a Content-Length: Synapse retries without one
+        response_ = std::make_shared<HttpResponse>(std::move(response));
+        stream_.expires_after(kIdleTimeout);
+        http::async_write(stream_, *response_,
+            [self = shared_from_this(), closeAfter](beast::error_code ec, size_t) {
+                self->response_.reset();
+                if (ec) return self->close();
+                if (closeAfter) return self->linger();
+                self->readHeader();
+            });
+    }
+
+    void linger() {
+        beast::error_code ignored;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        stream_.expires_after(kLingerTimeout);
+        drain();
+    }
+
+    void drain() {
+        scratch_.resize(64 * 1024);
+        stream_.async_read_some(net::buffer(scratch_),
+            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                self->drained_ += n;
+                if (ec || self->drained_ > kLingerMaxBytes) return self->close();
+                self->drain();
+            });
+    }
+
+    void close() {
+        beast::error_code ignored;
+        stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+        stream_.socket().close(ignored);
+    }
+
+    beast::tcp_stream stream_;
+    beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    std::shared_ptr<HttpResponse> response_;
+    std::vector<char> scratch_;
+    size_t drained_ = 0;
+    bool keepAlive_ = true;
+    unsigned version_ = 11;
+    HttpHandler& handler_;
+    std::shared_ptr<std::atomic<int>> inFlight_;
+};
+
+}  // namespace
+
+HttpResponse jsonResponse(http::status status, std::string body, unsigned version) {
+    HttpResponse response{status, version};
+    response.set(http::field::content_type, "application/json");
+    response.set(http::field::server, "mxbridge");
+    response.body() = std::move(body);
+    return response;
+}
+
+HttpResponse matrixError(http::status status, const std::string& errcode, const std::string& error) {
+    nlohmann::json body = {{"errcode", errcode}, {"error", error}};
+    return jsonResponse(status, body.dump());
+}
+
+HttpServer::HttpServer(HttpHandler& handler, unsigned threads)
+    : handler_(handler), threadCount_(threads == 0 ? 1 : threads) {}
+
+HttpServer::~HttpServer() { stop(std::chrono::milliseconds(0)); }
+
+void HttpServer::listen(const std::string& address, uint16_t port) {
+    beast::error_code ec;
+    auto ip = net::ip::make_address(address, ec);
+    if (ec) throw std::system_error(ec, "appservice.bind_address '" + address + "' is not an IP address");
+    tcp::endpoint endpoint(ip, port);
+    acceptor_ = std::make_unique<tcp::acceptor>(net::make_strand(io_));
+    acceptor_->open(endpoint.protocol());
+    acceptor_->set_option(net::socket_base::reuse_address(true));
+    acceptor_->bind(endpoint, ec);
+    if (ec) {
+        throw std::system_error(ec, "cannot listen on " + address + ":" + std::to_string(port) +
+                                        " (is another process using it? change appservice.port)");
+    }
+    acceptor_->listen(net::socket_base::max_listen_connections);
+    port_ = acceptor_->local_endpoint().port();
+    accept();
+    for (unsigned i = 0; i < threadCount_; ++i) threads_.emplace_back([this] { io_.run(); });
+}
+
+void HttpServer::accept() {
+    acceptor_->async_accept(net::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
+        if (ec == net::error::operation_aborted) return;
+        if (!ec) {
+            socket.set_option(tcp::no_delay(true), ec);
+            std::make_shared<Session>(std::move(socket), handler_, inFlight_)->start();
+        }
+        if (acceptor_->is_open()) accept();
+    });
+}
+
+void HttpServer::stop(std::chrono::milliseconds grace) {
+    if (threads_.empty()) return;
+    if (acceptor_) {
+        net::post(acceptor_->get_executor(), [this] {
+            beast::error_code ignored;
+            acceptor_->close(ignored);
+        });
+    }
+    auto deadline = std::chrono::steady_clock::now() + grace;
+    while (inFlight_->load() > 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    io_.stop();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+}
+
+}  // namespace mxbridge::detail

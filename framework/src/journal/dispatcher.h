@@ -1,0 +1,69 @@
+// Runs handlers for journalled items: in order within a queue (a room), queues in parallel,
+// on a fixed pool of worker threads. A handler may ask for a retry; the queue then pauses
+// for the back-off while other rooms go on.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "journal/journal.h"
+#include "mxbridge/metrics.h"
+
+namespace mxbridge::detail {
+
+struct HandleResult {
+    bool retry = false;
+    std::chrono::milliseconds retryAfter{0};
+    std::vector<KvWrite> writes;  // staged by the hook; committed with the done mark
+};
+
+class Dispatcher {
+public:
+    using Handler = std::function<HandleResult(DispatchItem&)>;
+    using DoneSink = std::function<void(std::vector<Completion>&&)>;
+
+    Dispatcher(unsigned workers, Handler handler, DoneSink onDone, Metrics& metrics);
+    ~Dispatcher();
+
+    void start();
+    void enqueue(std::vector<DispatchItem>&& items);
+    // Items queued or running.
+    size_t backlog() const { return backlog_.load(std::memory_order_relaxed); }
+    // Lets queued items run until the backlog is empty or `drainFor` has passed, then stops
+    // the workers after their current item. What is left is replayed at the next start.
+    void stop(std::chrono::milliseconds drainFor);
+
+private:
+    struct Queue {
+        std::deque<DispatchItem> items;
+        bool scheduled = false;  // in ready_, delayed_ or held by a worker
+    };
+    void work();
+
+    unsigned workerCount_;
+    Handler handler_;
+    DoneSink onDone_;
+    Gauge& backlogGauge_;
+    Counter& retries_;
+
+    mutable std::mutex mutex_;
+    std::condition_variable wake_;
+    std::condition_variable drained_;
+    std::unordered_map<std::string, Queue> queues_;
+    std::deque<std::string> ready_;
+    std::multimap<std::chrono::steady_clock::time_point, std::string> delayed_;
+    std::atomic<size_t> backlog_{0};
+    bool stopping_ = false;
+    std::vector<std::thread> workers_;
+};
+
+}  // namespace mxbridge::detail

@@ -1,0 +1,488 @@
+#include "journal/journal.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <map>
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include "util/hash64.h"
+
+namespace mxbridge::detail {
+
+namespace {
+
+constexpr int kIndexBits = 24;
+constexpr uint64_t kNoEventId = 1;  // item hash for ephemeral/to-device items (never deduped)
+constexpr uint64_t kDuplicate = 0;  // item hash for an event already seen: not dispatched
+
+uint64_t positionOf(uint64_t seq, size_t index) { return (seq << kIndexBits) | index; }
+
+uint64_t eventHash(const std::string& eventId) {
+    uint64_t h = hash64(eventId);
+    return h <= kNoEventId ? h + 2 : h;  // keep the two marker values free
+}
+
+uint64_t txnKeyOf(const std::string& txnId, const std::string& body) {
+    return hashCombine(hash64(txnId), hash64(body));
+}
+
+int64_t nowMs() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::vector<uint64_t> unpackHashes(const SQLite::Column& column) {
+    std::vector<uint64_t> out(static_cast<size_t>(column.getBytes()) / 8);
+    if (!out.empty()) std::memcpy(out.data(), column.getBlob(), out.size() * 8);
+    return out;
+}
+
+}  // namespace
+
+std::string queueKeyFor(const ParsedItem& item) {
+    if (!item.fields.roomId.empty()) return item.fields.roomId;
+    return item.source == EventSource::ToDevice ? "to_device" : "presence";
+}
+
+Journal::Journal(const Database& database, JournalOptions options, Metrics& metrics)
+    : database_(database),
+      options_(options),
+      txnAccepted_(metrics.counter("mxbridge_transactions_total",
+                                   "Transactions received from the homeserver, by outcome",
+                                   {{"outcome", "accepted"}})),
+      txnDuplicate_(metrics.counter("mxbridge_transactions_total", "",
+                                    {{"outcome", "duplicate"}})),
+      txnFailed_(metrics.counter("mxbridge_transactions_total", "", {{"outcome", "failed"}})),
+      eventsDuplicate_(metrics.counter("mxbridge_events_duplicate_total",
+                                       "Events dropped because their event_id was already handled")),
+      commitSeconds_(metrics.histogram("mxbridge_journal_commit_seconds",
+                                       "Time to commit one group of journal writes", {},
+                                       {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                        0.05, 0.1, 0.25, 1})),
+      batchSize_(metrics.histogram("mxbridge_journal_batch_transactions",
+                                   "Transactions committed together in one group commit", {},
+                                   {1, 2, 4, 8, 16, 32, 64, 128, 256, 512})),
+      seenTxns_(options.txnWindow),
+      seenEvents_(options.eventWindow) {
+    readDb_ = database_.connect();
+}
+
+Journal::~Journal() { stop(); }
+
+std::vector<DispatchItem> Journal::recover() {
+    auto db = database_.connect();
+    {
+        SQLite::Statement last(*db, "SELECT COALESCE(MAX(seq), 0) FROM journal_txn");
+        last.executeStep();
+        lastSeq_ = static_cast<uint64_t>(last.getColumn(0).getInt64());
+    }
+    // Remember recent transactions and events, oldest first so eviction order is right.
+    {
+        SQLite::Statement recent(*db,
+            "SELECT txn_key, item_hashes FROM journal_txn ORDER BY seq DESC LIMIT ?");
+        recent.bind(1, static_cast<int64_t>(options_.txnWindow));
+        std::vector<std::pair<uint64_t, std::vector<uint64_t>>> rows;
+        while (recent.executeStep()) {
+            rows.emplace_back(static_cast<uint64_t>(recent.getColumn(0).getInt64()),
+                              unpackHashes(recent.getColumn(1)));
+        }
+        for (auto it = rows.rbegin(); it != rows.rend(); ++it) {
+            seenTxns_.insert(it->first);
+            for (uint64_t h : it->second)
+                if (h > kNoEventId) seenEvents_.insert(h);
+        }
+    }
+    std::vector<DispatchItem> replay;
+    std::map<std::string, uint64_t> cursors;
+    SQLite::Statement cursorQuery(*db, "SELECT done_pos FROM journal_cursor WHERE queue_key = ?");
+    auto cursorOf = [&](const std::string& key) {
+        auto it = cursors.find(key);
+        if (it != cursors.end()) return it->second;
+        cursorQuery.bind(1, key);
+        uint64_t pos = cursorQuery.executeStep()
+                           ? static_cast<uint64_t>(cursorQuery.getColumn(0).getInt64()) : 0;
+        cursorQuery.reset();
+        cursors.emplace(key, pos);
+        return pos;
+    };
+    std::vector<uint64_t> finished;
+    SQLite::Statement pending(*db,
+        "SELECT seq, body, item_hashes FROM journal_txn WHERE body IS NOT NULL ORDER BY seq");
+    TransactionParser parser;
+    while (pending.executeStep()) {
+        uint64_t seq = static_cast<uint64_t>(pending.getColumn(0).getInt64());
+        auto body = std::make_shared<std::string>(
+            static_cast<const char*>(pending.getColumn(1).getBlob()),
+            static_cast<size_t>(pending.getColumn(1).getBytes()));
+        std::vector<uint64_t> hashes = unpackHashes(pending.getColumn(2));
+        ParseOutcome parsed = parser.parse(*body);
+        if (parsed.status != ParseOutcome::Status::Ok || parsed.items.size() != hashes.size()) {
+            // Cannot happen for a body we accepted; keep it for inspection rather than guess.
+            log_.error("journalled transaction no longer parses; left in place",
+                       {{"seq", seq}, {"error", parsed.error}});
+            continue;
+        }
+        std::shared_ptr<const std::string> shared = body;
+        uint32_t count = 0;
+        for (size_t i = 0; i < parsed.items.size(); ++i) {
+            if (hashes[i] == kDuplicate) continue;
+            ParsedItem& item = parsed.items[i];
+            std::string key = queueKeyFor(item);
+            uint64_t pos = positionOf(seq, i);
+            if (pos <= cursorOf(key)) continue;
+            std::string_view raw(shared->data() + item.offset, item.length);
+            DispatchItem d{key, pos, seq, MatrixEvent(item.source, shared, raw, std::move(item.fields))};
+            d.event.markReplayed();
+            replay.push_back(std::move(d));
+            ++count;
+        }
+        if (count == 0) finished.push_back(seq);
+        else remaining_[seq] = count;
+    }
+    pending.reset();
+    if (!finished.empty()) {
+        SQLite::Statement clear(*db, "UPDATE journal_txn SET body = NULL WHERE seq = ?");
+        for (uint64_t seq : finished) {
+            clear.bind(1, static_cast<int64_t>(seq));
+            clear.exec();
+            clear.reset();
+        }
+    }
+    if (!replay.empty()) {
+        log_.info("replaying events acknowledged but not handled before the last stop",
+                  {{"events", replay.size()}, {"transactions", remaining_.size()}});
+    }
+    return replay;
+}
+
+void Journal::start(DispatchSink sink, BacklogProbe backlog) {
+    sink_ = std::move(sink);
+    backlog_ = std::move(backlog);
+    writer_ = std::thread([this] { run(); });
+}
+
+void Journal::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_ && !writer_.joinable()) return;
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    if (writer_.joinable()) writer_.join();
+}
+
+void Journal::submit(Submission submission) {
+    {
+        std::lock_guard lock(mutex_);
+        if (!stopping_) {
+            submissions_.push_back(std::move(submission));
+            submission.onDone = nullptr;
+        }
+    }
+    if (submission.onDone) {
+        submission.onDone(SubmitOutcome::Failed);  // shutting down: the homeserver retries later
+        return;
+    }
+    wake_.notify_one();
+}
+
+void Journal::complete(std::vector<Completion>&& completions) {
+    for (auto& c : completions) noteOverlay(c.writes);
+    bool wasEmpty;
+    {
+        std::lock_guard lock(mutex_);
+        wasEmpty = completions_.empty();
+        if (wasEmpty) {
+            completions_.swap(completions);
+        } else {
+            completions_.insert(completions_.end(), std::make_move_iterator(completions.begin()),
+                                std::make_move_iterator(completions.end()));
+        }
+    }
+    if (wasEmpty) wake_.notify_one();
+}
+
+void Journal::noteOverlay(std::vector<KvWrite>& writes) {
+    if (writes.empty()) return;
+    std::lock_guard lock(overlayMutex_);
+    for (auto& w : writes) {
+        w.generation = ++overlayGeneration_;
+        overlay_[w.key] = {w.value, w.generation};
+    }
+}
+
+void Journal::dropOverlay(const std::vector<KvWrite>& writes) {
+    if (writes.empty()) return;
+    std::lock_guard lock(overlayMutex_);
+    for (const auto& w : writes) {
+        auto it = overlay_.find(w.key);
+        if (it != overlay_.end() && it->second.second == w.generation) overlay_.erase(it);
+    }
+}
+
+std::optional<std::string> Journal::kvGet(const std::string& key) {
+    {
+        std::lock_guard lock(overlayMutex_);
+        auto it = overlay_.find(key);
+        if (it != overlay_.end()) return it->second.first;
+    }
+    std::lock_guard lock(readMutex_);
+    SQLite::Statement q(*readDb_, "SELECT value FROM bridge_kv WHERE key = ?");
+    q.bind(1, key);
+    if (!q.executeStep()) return std::nullopt;
+    return std::string(static_cast<const char*>(q.getColumn(0).getBlob()),
+                       static_cast<size_t>(q.getColumn(0).getBytes()));
+}
+
+void Journal::kvWriteNow(std::vector<KvWrite> writes) {
+    noteOverlay(writes);
+    std::mutex doneMutex;
+    std::condition_variable doneCv;
+    bool done = false;
+    {
+        std::lock_guard lock(mutex_);
+        kvRequests_.push_back(KvRequest{std::move(writes), [&] {
+            std::lock_guard l(doneMutex);
+            done = true;
+            doneCv.notify_all();
+        }});
+    }
+    wake_.notify_one();
+    std::unique_lock l(doneMutex);
+    doneCv.wait(l, [&] { return done; });
+}
+
+uint64_t Journal::committedTransactions() const { return committedTxns_.load(); }
+
+void Journal::run() {
+    auto db = database_.connect();
+    SQLite::Statement insertTxn(*db,
+        "INSERT INTO journal_txn(seq, txn_id, txn_key, received_ms, body, item_hashes) "
+        "VALUES (?, ?, ?, ?, ?, ?)");
+    SQLite::Statement upsertCursor(*db,
+        "INSERT INTO journal_cursor(queue_key, done_pos) VALUES (?, ?) "
+        "ON CONFLICT(queue_key) DO UPDATE SET done_pos = max(done_pos, excluded.done_pos)");
+    SQLite::Statement clearBody(*db, "UPDATE journal_txn SET body = NULL WHERE seq = ?");
+    SQLite::Statement putKv(*db,
+        "INSERT INTO bridge_kv(key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    SQLite::Statement eraseKv(*db, "DELETE FROM bridge_kv WHERE key = ?");
+    SQLite::Statement prune(*db, "DELETE FROM journal_txn WHERE seq <= ? AND body IS NULL");
+
+    auto applyKv = [&](const std::vector<KvWrite>& writes) {
+        for (const auto& w : writes) {
+            if (w.value) {
+                putKv.bind(1, w.key);
+                putKv.bind(2, w.value->data(), static_cast<int>(w.value->size()));
+                putKv.exec();
+                putKv.reset();
+            } else {
+                eraseKv.bind(1, w.key);
+                eraseKv.exec();
+                eraseKv.reset();
+            }
+        }
+    };
+
+    std::vector<Submission> subs;
+    std::vector<Completion> comps;
+    std::vector<KvRequest> kvs;
+    for (;;) {
+        {
+            std::unique_lock lock(mutex_);
+            auto urgent = [&] {
+                bool admit = !submissions_.empty() &&
+                             (stopping_ || backlog_() < options_.maxBacklogItems);
+                return stopping_ || admit || !kvRequests_.empty();
+            };
+            wake_.wait(lock, [&] { return urgent() || !completions_.empty(); });
+            if (!urgent()) {
+                // Only done marks: give more of them (or a transaction) a moment to arrive,
+                // so they share a commit instead of costing one each.
+                wake_.wait_for(lock, options_.completionLinger, urgent);
+            }
+            bool admit = stopping_ || backlog_() < options_.maxBacklogItems;
+            if (admit && !submissions_.empty()) {
+                size_t n = std::min(submissions_.size(), options_.maxBatch);
+                subs.assign(std::make_move_iterator(submissions_.begin()),
+                            std::make_move_iterator(submissions_.begin() + n));
+                submissions_.erase(submissions_.begin(), submissions_.begin() + n);
+            }
+            comps.swap(completions_);
+            kvs.swap(kvRequests_);
+            if (stopping_ && subs.empty() && comps.empty() && kvs.empty()) break;
+        }
+        auto started = std::chrono::steady_clock::now();
+
+        struct Accepted {
+            uint64_t seq;
+            size_t sub;
+            std::vector<uint64_t> hashes;
+        };
+        std::vector<Accepted> accepted;
+        std::vector<uint64_t> newTxnKeys;
+        std::vector<uint64_t> newEventHashes;
+        std::vector<SubmitOutcome> outcomes(subs.size(), SubmitOutcome::Accepted);
+        uint64_t firstSeq = lastSeq_;
+        std::map<std::string, uint64_t> cursorUpdates;
+        std::vector<uint64_t> finishedTxns;
+        bool ok = true;
+        std::string failure;
+        size_t duplicates = 0;
+        try {
+            db->exec("BEGIN IMMEDIATE");
+            for (size_t s = 0; s < subs.size(); ++s) {
+                Submission& sub = subs[s];
+                uint64_t key = txnKeyOf(sub.txnId, *sub.body);
+                if (!seenTxns_.insert(key)) {
+                    // A retry of a transaction already journalled (or in this very batch): it is
+                    // acknowledged after this commit, never processed twice.
+                    outcomes[s] = SubmitOutcome::Duplicate;
+                    continue;
+                }
+                newTxnKeys.push_back(key);
+                std::vector<uint64_t> hashes(sub.items.size(), kNoEventId);
+                uint32_t live = 0;
+                for (size_t i = 0; i < sub.items.size(); ++i) {
+                    const ParsedItem& item = sub.items[i];
+                    if (item.source == EventSource::Timeline) {
+                        uint64_t h = eventHash(item.fields.eventId);
+                        if (seenEvents_.insert(h)) {
+                            hashes[i] = h;
+                            newEventHashes.push_back(h);
+                        } else {
+                            hashes[i] = kDuplicate;
+                            ++duplicates;
+                            continue;
+                        }
+                    }
+                    ++live;
+                }
+                uint64_t seq = ++lastSeq_;
+                insertTxn.bind(1, static_cast<int64_t>(seq));
+                insertTxn.bind(2, sub.txnId);
+                insertTxn.bind(3, static_cast<int64_t>(key));
+                insertTxn.bind(4, nowMs());
+                if (live > 0) insertTxn.bindNoCopy(5, sub.body->data(), static_cast<int>(sub.body->size()));
+                else insertTxn.bind(5);  // nothing to hand out: keep only what dedupe needs
+                insertTxn.bindNoCopy(6, hashes.data(), static_cast<int>(hashes.size() * 8));
+                insertTxn.exec();
+                insertTxn.reset();
+                if (live > 0) accepted.push_back(Accepted{seq, s, std::move(hashes)});
+            }
+            std::unordered_map<uint64_t, uint32_t> handled;
+            for (const Completion& c : comps) {
+                applyKv(c.writes);
+                uint64_t& cur = cursorUpdates[c.queueKey];
+                cur = std::max(cur, c.pos);
+                ++handled[c.txnSeq];
+            }
+            for (const auto& [seq, n] : handled) {
+                auto it = remaining_.find(seq);
+                if (it != remaining_.end() && it->second <= n) finishedTxns.push_back(seq);
+            }
+            for (const auto& [queueKey, pos] : cursorUpdates) {
+                upsertCursor.bind(1, queueKey);
+                upsertCursor.bind(2, static_cast<int64_t>(pos));
+                upsertCursor.exec();
+                upsertCursor.reset();
+            }
+            for (uint64_t seq : finishedTxns) {
+                clearBody.bind(1, static_cast<int64_t>(seq));
+                clearBody.exec();
+                clearBody.reset();
+            }
+            for (const KvRequest& r : kvs) applyKv(r.writes);
+            if (++commits_ % 1024 == 0 && lastSeq_ > options_.txnWindow) {
+                prune.bind(1, static_cast<int64_t>(lastSeq_ - options_.txnWindow));
+                prune.exec();
+                prune.reset();
+            }
+            db->exec("COMMIT");
+        } catch (const std::exception& e) {
+            ok = false;
+            failure = e.what();
+            try {
+                db->exec("ROLLBACK");
+            } catch (...) {
+            }
+            insertTxn.tryReset();
+            upsertCursor.tryReset();
+            clearBody.tryReset();
+            putKv.tryReset();
+            eraseKv.tryReset();
+        }
+
+        if (!ok) {
+            // Undo the in-memory view of this batch; completions and kv writes are retried,
+            // transactions are refused so the homeserver sends them again.
+            log_.error("journal commit failed; transactions will be retried by the homeserver",
+                       {{"error", failure}});
+            for (uint64_t k : newTxnKeys) seenTxns_.erase(k);
+            for (uint64_t h : newEventHashes) seenEvents_.erase(h);
+            lastSeq_ = firstSeq;
+            for (auto& sub : subs) {
+                txnFailed_.inc();
+                if (sub.onDone) sub.onDone(SubmitOutcome::Failed);
+            }
+            {
+                std::lock_guard lock(mutex_);
+                completions_.insert(completions_.begin(), std::make_move_iterator(comps.begin()),
+                                    std::make_move_iterator(comps.end()));
+                kvRequests_.insert(kvRequests_.begin(), std::make_move_iterator(kvs.begin()),
+                                   std::make_move_iterator(kvs.end()));
+            }
+            subs.clear();
+            comps.clear();
+            kvs.clear();
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            continue;
+        }
+
+        for (const Completion& c : comps) {
+            auto it = remaining_.find(c.txnSeq);
+            if (it != remaining_.end() && --it->second == 0) remaining_.erase(it);
+        }
+        commitSeconds_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        if (!subs.empty()) batchSize_.observe(static_cast<double>(subs.size()));
+        if (duplicates) eventsDuplicate_.inc(duplicates);
+
+        // Hand the new items to the dispatcher before acknowledging, so a fast next
+        // transaction cannot overtake them in their room's queue.
+        std::vector<DispatchItem> items;
+        for (Accepted& a : accepted) {
+            Submission& sub = subs[a.sub];
+            std::shared_ptr<const std::string> body = sub.body;
+            remaining_[a.seq] = 0;
+            for (size_t i = 0; i < sub.items.size(); ++i) {
+                if (a.hashes[i] == kDuplicate) continue;
+                ParsedItem& item = sub.items[i];
+                std::string key = queueKeyFor(item);
+                std::string_view raw(body->data() + item.offset, item.length);
+                items.push_back(DispatchItem{std::move(key), positionOf(a.seq, i), a.seq,
+                                             MatrixEvent(item.source, body, raw, std::move(item.fields))});
+                ++remaining_[a.seq];
+            }
+        }
+        if (!items.empty() && sink_) sink_(std::move(items));
+        for (size_t s = 0; s < subs.size(); ++s) {
+            if (outcomes[s] == SubmitOutcome::Duplicate) txnDuplicate_.inc();
+            else txnAccepted_.inc();
+            if (subs[s].onDone) subs[s].onDone(outcomes[s]);
+        }
+        committedTxns_.fetch_add(subs.size());
+        for (const Completion& c : comps) dropOverlay(c.writes);
+        for (KvRequest& r : kvs) {
+            dropOverlay(r.writes);
+            if (r.onDone) r.onDone();
+        }
+        subs.clear();
+        comps.clear();
+        kvs.clear();
+    }
+}
+
+}  // namespace mxbridge::detail

@@ -1,0 +1,152 @@
+// The durable transaction journal. A transaction is acknowledged only once its body is
+// committed to SQLite; concurrent transactions share one commit (group commit), so
+// durability does not cost an fsync per request. One writer thread owns every write:
+// new transactions, done marks from the dispatcher and the bridge's key/value writes,
+// so a handler's writes and its event's done mark land in the same commit.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "journal/transaction_parser.h"
+#include "mxbridge/events.h"
+#include "mxbridge/log.h"
+#include "mxbridge/metrics.h"
+#include "store/database.h"
+#include "util/bounded_hash_set.h"
+
+namespace SQLite {
+class Database;
+}
+
+namespace mxbridge::detail {
+
+struct JournalOptions {
+    size_t txnWindow = 65536;          // (txnId, body) pairs remembered, to recognise retries
+    size_t eventWindow = 262144;       // event ids remembered, to drop re-sent events
+    size_t maxBacklogItems = 50000;    // undispatched items beyond which acks wait
+    size_t maxBatch = 512;             // transactions per group commit
+    // Done marks alone are not urgent (a lost one only means a replay after a crash), so the
+    // writer lets them gather this long before committing them on their own.
+    std::chrono::microseconds completionLinger{2000};
+};
+
+struct KvWrite {
+    std::string key;
+    std::optional<std::string> value;  // nullopt erases
+    uint64_t generation = 0;           // set by the journal; matches the overlay entry
+};
+
+// One item ready for its handler. `pos` orders items within a queue across restarts.
+struct DispatchItem {
+    std::string queueKey;
+    uint64_t pos;
+    uint64_t txnSeq;
+    MatrixEvent event;
+    uint32_t attempts = 0;  // handler calls so far that asked for a retry
+};
+
+// The dispatcher's report that an item's handler finished, with the writes it staged.
+struct Completion {
+    std::string queueKey;
+    uint64_t pos;
+    uint64_t txnSeq;
+    std::vector<KvWrite> writes;
+};
+
+enum class SubmitOutcome { Accepted, Duplicate, Failed };
+
+struct Submission {
+    std::string txnId;
+    std::shared_ptr<std::string> body;
+    std::vector<ParsedItem> items;
+    // Called on the writer thread once the outcome is durable (or has failed).
+    std::function<void(SubmitOutcome)> onDone;
+};
+
+// Which serial queue an item belongs to: its room, or a shared one for room-less items.
+std::string queueKeyFor(const ParsedItem& item);
+
+class Journal {
+public:
+    using DispatchSink = std::function<void(std::vector<DispatchItem>&&)>;
+    using BacklogProbe = std::function<size_t()>;
+
+    Journal(const Database& database, JournalOptions options, Metrics& metrics);
+    ~Journal();
+    Journal(const Journal&) = delete;
+    Journal& operator=(const Journal&) = delete;
+
+    // Reads the journal: remembers recent transactions and event ids, and returns the items
+    // that were acknowledged but not handled before the last stop, in order. Call once,
+    // before start().
+    std::vector<DispatchItem> recover();
+    void start(DispatchSink sink, BacklogProbe backlog);
+    // Commits what is queued, then stops the writer thread.
+    void stop();
+
+    void submit(Submission submission);
+    void complete(std::vector<Completion>&& completions);
+
+    // The bridge's key/value store. Reads see staged and queued writes first.
+    std::optional<std::string> kvGet(const std::string& key);
+    // Blocks until the writes are committed (for writes made outside a hook).
+    void kvWriteNow(std::vector<KvWrite> writes);
+
+    uint64_t committedTransactions() const;
+
+private:
+    struct KvRequest {
+        std::vector<KvWrite> writes;
+        std::function<void()> onDone;
+    };
+    void run();
+    void noteOverlay(std::vector<KvWrite>& writes);
+    void dropOverlay(const std::vector<KvWrite>& writes);
+
+    const Database& database_;
+    JournalOptions options_;
+    Logger log_{"journal"};
+    Counter& txnAccepted_;
+    Counter& txnDuplicate_;
+    Counter& txnFailed_;
+    Counter& eventsDuplicate_;
+    Histogram& commitSeconds_;
+    Histogram& batchSize_;
+
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::vector<Submission> submissions_;
+    std::vector<Completion> completions_;
+    std::vector<KvRequest> kvRequests_;
+    bool stopping_ = false;
+    std::thread writer_;
+    DispatchSink sink_;
+    BacklogProbe backlog_;
+
+    // Writer-thread state.
+    BoundedHashSet seenTxns_;
+    BoundedHashSet seenEvents_;
+    std::unordered_map<uint64_t, uint32_t> remaining_;  // txn seq -> items not yet handled
+    uint64_t lastSeq_ = 0;
+    uint64_t commits_ = 0;
+    std::atomic<uint64_t> committedTxns_{0};
+
+    std::mutex overlayMutex_;
+    std::unordered_map<std::string, std::pair<std::optional<std::string>, uint64_t>> overlay_;
+    uint64_t overlayGeneration_ = 0;
+    std::unique_ptr<SQLite::Database> readDb_;
+    std::mutex readMutex_;
+};
+
+}  // namespace mxbridge::detail

@@ -1,0 +1,166 @@
+#include "journal/transaction_parser.h"
+
+#include <simdjson.h>
+
+namespace mxbridge::detail {
+
+namespace od = simdjson::ondemand;
+
+struct TransactionParser::Impl {
+    od::parser parser;
+};
+
+void TransactionParser::padBody(std::string& body) {
+    if (body.capacity() < body.size() + simdjson::SIMDJSON_PADDING) {
+        body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+    }
+}
+
+namespace {
+
+std::string_view trimRight(std::string_view s) {
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t'))
+        s.remove_suffix(1);
+    return s;
+}
+
+struct BadShape {
+    std::string message;
+};
+
+// A wrong type is the sender's shape mistake (M_BAD_JSON); anything else means the bytes
+// are not valid JSON at all (M_NOT_JSON).
+void check(simdjson::error_code error, const std::string& shapeMessage) {
+    if (!error) return;
+    if (error == simdjson::INCORRECT_TYPE || error == simdjson::NUMBER_OUT_OF_RANGE)
+        throw BadShape{shapeMessage};
+    throw simdjson::simdjson_error(error);
+}
+
+std::string readString(od::value value, std::string_view what) {
+    std::string_view s;
+    check(value.get_string().get(s), std::string(what) + " must be a string");
+    return std::string(s);
+}
+
+void readItems(od::value arrayValue, EventSource source, const char* base, std::string_view name,
+               std::vector<ParsedItem>& out) {
+    od::array array;
+    check(arrayValue.get_array().get(array), std::string(name) + " must be an array");
+    size_t index = 0;
+    for (auto element : array) {
+        std::string where = std::string(name) + "[" + std::to_string(index++) + "]";
+        od::object object;
+        check(element.get_object().get(object), where + " must be an object");
+        ParsedItem item{source, 0, 0, {}};
+        bool hasType = false;
+        bool hasContent = false;
+        for (auto field : object) {
+            std::string_view key;
+            check(field.unescaped_key().get(key), where + " has an unreadable key");
+            if (key == "type") {
+                item.fields.type = readString(field.value(), where + ".type");
+                hasType = true;
+            } else if (key == "room_id") {
+                item.fields.roomId = readString(field.value(), where + ".room_id");
+            } else if (key == "sender") {
+                item.fields.sender = readString(field.value(), where + ".sender");
+            } else if (key == "event_id") {
+                item.fields.eventId = readString(field.value(), where + ".event_id");
+            } else if (key == "state_key") {
+                item.fields.stateKey = readString(field.value(), where + ".state_key");
+            } else if (key == "origin_server_ts") {
+                int64_t ts = 0;
+                check(field.value().get_int64().get(ts), where + ".origin_server_ts must be an integer");
+                item.fields.originServerTs = ts;
+            } else if (key == "content") {
+                hasContent = true;
+            }
+        }
+        std::string_view raw;
+        check(object.raw_json().get(raw), where + " is malformed");
+        raw = trimRight(raw);
+        if (!hasType) throw BadShape{where + " has no type"};
+        if (source == EventSource::Timeline) {
+            // The spec's ClientEvent: these are what routing and deduplication rely on.
+            if (item.fields.eventId.empty()) throw BadShape{where + " has no event_id"};
+            if (item.fields.roomId.empty()) throw BadShape{where + " has no room_id"};
+            if (item.fields.sender.empty()) throw BadShape{where + " has no sender"};
+            if (!hasContent) throw BadShape{where + " has no content"};
+        }
+        item.offset = static_cast<uint32_t>(raw.data() - base);
+        item.length = static_cast<uint32_t>(raw.size());
+        if (out.size() >= TransactionParser::kMaxItems) throw BadShape{"too many items"};
+        out.push_back(std::move(item));
+    }
+}
+
+}  // namespace
+
+bool TransactionParser::cpuSupported() {
+#if defined(MXBRIDGE_NEEDS_AVX2)
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2") &&
+           __builtin_cpu_supports("pclmul");
+#else
+    return true;
+#endif
+}
+
+ParseOutcome TransactionParser::parse(std::string& body) {
+    if (!impl_) impl_ = std::make_shared<Impl>();
+    ParseOutcome outcome;
+    padBody(body);
+    try {
+        od::document doc;
+        auto padded = simdjson::padded_string_view(body.data(), body.size(), body.capacity());
+        if (auto error = impl_->parser.iterate(padded).get(doc)) {
+            outcome.status = ParseOutcome::Status::NotJson;
+            outcome.error = std::string("body is not JSON: ") + simdjson::error_message(error);
+            return outcome;
+        }
+        od::object root;
+        if (auto error = doc.get_object().get(root)) {
+            bool notJson = error != simdjson::INCORRECT_TYPE;
+            outcome.status = notJson ? ParseOutcome::Status::NotJson : ParseOutcome::Status::BadJson;
+            outcome.error = notJson ? std::string("body is not JSON: ") + simdjson::error_message(error)
+                                    : "body must be a JSON object";
+            return outcome;
+        }
+        bool hasEvents = false;
+        for (auto field : root) {
+            std::string_view key;
+            check(field.unescaped_key().get(key), "body has an unreadable key");
+            if (key == "events") {
+                hasEvents = true;
+                readItems(field.value(), EventSource::Timeline, body.data(), "events", outcome.items);
+            } else if (key == "ephemeral" || key == "de.sorunome.msc2409.ephemeral") {
+                readItems(field.value(), EventSource::Ephemeral, body.data(), key, outcome.items);
+            } else if (key == "to_device" || key == "de.sorunome.msc2409.to_device") {
+                readItems(field.value(), EventSource::ToDevice, body.data(), key, outcome.items);
+            }
+        }
+        const char* trailing = nullptr;
+        if (doc.current_location().get(trailing) != simdjson::OUT_OF_BOUNDS) {
+            outcome.status = ParseOutcome::Status::NotJson;
+            outcome.error = "body is not JSON: trailing content after the object";
+            outcome.items.clear();
+            return outcome;
+        }
+        if (!hasEvents) {
+            outcome.status = ParseOutcome::Status::BadJson;
+            outcome.error = "body has no 'events' array";
+            outcome.items.clear();
+        }
+    } catch (const BadShape& bad) {
+        outcome.status = ParseOutcome::Status::BadJson;
+        outcome.error = bad.message;
+        outcome.items.clear();
+    } catch (const simdjson::simdjson_error& e) {
+        outcome.status = ParseOutcome::Status::NotJson;
+        outcome.error = std::string("body is not JSON: ") + e.what();
+        outcome.items.clear();
+    }
+    return outcome;
+}
+
+}  // namespace mxbridge::detail

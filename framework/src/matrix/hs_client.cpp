@@ -1,0 +1,77 @@
+#include "matrix/hs_client.h"
+
+#include <cpprest/http_client.h>
+
+namespace mxbridge::detail {
+
+std::string HsResponse::errcode() const {
+    if (body.is_object() && body.contains("errcode") && body["errcode"].is_string())
+        return body["errcode"].get<std::string>();
+    return {};
+}
+
+std::string HsResponse::error() const {
+    if (!networkError.empty()) return networkError;
+    if (body.is_object() && body.contains("error") && body["error"].is_string())
+        return body["error"].get<std::string>();
+    return "HTTP " + std::to_string(status);
+}
+
+std::string urlEncode(const std::string& s) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : s) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+            out.push_back(static_cast<char>(c));
+        } else {
+            out.push_back('%');
+            out.push_back(hex[c >> 4]);
+            out.push_back(hex[c & 15]);
+        }
+    }
+    return out;
+}
+
+HomeserverClient::HomeserverClient(const std::string& baseUrl, Secret<std::string> asToken,
+                                   std::chrono::seconds timeout)
+    : baseUrl_(baseUrl), asToken_(std::move(asToken)) {
+    web::http::client::http_client_config config;
+    config.set_timeout(timeout);
+    client_ = std::make_unique<web::http::client::http_client>(baseUrl_, config);
+}
+
+HomeserverClient::~HomeserverClient() = default;
+
+HsResponse HomeserverClient::call(const std::string& method, const std::string& path,
+                                  const std::optional<nlohmann::json>& body,
+                                  const std::string& asUser,
+                                  const std::map<std::string, std::string>& query) {
+    std::string target = path;
+    char sep = target.find('?') == std::string::npos ? '?' : '&';
+    if (!asUser.empty()) {
+        target += sep + std::string("user_id=") + urlEncode(asUser);
+        sep = '&';
+    }
+    for (const auto& [k, v] : query) {
+        target += sep + urlEncode(k) + "=" + urlEncode(v);
+        sep = '&';
+    }
+    web::http::http_request request(method);
+    request.set_request_uri(target);
+    request.headers().add("Authorization", "Bearer " + asToken_.reveal());
+    if (body) request.set_body(body->dump(), "application/json");
+    HsResponse out;
+    try {
+        auto response = client_->request(request).get();
+        out.status = response.status_code();
+        std::string text = response.extract_utf8string(true).get();
+        out.body = nlohmann::json::parse(text, nullptr, false);
+        if (out.body.is_discarded()) out.body = nullptr;
+    } catch (const std::exception& e) {
+        out.status = 0;
+        out.networkError = e.what();
+    }
+    return out;
+}
+
+}  // namespace mxbridge::detail

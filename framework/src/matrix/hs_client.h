@@ -1,0 +1,53 @@
+// Calls the homeserver's Client-Server API as the appservice (cpprestsdk). Blocking calls:
+// use them from worker or startup threads, never from an HTTP I/O thread.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "mxbridge/log.h"
+
+namespace web::http::client {
+class http_client;
+}
+
+namespace mxbridge::detail {
+
+struct HsResponse {
+    int status = 0;              // 0: no HTTP answer at all (see networkError)
+    nlohmann::json body;         // parsed JSON body, or null
+    std::string networkError;    // why there was no answer
+    std::string errcode() const;
+    std::string error() const;
+    bool ok() const { return status >= 200 && status < 300; }
+};
+
+class HomeserverClient {
+public:
+    HomeserverClient(const std::string& baseUrl, Secret<std::string> asToken,
+                     std::chrono::seconds timeout = std::chrono::seconds(30));
+    ~HomeserverClient();
+
+    // `path` starts with /_matrix; `asUser` asserts a namespaced identity (?user_id=).
+    HsResponse call(const std::string& method, const std::string& path,
+                    const std::optional<nlohmann::json>& body = std::nullopt,
+                    const std::string& asUser = {},
+                    const std::map<std::string, std::string>& query = {});
+
+    const std::string& baseUrl() const { return baseUrl_; }
+
+private:
+    std::string baseUrl_;
+    Secret<std::string> asToken_;
+    std::unique_ptr<web::http::client::http_client> client_;
+};
+
+// Percent-encodes one path segment or query value.
+std::string urlEncode(const std::string& s);
+
+}  // namespace mxbridge::detail

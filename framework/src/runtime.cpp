@@ -1,0 +1,398 @@
+#include "runtime.h"
+
+#include <random>
+#include <thread>
+
+#include "appservice/appservice_api.h"
+#include "appservice/http_server.h"
+#include "journal/dispatcher.h"
+#include "journal/journal.h"
+#include "matrix/hs_client.h"
+#include "store/database.h"
+
+namespace mxbridge {
+
+using namespace detail;
+
+namespace {
+
+// Writes a hook makes through kv() are staged here and committed with its done mark.
+thread_local std::vector<KvWrite>* tlsStagedWrites = nullptr;
+
+class KvStoreImpl final : public KvStore {
+public:
+    explicit KvStoreImpl(Journal& journal) : journal_(journal) {}
+    void put(const std::string& key, const std::string& value) override { write(key, value); }
+    void erase(const std::string& key) override { write(key, std::nullopt); }
+    std::optional<std::string> get(const std::string& key) override {
+        if (tlsStagedWrites) {
+            for (auto it = tlsStagedWrites->rbegin(); it != tlsStagedWrites->rend(); ++it)
+                if (it->key == key) return it->value;
+        }
+        return journal_.kvGet(key);
+    }
+
+private:
+    void write(const std::string& key, std::optional<std::string> value) {
+        if (tlsStagedWrites) tlsStagedWrites->push_back(KvWrite{key, std::move(value), 0});
+        else journal_.kvWriteNow({KvWrite{key, std::move(value), 0}});
+    }
+    Journal& journal_;
+};
+
+// "irc_{id}" -> ("irc_", "")
+std::pair<std::string, std::string> splitTemplate(const std::string& tmpl) {
+    size_t at = tmpl.find("{id}");
+    if (at == std::string::npos) return {tmpl, ""};
+    return {tmpl.substr(0, at), tmpl.substr(at + 4)};
+}
+
+bool matchesTemplate(std::string_view localpart, const std::pair<std::string, std::string>& t) {
+    return localpart.size() > t.first.size() + t.second.size() &&
+           localpart.substr(0, t.first.size()) == t.first &&
+           localpart.substr(localpart.size() - t.second.size()) == t.second;
+}
+
+// Spec versions look like "v1.7" or "r0.6.1".
+std::pair<int, int> versionNumber(const std::string& v) {
+    if (v.size() < 2 || v[0] != 'v') return {0, 0};
+    int major = 0, minor = 0;
+    if (std::sscanf(v.c_str() + 1, "%d.%d", &major, &minor) < 1) return {0, 0};
+    return {major, minor};
+}
+
+}  // namespace
+
+struct Runtime::Impl final : public QueryService, public BridgeContext {
+    Config settings;
+    Registration registration;
+    std::unique_ptr<Connector> connector;
+    Logger log{"runtime"};
+    Metrics registry;
+    std::string botId;
+    std::pair<std::string, std::string> userTemplate;
+    std::pair<std::string, std::string> aliasTemplate;
+
+    std::unique_ptr<Database> database;
+    std::unique_ptr<Journal> journal;
+    std::unique_ptr<Dispatcher> dispatcher;
+    std::unique_ptr<KvStoreImpl> kvStore;
+    std::unique_ptr<AppserviceApi> api;
+    std::unique_ptr<HttpServer> server;
+    std::unique_ptr<HomeserverClient> hs;
+    bool connectorStarted = false;
+    std::atomic<bool> ready{false};
+
+    Counter* echoes = nullptr;
+    Counter* failedDeliveries = nullptr;
+    Counter* hookErrors = nullptr;
+    std::vector<std::pair<std::string, Counter*>> eventsByType;
+    Counter* eventsOther = nullptr;
+
+    Impl(Config c, Registration r, std::unique_ptr<Connector> conn)
+        : settings(std::move(c)), registration(std::move(r)), connector(std::move(conn)) {
+        botId = "@" + registration.senderLocalpart + ":" + settings.homeserver.serverName;
+        BridgeInfo info = connector->info();
+        userTemplate = splitTemplate(settings.appservice.userTemplate.empty()
+                                         ? info.defaultUserTemplate : settings.appservice.userTemplate);
+        aliasTemplate = splitTemplate(settings.appservice.aliasTemplate.empty()
+                                          ? info.defaultAliasTemplate : settings.appservice.aliasTemplate);
+        echoes = &registry.counter("mxbridge_echoes_total",
+                                  "Events sent by the bridge's own bot or ghosts, not dispatched");
+        failedDeliveries = &registry.counter("mxbridge_delivery_failures_total",
+                                            "Matrix events the bridge could not deliver");
+        hookErrors = &registry.counter("mxbridge_hook_exceptions_total",
+                                      "Connector hooks that threw instead of returning a result");
+        for (const char* type : {"m.room.message", "m.room.member", "m.reaction", "m.room.redaction",
+                                 "m.room.name", "m.room.topic", "m.room.power_levels", "m.typing",
+                                 "m.receipt", "m.presence", "m.room.encrypted", "m.sticker"}) {
+            eventsByType.emplace_back(type, &registry.counter("mxbridge_events_total",
+                "Events received from the homeserver, by type", {{"type", type}}));
+        }
+        eventsOther = &registry.counter("mxbridge_events_total", "", {{"type", "other"}});
+    }
+
+    // --- BridgeContext ---
+    const ConfigSection& config() const override { return settings.bridge.section; }
+    Logger logger(const std::string& component) const override { return Logger(component); }
+    KvStore& kv() override { return *kvStore; }
+    Metrics& metrics() override { return registry; }
+    const std::string& serverName() const override { return settings.homeserver.serverName; }
+    UserId botUserId() const override { return UserId(botId); }
+    UserId ghostUserId(const std::string& remoteLocal) const override {
+        return UserId("@" + userTemplate.first + remoteLocal + userTemplate.second + ":" +
+                      settings.homeserver.serverName);
+    }
+
+    bool isOurs(std::string_view userId) const {
+        if (userId == botId) return true;
+        if (serverOf(userId) != settings.homeserver.serverName) return false;
+        return matchesTemplate(localpartOf(userId), userTemplate);
+    }
+
+    void countEvent(const std::string& type) {
+        for (auto& [name, counter] : eventsByType) {
+            if (name == type) {
+                counter->inc();
+                return;
+            }
+        }
+        eventsOther->inc();
+    }
+
+    HandleResult handle(DispatchItem& item) {
+        const MatrixEvent& event = item.event;
+        HandleResult result;
+        if (item.attempts == 0) countEvent(event.type());
+        if (event.source() == EventSource::Timeline && isOurs(event.sender().str())) {
+            // Our own bot's and ghosts' events come back to us; handing them to the bridge
+            // would loop them back to the remote side.
+            echoes->inc();
+            return result;
+        }
+        HookResult hook = HookResult::ignored();
+        tlsStagedWrites = &result.writes;
+        try {
+            switch (event.source()) {
+                case EventSource::Timeline: hook = connector->onMatrixEvent(event); break;
+                case EventSource::Ephemeral: hook = connector->onEphemeral(event); break;
+                case EventSource::ToDevice: hook = connector->onToDevice(event); break;
+            }
+        } catch (const std::exception& e) {
+            hookErrors->inc();
+            hook = HookResult::failed(Error::permanent("hook_exception", e.what()));
+        } catch (...) {
+            hookErrors->inc();
+            hook = HookResult::failed(Error::permanent("hook_exception", "unknown exception"));
+        }
+        tlsStagedWrites = nullptr;
+        if (hook.kind() == HookResult::Kind::Failed) {
+            constexpr uint32_t kMaxAttempts = 8;
+            if (hook.error().retryable && item.attempts + 1 < kMaxAttempts) {
+                // Exponential back-off with jitter; the room waits, other rooms go on.
+                static thread_local std::mt19937 rng{std::random_device{}()};
+                int64_t base = 250LL << std::min<uint32_t>(item.attempts, 7);
+                int64_t jitter = std::uniform_int_distribution<int64_t>(0, base / 2)(rng);
+                result.writes.clear();
+                result.retry = true;
+                result.retryAfter = std::chrono::milliseconds(base + jitter);
+                return result;
+            }
+            failedDeliveries->inc();
+            log.warn("event could not be delivered to the remote side",
+                     {{"room_id", event.roomId().str()}, {"event_id", event.eventId().str()},
+                      {"sender", event.sender().str()}, {"code", hook.error().code},
+                      {"reason", hook.error().message}});
+        }
+        return result;
+    }
+
+    // --- QueryService ---
+    bool queryUser(const std::string& userId) override {
+        if (userId == botId || !isOurs(userId)) return false;
+        UserQueryAnswer answer = connector->onUserQuery(UserId(userId));
+        if (!answer.exists) return false;
+        std::string localpart(localpartOf(userId));
+        HsResponse r = hs->call("POST", "/_matrix/client/v3/register",
+                                nlohmann::json{{"type", "m.login.application_service"},
+                                               {"username", localpart},
+                                               {"inhibit_login", true}});
+        if (!r.ok() && r.errcode() != "M_USER_IN_USE")
+            throw std::runtime_error("registering " + userId + " failed: " + r.error());
+        if (answer.displayName) {
+            hs->call("PUT", "/_matrix/client/v3/profile/" + urlEncode(userId) + "/displayname",
+                     nlohmann::json{{"displayname", *answer.displayName}}, userId);
+        }
+        return true;
+    }
+
+    bool queryAlias(const std::string& alias) override {
+        if (serverOf(alias) != settings.homeserver.serverName) return false;
+        std::string localpart(localpartOf(alias));
+        if (!matchesTemplate(localpart, aliasTemplate)) return false;
+        AliasQueryAnswer answer = connector->onAliasQuery(RoomAlias(alias));
+        if (!answer.exists) return false;
+        nlohmann::json body = {{"room_alias_name", localpart},
+                               {"preset", answer.isPublic ? "public_chat" : "private_chat"},
+                               {"visibility", "private"}};
+        if (!answer.name.empty()) body["name"] = answer.name;
+        if (!answer.topic.empty()) body["topic"] = answer.topic;
+        HsResponse r = hs->call("POST", "/_matrix/client/v3/createRoom", body);
+        if (!r.ok() && r.errcode() != "M_ROOM_IN_USE")
+            throw std::runtime_error("creating the room for " + alias + " failed: " + r.error());
+        return true;
+    }
+
+    std::optional<nlohmann::json> thirdpartyProtocol(const std::string& protocol) override {
+        return connector->onThirdpartyProtocol(protocol);
+    }
+    nlohmann::json thirdpartyQuery(const std::string& kind, const std::string& protocol,
+                                   const std::map<std::string, std::string>& fields) override {
+        return connector->onThirdpartyQuery(kind, protocol, fields);
+    }
+    std::string healthProblem() override {
+        return ready ? std::string() : std::string("starting");
+    }
+
+    void checkHomeserver();
+};
+
+void Runtime::Impl::checkHomeserver() {
+    const auto& url = settings.homeserver.url;
+    // 1. /versions, retried while the homeserver starts.
+    auto deadline = std::chrono::steady_clock::now() + settings.homeserver.startupTimeout;
+    std::chrono::milliseconds wait(250);
+    HsResponse versions;
+    for (;;) {
+        versions = hs->call("GET", "/_matrix/client/versions");
+        if (versions.ok()) break;
+        bool transient = versions.status == 0 || versions.status >= 500;
+        if (!transient) {
+            throw StartupError(kExitHomeserverDown,
+                               url + "/_matrix/client/versions answered HTTP " +
+                                   std::to_string(versions.status) +
+                                   ": homeserver.url must be the homeserver's client-server API "
+                                   "base URL (e.g. http://localhost:8008)");
+        }
+        if (std::chrono::steady_clock::now() + wait > deadline) {
+            throw StartupError(kExitHomeserverDown,
+                               "the homeserver at " + url + " did not answer within " +
+                                   std::to_string(settings.homeserver.startupTimeout.count()) +
+                                   " s (" + versions.error() + "); check homeserver.url and that "
+                                   "the homeserver is running");
+        }
+        log.info("waiting for the homeserver", {{"url", url}, {"problem", versions.error()}});
+        std::this_thread::sleep_for(wait);
+        wait = std::min(wait * 2, std::chrono::milliseconds(5000));
+    }
+    std::pair<int, int> newest{0, 0};
+    if (versions.body.is_object() && versions.body.contains("versions") &&
+        versions.body["versions"].is_array()) {
+        for (const auto& v : versions.body["versions"])
+            if (v.is_string()) newest = std::max(newest, versionNumber(v.get<std::string>()));
+    }
+    if (newest < std::pair<int, int>{1, 1}) {
+        throw StartupError(kExitHomeserverTooOld,
+                           "the homeserver at " + url + " supports no Matrix spec version from "
+                           "v1.1 on (it lists " + versions.body.value("versions", nlohmann::json::array()).dump() +
+                           "); upgrade the homeserver");
+    }
+    // 2. whoami as the bridge bot: proves the homeserver loaded our registration.
+    HsResponse whoami = hs->call("GET", "/_matrix/client/v3/account/whoami");
+    if (!whoami.ok()) {
+        throw StartupError(kExitTokenRejected,
+                           "the homeserver refused the as_token (" + whoami.error() + "): add " +
+                               settings.appservice.registrationFile +
+                               " to app_service_config_files in the homeserver's config "
+                               "(homeserver.yaml for Synapse) and restart it");
+    }
+    std::string who = whoami.body.is_object() ? whoami.body.value("user_id", "") : "";
+    if (who != botId) {
+        throw StartupError(kExitTokenRejected,
+                           "the as_token belongs to " + who + ", not " + botId +
+                               ": the homeserver has a different registration for this token; "
+                               "check sender_localpart and homeserver.server_name");
+    }
+    // 3. The appservice ping (spec v1.7+): proves the homeserver can reach us and accepts our
+    // answers. Older homeservers lack it; say so and go on.
+    if (newest < std::pair<int, int>{1, 7}) {
+        log.warn("the homeserver predates the appservice ping (spec v1.7); cannot verify it "
+                 "reaches us at " + settings.appservice.publicUrl);
+        return;
+    }
+    std::string txn = "mxbridge-startup-" + std::to_string(std::random_device{}());
+    HsResponse ping = hs->call("POST", "/_matrix/client/v1/appservice/" + urlEncode(registration.id) + "/ping",
+                               nlohmann::json{{"transaction_id", txn}});
+    if (!ping.ok()) {
+        std::string code = ping.errcode();
+        std::string advice;
+        if (code == "M_URL_NOT_SET") advice = "the registration has no url: set appservice.public_url and regenerate the registration";
+        else if (code == "M_CONNECTION_FAILED" || code == "M_CONNECTION_TIMEOUT")
+            advice = "the homeserver cannot reach " + settings.appservice.publicUrl +
+                     ": make appservice.public_url an address the homeserver can connect to, "
+                     "and appservice.bind_address/port match it";
+        else if (code == "M_BAD_STATUS")
+            advice = "the homeserver reached us but our answer was an error: the hs_token in the "
+                     "homeserver's copy of the registration differs from ours";
+        else advice = ping.error();
+        throw StartupError(kExitPingFailed, "appservice ping failed (" +
+                                                (code.empty() ? std::to_string(ping.status) : code) +
+                                                "): " + advice);
+    }
+    log.info("homeserver reaches the bridge",
+             {{"duration_ms", ping.body.is_object() ? ping.body.value("duration_ms", 0) : 0}});
+}
+
+Runtime::Runtime(Config config, Registration registration, std::unique_ptr<Connector> connector)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(registration), std::move(connector))) {}
+
+Runtime::~Runtime() { stop(); }
+
+uint16_t Runtime::port() const { return impl_->server ? impl_->server->port() : 0; }
+
+void Runtime::start() {
+    Impl& s = *impl_;
+    const Config& c = s.settings;
+    if (!TransactionParser::cpuSupported()) {
+        throw StartupError(kExitFailure, "this mxbridge was built for CPUs with AVX2, which this "
+                                         "machine lacks; rebuild with -DMXBRIDGE_SIMD_LEVEL=generic");
+    }
+    try {
+        s.database = std::make_unique<Database>(c.database.path, c.bridge.type, c.database.durability);
+    } catch (const DatabaseError& e) {
+        throw StartupError(kExitDatabase, e.what());
+    }
+    s.journal = std::make_unique<Journal>(*s.database, JournalOptions{}, s.registry);
+    s.kvStore = std::make_unique<KvStoreImpl>(*s.journal);
+    s.dispatcher = std::make_unique<Dispatcher>(
+        c.appservice.dispatchWorkers, [&s](DispatchItem& item) { return s.handle(item); },
+        [&s](std::vector<Completion>&& done) { s.journal->complete(std::move(done)); }, s.registry);
+    s.hs = std::make_unique<HomeserverClient>(c.homeserver.url, s.registration.asToken);
+
+    std::vector<DispatchItem> replay = s.journal->recover();
+
+    s.connector->start(s);
+    s.connectorStarted = true;
+    s.dispatcher->enqueue(std::move(replay));
+    s.dispatcher->start();
+    s.journal->start([&s](std::vector<DispatchItem>&& items) { s.dispatcher->enqueue(std::move(items)); },
+                     [&s] { return s.dispatcher->backlog(); });
+
+    AppserviceApiOptions apiOptions;
+    apiOptions.hsToken = s.registration.hsToken;
+    apiOptions.allowQueryToken = c.appservice.allowQueryToken;
+    apiOptions.maxBodyBytes = c.appservice.maxBodyBytes;
+    apiOptions.serveMetrics = c.metrics.enabled;
+    s.api = std::make_unique<AppserviceApi>(apiOptions, *s.journal, s, s.registry);
+    // Two I/O threads: the ack path is short, and the journal writer needs a core too.
+    s.server = std::make_unique<HttpServer>(*s.api, 2);
+    try {
+        s.server->listen(c.appservice.bindAddress, c.appservice.port);
+    } catch (const std::system_error& e) {
+        throw StartupError(kExitListen, e.what());
+    }
+    s.log.info("listening for the homeserver",
+               {{"address", c.appservice.bindAddress}, {"port", s.server->port()},
+                {"bridge", c.bridge.type}});
+    if (c.homeserver.checkOnStartup) s.checkHomeserver();
+    s.ready = true;
+    s.log.info("bridge is running", {{"bot", s.botId}});
+}
+
+void Runtime::stop() {
+    Impl& s = *impl_;
+    s.ready = false;
+    // Order matters: no new transactions, then the ones in flight commit and are answered,
+    // then handlers finish what they can, then the last done marks commit.
+    if (s.server) s.server->stop(std::chrono::seconds(5));
+    if (s.dispatcher) s.dispatcher->stop(std::chrono::seconds(10));
+    if (s.journal) s.journal->stop();
+    if (s.connectorStarted) {
+        s.connector->stop();
+        s.connectorStarted = false;
+    }
+    s.server.reset();
+    s.api.reset();
+}
+
+}  // namespace mxbridge

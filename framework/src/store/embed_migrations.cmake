@@ -1,0 +1,16 @@
+# Generates a .cpp holding every migrations/NNN_name.sql, so the schema files in the repo are
+# the single source and the binary needs no files beside it. Run with -DSRC_DIR -DOUT.
+file(GLOB sql_files "${SRC_DIR}/*.sql")
+list(SORT sql_files)
+set(body "")
+foreach(f ${sql_files})
+    get_filename_component(name "${f}" NAME_WE)
+    string(REGEX MATCH "^([0-9]+)_(.*)$" _ "${name}")
+    set(version "${CMAKE_MATCH_1}")
+    set(label "${CMAKE_MATCH_2}")
+    math(EXPR version "${version} + 0")
+    file(READ "${f}" sql)
+    string(APPEND body "        {${version}, \"${label}\", R\"mxsql(${sql})mxsql\"},\n")
+endforeach()
+file(WRITE "${OUT}.tmp" "// Generated from framework/src/store/migrations by embed_migrations.cmake.\n#include \"store/database.h\"\nnamespace mxbridge::detail {\nconst std::vector<Migration>& builtinMigrations() {\n    static const std::vector<Migration> migrations = {\n${body}    };\n    return migrations;\n}\n}  // namespace mxbridge::detail\n")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different "${OUT}.tmp" "${OUT}")
