@@ -1,0 +1,11 @@
+// Test runner for the support library: skips (exit 77) when the spec data is absent.
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+
+#include "spec_dir.h"
+
+int main(int argc, char** argv) {
+    MXBRIDGE_REQUIRE_SPEC();
+    doctest::Context context(argc, argv);
+    return context.run();
+}
