@@ -5,6 +5,7 @@
 
 #include "appservice/appservice_api.h"
 #include "appservice/http_server.h"
+#include "appservice/metrics_endpoint.h"
 #include "journal/dispatcher.h"
 #include "journal/journal.h"
 #include "matrix/hs_client.h"
@@ -79,6 +80,8 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
     std::unique_ptr<KvStoreImpl> kvStore;
     std::unique_ptr<AppserviceApi> api;
     std::unique_ptr<HttpServer> server;
+    std::unique_ptr<MetricsEndpoint> metricsEndpoint;
+    std::unique_ptr<HttpServer> metricsServer;
     std::unique_ptr<HomeserverClient> hs;
     bool connectorStarted = false;
     std::atomic<bool> ready{false};
@@ -362,7 +365,7 @@ void Runtime::start() {
     apiOptions.hsToken = s.registration.hsToken;
     apiOptions.allowQueryToken = c.appservice.allowQueryToken;
     apiOptions.maxBodyBytes = c.appservice.maxBodyBytes;
-    apiOptions.serveMetrics = c.metrics.enabled;
+    apiOptions.serveMetrics = c.metrics.enabled && c.metrics.port == 0;
     s.api = std::make_unique<AppserviceApi>(apiOptions, *s.journal, s, s.registry);
     // Two I/O threads: the ack path is short, and the journal writer needs a core too.
     s.server = std::make_unique<HttpServer>(*s.api, 2);
@@ -374,6 +377,15 @@ void Runtime::start() {
     s.log.info("listening for the homeserver",
                {{"address", c.appservice.bindAddress}, {"port", s.server->port()},
                 {"bridge", c.bridge.type}});
+    if (c.metrics.enabled && c.metrics.port != 0) {
+        s.metricsEndpoint = std::make_unique<MetricsEndpoint>(s.registry, [&s] { return s.healthProblem(); });
+        s.metricsServer = std::make_unique<HttpServer>(*s.metricsEndpoint, 1);
+        try {
+            s.metricsServer->listen(c.metrics.bindAddress, c.metrics.port);
+        } catch (const std::system_error& e) {
+            throw StartupError(kExitListen, std::string("metrics listener: ") + e.what());
+        }
+    }
     if (c.homeserver.checkOnStartup) s.checkHomeserver();
     s.ready = true;
     s.log.info("bridge is running", {{"bot", s.botId}});
@@ -385,6 +397,7 @@ void Runtime::stop() {
     // Order matters: no new transactions, then the ones in flight commit and are answered,
     // then handlers finish what they can, then the last done marks commit.
     if (s.server) s.server->stop(std::chrono::seconds(5));
+    if (s.metricsServer) s.metricsServer->stop(std::chrono::seconds(0));
     if (s.dispatcher) s.dispatcher->stop(std::chrono::seconds(10));
     if (s.journal) s.journal->stop();
     if (s.connectorStarted) {
@@ -393,6 +406,8 @@ void Runtime::stop() {
     }
     s.server.reset();
     s.api.reset();
+    s.metricsServer.reset();
+    s.metricsEndpoint.reset();
 }
 
 }  // namespace mxbridge

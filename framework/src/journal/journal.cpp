@@ -7,6 +7,7 @@
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
+#include <sqlite3.h>
 
 #include "util/hash64.h"
 
@@ -162,6 +163,30 @@ void Journal::start(DispatchSink sink, BacklogProbe backlog) {
     sink_ = std::move(sink);
     backlog_ = std::move(backlog);
     writer_ = std::thread([this] { run(); });
+    checkpointer_ = std::thread([this] { checkpointLoop(); });
+}
+
+void Journal::checkpointLoop() {
+    auto db = database_.connect();
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+        checkpointWake_.wait_for(lock, std::chrono::seconds(1));
+        if (stopping_) break;
+        lock.unlock();
+        try {
+            db->exec("PRAGMA wal_checkpoint(PASSIVE)");
+        } catch (const std::exception& e) {
+            log_.warn("WAL checkpoint failed; will retry", {{"error", e.what()}});
+        }
+        lock.lock();
+    }
+    lock.unlock();
+    try {
+        db->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    } catch (const std::exception& e) {
+        log_.warn("final WAL checkpoint failed; SQLite will finish it at next open",
+                  {{"error", e.what()}});
+    }
 }
 
 void Journal::stop() {
@@ -172,6 +197,8 @@ void Journal::stop() {
     }
     wake_.notify_all();
     if (writer_.joinable()) writer_.join();
+    checkpointWake_.notify_all();
+    if (checkpointer_.joinable()) checkpointer_.join();
 }
 
 void Journal::submit(Submission submission) {
@@ -259,6 +286,15 @@ uint64_t Journal::committedTransactions() const { return committedTxns_.load(); 
 
 void Journal::run() {
     auto db = database_.connect();
+    db->exec("PRAGMA wal_autocheckpoint=0");  // checkpointLoop() does it off this thread
+    // After each commit SQLite reports the WAL's length; past ~16 MB, checkpoint early.
+    sqlite3_wal_hook(
+        db->getHandle(),
+        [](void* self, sqlite3*, const char*, int frames) -> int {
+            if (frames > 4096) static_cast<Journal*>(self)->checkpointWake_.notify_one();
+            return SQLITE_OK;
+        },
+        this);
     SQLite::Statement insertTxn(*db,
         "INSERT INTO journal_txn(seq, txn_id, txn_key, received_ms, body, item_hashes) "
         "VALUES (?, ?, ?, ?, ?, ?)");
@@ -311,7 +347,10 @@ void Journal::run() {
                             std::make_move_iterator(submissions_.begin() + n));
                 submissions_.erase(submissions_.begin(), submissions_.begin() + n);
             }
-            comps.swap(completions_);
+            // Acks wait on this commit; done marks do not. While transactions are waiting,
+            // leave the done marks for a later commit, unless they pile up.
+            if (subs.empty() || completions_.size() > options_.maxBacklogItems / 4 || stopping_)
+                comps.swap(completions_);
             kvs.swap(kvRequests_);
             if (stopping_ && subs.empty() && comps.empty() && kvs.empty()) break;
         }

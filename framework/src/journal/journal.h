@@ -111,6 +111,7 @@ private:
         std::function<void()> onDone;
     };
     void run();
+    void checkpointLoop();
     void noteOverlay(std::vector<KvWrite>& writes);
     void dropOverlay(const std::vector<KvWrite>& writes);
 
@@ -131,6 +132,10 @@ private:
     std::vector<KvRequest> kvRequests_;
     bool stopping_ = false;
     std::thread writer_;
+    // Checkpoints copy the WAL into the database file and fsync it; done on their own thread
+    // so the writer (and so the acks) never waits for them.
+    std::thread checkpointer_;
+    std::condition_variable checkpointWake_;
     DispatchSink sink_;
     BacklogProbe backlog_;
 

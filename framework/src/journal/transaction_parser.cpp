@@ -110,6 +110,8 @@ ParseOutcome TransactionParser::parse(std::string& body) {
     if (!impl_) impl_ = std::make_shared<Impl>();
     ParseOutcome outcome;
     padBody(body);
+    // A rough guess from the size (events are a few hundred bytes) saves regrowing.
+    outcome.items.reserve(std::min<size_t>(body.size() / 256 + 1, 4096));
     try {
         od::document doc;
         auto padded = simdjson::padded_string_view(body.data(), body.size(), body.capacity());

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what mxbridge needs to build and test, from Debian's packages only.
+# Runs as root or with sudo; safe to run again (only missing packages are installed).
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; fi
+
+BUILD_PACKAGES=(
+    build-essential cmake pkg-config
+    libcpprest-dev libssl-dev          # homeserver client (cpprestsdk needs OpenSSL linked)
+    libboost-dev libboost-system-dev   # Beast receiver, Asio event loops
+    nlohmann-json3-dev libsimdjson-dev # JSON: general use, and the ack path's parser
+    libsqlitecpp-dev libsqlite3-dev    # journal and stores
+    libyaml-cpp-dev                    # config and registration files
+)
+TEST_PACKAGES=(
+    doctest-dev                        # unit tests
+    inspircd                           # a real IRC server for the IRC bridge's tests
+    sqlite3                            # inspecting databases in tests and by hand
+)
+
+packages=("${BUILD_PACKAGES[@]}")
+list_only=false
+for arg in "$@"; do
+    case "$arg" in
+        --with-tests) packages+=("${TEST_PACKAGES[@]}") ;;
+        --list) list_only=true ;;  # print the package names, install nothing
+        *) echo "usage: $0 [--with-tests] [--list]" >&2; exit 2 ;;
+    esac
+done
+if $list_only; then
+    echo "${packages[@]}"
+    exit 0
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
