@@ -68,6 +68,7 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
     Config settings;
     Registration registration;
     std::unique_ptr<Connector> connector;
+    RawEventHandler* raw = nullptr;  // set when the connector takes events unclassified
     Logger log{"runtime"};
     Metrics registry;
     std::string botId;
@@ -95,6 +96,7 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
     Impl(Config c, Registration r, std::unique_ptr<Connector> conn)
         : settings(std::move(c)), registration(std::move(r)), connector(std::move(conn)) {
         botId = "@" + registration.senderLocalpart + ":" + settings.homeserver.serverName;
+        raw = dynamic_cast<RawEventHandler*>(connector.get());
         BridgeInfo info = connector->info();
         userTemplate = splitTemplate(settings.appservice.userTemplate.empty()
                                          ? info.defaultUserTemplate : settings.appservice.userTemplate);
@@ -126,6 +128,21 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
         return UserId("@" + userTemplate.first + remoteLocal + userTemplate.second + ":" +
                       settings.homeserver.serverName);
     }
+    bool isGhost(const UserId& user) const override { return user.str() != botId && isOurs(user.str()); }
+    // Wired in the next steps of the bridge kit (outbox, portals, stores, commands, timers).
+    [[noreturn]] static void notWired(const char* what) {
+        throw std::logic_error(std::string(what) + " is not wired into the runtime yet");
+    }
+    void queueRemote(RemoteEvent) override { notWired("queueRemote"); }
+    void reportDeliveryFailure(const RoomId&, const EventId&, const Error&) override { notWired("reportDeliveryFailure"); }
+    Intent& bot() override { notWired("bot"); }
+    Intent& intent(const UserId&) override { notWired("intent"); }
+    LinkStore& links() override { notWired("links"); }
+    UserStore& users() override { notWired("users"); }
+    EventMappingStore& eventMappings() override { notWired("eventMappings"); }
+    CommandRegistry& commands() override { notWired("commands"); }
+    TimerHandle every(std::chrono::milliseconds, std::function<void()>) override { notWired("every"); }
+    TimerHandle after(std::chrono::milliseconds, std::function<void()>) override { notWired("after"); }
 
     bool isOurs(std::string_view userId) const {
         if (userId == botId) return true;
@@ -156,10 +173,12 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
         HookResult hook = HookResult::ignored();
         tlsStagedWrites = &result.writes;
         try {
-            switch (event.source()) {
-                case EventSource::Timeline: hook = connector->onMatrixEvent(event); break;
-                case EventSource::Ephemeral: hook = connector->onEphemeral(event); break;
-                case EventSource::ToDevice: hook = connector->onToDevice(event); break;
+            if (raw) {
+                switch (event.source()) {
+                    case EventSource::Timeline: hook = raw->onMatrixEvent(event); break;
+                    case EventSource::Ephemeral: hook = raw->onEphemeral(event); break;
+                    case EventSource::ToDevice: hook = raw->onToDevice(event); break;
+                }
             }
         } catch (const std::exception& e) {
             hookErrors->inc();
@@ -214,12 +233,13 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
         std::string localpart(localpartOf(alias));
         if (!matchesTemplate(localpart, aliasTemplate)) return false;
         AliasQueryAnswer answer = connector->onAliasQuery(RoomAlias(alias));
-        if (!answer.exists) return false;
+        if (!answer.portal) return false;
+        const PortalInfo& portal = *answer.portal;
         nlohmann::json body = {{"room_alias_name", localpart},
-                               {"preset", answer.isPublic ? "public_chat" : "private_chat"},
+                               {"preset", portal.isPublic ? "public_chat" : "private_chat"},
                                {"visibility", "private"}};
-        if (!answer.name.empty()) body["name"] = answer.name;
-        if (!answer.topic.empty()) body["topic"] = answer.topic;
+        if (!portal.name.empty()) body["name"] = portal.name;
+        if (!portal.topic.empty()) body["topic"] = portal.topic;
         HsResponse r = hs->call("POST", "/_matrix/client/v3/createRoom", body);
         if (!r.ok() && r.errcode() != "M_ROOM_IN_USE")
             throw std::runtime_error("creating the room for " + alias + " failed: " + r.error());

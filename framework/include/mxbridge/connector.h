@@ -1,17 +1,23 @@
 // The plug-in interface: read this first when writing a bridge.
 //
-// A bridge is a class implementing Connector. The framework receives transactions from the
-// homeserver, journals them, and calls the connector's hooks on a serial queue per Matrix
-// room: hooks for one room never run concurrently, hooks for different rooms may. A hook
-// must not block on the network: hand slow work to the bridge's own I/O and return.
+// A bridge is a class implementing Connector (and the optional *Handler interfaces its
+// network supports), ending its file with MXBRIDGE_BRIDGE(Class, "name", "description").
+// The framework receives transactions from the homeserver, journals them, classifies each
+// event and calls the connector's hooks on a serial queue per Matrix room: hooks for one room
+// never run concurrently, hooks for different rooms may. A hook must not block on the
+// network: hand slow work to the bridge's own I/O and return.
 //
-// Exactly-once: an event counts as handled when its hook returns. Writes made to kv() during a
-// hook are committed atomically with that mark, so after a crash an event is either replayed
-// with none of its writes visible, or not replayed at all.
+// Remote to Matrix is one call: BridgeContext::queueRemote(RemoteMessage{...}).
+//
+// Exactly-once: an event counts as handled when its hook returns. What a hook writes (kv(),
+// the stores, intents' requests) is committed atomically with that mark, so after a crash an
+// event is either replayed with none of its writes visible, or not replayed at all.
 #pragma once
 
 #include <cstdint>
+#include <chrono>
 #include <functional>
+#include <utility>
 #include <map>
 #include <memory>
 #include <optional>
@@ -24,6 +30,11 @@
 #include "mxbridge/log.h"
 #include "mxbridge/metrics.h"
 #include "mxbridge/result.h"
+#include "mxbridge/commands.h"
+#include "mxbridge/intent.h"
+#include "mxbridge/matrix_events.h"
+#include "mxbridge/remote_events.h"
+#include "mxbridge/store.h"
 
 namespace mxbridge {
 
@@ -79,28 +90,74 @@ struct UserQueryAnswer {
     }
 };
 
-// A room-alias query (GET /rooms/{alias}). When `exists`, the framework creates the room with
-// that alias before answering 200, so the user's join proceeds.
+// A room-alias query (GET /rooms/{alias}). With a portal, the framework creates the room
+// (linked to that remote room, with the alias) before answering 200, so the join proceeds.
 struct AliasQueryAnswer {
-    bool exists = false;
-    std::string name;
-    std::string topic;
-    bool isPublic = true;
+    std::optional<PortalInfo> portal;
     static AliasQueryAnswer notFound() { return {}; }
+    static AliasQueryAnswer create(PortalInfo portal) { return AliasQueryAnswer{std::move(portal)}; }
 };
 
-// Everything the framework gives a bridge. Valid from start() until stop() returns.
+// A timer the framework runs on its own thread; cancelled when the handle is destroyed.
+class [[nodiscard]] TimerHandle {
+public:
+    TimerHandle() = default;
+    explicit TimerHandle(std::function<void()> cancel) : cancel_(std::move(cancel)) {}
+    TimerHandle(TimerHandle&& other) noexcept : cancel_(std::move(other.cancel_)) { other.cancel_ = nullptr; }
+    TimerHandle& operator=(TimerHandle&& other) noexcept {
+        if (this != &other) {
+            cancel();
+            cancel_ = std::move(other.cancel_);
+            other.cancel_ = nullptr;
+        }
+        return *this;
+    }
+    TimerHandle(const TimerHandle&) = delete;
+    TimerHandle& operator=(const TimerHandle&) = delete;
+    ~TimerHandle() { cancel(); }
+    void cancel() {
+        if (cancel_) std::exchange(cancel_, nullptr)();
+    }
+
+private:
+    std::function<void()> cancel_;
+};
+
+// Everything the framework gives a bridge. Valid from start() until stop() returns; every
+// method may be called from any thread.
 class BridgeContext {
 public:
     virtual ~BridgeContext() = default;
     virtual const ConfigSection& config() const = 0;
     virtual Logger logger(const std::string& component) const = 0;
-    virtual KvStore& kv() = 0;
     virtual Metrics& metrics() = 0;
     virtual const std::string& serverName() const = 0;
     virtual UserId botUserId() const = 0;
-    // The ghost for a remote user's id (the `{id}` of the user template), e.g. "@irc_alice:hs".
-    virtual UserId ghostUserId(const std::string& remoteLocal) const = 0;
+    // The ghost for a remote user's id (the `{id}` of the user template), e.g. "@irc_alice:hs";
+    // characters a localpart may not hold are escaped.
+    virtual UserId ghostUserId(const std::string& ghostId) const = 0;
+    virtual bool isGhost(const UserId& user) const = 0;
+
+    // Remote to Matrix in one call: finds or creates the portal and the ghost, and queues the
+    // change in the durable outbox, in order per portal. Never blocks on the homeserver.
+    virtual void queueRemote(RemoteEvent event) = 0;
+    // Tells the sender of a Matrix event, in the room, that it could not be delivered (for
+    // failures found after the hook returned, e.g. a puppet that never reconnected).
+    virtual void reportDeliveryFailure(const RoomId& room, const EventId& event,
+                                       const Error& error) = 0;
+
+    virtual Intent& bot() = 0;
+    virtual Intent& intent(const UserId& user) = 0;  // a ghost (or the bot)
+
+    virtual KvStore& kv() = 0;
+    virtual LinkStore& links() = 0;
+    virtual UserStore& users() = 0;
+    virtual EventMappingStore& eventMappings() = 0;
+    virtual CommandRegistry& commands() = 0;
+
+    // Runs `task` on a framework timer thread; keep the handle while it should run.
+    virtual TimerHandle every(std::chrono::milliseconds interval, std::function<void()> task) = 0;
+    virtual TimerHandle after(std::chrono::milliseconds delay, std::function<void()> task) = 0;
 };
 
 struct BridgeInfo {
@@ -109,29 +166,35 @@ struct BridgeInfo {
     std::string defaultUserTemplate;   // ghost localparts, with one "{id}"
     std::string defaultAliasTemplate;  // portal alias localparts, with one "{id}"
     std::vector<std::string> protocols;
+    std::string networkName;           // for m.bridge and notices, e.g. "IRC"
 };
 
+// The required part of a bridge. Optional abilities are the *Handler interfaces below: the
+// framework checks once at load which ones a connector implements, and answers the sender of
+// anything else with a notice that the bridge does not support it.
+//
+// Hooks run on the room's queue (one at a time per room, rooms in parallel), must not block
+// on the network, and say what happened in their HookResult.
 class Connector {
 public:
     virtual ~Connector() = default;
 
     virtual BridgeInfo info() const = 0;
-    // Called once before any hook. Connect to the network here, without blocking on it:
-    // connection trouble is a state to report, not a failure of start().
+    // Called once before any hook. Connect to the network here without blocking on it:
+    // connection trouble is a state to report, not a failure of start(). May throw
+    // ConfigError for a bad bridge section.
     virtual void start(BridgeContext& context) = 0;
     // Called once at shutdown after the last hook returned.
     virtual void stop() {}
 
-    // A timeline event in a room the bridge is in (messages, state, membership, redactions),
-    // sent by a real Matrix user: the bridge's own echoes never arrive here.
-    // Runs on the room's queue.
-    virtual HookResult onMatrixEvent(const MatrixEvent& event) = 0;
-    // Typing, receipts (room queue) and presence (its own queue).
-    virtual HookResult onEphemeral(const MatrixEvent&) { return HookResult::ignored(); }
-    // To-device messages (encryption-aware bridges).
-    virtual HookResult onToDevice(const MatrixEvent&) { return HookResult::ignored(); }
+    // A message by a real Matrix user in a linked room (never the bridge's own echoes).
+    virtual HookResult onMatrixMessage(const MatrixMessage& message) = 0;
+    // Membership in any room the bridge sees, including invites of ghosts to new rooms
+    // (a Matrix user starting a private chat with a remote user).
+    virtual HookResult onMatrixMembership(const MatrixMembership&) { return HookResult::ignored(); }
+    virtual HookResult onMatrixStateChange(const MatrixStateChange&) { return HookResult::ignored(); }
 
-    // Runs on the HTTP thread while the homeserver waits: answer quickly.
+    // Queries, on a framework thread while the homeserver waits: answer quickly.
     virtual UserQueryAnswer onUserQuery(const UserId&) { return UserQueryAnswer::notFound(); }
     virtual AliasQueryAnswer onAliasQuery(const RoomAlias&) { return AliasQueryAnswer::notFound(); }
 
@@ -147,6 +210,47 @@ public:
                                              const std::map<std::string, std::string>& /*fields*/) {
         return nlohmann::json::array();
     }
+};
+
+// Optional abilities. A connector inherits the ones its network supports.
+class EditHandler {
+public:
+    virtual ~EditHandler() = default;
+    virtual HookResult onMatrixEdit(const MatrixEdit& edit) = 0;
+};
+class RedactionHandler {
+public:
+    virtual ~RedactionHandler() = default;
+    virtual HookResult onMatrixRedaction(const MatrixRedaction& redaction) = 0;
+};
+class ReactionHandler {
+public:
+    virtual ~ReactionHandler() = default;
+    virtual HookResult onMatrixReaction(const MatrixReaction& reaction) = 0;
+};
+class TypingHandler {
+public:
+    virtual ~TypingHandler() = default;
+    virtual HookResult onMatrixTyping(const MatrixTyping& typing) = 0;
+};
+class ReceiptHandler {
+public:
+    virtual ~ReceiptHandler() = default;
+    virtual HookResult onMatrixReceipt(const MatrixReceipt& receipt) = 0;
+};
+class PresenceHandler {
+public:
+    virtual ~PresenceHandler() = default;
+    virtual HookResult onMatrixPresence(const MatrixPresence& presence) = 0;
+};
+// Low level: every event exactly as received, instead of the classified hooks above (for
+// bridges that speak Matrix JSON themselves, and for tests of the delivery pipeline).
+class RawEventHandler {
+public:
+    virtual ~RawEventHandler() = default;
+    virtual HookResult onMatrixEvent(const MatrixEvent& event) = 0;
+    virtual HookResult onEphemeral(const MatrixEvent&) { return HookResult::ignored(); }
+    virtual HookResult onToDevice(const MatrixEvent&) { return HookResult::ignored(); }
 };
 
 using ConnectorFactory = std::function<std::unique_ptr<Connector>()>;

@@ -4,13 +4,15 @@
 
 namespace mxbridge {
 
-class NullConnector final : public Connector {
+// Takes events raw: classifying content it will throw away would only cost the benchmark.
+class NullConnector final : public Connector, public RawEventHandler {
 public:
     BridgeInfo info() const override {
         return BridgeInfo{"null", "Accepts every event and bridges it nowhere (benchmarks)",
-                          "null_{id}", "null_{id}", {}};
+                          "null_{id}", "null_{id}", {}, "nowhere"};
     }
     void start(BridgeContext&) override {}
+    HookResult onMatrixMessage(const MatrixMessage&) override { return HookResult::ignored(); }
     HookResult onMatrixEvent(const MatrixEvent&) override { return HookResult::ignored(); }
 };
 

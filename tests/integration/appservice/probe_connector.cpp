@@ -15,11 +15,11 @@
 
 namespace mxbridge::test {
 
-class ProbeConnector final : public Connector {
+class ProbeConnector final : public Connector, public RawEventHandler {
 public:
     BridgeInfo info() const override {
         return BridgeInfo{"probe", "records handled events for tests", "probe_{id}", "probe_{id}",
-                          {"probe"}};
+                          {"probe"}, "Probe"};
     }
 
     void start(BridgeContext& context) override {
@@ -28,6 +28,9 @@ public:
         failFirst_ = context.config().getInt("fail_first", 0, 0, 100);
         knownPrefix_ = context.config().getString("known_prefix", "known");
     }
+
+    // Events arrive raw (RawEventHandler), so the classified hook is never called.
+    HookResult onMatrixMessage(const MatrixMessage&) override { return HookResult::ignored(); }
 
     HookResult onMatrixEvent(const MatrixEvent& event) override {
         KvStore& kv = context_->kv();
@@ -68,10 +71,13 @@ public:
 
     AliasQueryAnswer onAliasQuery(const RoomAlias& alias) override {
         if (alias.str().find(knownPrefix_) == std::string::npos) return AliasQueryAnswer::notFound();
-        AliasQueryAnswer answer;
-        answer.exists = true;
-        answer.name = "Probe room " + std::string(localpartOf(alias.str()));
-        return answer;
+        std::string local(localpartOf(alias.str()));
+        PortalInfo portal;
+        portal.id = RemoteRoomId("probe/" + local);
+        portal.name = "Probe room " + local;
+        portal.aliasId = local.substr(std::string("probe_").size());
+        portal.isPublic = true;
+        return AliasQueryAnswer::create(portal);
     }
 
     std::optional<nlohmann::json> onThirdpartyProtocol(const std::string& protocol) override {
