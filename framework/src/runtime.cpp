@@ -7,6 +7,7 @@
 #include "appservice/http_server.h"
 #include "appservice/metrics_endpoint.h"
 #include "journal/dispatcher.h"
+#include "journal/hook_stage.h"
 #include "journal/journal.h"
 #include "matrix/hs_client.h"
 #include "store/database.h"
@@ -17,8 +18,6 @@ using namespace detail;
 
 namespace {
 
-// Writes a hook makes through kv() are staged here and committed with its done mark.
-thread_local std::vector<KvWrite>* tlsStagedWrites = nullptr;
 
 class KvStoreImpl final : public KvStore {
 public:
@@ -26,8 +25,8 @@ public:
     void put(const std::string& key, const std::string& value) override { write(key, value); }
     void erase(const std::string& key) override { write(key, std::nullopt); }
     std::optional<std::string> get(const std::string& key) override {
-        if (tlsStagedWrites) {
-            for (auto it = tlsStagedWrites->rbegin(); it != tlsStagedWrites->rend(); ++it)
+        if (HookStage* stage = currentHookStage(); stage && stage->kv) {
+            for (auto it = stage->kv->rbegin(); it != stage->kv->rend(); ++it)
                 if (it->key == key) return it->value;
         }
         return journal_.kvGet(key);
@@ -35,7 +34,8 @@ public:
 
 private:
     void write(const std::string& key, std::optional<std::string> value) {
-        if (tlsStagedWrites) tlsStagedWrites->push_back(KvWrite{key, std::move(value), 0});
+        if (HookStage* stage = currentHookStage(); stage && stage->kv)
+            stage->kv->push_back(KvWrite{key, std::move(value), 0});
         else journal_.kvWriteNow({KvWrite{key, std::move(value), 0}});
     }
     Journal& journal_;
@@ -171,7 +171,8 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
             return result;
         }
         HookResult hook = HookResult::ignored();
-        tlsStagedWrites = &result.writes;
+        HookStage stage{&result.writes, &result.ops};
+        currentHookStage() = &stage;
         try {
             if (raw) {
                 switch (event.source()) {
@@ -187,7 +188,7 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
             hookErrors->inc();
             hook = HookResult::failed(Error::permanent("hook_exception", "unknown exception"));
         }
-        tlsStagedWrites = nullptr;
+        currentHookStage() = nullptr;
         if (hook.kind() == HookResult::Kind::Failed) {
             constexpr uint32_t kMaxAttempts = 8;
             if (hook.error().retryable && item.attempts + 1 < kMaxAttempts) {
@@ -196,6 +197,7 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
                 int64_t base = 250LL << std::min<uint32_t>(item.attempts, 7);
                 int64_t jitter = std::uniform_int_distribution<int64_t>(0, base / 2)(rng);
                 result.writes.clear();
+                result.ops.clear();
                 result.retry = true;
                 result.retryAfter = std::chrono::milliseconds(base + jitter);
                 return result;

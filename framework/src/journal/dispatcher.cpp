@@ -96,7 +96,8 @@ void Dispatcher::work() {
                 break;
             }
             completions.push_back(
-                Completion{item.queueKey, item.pos, item.txnSeq, std::move(result.writes)});
+                Completion{item.queueKey, item.pos, item.txnSeq, std::move(result.writes),
+                           std::move(result.ops)});
         }
         if (!completions.empty()) onDone_(std::move(completions));
         backlogGauge_.add(-static_cast<int64_t>(done));

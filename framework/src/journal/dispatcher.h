@@ -24,6 +24,7 @@ struct HandleResult {
     bool retry = false;
     std::chrono::milliseconds retryAfter{0};
     std::vector<KvWrite> writes;  // staged by the hook; committed with the done mark
+    std::vector<StagedOp> ops;    // likewise, for the stores and the outbox
 };
 
 class Dispatcher {

@@ -271,7 +271,33 @@ void Journal::kvWriteNow(std::vector<KvWrite> writes) {
     bool done = false;
     {
         std::lock_guard lock(mutex_);
-        kvRequests_.push_back(KvRequest{std::move(writes), [&] {
+        kvRequests_.push_back(KvRequest{std::move(writes), {}, [&] {
+            std::lock_guard l(doneMutex);
+            done = true;
+            doneCv.notify_all();
+        }});
+    }
+    wake_.notify_one();
+    std::unique_lock l(doneMutex);
+    doneCv.wait(l, [&] { return done; });
+}
+
+void Journal::runOps(std::vector<StagedOp> ops, bool wait) {
+    if (ops.empty()) return;
+    if (!wait) {
+        {
+            std::lock_guard lock(mutex_);
+            kvRequests_.push_back(KvRequest{{}, std::move(ops), nullptr});
+        }
+        wake_.notify_one();
+        return;
+    }
+    std::mutex doneMutex;
+    std::condition_variable doneCv;
+    bool done = false;
+    {
+        std::lock_guard lock(mutex_);
+        kvRequests_.push_back(KvRequest{{}, std::move(ops), [&] {
             std::lock_guard l(doneMutex);
             done = true;
             doneCv.notify_all();
@@ -415,6 +441,7 @@ void Journal::run() {
             std::unordered_map<uint64_t, uint32_t> handled;
             for (const Completion& c : comps) {
                 applyKv(c.writes);
+                for (const StagedOp& op : c.ops) op.apply(*db);
                 uint64_t& cur = cursorUpdates[c.queueKey];
                 cur = std::max(cur, c.pos);
                 ++handled[c.txnSeq];
@@ -434,7 +461,10 @@ void Journal::run() {
                 clearBody.exec();
                 clearBody.reset();
             }
-            for (const KvRequest& r : kvs) applyKv(r.writes);
+            for (const KvRequest& r : kvs) {
+                applyKv(r.writes);
+                for (const StagedOp& op : r.ops) op.apply(*db);
+            }
             if (++commits_ % 1024 == 0 && lastSeq_ > options_.txnWindow) {
                 prune.bind(1, static_cast<int64_t>(lastSeq_ - options_.txnWindow));
                 prune.exec();
@@ -513,9 +543,15 @@ void Journal::run() {
             if (subs[s].onDone) subs[s].onDone(outcomes[s]);
         }
         committedTxns_.fetch_add(subs.size());
-        for (const Completion& c : comps) dropOverlay(c.writes);
+        for (const Completion& c : comps) {
+            dropOverlay(c.writes);
+            for (const StagedOp& op : c.ops)
+                if (op.afterCommit) op.afterCommit();
+        }
         for (KvRequest& r : kvs) {
             dropOverlay(r.writes);
+            for (const StagedOp& op : r.ops)
+                if (op.afterCommit) op.afterCommit();
             if (r.onDone) r.onDone();
         }
         subs.clear();

@@ -47,6 +47,14 @@ struct KvWrite {
     uint64_t generation = 0;           // set by the journal; matches the overlay entry
 };
 
+// A write to the framework's tables (stores, outbox) made by bridge code. Applied on the
+// writer thread inside its transaction: with an event's done mark when made in a hook,
+// otherwise in the next group commit. `afterCommit` (optional) runs once it is durable.
+struct StagedOp {
+    std::function<void(SQLite::Database&)> apply;
+    std::function<void()> afterCommit;
+};
+
 // One item ready for its handler. `pos` orders items within a queue across restarts.
 struct DispatchItem {
     std::string queueKey;
@@ -62,6 +70,7 @@ struct Completion {
     uint64_t pos;
     uint64_t txnSeq;
     std::vector<KvWrite> writes;
+    std::vector<StagedOp> ops;
 };
 
 enum class SubmitOutcome { Accepted, Duplicate, Failed };
@@ -102,12 +111,16 @@ public:
     std::optional<std::string> kvGet(const std::string& key);
     // Blocks until the writes are committed (for writes made outside a hook).
     void kvWriteNow(std::vector<KvWrite> writes);
+    // Queues framework-table writes for the next commit; `wait` blocks until it is done.
+    // Never wait from the writer thread itself (an afterCommit callback).
+    void runOps(std::vector<StagedOp> ops, bool wait);
 
     uint64_t committedTransactions() const;
 
 private:
     struct KvRequest {
         std::vector<KvWrite> writes;
+        std::vector<StagedOp> ops;
         std::function<void()> onDone;
     };
     void run();
