@@ -171,6 +171,22 @@ TEST_CASE("a refused JOIN is reported per channel with its numeric") {
     CHECK(conn.info().channels.empty());  // not retried on the next reconnect
 }
 
+TEST_CASE("a TLS connection to a server that does not speak TLS is a transient failure") {
+    FakeIrcd server;
+    TestEnv env;
+    Probe* probe = nullptr;
+    auto options = localOptions(server.port(), "alice");
+    options.tls = true;
+    auto& conn = env.add(options, &probe);
+    conn.start();
+    REQUIRE(server.accept(5s));
+    server.writeLine(":fake.test NOTICE * :*** plain text where a ServerHello belongs");
+    auto lost = probe->waitState(ConnectionState::TransientDisconnect, 5s);
+    REQUIRE_MESSAGE(lost, probe->history());
+    CHECK(lost->reason.find("TLS handshake failed") != std::string::npos);
+    CHECK(conn.info().nick == "alice");
+}
+
 TEST_CASE("addressInPrefix gives each index its own host address") {
     CHECK(irc::addressInPrefix("2001:db8:1::/64", 0)->to_string() == "2001:db8:1::1");
     CHECK(irc::addressInPrefix("2001:db8:1::/64", 255)->to_string() == "2001:db8:1::100");

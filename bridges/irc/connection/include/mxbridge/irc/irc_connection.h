@@ -114,7 +114,8 @@ struct IrcConnectionHandlers {
     // Every parsed line from the server, including those the connection handled itself
     // (PING, CAP, numerics) so the owner can track channels and users. Params are raw
     // bytes as sent: apply decodeIrcText() to text params (PRIVMSG/NOTICE/TOPIC/PART/QUIT/
-    // KICK text, realnames) before handing them to Matrix.
+    // KICK text, realnames) before handing them to Matrix. With echo-message the owner's
+    // own PRIVMSG/NOTICE come back here too: that echo is the server's delivery receipt.
     std::function<void(const IrcMessage&)> onMessage;
     // A JOIN (ours or a rejoin) was refused; the channel is dropped from the rejoin set.
     std::function<void(const JoinFailure&)> onJoinFailure;
