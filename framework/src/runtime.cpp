@@ -6,6 +6,7 @@
 #include "appservice/appservice_api.h"
 #include "appservice/http_server.h"
 #include "appservice/metrics_endpoint.h"
+#include "bridge/event_router.h"
 #include "journal/dispatcher.h"
 #include "journal/hook_stage.h"
 #include "journal/journal.h"
@@ -69,6 +70,7 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
     Registration registration;
     std::unique_ptr<Connector> connector;
     RawEventHandler* raw = nullptr;  // set when the connector takes events unclassified
+    std::unique_ptr<EventRouter> router;
     Logger log{"runtime"};
     Metrics registry;
     std::string botId;
@@ -180,6 +182,8 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
                     case EventSource::Ephemeral: hook = raw->onEphemeral(event); break;
                     case EventSource::ToDevice: hook = raw->onToDevice(event); break;
                 }
+            } else {
+                hook = router->route(event);
             }
         } catch (const std::exception& e) {
             hookErrors->inc();
