@@ -20,8 +20,8 @@ namespace {
 
 using nlohmann::json;
 
-const std::vector<std::string> kSections = {"homeserver", "appservice", "database",
-                                            "logging",    "metrics",    "bridge"};
+const std::vector<std::string> kSections = {"homeserver", "appservice", "database", "logging",
+                                            "metrics",    "bridge",     "provisioning"};
 
 // Keys of the core sections; `bridge` and `logging.components` are open-ended.
 const std::map<std::string, std::vector<std::string>>& coreKeys() {
@@ -30,10 +30,11 @@ const std::map<std::string, std::vector<std::string>>& coreKeys() {
         {"appservice",
          {"id", "bind_address", "port", "public_url", "registration_file", "as_token", "hs_token",
           "bot_localpart", "user_template", "alias_template", "allow_query_token", "max_body_bytes",
-          "receive_ephemeral", "rate_limited", "dispatch_workers", "extra_user_regexes"}},
-        {"database", {"path", "durability"}},
+          "receive_ephemeral", "rate_limited", "dispatch_workers", "extra_user_regexes", "admins"}},
+        {"database", {"path", "durability", "secret_key"}},
         {"logging", {"level", "json", "components"}},
         {"metrics", {"enabled", "bind_address", "port"}},
+        {"provisioning", {"enabled", "shared_secret"}},
     };
     return keys;
 }
@@ -282,6 +283,13 @@ bool isLocalpart(const std::string& s) {
     return std::regex_match(s, re);
 }
 
+// A full user id, "@localpart:server" (spec appendices, "User Identifiers"). An admins entry
+// that is not one is a regex; ops/admin_list.cpp draws the same line.
+bool isUserId(const std::string& s) {
+    static const std::regex re(R"(@[a-z0-9._=/+-]+:([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?)");
+    return std::regex_match(s, re);
+}
+
 void checkTemplate(const ConfigSection& s, const std::string& key, const std::string& tpl, bool alias) {
     if (tpl.empty()) return;  // the bridge's default applies
     size_t first = tpl.find("{id}");
@@ -319,16 +327,18 @@ Config build(const std::string& file, detail::YamlTree& tree, std::vector<std::s
     for (auto& e : root.unknownKeyErrors(kSections)) errors.push_back(std::move(e));
     if (!allowPlaceholders) checkPlaceholders(tree.value, "", root, errors);
 
-    ConfigSection hs, as, db, lg, mt, br;
+    ConfigSection hs, as, db, lg, mt, br, pv;
     collect(errors, [&] { hs = root.child("homeserver"); });
     collect(errors, [&] { as = root.child("appservice"); });
     collect(errors, [&] { db = root.child("database"); });
     collect(errors, [&] { lg = root.child("logging"); });
     collect(errors, [&] { mt = root.child("metrics"); });
     collect(errors, [&] { br = root.child("bridge"); });
+    collect(errors, [&] { pv = root.child("provisioning"); });
     for (const auto& [section, keys] : coreKeys()) {
         const ConfigSection& s = section == "homeserver" ? hs : section == "appservice" ? as
-                               : section == "database"   ? db : section == "logging"  ? lg : mt;
+                               : section == "database"   ? db : section == "logging"  ? lg
+                               : section == "metrics"    ? mt : pv;
         for (auto& e : s.unknownKeyErrors(keys)) errors.push_back(std::move(e));
     }
 
@@ -399,6 +409,21 @@ Config build(const std::string& file, detail::YamlTree& tree, std::vector<std::s
             });
         }
     });
+    collect(errors, [&] {
+        a.admins = as.getStringList("admins");
+        for (size_t i = 0; i < a.admins.size(); ++i) {
+            const std::string& admin = a.admins[i];
+            std::string why;
+            collect(errors, [&] {
+                if (isUserId(admin)) return;
+                if (admin.empty() || !detail::regexCompiles(admin, why))
+                    as.fail("admins[" + std::to_string(i) + "]",
+                            "expected a Matrix user id like \"@alice:example.org\" or a regex like "
+                            "\"@.*:example.org\", got " + detail::quoted(admin) +
+                                (why.empty() ? "" : " (" + why + ")"));
+            });
+        }
+    });
 
     collect(errors, [&] { c.database.path = db.getString("path", c.database.path); });
     collect(errors, [&] {
@@ -406,6 +431,13 @@ Config build(const std::string& file, detail::YamlTree& tree, std::vector<std::s
         if (d == "process_crash") c.database.durability = Durability::ProcessCrash;
         else if (d == "power_loss") c.database.durability = Durability::PowerLoss;
         else db.fail("durability", "expected process_crash or power_loss, got " + detail::quoted(d));
+    });
+    collect(errors, [&] {
+        c.database.secretKey = Secret<std::string>(db.getString("secret_key", ""));
+        // Never echo the value: it is a key.
+        if (!c.database.secretKey.empty() && c.database.secretKey.reveal().size() < 32)
+            db.fail("secret_key", "expected at least 32 characters (e.g. `openssl rand -hex 32`), got " +
+                                      std::to_string(c.database.secretKey.reveal().size()));
     });
 
     auto levelOf = [](const ConfigSection& s, const std::string& key, LogLevel fallback) {
@@ -427,6 +459,17 @@ Config build(const std::string& file, detail::YamlTree& tree, std::vector<std::s
     collect(errors, [&] { c.metrics.enabled = mt.getBool("enabled", c.metrics.enabled); });
     collect(errors, [&] { c.metrics.bindAddress = mt.getString("bind_address", c.metrics.bindAddress); });
     collect(errors, [&] { c.metrics.port = static_cast<uint16_t>(mt.getInt("port", 0, 0, 65535)); });
+
+    collect(errors, [&] { c.provisioning.enabled = pv.getBool("enabled", false); });
+    collect(errors, [&] {
+        c.provisioning.sharedSecret = Secret<std::string>(pv.getString("shared_secret", ""));
+        size_t length = c.provisioning.sharedSecret.reveal().size();
+        if (c.provisioning.enabled && length < 16)
+            pv.fail("shared_secret", length == 0
+                ? std::string("missing; expected a secret of at least 16 characters while "
+                              "provisioning.enabled is true (or MXBRIDGE_PROVISIONING_SHARED_SECRET_FILE)")
+                : "expected at least 16 characters, got " + std::to_string(length));
+    });
 
     collect(errors, [&] {
         c.bridge.type = br.requireString("type");

@@ -106,11 +106,17 @@ struct AppserviceConfig {
     // Extra, non-exclusive user namespaces (ECMAScript regexes), e.g. to see the Matrix users
     // the bridge puppets. Validated at load; written into the registration as-is.
     std::vector<std::string> extraUserRegexes;
+    // Bridge admins: Matrix user ids ("@alice:example.org"), or ECMAScript regexes matched
+    // against the whole user id ("@.*:example.org"). Admins may run admin bot commands.
+    std::vector<std::string> admins;
 };
 
 struct DatabaseConfig {
     std::string path = "./data/mxbridge.db";
     Durability durability = Durability::ProcessCrash;
+    // Encrypts login secrets at rest (any string of 32+ characters; SHA-256 gives the key).
+    // Empty: no key, and saving a login with a secret fails.
+    Secret<std::string> secretKey;
 };
 
 struct LoggingConfig {
@@ -123,6 +129,12 @@ struct MetricsConfig {
     bool enabled = true;
     std::string bindAddress = "127.0.0.1";
     uint16_t port = 0;  // 0: served on the appservice listener under /metrics
+};
+
+// The provisioning HTTP API (/_mxbridge/provision/v1), for integration managers and scripts.
+struct ProvisioningConfig {
+    bool enabled = false;
+    Secret<std::string> sharedSecret;  // bearer token; 16+ characters when enabled
 };
 
 struct BridgeConfig {
@@ -138,6 +150,7 @@ struct Config {
     LoggingConfig logging;
     MetricsConfig metrics;
     BridgeConfig bridge;
+    ProvisioningConfig provisioning;
 };
 
 // Loads, applies MXBRIDGE_* environment overrides and *_FILE secrets, validates.
