@@ -1,0 +1,657 @@
+// PortalManager: one FIFO per remote room, run on the caller's thread when idle and by worker
+// threads after an asynchronous step (room creation, media upload) finishes.
+#include "bridge/portal_manager.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <type_traits>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+namespace mxbridge::detail {
+namespace {
+
+// What handling the front event of a portal came to.
+enum class Step {
+    Done,     // handed to the intents (or deliberately ignored)
+    Wait,     // waiting for a room creation or an upload; the portal holds its later events
+    Drop,     // no portal and none to create
+    FailAll,  // the room could not be created: every waiting event failed
+};
+
+// Events handled per turn before a worker lets other portals go.
+constexpr size_t kWorkerBatch = 64;
+
+template <class... F>
+struct Overloaded : F... {
+    using F::operator()...;
+};
+
+// Metric label and log field per RemoteEvent alternative, in variant order.
+constexpr const char* kTypeNames[] = {"message", "edit", "redaction", "reaction", "membership",
+                                      "room_update", "power_levels", "typing", "profile"};
+static_assert(std::size(kTypeNames) == std::variant_size_v<RemoteEvent>);
+
+const char* typeName(const RemoteEvent& event) { return kTypeNames[event.index()]; }
+
+// The remote room an event belongs to; empty for RemoteProfile (no room).
+RemoteRoomId remoteRoomOf(const RemoteEvent& event) {
+    return std::visit(Overloaded{
+                          [](const RemoteMessage& m) { return m.portal.id; },
+                          [](const RemoteProfile&) { return RemoteRoomId(); },
+                          [](const auto& e) { return e.room; },
+                      },
+                      event);
+}
+
+// Every sender an event names, for ghost and profile upkeep.
+std::vector<const RemoteSender*> sendersOf(const RemoteEvent& event) {
+    return std::visit(Overloaded{
+                          [](const RemoteMessage& m) { return std::vector{&m.sender}; },
+                          [](const RemoteEdit& e) { return std::vector{&e.sender}; },
+                          [](const RemoteRedaction& e) { return std::vector{&e.sender}; },
+                          [](const RemoteReaction& e) { return std::vector{&e.sender}; },
+                          [](const RemoteMembership& e) {
+                              std::vector<const RemoteSender*> out{&e.user};
+                              if (e.actor) out.push_back(&*e.actor);
+                              return out;
+                          },
+                          [](const RemoteRoomUpdate& e) {
+                              std::vector<const RemoteSender*> out;
+                              if (e.actor) out.push_back(&*e.actor);
+                              return out;
+                          },
+                          [](const RemotePowerLevels& e) {
+                              std::vector<const RemoteSender*> out;
+                              for (const auto& [sender, level] : e.levels) out.push_back(&sender);
+                              return out;
+                          },
+                          [](const RemoteTyping& e) { return std::vector{&e.sender}; },
+                          [](const RemoteProfile& e) { return std::vector{&e.sender}; },
+                      },
+                      event);
+}
+
+}  // namespace
+
+struct PortalManager::State : std::enable_shared_from_this<State> {
+    struct Item {
+        uint64_t seq;
+        RemoteEvent event;
+    };
+    struct Portal {
+        explicit Portal(RemoteRoomId id) : remote(std::move(id)) {}
+        RemoteRoomId remote;
+        std::deque<Item> queue;
+        bool scheduled = false;  // a thread is running it, or it is in `ready`
+        bool waiting = false;    // parked until a creation or upload result arrives
+        bool creating = false;
+        std::optional<Result<RoomId>> created;
+        uint64_t uploadSeq = 0;  // the queued event whose media is uploading; 0: none
+        std::optional<Result<std::string>> uploaded;
+    };
+    struct GhostProfile {
+        bool mapped = false;
+        std::optional<std::string> displayName;
+        std::optional<std::string> avatarMxc;
+    };
+
+    explicit State(Deps deps) : d(std::move(deps)), log(d.logger) {
+        for (const char* type : kTypeNames) {
+            byType.push_back(&d.metrics.counter("mxbridge_remote_events_total",
+                                                "Remote events queued by the bridge, by type",
+                                                {{"type", type}}));
+        }
+        portalsCreated = &d.metrics.counter("mxbridge_portals_created_total",
+                                            "Matrix rooms created for remote rooms");
+        creationFailures = &d.metrics.counter("mxbridge_portal_creation_failures_total",
+                                              "Portal room creations that failed");
+        auto failed = [&](const char* reason) {
+            return &d.metrics.counter("mxbridge_remote_events_failed_total",
+                                      "Remote events not (fully) delivered to Matrix, by reason",
+                                      {{"reason", reason}});
+        };
+        failedNoPortal = failed("no_portal");
+        failedCreation = failed("portal_creation");
+        failedUpload = failed("media_upload");
+        failedError = failed("error");
+        failedStopped = failed("stopped");
+    }
+
+    // --- entry ---
+
+    void queue(RemoteEvent event) {
+        byType[event.index()]->inc();
+        syncGhosts(event);
+        if (std::holds_alternative<RemoteProfile>(event)) return;
+
+        RemoteRoomId remote = remoteRoomOf(event);
+        std::shared_ptr<Portal> portal;
+        {
+            std::lock_guard lock(mutex);
+            if (stopping) {
+                failedStopped->inc();
+                log.warn("remote event after shutdown began, not delivered",
+                         {{"remote_room", remote.str()}, {"type", typeName(event)}});
+                return;
+            }
+            auto& slot = portals[remote];
+            if (!slot) slot = std::make_shared<Portal>(remote);
+            portal = slot;
+            portal->queue.push_back(Item{++nextSeq, std::move(event)});
+            ++pendingEvents;
+            if (portal->scheduled || portal->waiting) return;  // its runner will get to it
+            portal->scheduled = true;
+            if (portal->queue.size() > 1) {
+                ready.push_back(portal);
+                wake.notify_one();
+                return;
+            }
+        }
+        // Idle portal, only this event: handle it here, so calls made inside a hook are
+        // committed with that hook.
+        run(portal, 1);
+    }
+
+    // --- ghosts ---
+
+    Intent& intentOf(const RemoteSender& sender) {
+        if (sender.ghostId.empty()) return d.bot;
+        return d.intentFor(d.ghostUserId(sender.ghostId));
+    }
+
+    void syncGhosts(const RemoteEvent& event) {
+        for (const RemoteSender* sender : sendersOf(event)) {
+            if (sender->ghostId.empty()) continue;
+            try {
+                syncGhost(*sender);
+            } catch (const std::exception& e) {
+                failedError->inc();
+                log.error("could not update the ghost",
+                          {{"ghost_id", sender->ghostId}, {"remote_user", sender->id.str()},
+                           {"error", e.what()}});
+            }
+        }
+    }
+
+    // Diffs against what this process last set: std::nullopt leaves a field alone. The cache
+    // is written after the call, so a call that threw is tried again next time.
+    void syncGhost(const RemoteSender& sender) {
+        UserId ghost = d.ghostUserId(sender.ghostId);
+        std::lock_guard lock(ghostMutex);  // held across the calls: profile changes stay in order
+        GhostProfile& known = ghosts[ghost];
+        if (!known.mapped && !sender.id.empty()) {
+            d.users.setGhost(ghost, sender.id);
+            known.mapped = true;
+        }
+        if (sender.displayName && known.displayName != sender.displayName) {
+            d.intentFor(ghost).setDisplayName(*sender.displayName);
+            known.displayName = sender.displayName;
+        }
+        if (sender.avatarMxc && known.avatarMxc != sender.avatarMxc) {
+            d.intentFor(ghost).setAvatarUrl(*sender.avatarMxc);
+            known.avatarMxc = sender.avatarMxc;
+        }
+    }
+
+    // --- running a portal ---
+
+    // Handles up to `limit` events from the front of `portal`'s FIFO; the caller has set
+    // `scheduled`. Leaves the portal parked (waiting), idle, or back in `ready`.
+    void run(const std::shared_ptr<Portal>& portal, size_t limit) {
+        size_t handled = 0;
+        std::unique_lock lock(mutex);
+        while (true) {
+            if (portal->queue.empty()) {
+                portal->scheduled = false;
+                return;
+            }
+            if (handled == limit) {
+                ready.push_back(portal);
+                wake.notify_one();
+                return;
+            }
+            Item& item = portal->queue.front();  // stays put: only the runner pops, pushes go to the back
+            lock.unlock();
+            Step step = stepSafely(*portal, item);
+            lock.lock();
+            switch (step) {
+                case Step::Done:
+                case Step::Drop:
+                    portal->queue.pop_front();
+                    portal->uploadSeq = 0;
+                    portal->uploaded.reset();
+                    finished(1);
+                    ++handled;
+                    break;
+                case Step::Wait:
+                    // The result may have come while the lock was free: then go again at once.
+                    if (portal->created || portal->uploaded) break;
+                    portal->waiting = true;
+                    portal->scheduled = false;
+                    return;
+                case Step::FailAll:
+                    for (const Item& lost : portal->queue) {
+                        failedCreation->inc();
+                        log.warn("remote event not delivered: its portal could not be created",
+                                 {{"remote_room", portal->remote.str()},
+                                  {"type", typeName(lost.event)}});
+                    }
+                    finished(portal->queue.size());
+                    portal->queue.clear();
+                    break;
+            }
+        }
+    }
+
+    void finished(size_t n) {
+        pendingEvents -= n;
+        if (pendingEvents == 0) idle.notify_all();
+    }
+
+    // A creation or upload result arrived (on whatever thread the intent calls back on).
+    void resume(const std::shared_ptr<Portal>& portal, const std::function<void(Portal&)>& store) {
+        std::lock_guard lock(mutex);
+        if (stopping) return;
+        store(*portal);
+        if (portal->waiting) {
+            portal->waiting = false;
+            portal->scheduled = true;
+            ready.push_back(portal);
+            wake.notify_one();
+        }
+    }
+
+    void workerLoop() {
+        std::unique_lock lock(mutex);
+        while (true) {
+            wake.wait(lock, [&] { return stopping || !ready.empty(); });
+            if (stopping) return;
+            std::shared_ptr<Portal> portal = std::move(ready.front());
+            ready.pop_front();
+            lock.unlock();
+            run(portal, kWorkerBatch);
+            lock.lock();
+        }
+    }
+
+    Step stepSafely(Portal& portal, const Item& item) {
+        try {
+            return step(portal, item);
+        } catch (const std::exception& e) {
+            failedError->inc();
+            log.error("remote event failed",
+                      {{"remote_room", portal.remote.str()}, {"type", typeName(item.event)},
+                       {"error", e.what()}});
+        } catch (...) {
+            failedError->inc();
+            log.error("remote event failed", {{"remote_room", portal.remote.str()},
+                                              {"type", typeName(item.event)}});
+        }
+        return Step::Done;
+    }
+
+    Step step(Portal& portal, const Item& item) {
+        std::vector<RoomId> rooms;
+        Step resolved = resolve(portal, item.event, rooms);
+        if (resolved == Step::Drop) {
+            failedNoPortal->inc();
+            const auto* message = std::get_if<RemoteMessage>(&item.event);
+            if (message) {
+                log.warn("message for a remote room with no portal, dropped (queue it with "
+                         "PortalInfo::createIfMissing to create one)",
+                         {{"remote_room", portal.remote.str()}, {"remote_id", message->id.str()}});
+            } else {
+                log.debug("event for a remote room with no portal, ignored",
+                          {{"remote_room", portal.remote.str()}, {"type", typeName(item.event)}});
+            }
+        }
+        if (resolved != Step::Done) return resolved;
+
+        return std::visit(Overloaded{
+                              [&](const RemoteMessage& m) { return message(portal, item, m, rooms); },
+                              [&](const RemoteEdit& e) { return edit(portal, e, rooms); },
+                              [&](const RemoteRedaction& e) { return redaction(portal, e, rooms); },
+                              [&](const RemoteReaction& e) { return reaction(portal, e, rooms); },
+                              [&](const RemoteMembership& e) { return membership(e, rooms); },
+                              [&](const RemoteRoomUpdate& e) { return roomUpdate(e, rooms); },
+                              [&](const RemotePowerLevels& e) { return powerLevels(e, rooms); },
+                              [&](const RemoteTyping& e) {
+                                  for (const RoomId& room : rooms) intentOf(e.sender).setTyping(room, e.typing);
+                                  return Step::Done;
+                              },
+                              [&](const RemoteProfile&) { return Step::Done; },
+                          },
+                          item.event);
+    }
+
+    // The Matrix rooms linked to the portal's remote room; creates one for a message that
+    // allows it. The link store is read each time, so links made or removed elsewhere count.
+    Step resolve(Portal& portal, const RemoteEvent& event, std::vector<RoomId>& rooms) {
+        std::optional<Result<RoomId>> created;
+        {
+            std::lock_guard lock(mutex);
+            if (portal.creating) {
+                if (!portal.created) return Step::Wait;
+                created = std::move(portal.created);
+                portal.created.reset();
+                portal.creating = false;
+            }
+        }
+        if (created && !created->ok()) {
+            creationFailures->inc();
+            log.error("could not create the portal room; its waiting events fail, the next "
+                      "message tries again",
+                      {{"remote_room", portal.remote.str()}, {"code", created->error().code},
+                       {"reason", created->error().message}});
+            return Step::FailAll;
+        }
+        if (created) {
+            d.links.link(Link{created->value(), portal.remote});
+            portalsCreated->inc();
+            log.info("portal created",
+                     {{"remote_room", portal.remote.str()}, {"room_id", created->value().str()}});
+        }
+        for (const Link& link : d.links.forRemote(portal.remote)) rooms.push_back(link.room);
+        if (rooms.empty() && created) rooms.push_back(created->value());
+        if (!rooms.empty()) return Step::Done;
+
+        const auto* message = std::get_if<RemoteMessage>(&event);
+        if (!message || !message->portal.createIfMissing) return Step::Drop;
+        startCreation(portal, message->portal);
+        return Step::Wait;
+    }
+
+    void startCreation(Portal& portal, const PortalInfo& info) {
+        RoomCreation creation;
+        creation.name = info.name;
+        creation.topic = info.topic;
+        if (!info.aliasId.empty()) creation.aliasLocalpart = d.aliasFor(info.aliasId);
+        creation.isPublic = info.isPublic;
+        if (info.directWith) {
+            creation.isDirect = true;
+            creation.invite.push_back(*info.directWith);
+        }
+        // MSC2346 bridge info, under the stable and the unstable type.
+        nlohmann::json bridge = {
+            {"bridgebot", d.bot.userId().str()},
+            {"creator", d.bot.userId().str()},
+            {"protocol", {{"id", d.bridgeName}, {"displayname", d.networkName}}},
+            {"channel", {{"id", info.id.str()}, {"displayname", info.name}}},
+        };
+        std::string stateKey = "mxbridge://" + d.bridgeName + "/" + info.id.str();
+        creation.initialState.emplace_back("m.bridge", stateKey, bridge);
+        creation.initialState.emplace_back("uk.half-shot.bridge", stateKey, bridge);
+
+        {
+            std::lock_guard lock(mutex);
+            portal.creating = true;
+        }
+        log.debug("creating portal", {{"remote_room", info.id.str()}});
+        std::shared_ptr<Portal> self = portalPtr(portal);
+        std::weak_ptr<State> weak = weak_from_this();
+        auto done = [weak, self](Result<RoomId> result) {
+            if (auto state = weak.lock())
+                state->resume(self, [&](Portal& p) { p.created = std::move(result); });
+        };
+        try {
+            d.bot.createRoom(creation, done);
+        } catch (const std::exception& e) {
+            done(Error::transient("create_room_threw", e.what()));
+        }
+    }
+
+    std::shared_ptr<Portal> portalPtr(Portal& portal) {
+        std::lock_guard lock(mutex);
+        return portals.at(portal.remote);
+    }
+
+    // The Matrix event for a remote message, if it is in `room`: an event id of another
+    // room linked to the same remote room means nothing here.
+    std::optional<EventId> mapped(const RoomId& room, const RemoteRoomId& remote,
+                                  const RemoteMessageId& id) {
+        if (id.empty()) return std::nullopt;
+        std::optional<EventId> event = d.eventMappings.eventFor(remote, id);
+        if (!event) return std::nullopt;
+        std::optional<RoomId> in = d.eventMappings.roomForEvent(*event);
+        if (in && *in != room) return std::nullopt;
+        return event;
+    }
+
+    // --- one handler per event type ---
+
+    Step message(Portal& portal, const Item& item, const RemoteMessage& m,
+                 const std::vector<RoomId>& rooms) {
+        Intent& intent = intentOf(m.sender);
+        OutgoingMessage out;
+        out.kind = m.kind;
+        out.body = m.body;
+        out.html = m.html;
+        out.timestampMs = m.timestampMs;
+        if (m.media) {
+            std::optional<Result<std::string>> uploaded;
+            bool start = false;
+            {
+                std::lock_guard lock(mutex);
+                if (portal.uploadSeq != item.seq) {
+                    portal.uploadSeq = item.seq;
+                    start = true;
+                } else if (!portal.uploaded) {
+                    return Step::Wait;
+                } else {
+                    uploaded = std::move(portal.uploaded);
+                    portal.uploaded.reset();
+                }
+            }
+            if (start) {
+                startUpload(portal, item.seq, intent, *m.media);
+                return Step::Wait;
+            }
+            if (uploaded->ok()) {
+                out.media = MediaInfo{uploaded->value(), m.media->mimeType, m.media->fileName,
+                                      static_cast<int64_t>(m.media->bytes.size())};
+            } else {
+                // Not silently dropped: the text goes through, marked, as a notice.
+                failedUpload->inc();
+                log.warn("media upload failed, sending the message without its attachment",
+                         {{"remote_room", portal.remote.str()}, {"remote_id", m.id.str()},
+                          {"file", m.media->fileName}, {"reason", uploaded->error().message}});
+                out.kind = MessageKind::Notice;
+                out.body = (m.body.empty() ? m.media->fileName : m.body) +
+                           " (attachment could not be bridged)";
+                out.html.reset();
+            }
+        }
+        for (const RoomId& room : rooms) {
+            out.replyTo = m.replyTo ? mapped(room, portal.remote, *m.replyTo) : std::nullopt;
+            intent.sendMessage(room, out, m.id);
+        }
+        return Step::Done;
+    }
+
+    void startUpload(Portal& portal, uint64_t seq, Intent& intent, const RemoteMedia& media) {
+        std::shared_ptr<Portal> self = portalPtr(portal);
+        std::weak_ptr<State> weak = weak_from_this();
+        auto done = [weak, self, seq](Result<std::string> result) {
+            if (auto state = weak.lock())
+                state->resume(self, [&](Portal& p) {
+                    if (p.uploadSeq == seq) p.uploaded = std::move(result);
+                });
+        };
+        try {
+            intent.uploadMedia(media.bytes, media.mimeType, media.fileName, done);
+        } catch (const std::exception& e) {
+            done(Error::transient("upload_threw", e.what()));
+        }
+    }
+
+    Step edit(Portal& portal, const RemoteEdit& e, const std::vector<RoomId>& rooms) {
+        Intent& intent = intentOf(e.sender);
+        for (const RoomId& room : rooms) {
+            OutgoingMessage out;
+            out.body = e.newBody;
+            out.html = e.newHtml;
+            out.replaces = mapped(room, e.room, e.target);
+            if (!out.replaces) {
+                // Better a visible correction than a lost one.
+                log.debug("edit of an unknown message, sent as a new message",
+                          {{"remote_room", portal.remote.str()}, {"target", e.target.str()},
+                           {"room_id", room.str()}});
+                out.body = "* " + out.body;
+                if (out.html) out.html = "* " + *out.html;
+            }
+            intent.sendMessage(room, out);
+        }
+        return Step::Done;
+    }
+
+    Step redaction(Portal& portal, const RemoteRedaction& e, const std::vector<RoomId>& rooms) {
+        for (const RoomId& room : rooms) {
+            if (auto target = mapped(room, e.room, e.target)) {
+                intentOf(e.sender).redact(room, *target, e.reason);
+            } else {
+                log.debug("redaction of an unknown message, ignored",
+                          {{"remote_room", portal.remote.str()}, {"target", e.target.str()},
+                           {"room_id", room.str()}});
+            }
+        }
+        return Step::Done;
+    }
+
+    Step reaction(Portal& portal, const RemoteReaction& e, const std::vector<RoomId>& rooms) {
+        for (const RoomId& room : rooms) {
+            if (e.removed) {
+                if (auto own = mapped(room, e.room, e.id)) {
+                    intentOf(e.sender).redact(room, *own, {});
+                    continue;
+                }
+            } else if (auto target = mapped(room, e.room, e.target)) {
+                intentOf(e.sender).sendReaction(room, *target, e.key, e.id);
+                continue;
+            }
+            log.debug(e.removed ? "removal of an unknown reaction, ignored"
+                                : "reaction to an unknown message, ignored",
+                      {{"remote_room", portal.remote.str()}, {"target", e.target.str()},
+                       {"reaction", e.id.str()}, {"room_id", room.str()}});
+        }
+        return Step::Done;
+    }
+
+    Step membership(const RemoteMembership& e, const std::vector<RoomId>& rooms) {
+        using Change = RemoteMembership::Change;
+        if (e.user.ghostId.empty()) {
+            log.debug("membership change without a ghost id, ignored", {{"remote_room", e.room.str()}});
+            return Step::Done;
+        }
+        UserId ghost = d.ghostUserId(e.user.ghostId);
+        Intent& actor = e.actor ? intentOf(*e.actor) : d.bot;
+        for (const RoomId& room : rooms) {
+            switch (e.change) {
+                case Change::Join: d.intentFor(ghost).join(room); break;
+                case Change::Leave: d.intentFor(ghost).leave(room, e.reason); break;
+                case Change::Kick: actor.kick(room, ghost, e.reason); break;
+                case Change::Ban: actor.ban(room, ghost, e.reason); break;
+                case Change::Unban:
+                    // Intent has no unban; an unban is the member event going from ban to
+                    // leave, set by someone with the power to ban (spec: m.room.member).
+                    actor.sendState(room, "m.room.member", ghost.str(),
+                                    {{"membership", "leave"}, {"reason", e.reason}});
+                    break;
+            }
+        }
+        return Step::Done;
+    }
+
+    Step roomUpdate(const RemoteRoomUpdate& e, const std::vector<RoomId>& rooms) {
+        Intent& actor = e.actor ? intentOf(*e.actor) : d.bot;
+        for (const RoomId& room : rooms) {
+            if (e.name) actor.setRoomName(room, *e.name);
+            if (e.topic) actor.setTopic(room, *e.topic);
+        }
+        return Step::Done;
+    }
+
+    Step powerLevels(const RemotePowerLevels& e, const std::vector<RoomId>& rooms) {
+        std::map<UserId, int> levels;
+        for (const auto& [sender, level] : e.levels)
+            if (!sender.ghostId.empty()) levels[d.ghostUserId(sender.ghostId)] = level;
+        if (levels.empty()) return Step::Done;
+        for (const RoomId& room : rooms) d.bot.setPowerLevels(room, levels);
+        return Step::Done;
+    }
+
+    Deps d;
+    Logger log;
+    std::vector<Counter*> byType;
+    Counter* portalsCreated = nullptr;
+    Counter* creationFailures = nullptr;
+    Counter* failedNoPortal = nullptr;
+    Counter* failedCreation = nullptr;
+    Counter* failedUpload = nullptr;
+    Counter* failedError = nullptr;
+    Counter* failedStopped = nullptr;
+
+    mutable std::mutex mutex;  // portals, ready, the Portal fields, counts
+    std::condition_variable wake;
+    std::condition_variable idle;
+    std::unordered_map<RemoteRoomId, std::shared_ptr<Portal>> portals;
+    std::deque<std::shared_ptr<Portal>> ready;
+    size_t pendingEvents = 0;
+    uint64_t nextSeq = 0;
+    bool stopping = false;
+    std::vector<std::thread> threads;
+
+    std::mutex ghostMutex;
+    std::unordered_map<UserId, GhostProfile> ghosts;
+};
+
+PortalManager::PortalManager(Deps deps) : state_(std::make_shared<State>(std::move(deps))) {
+    unsigned workers = std::max(1u, state_->d.workers);
+    for (unsigned i = 0; i < workers; ++i)
+        state_->threads.emplace_back([state = state_.get()] { state->workerLoop(); });
+}
+
+PortalManager::~PortalManager() { stop(); }
+
+void PortalManager::queueRemote(RemoteEvent event) {
+    try {
+        state_->queue(std::move(event));
+    } catch (const std::exception& e) {
+        // Reached only if bookkeeping itself failed (allocation); handlers catch their own.
+        state_->failedError->inc();
+        state_->log.error("could not queue a remote event", {{"error", e.what()}});
+    }
+}
+
+bool PortalManager::waitIdle(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(state_->mutex);
+    return state_->idle.wait_for(lock, timeout, [&] { return state_->pendingEvents == 0; });
+}
+
+size_t PortalManager::pending() const {
+    std::lock_guard lock(state_->mutex);
+    return state_->pendingEvents;
+}
+
+void PortalManager::stop() {
+    {
+        std::lock_guard lock(state_->mutex);
+        if (state_->stopping) return;
+        state_->stopping = true;
+        state_->wake.notify_all();
+    }
+    for (std::thread& t : state_->threads) t.join();
+    std::lock_guard lock(state_->mutex);
+    if (state_->pendingEvents > 0) {
+        state_->failedStopped->inc(state_->pendingEvents);
+        state_->log.warn("remote events not delivered at shutdown",
+                         {{"count", state_->pendingEvents}});
+    }
+}
+
+}  // namespace mxbridge::detail

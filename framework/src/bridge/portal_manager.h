@@ -1,0 +1,72 @@
+// What BridgeContext::queueRemote does: turns RemoteEvents into intent calls, finding or
+// creating the portal (the Matrix room linked to the remote room) and the ghosts, diffing
+// profiles, and keeping the order of events per remote room.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "mxbridge/intent.h"
+#include "mxbridge/log.h"
+#include "mxbridge/metrics.h"
+#include "mxbridge/remote_events.h"
+#include "mxbridge/store.h"
+
+namespace mxbridge::detail {
+
+// Ordering: every event for one remote room goes through one FIFO, in queueRemote call order,
+// and reaches the intents in that order (the outbox below keeps it per Matrix room). A portal
+// waiting for its room to be created, or for a media upload, holds back only its own later
+// events; other portals go on.
+//
+// Threads: queueRemote may be called from any thread and never waits for the homeserver.
+// When the portal is idle the event is turned into intent calls on the caller's thread, so
+// inside a hook those calls are committed with the hook's done mark (and dropped with it on a
+// retry); otherwise it waits in the portal's FIFO and a worker thread of this class goes on
+// once the room exists or the upload is done. Ghost profiles are diffed on the caller's
+// thread, in call order, so the last name a bridge reported is the one that stays.
+class PortalManager {
+public:
+    struct Deps {
+        std::function<Intent&(const UserId&)> intentFor;  // a ghost's intent
+        Intent& bot;
+        LinkStore& links;
+        UserStore& users;
+        EventMappingStore& eventMappings;
+        // The ghost for a RemoteSender::ghostId, escaped and with the user template applied:
+        // BridgeContext::ghostUserId (see ghost_names.h, ghostUserIdFor).
+        std::function<UserId(const std::string& ghostId)> ghostUserId;
+        // The alias localpart for PortalInfo::aliasId (template applied), empty for none.
+        std::function<std::string(const std::string& aliasId)> aliasFor;
+        std::string bridgeName;   // BridgeInfo::name: m.bridge protocol id and state key
+        std::string networkName;  // BridgeInfo::networkName: m.bridge protocol displayname
+        Metrics& metrics;
+        Logger logger{"portals"};
+        unsigned workers = 1;  // threads that resume portals after creations and uploads
+    };
+
+    explicit PortalManager(Deps deps);
+    ~PortalManager();  // stop()
+    PortalManager(const PortalManager&) = delete;
+    PortalManager& operator=(const PortalManager&) = delete;
+
+    // BridgeContext::queueRemote. A sender with an empty ghostId is the bot (relayed).
+    void queueRemote(RemoteEvent event);
+
+    // Waits until every queued event has been handed to the intents (or failed); false on
+    // timeout. For shutdown (call before stop()) and tests.
+    bool waitIdle(std::chrono::milliseconds timeout);
+    // Events queued and not yet handed to the intents.
+    size_t pending() const;
+    // Stops the workers; events still waiting (for a room creation or an upload) are logged
+    // as not delivered. Later queueRemote calls are logged and counted, not delivered.
+    void stop();
+
+private:
+    struct State;
+    std::shared_ptr<State> state_;  // shared with in-flight createRoom/uploadMedia callbacks
+};
+
+}  // namespace mxbridge::detail

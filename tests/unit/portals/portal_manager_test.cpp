@@ -1,0 +1,485 @@
+// PortalManager: what BridgeContext::queueRemote does, seen through fake intents and stores.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "bridge/ghost_names.h"
+#include "bridge/portal_manager.h"
+#include "fakes.h"
+
+using namespace mxbridge;
+using namespace mxbridge::detail;
+using namespace fakes;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct World {
+    explicit World(unsigned workers = 1) {
+        manager = std::make_unique<PortalManager>(PortalManager::Deps{
+            .intentFor = [this](const UserId& user) -> Intent& { return intent(user); },
+            .bot = bot,
+            .links = links,
+            .users = users,
+            .eventMappings = mappings,
+            .ghostUserId = [](const std::string& id) { return ghostUserIdFor("test_", "", "hs", id); },
+            .aliasFor = [](const std::string& id) { return "test_" + id; },
+            .bridgeName = "test",
+            .networkName = "Test Network",
+            .metrics = metrics,
+            .logger = Logger("portals"),
+            .workers = workers,
+        });
+    }
+    ~World() {
+        later.joinAll();  // the fakes' callbacks use the intents below
+        manager.reset();
+    }
+
+    FakeIntent& intent(const UserId& user) {
+        std::lock_guard lock(intentsMutex);
+        auto& slot = intents[user];
+        if (!slot) slot = std::make_unique<FakeIntent>(user, calls, later, options);
+        return *slot;
+    }
+    void settle() { REQUIRE(manager->waitIdle(5s)); }
+    uint64_t counter(const std::string& name, const Labels& labels = {}) {
+        return metrics.counter(name, "", labels).value();
+    }
+    void queue(RemoteEvent event) { manager->queueRemote(std::move(event)); }
+
+    CallLog calls;
+    FakeIntentOptions options;
+    Later later;
+    FakeLinkStore links;
+    FakeUserStore users;
+    FakeEventMappingStore mappings;
+    Metrics metrics;
+    FakeIntent bot{UserId("@bot:hs"), calls, later, options};
+    std::mutex intentsMutex;
+    std::map<UserId, std::unique_ptr<FakeIntent>> intents;
+    std::unique_ptr<PortalManager> manager;
+};
+
+RemoteSender sender(const std::string& ghostId, std::optional<std::string> name = std::nullopt,
+                    std::optional<std::string> avatar = std::nullopt) {
+    return RemoteSender{RemoteUserId("net/" + ghostId), ghostId, std::move(name), std::move(avatar)};
+}
+
+PortalInfo portal(const std::string& id, bool createIfMissing = true) {
+    PortalInfo p;
+    p.id = RemoteRoomId(id);
+    p.name = "Room " + id;
+    p.topic = "about " + id;
+    p.aliasId = "alias";
+    p.isPublic = true;
+    p.createIfMissing = createIfMissing;
+    return p;
+}
+
+RemoteMessage message(const PortalInfo& p, RemoteSender from, const std::string& id,
+                      const std::string& body) {
+    RemoteMessage m;
+    m.portal = p;
+    m.sender = std::move(from);
+    m.id = RemoteMessageId(id);
+    m.body = body;
+    return m;
+}
+
+std::vector<std::string> bodies(const std::vector<Call>& calls, const std::string& room = {}) {
+    std::vector<std::string> out;
+    for (const Call& c : calls)
+        if (room.empty() || c.room == room) out.push_back(c.text);
+    return out;
+}
+
+const std::string kAlice = "@test_alice:hs";
+const std::string kBob = "@test_bob:hs";
+
+}  // namespace
+
+TEST_CASE("the first messages to an unknown remote room create its portal once, then arrive in order") {
+    World world(2);
+    world.options.createDelay = 80ms;
+    PortalInfo info = portal("net/#room");
+
+    constexpr int kThreads = 4;
+    constexpr int kMessages = 50;
+    std::atomic<bool> go{false};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+            while (!go) std::this_thread::yield();
+            for (int i = t; i < kMessages; i += kThreads)
+                world.queue(message(info, sender("user" + std::to_string(t)), "m" + std::to_string(i),
+                                    std::to_string(t) + ":" + std::to_string(i)));
+        });
+    }
+    go = true;
+    for (auto& t : threads) t.join();
+    world.settle();
+
+    auto creates = world.calls.ofOp("create");
+    REQUIRE(creates.size() == 1);
+    CHECK(creates[0].user == "@bot:hs");
+    const RoomCreation& c = creates[0].creation;
+    CHECK(c.name == "Room net/#room");
+    CHECK(c.topic == "about net/#room");
+    CHECK(c.aliasLocalpart == "test_alias");
+    CHECK(c.isPublic);
+    CHECK_FALSE(c.isDirect);
+    REQUIRE(c.initialState.size() == 2);
+    nlohmann::json expected = {
+        {"bridgebot", "@bot:hs"},
+        {"creator", "@bot:hs"},
+        {"protocol", {{"id", "test"}, {"displayname", "Test Network"}}},
+        {"channel", {{"id", "net/#room"}, {"displayname", "Room net/#room"}}},
+    };
+    CHECK(std::get<0>(c.initialState[0]) == "m.bridge");
+    CHECK(std::get<0>(c.initialState[1]) == "uk.half-shot.bridge");
+    for (const auto& [type, key, content] : c.initialState) {
+        CHECK(key == "mxbridge://test/net/#room");
+        CHECK(content == expected);
+    }
+    CHECK(world.links.linkCalls == 1);
+    CHECK(world.links.forRemote(RemoteRoomId("net/#room")).size() == 1);
+    CHECK(world.counter("mxbridge_portals_created_total") == 1);
+    CHECK(world.counter("mxbridge_remote_events_total", {{"type", "message"}}) == kMessages);
+
+    auto sends = world.calls.ofOp("send");
+    REQUIRE(sends.size() == kMessages);
+    std::vector<int> last(kThreads, -1);
+    for (const Call& s : sends) {
+        CHECK(s.room == "!created1:hs");
+        int t = std::stoi(s.text.substr(0, s.text.find(':')));
+        int i = std::stoi(s.text.substr(s.text.find(':') + 1));
+        CHECK(s.user == "@test_user" + std::to_string(t) + ":hs");
+        CHECK(s.remoteId == "m" + std::to_string(i));
+        CHECK(i > last[t]);  // each thread's messages in its call order
+        last[t] = i;
+    }
+}
+
+TEST_CASE("messages from one thread keep queueRemote order across a portal creation") {
+    World world;
+    PortalInfo info = portal("net/#order");
+    std::vector<std::string> want;
+    for (int i = 0; i < 20; ++i) {
+        want.push_back("msg " + std::to_string(i));
+        world.queue(message(info, sender(i % 2 ? "alice" : "bob"), "m" + std::to_string(i), want.back()));
+    }
+    // Other kinds of event wait behind the creation too.
+    world.queue(RemoteTyping{info.id, sender("alice"), true});
+    world.settle();
+    CHECK(bodies(world.calls.ofOp("send")) == want);
+    auto all = world.calls.all();
+    CHECK(all.back().op == "typing");
+    CHECK(all.back().user == kAlice);
+    CHECK(all.back().room == "!created1:hs");
+}
+
+TEST_CASE("a remote room linked to two Matrix rooms gets each message in both") {
+    World world;
+    RemoteRoomId remote("net/#two");
+    world.links.link(Link{RoomId("!a:hs"), remote});
+    world.links.link(Link{RoomId("!b:hs"), remote});
+    PortalInfo info = portal(remote.str());
+    for (int i = 1; i <= 3; ++i)
+        world.queue(message(info, sender("alice"), "m" + std::to_string(i), "hello " + std::to_string(i)));
+    world.settle();
+
+    CHECK(world.calls.ofOp("create").empty());
+    auto sends = world.calls.ofOp("send");
+    CHECK(sends.size() == 6);
+    std::vector<std::string> want = {"hello 1", "hello 2", "hello 3"};
+    CHECK(bodies(sends, "!a:hs") == want);
+    CHECK(bodies(sends, "!b:hs") == want);
+
+    // An edit's target is an event of one room; the other room gets the marked fallback.
+    world.mappings.map(RoomId("!a:hs"), EventId("$one"), remote, RemoteMessageId("m1"));
+    world.queue(RemoteEdit{remote, sender("alice"), RemoteMessageId("m1"), "hello again", std::nullopt});
+    world.settle();
+    sends = world.calls.ofOp("send");
+    REQUIRE(sends.size() == 8);
+    for (const Call& s : {sends[6], sends[7]}) {
+        if (s.room == "!a:hs") {
+            CHECK(s.message.replaces == EventId("$one"));
+            CHECK(s.text == "hello again");
+        } else {
+            CHECK_FALSE(s.message.replaces.has_value());
+            CHECK(s.text == "* hello again");
+        }
+    }
+}
+
+TEST_CASE("ghost profiles are set only when they change, and nullopt leaves them alone") {
+    World world;
+    RemoteRoomId remote("net/#profiles");
+    world.links.link(Link{RoomId("!p:hs"), remote});
+    PortalInfo info = portal(remote.str());
+
+    world.queue(message(info, sender("alice", "Alice", "mxc://hs/a"), "m1", "1"));
+    world.queue(message(info, sender("alice", "Alice", "mxc://hs/a"), "m2", "2"));
+    world.queue(message(info, sender("alice"), "m3", "3"));
+    world.queue(RemoteProfile{sender("alice", "Alice 2")});
+    world.queue(message(info, sender("alice", "Alice 2"), "m4", "4"));
+    world.queue(RemoteProfile{sender("alice", "")});  // empty: clear
+    world.queue(message(info, sender("alice", std::nullopt, "mxc://hs/b"), "m5", "5"));
+    world.queue(message(info, sender("bob", "Bob"), "m6", "6"));
+    world.settle();
+
+    std::vector<std::string> names, avatars;
+    for (const Call& c : world.calls.ofOp("displayname")) names.push_back(c.user + "=" + c.text);
+    for (const Call& c : world.calls.ofOp("avatar")) avatars.push_back(c.user + "=" + c.text);
+    CHECK(names == std::vector<std::string>{kAlice + "=Alice", kAlice + "=Alice 2", kAlice + "=", kBob + "=Bob"});
+    CHECK(avatars == std::vector<std::string>{kAlice + "=mxc://hs/a", kAlice + "=mxc://hs/b"});
+    CHECK(world.users.setGhostCalls == 2);
+    CHECK(world.users.remoteForGhost(UserId(kAlice)) == RemoteUserId("net/alice"));
+    CHECK(world.counter("mxbridge_remote_events_total", {{"type", "profile"}}) == 2);
+}
+
+TEST_CASE("replies, edits, redactions and reactions map through the event mapping store") {
+    World world;
+    RemoteRoomId remote("net/#map");
+    RoomId room("!m:hs");
+    world.links.link(Link{room, remote});
+    world.mappings.map(room, EventId("$m1"), remote, RemoteMessageId("m1"));
+    world.mappings.map(room, EventId("$r1"), remote, RemoteMessageId("r1"));
+    PortalInfo info = portal(remote.str());
+
+    RemoteMessage reply = message(info, sender("bob"), "m2", "me too");
+    reply.replyTo = RemoteMessageId("m1");
+    reply.html = "<i>me too</i>";
+    world.queue(reply);
+    world.queue(RemoteEdit{remote, sender("alice"), RemoteMessageId("m1"), "fixed", "<b>fixed</b>"});
+    world.queue(RemoteReaction{remote, sender("bob"), RemoteMessageId("m1"), RemoteMessageId("r2"), "👍", false});
+    world.queue(RemoteReaction{remote, sender("bob"), RemoteMessageId("m1"), RemoteMessageId("r1"), "👍", true});
+    world.queue(RemoteRedaction{remote, sender("alice"), RemoteMessageId("m1"), "oops"});
+    world.settle();
+
+    auto all = world.calls.all();
+    std::erase_if(all, [](const Call& c) { return c.op == "displayname" || c.op == "avatar"; });
+    REQUIRE(all.size() == 5);
+    CHECK(all[0].op == "send");
+    CHECK(all[0].user == kBob);
+    CHECK(all[0].message.replyTo == EventId("$m1"));
+    CHECK(all[0].message.html == std::optional<std::string>("<i>me too</i>"));
+    CHECK(all[0].remoteId == "m2");
+    CHECK(all[1].op == "send");
+    CHECK(all[1].user == kAlice);
+    CHECK(all[1].message.replaces == EventId("$m1"));
+    CHECK(all[1].text == "fixed");
+    CHECK(all[1].message.html == std::optional<std::string>("<b>fixed</b>"));
+    CHECK(all[2].op == "react");
+    CHECK(all[2].target == "$m1");
+    CHECK(all[2].text == "👍");
+    CHECK(all[2].remoteId == "r2");
+    CHECK(all[3].op == "redact");
+    CHECK(all[3].user == kBob);
+    CHECK(all[3].target == "$r1");
+    CHECK(all[4].op == "redact");
+    CHECK(all[4].user == kAlice);
+    CHECK(all[4].target == "$m1");
+    CHECK(all[4].text == "oops");
+}
+
+TEST_CASE("unknown targets: an edit becomes a marked new message, the rest is ignored") {
+    World world;
+    RemoteRoomId remote("net/#unknown");
+    world.links.link(Link{RoomId("!u:hs"), remote});
+    PortalInfo info = portal(remote.str());
+
+    RemoteMessage reply = message(info, sender("bob"), "m2", "answer");
+    reply.replyTo = RemoteMessageId("gone");
+    world.queue(reply);
+    world.queue(RemoteEdit{remote, sender("alice"), RemoteMessageId("gone"), "fixed", "<b>fixed</b>"});
+    world.queue(RemoteRedaction{remote, sender("alice"), RemoteMessageId("gone"), ""});
+    world.queue(RemoteReaction{remote, sender("bob"), RemoteMessageId("gone"), RemoteMessageId("r9"), "x", false});
+    world.queue(RemoteReaction{remote, sender("bob"), RemoteMessageId("gone"), RemoteMessageId("r8"), "x", true});
+    world.settle();
+
+    auto sends = world.calls.ofOp("send");
+    REQUIRE(sends.size() == 2);
+    CHECK_FALSE(sends[0].message.replyTo.has_value());
+    CHECK(sends[0].text == "answer");
+    CHECK_FALSE(sends[1].message.replaces.has_value());
+    CHECK(sends[1].text == "* fixed");
+    CHECK(sends[1].message.html == std::optional<std::string>("* <b>fixed</b>"));
+    CHECK(world.calls.ofOp("redact").empty());
+    CHECK(world.calls.ofOp("react").empty());
+}
+
+TEST_CASE("a direct-chat portal is created with is_direct and the Matrix user invited") {
+    World world;
+    PortalInfo info = portal("net/alice-dm");
+    info.aliasId.clear();
+    info.isPublic = false;
+    info.directWith = UserId("@carol:hs");
+    world.queue(message(info, sender("alice"), "m1", "psst"));
+    world.settle();
+
+    auto creates = world.calls.ofOp("create");
+    REQUIRE(creates.size() == 1);
+    CHECK(creates[0].creation.isDirect);
+    CHECK_FALSE(creates[0].creation.isPublic);
+    CHECK(creates[0].creation.aliasLocalpart.empty());
+    CHECK(creates[0].creation.invite == std::vector<UserId>{UserId("@carol:hs")});
+    auto sends = world.calls.ofOp("send");
+    REQUIRE(sends.size() == 1);
+    CHECK(sends[0].user == kAlice);
+}
+
+TEST_CASE("without a link and with createIfMissing false, events are dropped and counted") {
+    World world;
+    PortalInfo info = portal("net/#nowhere", false);
+    world.queue(message(info, sender("alice"), "m1", "hello?"));
+    world.queue(RemoteTyping{info.id, sender("alice"), true});
+    world.settle();
+
+    CHECK(world.calls.ofOp("create").empty());
+    CHECK(world.calls.ofOp("send").empty());
+    CHECK(world.calls.ofOp("typing").empty());
+    CHECK(world.counter("mxbridge_remote_events_failed_total", {{"reason", "no_portal"}}) == 2);
+    CHECK(world.counter("mxbridge_portals_created_total") == 0);
+}
+
+TEST_CASE("a failed portal creation fails the waiting events and the next event tries again") {
+    World world;
+    world.options.failCreations = 1;
+    PortalInfo info = portal("net/#flaky");
+    for (int i = 1; i <= 3; ++i)
+        world.queue(message(info, sender("alice"), "m" + std::to_string(i), "lost " + std::to_string(i)));
+    world.settle();
+
+    CHECK(world.calls.ofOp("create").size() == 1);
+    CHECK(world.calls.ofOp("send").empty());
+    CHECK(world.counter("mxbridge_portal_creation_failures_total") == 1);
+    CHECK(world.counter("mxbridge_remote_events_failed_total", {{"reason", "portal_creation"}}) == 3);
+    CHECK(world.links.all().empty());
+
+    world.queue(message(info, sender("alice"), "m4", "second try"));
+    world.settle();
+    CHECK(world.calls.ofOp("create").size() == 2);
+    auto sends = world.calls.ofOp("send");
+    REQUIRE(sends.size() == 1);
+    CHECK(sends[0].text == "second try");
+    CHECK(sends[0].room == "!created1:hs");
+    CHECK(world.counter("mxbridge_portals_created_total") == 1);
+}
+
+TEST_CASE("remote membership changes map to joins, leaves, kicks, bans and unbans") {
+    World world;
+    RemoteRoomId remote("net/#members");
+    world.links.link(Link{RoomId("!r:hs"), remote});
+    using Change = RemoteMembership::Change;
+    world.queue(RemoteMembership{remote, sender("alice"), Change::Join, std::nullopt, ""});
+    world.queue(RemoteMembership{remote, sender("alice"), Change::Leave, std::nullopt, "bye"});
+    world.queue(RemoteMembership{remote, sender("bob"), Change::Kick, sender("alice"), "rude"});
+    world.queue(RemoteMembership{remote, sender("bob"), Change::Kick, std::nullopt, "server"});
+    world.queue(RemoteMembership{remote, sender("bob"), Change::Ban, sender("alice"), "spam"});
+    world.queue(RemoteMembership{remote, sender("bob"), Change::Unban, sender("alice"), ""});
+    world.settle();
+
+    auto all = world.calls.all();
+    REQUIRE(all.size() == 6);
+    CHECK((all[0].op == "join" && all[0].user == kAlice && all[0].room == "!r:hs"));
+    CHECK((all[1].op == "leave" && all[1].user == kAlice && all[1].text == "bye"));
+    CHECK((all[2].op == "kick" && all[2].user == kAlice && all[2].target == kBob && all[2].text == "rude"));
+    CHECK((all[3].op == "kick" && all[3].user == "@bot:hs" && all[3].target == kBob));
+    CHECK((all[4].op == "ban" && all[4].user == kAlice && all[4].target == kBob && all[4].text == "spam"));
+    CHECK((all[5].op == "state" && all[5].user == kAlice && all[5].text == "m.room.member" &&
+           all[5].target == kBob));
+    CHECK(all[5].content["membership"] == "leave");
+}
+
+TEST_CASE("room names, topics, power levels and typing reach the linked room") {
+    World world;
+    RemoteRoomId remote("net/#settings");
+    world.links.link(Link{RoomId("!s:hs"), remote});
+    world.queue(RemoteRoomUpdate{remote, sender("alice"), "New name", "New topic"});
+    world.queue(RemoteRoomUpdate{remote, std::nullopt, std::nullopt, "Bot topic"});
+    world.queue(RemotePowerLevels{remote, {{sender("alice"), 50}, {sender("Bob"), 0}}});
+    world.queue(RemoteTyping{remote, sender("alice"), true});
+    world.queue(RemoteTyping{remote, sender("alice"), false});
+    world.settle();
+
+    auto all = world.calls.all();
+    REQUIRE(all.size() == 6);
+    CHECK((all[0].op == "name" && all[0].user == kAlice && all[0].text == "New name"));
+    CHECK((all[1].op == "topic" && all[1].user == kAlice && all[1].text == "New topic"));
+    CHECK((all[2].op == "topic" && all[2].user == "@bot:hs" && all[2].text == "Bot topic"));
+    CHECK((all[3].op == "power" && all[3].user == "@bot:hs"));
+    CHECK(all[3].levels == std::map<UserId, int>{{UserId(kAlice), 50}, {UserId("@test__bob:hs"), 0}});
+    CHECK((all[4].op == "typing" && all[4].user == kAlice && all[4].text == "true"));
+    CHECK((all[5].op == "typing" && all[5].text == "false"));
+}
+
+TEST_CASE("a message with media is uploaded first and later messages do not overtake it") {
+    World world;
+    world.options.uploadDelay = 100ms;
+    RemoteRoomId remote("net/#media");
+    world.links.link(Link{RoomId("!md:hs"), remote});
+    PortalInfo info = portal(remote.str());
+
+    RemoteMessage photo = message(info, sender("alice"), "m1", "look");
+    photo.kind = MessageKind::Image;
+    photo.media = RemoteMedia{"PNGBYTES", "image/png", "cat.png"};
+    world.queue(photo);
+    world.queue(message(info, sender("bob"), "m2", "nice"));
+    RemoteMessage broken = photo;
+    broken.id = RemoteMessageId("m3");
+    broken.body = "";
+    world.settle();
+
+    auto uploads = world.calls.ofOp("upload");
+    REQUIRE(uploads.size() == 1);
+    CHECK(uploads[0].user == kAlice);
+    CHECK(uploads[0].target == "PNGBYTES");
+    auto sends = world.calls.ofOp("send");
+    REQUIRE(sends.size() == 2);
+    CHECK(sends[0].text == "look");
+    CHECK(sends[0].message.kind == MessageKind::Image);
+    REQUIRE(sends[0].message.media.has_value());
+    CHECK(sends[0].message.media->mxcUrl == "mxc://hs/media1");
+    CHECK(sends[0].message.media->mimeType == "image/png");
+    CHECK(sends[0].message.media->fileName == "cat.png");
+    CHECK(sends[0].message.media->size == 8);
+    CHECK(sends[1].text == "nice");
+
+    // A failed upload still delivers the words, as a notice, and is counted.
+    world.options.failUploads = 1;
+    world.queue(broken);
+    world.settle();
+    sends = world.calls.ofOp("send");
+    REQUIRE(sends.size() == 3);
+    CHECK(sends[2].message.kind == MessageKind::Notice);
+    CHECK(sends[2].text == "cat.png (attachment could not be bridged)");
+    CHECK_FALSE(sends[2].message.media.has_value());
+    CHECK(world.counter("mxbridge_remote_events_failed_total", {{"reason", "media_upload"}}) == 1);
+}
+
+TEST_CASE("portals wait independently: a slow creation does not hold back a linked room") {
+    World world;
+    world.options.createDelay = 300ms;
+    world.links.link(Link{RoomId("!fast:hs"), RemoteRoomId("net/#fast")});
+    world.queue(message(portal("net/#slow"), sender("alice"), "s1", "slow"));
+    world.queue(message(portal("net/#fast"), sender("alice"), "f1", "fast"));
+    // The linked room's message is handed over at once, on this thread.
+    auto sends = world.calls.ofOp("send");
+    REQUIRE(sends.size() == 1);
+    CHECK(sends[0].text == "fast");
+    CHECK(world.manager->pending() == 1);
+    world.settle();
+    CHECK(bodies(world.calls.ofOp("send")) == std::vector<std::string>{"fast", "slow"});
+}
+
+TEST_CASE("after stop, remote events are counted as not delivered") {
+    World world;
+    world.links.link(Link{RoomId("!x:hs"), RemoteRoomId("net/#x")});
+    world.manager->stop();
+    world.queue(message(portal("net/#x"), sender("alice"), "m1", "late"));
+    CHECK(world.calls.ofOp("send").empty());
+    CHECK(world.counter("mxbridge_remote_events_failed_total", {{"reason", "stopped"}}) == 1);
+}
