@@ -98,8 +98,11 @@ void Dispatcher::work() {
             completions.push_back(
                 Completion{item.queueKey, item.pos, item.txnSeq, std::move(result.writes),
                            std::move(result.ops)});
+            // Reported per item: the journal's kv overlay must show this item's writes to
+            // the next item of the room, which may run in this same turn.
+            onDone_(std::move(completions));
+            completions.clear();
         }
-        if (!completions.empty()) onDone_(std::move(completions));
         backlogGauge_.add(-static_cast<int64_t>(done));
 
         lock.lock();

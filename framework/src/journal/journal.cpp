@@ -360,7 +360,12 @@ void Journal::run() {
                              (stopping_ || backlog_() < options_.maxBacklogItems);
                 return stopping_ || admit || !kvRequests_.empty();
             };
-            wake_.wait(lock, [&] { return urgent() || !completions_.empty(); });
+            // The dispatcher lowers its backlog after reporting completions, without waking
+            // us: while transactions are held for the backlog, look again every few ms.
+            while (!urgent() && completions_.empty()) {
+                if (submissions_.empty()) wake_.wait(lock);
+                else wake_.wait_for(lock, std::chrono::milliseconds(5));
+            }
             if (!urgent()) {
                 // Only done marks: give more of them (or a transaction) a moment to arrive,
                 // so they share a commit instead of costing one each.
@@ -433,7 +438,11 @@ void Journal::run() {
                 insertTxn.bind(4, nowMs());
                 if (live > 0) insertTxn.bindNoCopy(5, sub.body->data(), static_cast<int>(sub.body->size()));
                 else insertTxn.bind(5);  // nothing to hand out: keep only what dedupe needs
-                insertTxn.bindNoCopy(6, hashes.data(), static_cast<int>(hashes.size() * 8));
+                // An empty vector's data() may be null, which SQLite binds as NULL, not as an
+                // empty blob: the NOT NULL column then fails the whole group commit.
+                static const uint64_t kNoItems = 0;
+                insertTxn.bindNoCopy(6, hashes.empty() ? static_cast<const void*>(&kNoItems) : hashes.data(),
+                                     static_cast<int>(hashes.size() * 8));
                 insertTxn.exec();
                 insertTxn.reset();
                 if (live > 0) accepted.push_back(Accepted{seq, s, std::move(hashes)});
@@ -490,8 +499,9 @@ void Journal::run() {
             // transactions are refused so the homeserver sends them again.
             log_.error("journal commit failed; transactions will be retried by the homeserver",
                        {{"error", failure}});
-            for (uint64_t k : newTxnKeys) seenTxns_.erase(k);
-            for (uint64_t h : newEventHashes) seenEvents_.erase(h);
+            // Newest first: each key is then at the head of the set's eviction ring.
+            for (auto k = newTxnKeys.rbegin(); k != newTxnKeys.rend(); ++k) seenTxns_.erase(*k);
+            for (auto h = newEventHashes.rbegin(); h != newEventHashes.rend(); ++h) seenEvents_.erase(*h);
             lastSeq_ = firstSeq;
             for (auto& sub : subs) {
                 txnFailed_.inc();

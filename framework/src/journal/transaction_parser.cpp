@@ -122,7 +122,10 @@ ParseOutcome TransactionParser::parse(std::string& body) {
         }
         od::object root;
         if (auto error = doc.get_object().get(root)) {
-            bool notJson = error != simdjson::INCORRECT_TYPE;
+            // On-demand parsing takes "hello" for a mistyped scalar; only real JSON is M_BAD_JSON.
+            simdjson::dom::parser validator;
+            bool notJson = error != simdjson::INCORRECT_TYPE ||
+                           validator.parse(body.data(), body.size(), false).error() != simdjson::SUCCESS;
             outcome.status = notJson ? ParseOutcome::Status::NotJson : ParseOutcome::Status::BadJson;
             outcome.error = notJson ? std::string("body is not JSON: ") + simdjson::error_message(error)
                                     : "body must be a JSON object";

@@ -45,8 +45,15 @@ void BoundedHashSet::erase(uint64_t key) {
     key = normalise(key);
     if (!contains(key)) return;
     eraseSlot(key);
-    // Its ring entry stays behind; evicting a key that is no longer present is a no-op.
     --size_;
+    // Take its ring entry out too, shifting newer entries back, so the set evicts nothing
+    // until it is full again (a stale entry would evict the oldest key early, or the key
+    // itself if inserted again). erase() undoes recent inserts: the walk back is short.
+    size_t n = ring_.size(), i = (ringHead_ + n - 1) % n;
+    while (ring_[i] != key) i = (i + n - 1) % n;
+    for (size_t j = (i + 1) % n; j != ringHead_; i = j, j = (j + 1) % n) ring_[i] = ring_[j];
+    ring_[i] = 0;
+    ringHead_ = i;
 }
 
 void BoundedHashSet::eraseSlot(uint64_t key) {

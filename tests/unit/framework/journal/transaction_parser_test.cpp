@@ -1,0 +1,226 @@
+// TransactionParser: what the ack path reads from a transaction body, and how it refuses one.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "journal/transaction_parser.h"
+
+using namespace mxbridge;
+using namespace mxbridge::detail;
+using Status = ParseOutcome::Status;
+
+namespace {
+
+ParseOutcome parse(std::string body) {
+    TransactionParser parser;
+    return parser.parse(body);
+}
+
+// Each item's offset/length, applied to the body, must give back exactly the event's JSON.
+std::string slice(const std::string& body, const ParsedItem& item) {
+    return body.substr(item.offset, item.length);
+}
+
+const std::string kMessage =
+    R"({"content":{"body":"Hello \"world\" \u00e9","msgtype":"m.text"},"event_id":"$143273582443PhrSn:example.org",)"
+    R"("origin_server_ts":1432735824653,"room_id":"!jEsUZKDJdhlrceRyVU:example.org",)"
+    R"("sender":"@example:example.org","type":"m.room.message","unsigned":{"age":1234}})";
+const std::string kMember =
+    R"({"content":{"membership":"join"},"event_id":"$2:example.org","origin_server_ts":2,)"
+    R"("room_id":"!other:example.org","sender":"@bob:example.org","state_key":"@bob:example.org",)"
+    R"("type":"m.room.member"})";
+
+}  // namespace
+
+TEST_CASE("the spec's example transaction yields its events with their routing fields") {
+    std::string body = "{\n  \"events\": [\n    " + kMessage + ",\n    " + kMember + "\n  ]\n}\n";
+    TransactionParser parser;
+    ParseOutcome out = parser.parse(body);
+    REQUIRE(out.status == Status::Ok);
+    REQUIRE(out.items.size() == 2);
+    const auto& m = out.items[0];
+    CHECK(m.source == EventSource::Timeline);
+    CHECK(m.fields.type == "m.room.message");
+    CHECK(m.fields.eventId == "$143273582443PhrSn:example.org");
+    CHECK(m.fields.roomId == "!jEsUZKDJdhlrceRyVU:example.org");
+    CHECK(m.fields.sender == "@example:example.org");
+    CHECK(m.fields.originServerTs == 1432735824653);
+    CHECK_FALSE(m.fields.stateKey.has_value());
+    const auto& s = out.items[1];
+    CHECK(s.fields.type == "m.room.member");
+    CHECK(s.fields.stateKey == std::optional<std::string>("@bob:example.org"));
+    CHECK(slice(body, m) == kMessage);
+    CHECK(slice(body, s) == kMember);
+}
+
+TEST_CASE("an empty events array is a valid transaction with no items") {
+    ParseOutcome out = parse(R"({"events":[]})");
+    CHECK(out.status == Status::Ok);
+    CHECK(out.items.empty());
+}
+
+TEST_CASE("ephemeral and to-device items are read under stable and MSC2409 keys") {
+    const std::string typing = R"({"type":"m.typing","room_id":"!r:x","content":{"user_ids":["@a:x"]}})";
+    const std::string receipt = R"({"type":"m.receipt","room_id":"!r:x","content":{}})";
+    const std::string presence = R"({"type":"m.presence","sender":"@a:x","content":{"presence":"online"}})";
+    const std::string toDevice = R"({"type":"m.room_key_request","sender":"@a:x","to_user_id":"@b:x","to_device_id":"D","content":{}})";
+    const std::string toDevice2 = R"({"type":"m.new_device","sender":"@a:x","content":{}})";
+    std::string body = R"({"events":[)" + kMessage + R"(],"ephemeral":[)" + typing +
+                       R"(],"de.sorunome.msc2409.ephemeral":[)" + receipt + "," + presence +
+                       R"(],"to_device":[)" + toDevice + R"(],"de.sorunome.msc2409.to_device":[)" +
+                       toDevice2 + "]}";
+    TransactionParser parser;
+    ParseOutcome out = parser.parse(body);
+    REQUIRE(out.status == Status::Ok);
+    REQUIRE(out.items.size() == 6);
+    CHECK(out.items[0].source == EventSource::Timeline);
+    CHECK(out.items[1].source == EventSource::Ephemeral);
+    CHECK(out.items[1].fields.roomId == "!r:x");
+    CHECK(out.items[2].source == EventSource::Ephemeral);
+    CHECK(out.items[3].source == EventSource::Ephemeral);
+    CHECK(out.items[3].fields.roomId.empty());
+    CHECK(out.items[4].source == EventSource::ToDevice);
+    CHECK(out.items[5].source == EventSource::ToDevice);
+    CHECK(slice(body, out.items[1]) == typing);
+    CHECK(slice(body, out.items[2]) == receipt);
+    CHECK(slice(body, out.items[3]) == presence);
+    CHECK(slice(body, out.items[4]) == toDevice);
+    CHECK(slice(body, out.items[5]) == toDevice2);
+}
+
+TEST_CASE("offsets slice back to each event's exact JSON whatever the whitespace and field order") {
+    std::string e1 = R"({ "type" : "m.room.message" , "content" : { "body" : "a,}]" } ,)"
+                     R"( "room_id":"!r:x","sender":"@s:x","event_id":"$1" })";
+    std::string e2 = R"({"event_id":"$2","sender":"@s:x","room_id":"!r:x","type":"m.x","content":{"n":[1,{"k":[]}]}})";
+    std::string body = " \t\r\n{ \"txn_meta\": {\"events\": 1}, \"events\" :\n[ " + e1 + "\n,\t" + e2 +
+                       " ] , \"other\": [1, 2] }  \n";
+    TransactionParser parser;
+    ParseOutcome out = parser.parse(body);
+    REQUIRE(out.status == Status::Ok);
+    REQUIRE(out.items.size() == 2);
+    CHECK(slice(body, out.items[0]) == e1);
+    CHECK(slice(body, out.items[1]) == e2);
+    CHECK(out.items[0].fields.eventId == "$1");
+    CHECK(out.items[1].fields.eventId == "$2");
+}
+
+TEST_CASE("escaped strings in routing fields are unescaped") {
+    ParseOutcome out = parse(
+        R"({"events":[{"type":"m.room.message","event_id":"$a\/b\u0041","room_id":"!r:x","sender":"@s:x","content":{}}]})");
+    REQUIRE(out.status == Status::Ok);
+    CHECK(out.items[0].fields.eventId == "$a/bA");
+}
+
+TEST_CASE("bytes that are not JSON are refused as M_NOT_JSON") {
+    CHECK(parse("").status == Status::NotJson);
+    CHECK(parse("hello").status == Status::NotJson);
+    CHECK(parse("<html></html>").status == Status::NotJson);
+    CHECK(parse("{'events': []}").status == Status::NotJson);
+}
+
+TEST_CASE("a truncated body is refused as M_NOT_JSON") {
+    std::string full = R"({"events":[)" + kMessage + "," + kMember + "]}";
+    for (size_t cut : {1ul, 2ul, 10ul, 11ul, 12ul, 40ul, full.size() / 2, full.size() - 2, full.size() - 1}) {
+        CAPTURE(cut);
+        ParseOutcome out = parse(full.substr(0, cut));
+        CHECK(out.status == Status::NotJson);
+        CHECK(out.items.empty());
+    }
+}
+
+TEST_CASE("trailing content after the object is refused as M_NOT_JSON") {
+    ParseOutcome out = parse(R"({"events":[]} {"events":[]})");
+    CHECK(out.status == Status::NotJson);
+    CHECK(parse(R"({"events":[]}x)").status == Status::NotJson);
+    CHECK(parse(R"({"events":[]}])").status == Status::NotJson);
+    CHECK(parse("{\"events\":[" + kMessage + "]},").status == Status::NotJson);
+}
+
+// KNOWN BUG (remove should_fail once fixed): the on-demand parser never validates what it
+// skips, so such bodies are acked, journalled and handed to the bridge.
+TEST_CASE("malformed JSON inside fields the parser skips is still refused as M_NOT_JSON" * doctest::should_fail()) {
+    // The on-demand parser does not read `content` or unknown keys; a body that is not JSON
+    // there must not be journalled and acknowledged (the handler would see an empty object).
+    CHECK(parse(R"({"events":[],"extra":[1,,2]})").status == Status::NotJson);
+    CHECK(parse(R"({"events":[{"type":"m.x","event_id":"$1","room_id":"!r:x","sender":"@s:x","content":{"body":tru}}]})")
+              .status == Status::NotJson);
+    CHECK(parse(R"({"events":[{"type":"m.x","event_id":"$1","room_id":"!r:x","sender":"@s:x","content":{"a" "b"}}]})")
+              .status == Status::NotJson);
+}
+
+TEST_CASE("a body that is JSON but not an object is refused as M_BAD_JSON") {
+    CHECK(parse("[]").status == Status::BadJson);
+    CHECK(parse(R"("events")").status == Status::BadJson);
+    CHECK(parse("42").status == Status::BadJson);
+    CHECK(parse("null").status == Status::BadJson);
+}
+
+TEST_CASE("an object without an events array is refused as M_BAD_JSON") {
+    CHECK(parse("{}").status == Status::BadJson);
+    CHECK(parse(R"({"events":{}})").status == Status::BadJson);
+    CHECK(parse(R"({"events":"[]"})").status == Status::BadJson);
+    CHECK(parse(R"({"events":null})").status == Status::BadJson);
+    CHECK(parse(R"({"events":[1]})").status == Status::BadJson);
+    CHECK(parse(R"({"events":[],"ephemeral":{}})").status == Status::BadJson);
+}
+
+TEST_CASE("a timeline event without event_id, room_id, sender, type or content is M_BAD_JSON") {
+    const char* fields[] = {R"("type":"m.room.message")", R"("event_id":"$1")", R"("room_id":"!r:x")",
+                            R"("sender":"@s:x")", R"("content":{})"};
+    for (int skip = 0; skip < 5; ++skip) {
+        std::string event = "{";
+        for (int i = 0; i < 5; ++i) {
+            if (i == skip) continue;
+            if (event.size() > 1) event += ",";
+            event += fields[i];
+        }
+        event += "}";
+        CAPTURE(event);
+        ParseOutcome out = parse(R"({"events":[)" + event + "]}");
+        CHECK(out.status == Status::BadJson);
+        CHECK_FALSE(out.error.empty());
+        CHECK(out.items.empty());
+    }
+}
+
+TEST_CASE("routing fields of the wrong type are M_BAD_JSON and the error names the field") {
+    ParseOutcome out = parse(R"({"events":[{"type":"m.x","event_id":5,"room_id":"!r:x","sender":"@s:x","content":{}}]})");
+    CHECK(out.status == Status::BadJson);
+    CHECK(out.error.find("events[0].event_id") != std::string::npos);
+    CHECK(parse(R"({"events":[{"type":"m.x","event_id":"$1","room_id":"!r:x","sender":"@s:x","content":{},"origin_server_ts":"x"}]})")
+              .status == Status::BadJson);
+}
+
+TEST_CASE("invalid UTF-8 is refused as M_NOT_JSON") {
+    std::string body = R"({"events":[{"type":"m.x","event_id":"$1","room_id":"!r:x","sender":"@s:x","content":{"body":")";
+    body += "\xff\xfe\xc3";
+    body += R"("}}]})";
+    CHECK(parse(body).status == Status::NotJson);
+    std::string overlong = R"({"events":[],"x":")";
+    overlong += "\xc0\xaf";
+    overlong += R"("})";
+    CHECK(parse(overlong).status == Status::NotJson);
+}
+
+// KNOWN BUG (remove should_fail once fixed): skipped content has no depth limit; it is acked
+// and later parsed by nlohmann::json in MatrixEvent::json().
+TEST_CASE("deeply nested content is refused without exhausting the stack" * doctest::should_fail()) {
+    const size_t depth = 100000;
+    std::string content(depth, '[');
+    content += std::string(depth, ']');
+    std::string body = R"({"events":[{"type":"m.x","event_id":"$1","room_id":"!r:x","sender":"@s:x","content":{"deep":)" +
+                       content + "}}]}";
+    ParseOutcome out = parse(body);
+    CHECK(out.status != Status::Ok);
+    CHECK(out.items.empty());
+}
+
+TEST_CASE("one parser can be reused for many bodies") {
+    TransactionParser parser;
+    for (int i = 0; i < 3; ++i) {
+        std::string good = R"({"events":[)" + kMessage + "]}";
+        CHECK(parser.parse(good).status == Status::Ok);
+        std::string bad = "{";
+        CHECK(parser.parse(bad).status == Status::NotJson);
+    }
+}
