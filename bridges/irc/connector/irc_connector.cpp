@@ -1,0 +1,193 @@
+// The IRC connector: routes each hook to its network, answers alias and user queries.
+#include "irc_connector.h"
+
+#include <boost/asio/post.hpp>
+#include <future>
+
+#include "mxbridge/irc/ident_server.h"
+
+namespace mxbridge::irc {
+
+IrcConnector::IrcConnector() = default;
+IrcConnector::~IrcConnector() { stop(); }
+
+BridgeInfo IrcConnector::info() const {
+    return BridgeInfo{"irc", "IRC channels as Matrix rooms, with puppets", "irc_{id}", "irc_{id}", {"irc"}, "IRC"};
+}
+
+void IrcConnector::start(BridgeContext& context) {
+    ctx_ = &context;
+    log_.emplace(context.logger("irc"));
+    config_ = parseIrcBridgeConfig(context.config());
+    work_.emplace(io_.get_executor());
+    for (const NetworkConfig& n : config_.networks) {
+        if (!n.identEnabled || ident_) continue;
+        IdentServerOptions o;
+        o.port = n.identPort;
+        ident_ = std::make_unique<IdentServer>(io_, o);
+        if (auto ec = ident_->start()) {
+            log_->warn("ident server not started; puppets show ~usernames", {{"port", n.identPort}, {"error", ec.message()}});
+            ident_.reset();
+        }
+    }
+    for (const NetworkConfig& n : config_.networks)
+        networks_[n.name] = std::make_unique<IrcNetwork>(n, config_, context, io_, ident_.get());
+    registerCommands();
+    loop_ = std::thread([this] {
+        for (;;) {
+            try {
+                io_.run();
+                return;
+            } catch (const std::exception& e) {
+                log_->error("IRC loop handler threw; continuing", {{"error", e.what()}});
+            }
+        }
+    });
+    for (auto& [name, net] : networks_) boost::asio::post(io_, [n = net.get()] { n->start(); });
+}
+
+void IrcConnector::stop() {
+    if (!loop_.joinable()) return;
+    std::promise<void> done;
+    boost::asio::post(io_, [this, &done] {
+        for (auto& [name, net] : networks_) net->stop();
+        if (ident_) ident_->stop();
+        done.set_value();
+    });
+    done.get_future().wait_for(std::chrono::seconds(10));
+    work_.reset();
+    // QUITs get a moment to leave; then the loop is stopped.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    io_.stop();
+    loop_.join();
+    networks_.clear();
+    ident_.reset();
+}
+
+IrcNetwork* IrcConnector::network(const std::string& name) {
+    auto it = networks_.find(name);
+    return it == networks_.end() ? nullptr : it->second.get();
+}
+
+HookResult IrcConnector::onMatrixMessage(const MatrixMessage& message) {
+    std::optional<HookResult> result;
+    for (const RemoteRoomId& remote : message.remotes) {
+        auto target = parseRemoteRoom(remote);
+        if (!target) continue;
+        IrcNetwork* net = network(target->network);
+        if (!net) continue;
+        HookResult r = net->sendMessage(message, *target);
+        if (!result || r.kind() == HookResult::Kind::Failed) result = r;
+    }
+    return result ? *result : HookResult::ignored();
+}
+
+HookResult IrcConnector::onMatrixEdit(const MatrixEdit& edit) {
+    std::optional<HookResult> result;
+    for (const RemoteRoomId& remote : edit.remotes) {
+        auto target = parseRemoteRoom(remote);
+        if (!target) continue;
+        IrcNetwork* net = network(target->network);
+        if (!net) continue;
+        HookResult r = net->sendEdit(edit, *target);
+        if (!result || r.kind() != HookResult::Kind::Delivered) result = r;
+    }
+    return result ? *result : HookResult::ignored();
+}
+
+std::optional<GhostName> IrcConnector::ghostName(const UserId& user) {
+    if (!ctx_->isGhost(user)) return std::nullopt;
+    if (auto remote = ctx_->users().remoteForGhost(user)) {
+        auto slash = remote->str().find('/');
+        if (slash != std::string::npos && network(remote->str().substr(0, slash)))
+            return GhostName{remote->str().substr(0, slash), remote->str().substr(slash + 1)};
+    }
+    // Not stored yet: undo the user template with a probe id.
+    const std::string probe = "zzprobezz";
+    std::string sample = ctx_->ghostUserId(probe).str();
+    auto at = sample.find(probe);
+    if (at == std::string::npos) return std::nullopt;
+    std::string prefix = sample.substr(0, at), suffix = sample.substr(at + probe.size());
+    const std::string& s = user.str();
+    if (s.size() <= prefix.size() + suffix.size() || s.compare(0, prefix.size(), prefix) != 0 ||
+        s.compare(s.size() - suffix.size(), suffix.size(), suffix) != 0)
+        return std::nullopt;
+    std::string id = s.substr(prefix.size(), s.size() - prefix.size() - suffix.size());
+    auto name = parseGhostId(id, config_.names(), config_.defaultNetwork().name);
+    if (!name || !network(name->network)) return std::nullopt;
+    // Only ids that round-trip (no escaping involved) are trusted.
+    if (ctx_->ghostUserId(ghostIdFor(name->network, name->nick, name->network == config_.defaultNetwork().name)) != user)
+        return std::nullopt;
+    return name;
+}
+
+HookResult IrcConnector::onMatrixMembership(const MatrixMembership& change) {
+    // A Matrix user invites a ghost to a room with nobody else: a private chat on IRC.
+    if (change.membership == "invite" && change.isGhost && change.remotes.empty()) {
+        auto name = ghostName(change.target);
+        if (!name) return HookResult::ignored();
+        ctx_->links().link(Link{change.room, directRoomId(name->network, name->nick, change.sender)});
+        ctx_->intent(change.target).join(change.room);
+        return HookResult::delivered();
+    }
+    std::optional<HookResult> result;
+    for (const RemoteRoomId& remote : change.remotes) {
+        auto target = parseRemoteRoom(remote);
+        if (!target) continue;
+        IrcNetwork* net = network(target->network);
+        if (!net) continue;
+        HookResult r = net->memberChanged(change, *target);
+        if (!result || r.kind() == HookResult::Kind::Failed) result = r;
+    }
+    return result ? *result : HookResult::ignored();
+}
+
+UserQueryAnswer IrcConnector::onUserQuery(const UserId& user) {
+    auto name = ghostName(user);
+    if (!name) return UserQueryAnswer::notFound();
+    return UserQueryAnswer::ghost(name->nick);
+}
+
+AliasQueryAnswer IrcConnector::onAliasQuery(const RoomAlias& alias) {
+    std::string localpart(localpartOf(alias.str()));
+    if (localpart.empty() && !alias.str().empty()) {
+        // localpartOf reads user ids; an alias is "#localpart:server".
+        auto colon = alias.str().rfind(':');
+        localpart = alias.str().substr(1, colon == std::string::npos ? std::string::npos : colon - 1);
+    }
+    // Channels configured with their own alias id first.
+    for (auto& [name, net] : networks_)
+        for (const ChannelConfig& c : net->config().channels)
+            if (!c.aliasId.empty() && localpart.size() >= c.aliasId.size() &&
+                localpart.compare(localpart.size() - c.aliasId.size(), c.aliasId.size(), c.aliasId) == 0) {
+                net->ensureChannel(c.name, c.key);
+                return AliasQueryAnswer::create(net->channelPortal(c.name));
+            }
+    auto target = parseAliasLocalpart(localpart, config_.names(), config_.defaultNetwork().name);
+    if (!target) return AliasQueryAnswer::notFound();
+    IrcNetwork* net = network(target->network);
+    if (!net) return AliasQueryAnswer::notFound();
+    net->ensureChannel(target->channel);
+    log_->info("portal on demand", {{"alias", alias.str()}, {"network", target->network}, {"channel", target->channel}});
+    return AliasQueryAnswer::create(net->channelPortal(target->channel));
+}
+
+std::optional<nlohmann::json> IrcConnector::onThirdpartyProtocol(const std::string& protocol) {
+    if (protocol != "irc") return std::nullopt;
+    nlohmann::json instances = nlohmann::json::array();
+    for (const NetworkConfig& n : config_.networks)
+        instances.push_back({{"network_id", n.name}, {"desc", n.name + " (" + n.address + ")"},
+                             {"fields", {{"network", n.name}}}});
+    return nlohmann::json{{"user_fields", {"network", "nickname"}},
+                          {"location_fields", {"network", "channel"}},
+                          {"icon", ""},
+                          {"field_types",
+                           {{"network", {{"regexp", "[a-z0-9-]+"}, {"placeholder", "libera"}}},
+                            {"nickname", {{"regexp", "[^\\s#]+"}, {"placeholder", "alice"}}},
+                            {"channel", {{"regexp", "[#&][^\\s,]+"}, {"placeholder", "#matrix"}}}}},
+                          {"instances", instances}};
+}
+
+MXBRIDGE_BRIDGE(IrcConnector, "irc", "IRC channels as Matrix rooms, with puppets");
+
+}  // namespace mxbridge::irc

@@ -1,0 +1,55 @@
+// The IRC bridge as the framework sees it: channels are portals, IRC users ghosts, Matrix
+// users talk through puppets (or the relay bot). One io_context thread, owned here, runs
+// every connection of every network; hooks only post to it.
+#pragma once
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <map>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include <mxbridge/connector.h>
+
+#include "network.h"
+#include "network_config.h"
+
+namespace mxbridge::irc {
+
+class IdentServer;
+
+class IrcConnector final : public Connector, public EditHandler {
+public:
+    IrcConnector();
+    ~IrcConnector() override;
+
+    BridgeInfo info() const override;
+    void start(BridgeContext& context) override;
+    void stop() override;
+
+    HookResult onMatrixMessage(const MatrixMessage& message) override;
+    HookResult onMatrixEdit(const MatrixEdit& edit) override;
+    HookResult onMatrixMembership(const MatrixMembership& change) override;
+    UserQueryAnswer onUserQuery(const UserId& user) override;
+    AliasQueryAnswer onAliasQuery(const RoomAlias& alias) override;
+    std::optional<nlohmann::json> onThirdpartyProtocol(const std::string& protocol) override;
+
+private:
+    void registerCommands();  // commands.cpp
+    IrcNetwork* network(const std::string& name);
+    // "<network>" argument, or the default network; replies and returns null when unknown.
+    IrcNetwork* networkArg(const CommandCall& call, std::size_t index);
+    std::optional<GhostName> ghostName(const UserId& user);
+
+    BridgeContext* ctx_ = nullptr;
+    std::optional<Logger> log_;
+    IrcBridgeConfig config_;
+    boost::asio::io_context io_;
+    std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+    std::unique_ptr<IdentServer> ident_;
+    std::map<std::string, std::unique_ptr<IrcNetwork>> networks_;
+    std::thread loop_;
+};
+
+}  // namespace mxbridge::irc

@@ -1,0 +1,1039 @@
+// One IRC network: bot connection, puppets, channel state (see network.h).
+#include "network.h"
+
+#include <boost/asio/post.hpp>
+
+#include "mxbridge/irc/ctcp.h"
+#include "mxbridge/irc/formatting.h"
+#include "mxbridge/irc/nick.h"
+#include "mxbridge/irc/source_address.h"
+#include "mxbridge/irc/text_encoding.h"
+#include "mxbridge/irc/text_split.h"
+
+namespace mxbridge::irc {
+
+namespace {
+
+constexpr std::size_t kRecentLines = 64;
+constexpr std::size_t kSentMemory = 2000;
+constexpr auto kTick = std::chrono::seconds(5);
+constexpr std::string_view kVersion = "mxbridge IRC bridge";
+
+IrcConnectionOptions baseOptions(const NetworkConfig& c) {
+    IrcConnectionOptions o;
+    o.host = c.address;
+    o.port = c.port;
+    o.tls = c.tls;
+    o.verifyCertificate = c.tlsVerify;
+    o.serverPassword = c.password;
+    o.floodBurst = c.floodBurst;
+    o.floodInterval = std::chrono::milliseconds(c.floodIntervalMs);
+    return o;
+}
+
+}  // namespace
+
+IrcNetwork::IrcNetwork(const NetworkConfig& config, const IrcBridgeConfig& bridge, BridgeContext& ctx,
+                       boost::asio::io_context& io, IdentServer* ident)
+    : config_(config),
+      bridge_(bridge),
+      ctx_(ctx),
+      io_(io),
+      log_(ctx.logger("irc." + config.name)),
+      netsplits_(std::chrono::seconds(config.netsplitDebounceSeconds)),
+      tickTimer_(io) {
+    isDefault_ = &bridge.defaultNetwork() == &config || bridge.defaultNetwork().name == config.name;
+    ConnectionPoolOptions po;
+    po.limiter.attemptsPerSecond = config.connectPerSecond;
+    po.limiter.burst = config.connectBurst;
+    po.ident = config.identEnabled ? ident : nullptr;
+    pool_ = std::make_unique<ConnectionPool>(io, po);
+}
+
+IrcNetwork::~IrcNetwork() = default;
+
+// --- Lifecycle (loop thread) ---------------------------------------------------------------------
+
+void IrcNetwork::start() {
+    std::lock_guard lock(mutex_);
+    IrcConnectionOptions o = baseOptions(config_);
+    o.nick = config_.botNick;
+    o.username = usernameFor(config_.botNick, config_.botNick);
+    o.realname = "Matrix bridge bot";
+    if (!config_.botSaslPassword.empty()) o.sasl = SaslPlainCredentials{"", config_.botNick, config_.botSaslPassword};
+    o.nickservPassword = config_.nickservPassword;
+    o.maxQueuedLines = 10000;
+    botNick_ = config_.botNick;
+    IrcConnectionHandlers h;
+    h.onMessage = [this](const IrcMessage& m) {
+        std::lock_guard l(mutex_);
+        if (!stopped_) onBotMessage(m);
+    };
+    h.onStateChange = [this](const StateChange& c) {
+        std::lock_guard l(mutex_);
+        if (!stopped_) onBotState(c);
+    };
+    h.onJoinFailure = [this](const JoinFailure& f) {
+        std::lock_guard l(mutex_);
+        log_.warn("bridge bot cannot join channel", {{"channel", f.channel}, {"numeric", f.numeric}, {"text", f.text}});
+        noticeInPortal(channelRoomId(config_.name, f.channel),
+                       "The bridge cannot join " + f.channel + " on " + config_.name + ": " + f.text +
+                           " (" + f.numeric + "). Messages from IRC will not arrive until this is fixed.");
+    };
+    h.onSendFailure = [this](const SendFailure& f) {
+        log_.warn("bridge bot line not sent", {{"command", f.message.command}});
+    };
+    bot_ = pool_->create(o, std::move(h));
+    bot_.start();
+    for (const ChannelConfig& c : config_.channels) {
+        Channel& ch = channels_[foldName(c.name)];
+        ch.name = c.name;
+        ch.key = c.key;
+        bot_.join(c.name, c.key);
+    }
+    for (const Link& link : ctx_.links().all()) {
+        auto t = parseRemoteRoom(link.remote);
+        if (!t || t->network != config_.name || !t->isChannel()) continue;
+        std::string folded = foldName(t->channel);
+        if (channels_.count(folded)) continue;
+        Channel& ch = channels_[folded];
+        ch.name = t->channel;
+        if (link.options.contains("key") && link.options["key"].is_string()) ch.key = link.options["key"];
+        bot_.join(ch.name, ch.key);
+    }
+    log_.info("network starting", {{"address", config_.address}, {"port", config_.port},
+                                   {"channels", channels_.size()}, {"relay", config_.relay ? "yes" : "no"}});
+    scheduleTick();
+}
+
+void IrcNetwork::stop() {
+    std::map<UserId, std::unique_ptr<Puppet>> puppets;
+    IrcConnection bot;
+    {
+        std::lock_guard lock(mutex_);
+        stopped_ = true;
+        tickTimer_.cancel();
+        for (auto& [id, edit] : pendingEdits_) edit.timer->cancel();
+        for (auto& [id, w] : whois_) w.timer->cancel();
+        puppets.swap(puppets_);
+        bot = std::move(bot_);
+    }
+    for (auto& [user, p] : puppets) p->conn.stop("Bridge shutting down");
+    if (bot) bot.stop("Bridge shutting down");
+    // Destroyed here, on the loop thread, after the lock is released.
+}
+
+void IrcNetwork::scheduleTick() {
+    tickTimer_.expires_after(kTick);
+    tickTimer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec) return;
+        tick();
+    });
+}
+
+void IrcNetwork::tick() {
+    std::vector<std::unique_ptr<Puppet>> idle;
+    {
+        std::lock_guard lock(mutex_);
+        if (stopped_) return;
+        auto now = Clock::now();
+        for (auto& [nick, channels] : netsplits_.expired(now))
+            for (const auto& ch : channels)
+                ghostLeft(ch, nick, RemoteMembership::Change::Leave, "Lost in a net-split");
+        if (config_.idleTimeoutSeconds > 0) {
+            for (auto it = puppets_.begin(); it != puppets_.end();) {
+                if (now - it->second->lastActive > std::chrono::seconds(config_.idleTimeoutSeconds)) {
+                    log_.info("puppet idle, disconnecting", {{"user", it->first.str()}});
+                    puppetNicks_.erase(foldName(it->second->nick));
+                    idle.push_back(std::move(it->second));
+                    it = puppets_.erase(it);
+                } else {
+                    ++it;
+                }
+            }
+        }
+        scheduleTick();
+    }
+    for (auto& p : idle) p->conn.stop("Idle");
+}
+
+// --- IRC -> Matrix ---------------------------------------------------------------------------------
+
+RemoteSender IrcNetwork::ghost(const std::string& nick) const {
+    return RemoteSender{remoteUserId(config_.name, nick), ghostIdFor(config_.name, nick, isDefault_), nick,
+                        std::nullopt};
+}
+
+bool IrcNetwork::isBotNick(const std::string& nick) const { return foldName(nick) == foldName(botNick_); }
+
+PortalInfo IrcNetwork::channelPortal(const std::string& channel) const {
+    PortalInfo p;
+    p.id = channelRoomId(config_.name, channel);
+    p.name = channel;
+    p.aliasId = aliasIdFor(config_.name, channel, isDefault_);
+    for (const ChannelConfig& c : config_.channels)
+        if (foldName(c.name) == foldName(channel) && !c.aliasId.empty()) p.aliasId = c.aliasId;
+    p.isPublic = true;
+    return p;
+}
+
+RemoteMessageId IrcNetwork::nextRemoteId(const std::string& nick, const IrcMessage& msg) {
+    std::string base = config_.name + "/" + foldName(nick) + "/";
+    if (auto id = msg.tag("msgid"); id && !id->empty()) return RemoteMessageId(base + std::string(*id));
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::system_clock::now().time_since_epoch()).count();
+    return RemoteMessageId(base + std::to_string(ms) + "-" + std::to_string(++counter_));
+}
+
+void IrcNetwork::onBotState(const StateChange& change) {
+    botState_ = change.state;
+    log_.info("bridge bot connection", {{"state", std::string(stateName(change.state))}, {"reason", change.reason}});
+    if (change.state == ConnectionState::Banned || change.state == ConnectionState::BadCredentials) {
+        for (auto& [folded, ch] : channels_)
+            noticeInPortal(channelRoomId(config_.name, ch.name),
+                           "The bridge bot cannot connect to " + config_.name + " (" +
+                               std::string(stateName(change.state)) + ": " + change.reason +
+                               "). Messages from IRC are not bridged until an admin runs !reconnect.");
+    }
+    if (change.state == ConnectionState::TransientDisconnect) {
+        // Membership is re-read from NAMES after the rejoin.
+        for (auto& [folded, ch] : channels_) {
+            ch.namesDone = false;
+            ch.namesBuffer.clear();
+        }
+    }
+}
+
+void IrcNetwork::onBotMessage(const IrcMessage& msg) {
+    const std::string& cmd = msg.command;
+    Source src = msg.sourceParts();
+    if (cmd == "001") {
+        botNick_ = msg.param(0);
+        return;
+    }
+    if (cmd == "NICK" && isBotNick(src.nick)) {
+        botNick_ = msg.param(0);
+        return;
+    }
+    if (cmd == "PRIVMSG" || cmd == "NOTICE") {
+        if (src.nick.empty() || src.isServer() || src.user.empty()) return;
+        std::string target = msg.param(0);
+        std::string text = decodeIrcText(msg.param(1));
+        MessageKind kind = cmd == "NOTICE" ? MessageKind::Notice : MessageKind::Text;
+        if (auto ctcp = parseCtcp(text)) {
+            if (ctcp->command != "ACTION") {
+                if (cmd == "PRIVMSG")
+                    if (auto reply = ctcpReply(*ctcp, kVersion)) bot_.send(build::notice(src.nick, *reply));
+                return;
+            }
+            kind = MessageKind::Emote;
+            text = ctcp->params;
+        }
+        if (isBotNick(src.nick) || isPuppetNick(foldName(src.nick))) return;  // our own echoes
+        if (isChannelName(target)) bridgeChannelText(src.nick, target, msg, kind, text);
+        // Private messages to the bot have no Matrix reader; puppets receive their own.
+        return;
+    }
+    if (cmd == "JOIN") {
+        std::string chan = msg.param(0);
+        std::string folded = foldName(chan);
+        if (isBotNick(src.nick)) {
+            Channel& ch = channels_[folded];
+            ch.name = chan;
+            ch.members.clear();
+            ch.namesDone = false;
+            return;
+        }
+        auto it = channels_.find(folded);
+        if (it == channels_.end()) return;
+        Member& m = it->second.members[foldName(src.nick)];
+        m.nick = src.nick;
+        m.modes.clear();
+        if (isPuppetNick(foldName(src.nick))) return;
+        if (netsplits_.rejoined(foldName(src.nick), folded)) return;
+        if (!it->second.lazy) ghostJoined(it->second, src.nick);
+        return;
+    }
+    if (cmd == "PART") {
+        std::string folded = foldName(msg.param(0));
+        if (isBotNick(src.nick)) {
+            channels_.erase(folded);
+            return;
+        }
+        auto it = channels_.find(folded);
+        if (it == channels_.end()) return;
+        it->second.members.erase(foldName(src.nick));
+        if (!isPuppetNick(foldName(src.nick)))
+            ghostLeft(folded, src.nick, RemoteMembership::Change::Leave, decodeIrcText(msg.param(1)));
+        return;
+    }
+    if (cmd == "KICK") {
+        std::string folded = foldName(msg.param(0));
+        std::string victim = msg.param(1);
+        std::string reason = decodeIrcText(msg.param(2));
+        auto it = channels_.find(folded);
+        if (it == channels_.end()) return;
+        if (isBotNick(victim)) {
+            noticeInPortal(channelRoomId(config_.name, it->second.name),
+                           "The bridge bot was kicked from " + it->second.name + " by " + src.nick + ": " + reason +
+                               ". Messages from IRC are not bridged until it is back (!join).");
+            channels_.erase(it);
+            return;
+        }
+        it->second.members.erase(foldName(victim));
+        if (auto p = puppetNicks_.find(foldName(victim)); p != puppetNicks_.end()) {
+            auto pit = puppets_.find(p->second);
+            if (pit != puppets_.end()) pit->second->channels.erase(folded);
+            noticeInPortal(channelRoomId(config_.name, it->second.name),
+                           p->second.str() + " was kicked from " + it->second.name + " on IRC by " + src.nick + ": " +
+                               reason);
+            return;
+        }
+        ghostLeft(folded, victim, RemoteMembership::Change::Kick, reason, src.nick);
+        return;
+    }
+    if (cmd == "QUIT") {
+        std::string folded = foldName(src.nick);
+        std::set<std::string> in;
+        for (auto& [name, ch] : channels_)
+            if (ch.members.erase(folded)) in.insert(name);
+        if (isPuppetNick(folded) || in.empty()) return;
+        std::string reason = decodeIrcText(msg.param(0));
+        if (config_.netsplitDebounceSeconds > 0 && isNetsplitQuit(reason)) {
+            netsplits_.quit(folded, in, Clock::now());
+            return;
+        }
+        for (const auto& ch : in) ghostLeft(ch, src.nick, RemoteMembership::Change::Leave, "Quit: " + reason);
+        return;
+    }
+    if (cmd == "NICK") {
+        std::string oldFolded = foldName(src.nick);
+        std::string nick = msg.param(0);
+        if (isPuppetNick(oldFolded)) return;
+        for (auto& [name, ch] : channels_) {
+            auto it = ch.members.find(oldFolded);
+            if (it == ch.members.end()) continue;
+            Member m = it->second;
+            ch.members.erase(it);
+            m.nick = nick;
+            ch.members[foldName(nick)] = m;
+            ghostLeft(name, src.nick, RemoteMembership::Change::Leave, "Now known as " + nick);
+            ghostJoined(ch, nick);
+            if (!m.modes.empty()) sendPowerLevels(ch, {foldName(nick)});
+        }
+        return;
+    }
+    if (cmd == "MODE") {
+        std::string folded = foldName(msg.param(0));
+        auto it = channels_.find(folded);
+        if (it == channels_.end()) return;
+        std::vector<std::string> args(msg.params.size() > 2 ? msg.params.begin() + 2 : msg.params.end(),
+                                      msg.params.end());
+        std::vector<std::string> changed;
+        for (const ModeChange& c : parseModeChanges(msg.param(1), args, bot_.isupport())) {
+            if (bot_.isupport().prefixModes().find(c.mode) == std::string::npos) continue;
+            auto m = it->second.members.find(foldName(c.arg));
+            if (m == it->second.members.end()) continue;
+            if (c.add) m->second.modes.insert(c.mode);
+            else m->second.modes.erase(c.mode);
+            changed.push_back(m->first);
+        }
+        if (!changed.empty()) sendPowerLevels(it->second, changed);
+        return;
+    }
+    if (cmd == "TOPIC" || cmd == "332") {
+        std::string chan = cmd == "TOPIC" ? msg.param(0) : msg.param(1);
+        std::string topic = decodeIrcText(cmd == "TOPIC" ? msg.param(1) : msg.param(2));
+        auto it = channels_.find(foldName(chan));
+        if (it == channels_.end() || it->second.topic == topic) return;
+        it->second.topic = topic;
+        RemoteRoomUpdate u;
+        u.room = channelRoomId(config_.name, chan);
+        if (cmd == "TOPIC" && !src.nick.empty() && !src.isServer() && !isBotNick(src.nick) &&
+            !isPuppetNick(foldName(src.nick)))
+            u.actor = ghost(src.nick);
+        u.topic = ircStripFormatting(topic);
+        ctx_.queueRemote(std::move(u));
+        return;
+    }
+    if (cmd == "353") {  // RPL_NAMREPLY: me = #chan :names
+        auto it = channels_.find(foldName(msg.param(2)));
+        if (it == channels_.end()) return;
+        if (it->second.namesDone) {
+            it->second.namesDone = false;
+            it->second.namesBuffer.clear();
+        }
+        std::string list = msg.param(3);
+        std::size_t pos = 0;
+        while (pos < list.size()) {
+            auto end = list.find(' ', pos);
+            if (end == std::string::npos) end = list.size();
+            if (end > pos) it->second.namesBuffer.push_back(list.substr(pos, end - pos));
+            pos = end + 1;
+        }
+        return;
+    }
+    if (cmd == "366") {  // RPL_ENDOFNAMES
+        auto it = channels_.find(foldName(msg.param(1)));
+        if (it == channels_.end()) return;
+        Channel& ch = it->second;
+        ch.members.clear();
+        ch.lazy = config_.lazyMembersAbove > 0 && ch.namesBuffer.size() > static_cast<size_t>(config_.lazyMembersAbove);
+        std::vector<std::string> ranked;
+        for (const std::string& entry : ch.namesBuffer) {
+            auto [nick, modes] = parseNamesEntry(entry, bot_.isupport());
+            if (nick.empty()) continue;
+            std::string folded = foldName(nick);
+            ch.members[folded] = Member{nick, modes};
+            if (isBotNick(nick) || isPuppetNick(folded)) continue;
+            if (!ch.lazy) ghostJoined(ch, nick);
+            if (!modes.empty()) ranked.push_back(folded);
+        }
+        ch.namesBuffer.clear();
+        ch.namesDone = true;
+        if (!ranked.empty()) sendPowerLevels(ch, ranked);
+        return;
+    }
+    // WHOIS replies: 311 user, 312 server, 319 channels, 330 account, 318 end, 401 no such nick.
+    if (cmd == "311" || cmd == "312" || cmd == "319" || cmd == "330" || cmd == "318" || cmd == "401" ||
+        cmd == "317" || cmd == "301") {
+        auto it = whois_.find(foldName(msg.param(1)));
+        if (it == whois_.end()) return;
+        PendingWhois& w = it->second;
+        if (cmd == "311") w.text += msg.param(1) + " is " + msg.param(2) + "@" + msg.param(3) + " (" +
+                                    decodeIrcText(msg.param(5)) + ")\n";
+        else if (cmd == "312") w.text += "on server " + msg.param(2) + "\n";
+        else if (cmd == "319") w.text += "in " + msg.param(2) + "\n";
+        else if (cmd == "330") w.text += "logged in as " + msg.param(2) + "\n";
+        else if (cmd == "301") w.text += "away: " + decodeIrcText(msg.param(2)) + "\n";
+        else if (cmd == "317") w.text += "idle " + msg.param(2) + " s\n";
+        else if (cmd == "401") w.text += msg.param(1) + ": no such nick\n";
+        if (cmd == "318" || cmd == "401") {
+            w.timer->cancel();
+            w.reply(w.text.empty() ? msg.param(1) + ": no answer" : w.text);
+            whois_.erase(it);
+        }
+        return;
+    }
+}
+
+void IrcNetwork::bridgeChannelText(const std::string& nick, const std::string& channel, const IrcMessage& msg,
+                                   MessageKind kind, const std::string& text) {
+    auto it = channels_.find(foldName(channel));
+    if (it == channels_.end()) return;
+    Channel& ch = it->second;
+    if (ch.lazy && !ch.ghostsJoined.count(foldName(nick))) ghostJoined(ch, nick);
+    FormattedText f = ircToHtml(text);
+    std::map<std::string, std::string> mentionable;
+    for (const auto& [folded, m] : ch.members) {
+        if (isBotNick(m.nick) || folded == foldName(nick)) continue;
+        auto p = puppetNicks_.find(folded);
+        mentionable[m.nick] = p != puppetNicks_.end() ? p->second.str()
+                                                      : ctx_.ghostUserId(ghostIdFor(config_.name, m.nick, isDefault_)).str();
+    }
+    std::string html = f.html.empty() ? escapeHtml(f.plain) : f.html;
+    std::string linked = linkMentions(html, mentionable);
+    RemoteMessage m;
+    m.portal = channelPortal(ch.name);
+    m.portal.topic = ircStripFormatting(ch.topic);
+    m.sender = ghost(nick);
+    m.id = nextRemoteId(nick, msg);
+    m.kind = kind;
+    m.body = f.plain;
+    if (!f.html.empty() || linked != html) m.html = linked;
+    ctx_.queueRemote(std::move(m));
+}
+
+void IrcNetwork::bridgeDirectText(Puppet& puppet, const std::string& nick, const IrcMessage& msg, MessageKind kind,
+                                  const std::string& text) {
+    FormattedText f = ircToHtml(text);
+    RemoteMessage m;
+    m.portal.id = directRoomId(config_.name, nick, puppet.user);
+    m.portal.name = nick;
+    m.portal.directWith = puppet.user;
+    m.sender = ghost(nick);
+    m.id = nextRemoteId(nick, msg);
+    m.kind = kind;
+    m.body = f.plain;
+    if (!f.html.empty()) m.html = f.html;
+    ctx_.queueRemote(std::move(m));
+}
+
+void IrcNetwork::ghostJoined(Channel& channel, const std::string& nick) {
+    channel.ghostsJoined.insert(foldName(nick));
+    RemoteMembership m;
+    m.room = channelRoomId(config_.name, channel.name);
+    m.user = ghost(nick);
+    m.change = RemoteMembership::Change::Join;
+    ctx_.queueRemote(std::move(m));
+}
+
+void IrcNetwork::ghostLeft(const std::string& channel, const std::string& nick, RemoteMembership::Change change,
+                           const std::string& reason, const std::optional<std::string>& actor) {
+    auto it = channels_.find(foldName(channel));
+    if (it != channels_.end()) it->second.ghostsJoined.erase(foldName(nick));
+    RemoteMembership m;
+    m.room = channelRoomId(config_.name, channel);
+    m.user = ghost(nick);
+    m.change = change;
+    m.reason = reason;
+    if (actor && !isBotNick(*actor) && !isPuppetNick(foldName(*actor))) m.actor = ghost(*actor);
+    ctx_.queueRemote(std::move(m));
+}
+
+void IrcNetwork::sendPowerLevels(Channel& channel, const std::vector<std::string>& folded) {
+    RemotePowerLevels pl;
+    pl.room = channelRoomId(config_.name, channel.name);
+    for (const std::string& f : folded) {
+        auto it = channel.members.find(f);
+        if (it == channel.members.end() || isPuppetNick(f) || isBotNick(it->second.nick)) continue;
+        pl.levels.emplace_back(ghost(it->second.nick), powerForModes(it->second.modes, config_.modesToPower));
+    }
+    if (!pl.levels.empty()) ctx_.queueRemote(std::move(pl));
+}
+
+void IrcNetwork::noticeInPortal(const RemoteRoomId& remote, const std::string& text) {
+    OutgoingMessage n;
+    n.kind = MessageKind::Notice;
+    n.body = text;
+    for (const Link& link : ctx_.links().forRemote(remote)) ctx_.bot().sendMessage(link.room, n);
+}
+
+// --- Puppets -------------------------------------------------------------------------------------
+
+std::string IrcNetwork::puppetNickFor(const UserId& user, const std::string& displayName) {
+    if (auto login = ctx_.users().login(user, config_.name); login && !login->remoteName.empty())
+        return login->remoteName;
+    std::string name = displayName.empty() ? std::string(localpartOf(user.str())) : displayName;
+    return sanitizeNick(name, 30, config_.nickTemplate);
+}
+
+IrcNetwork::Puppet& IrcNetwork::puppetFor(const UserId& user, const std::string& displayName) {
+    auto it = puppets_.find(user);
+    if (it != puppets_.end()) {
+        if (it->second->state == ConnectionState::Stopped) it->second->conn.start();
+        return *it->second;
+    }
+    auto p = std::make_unique<Puppet>();
+    p->user = user;
+    p->displayName = displayName;
+    p->nick = puppetNickFor(user, displayName);
+    std::string localpart(localpartOf(user.str()));
+    IrcConnectionOptions o = baseOptions(config_);
+    o.nick = p->nick;
+    o.username = usernameFor(config_.usernameTemplate, localpart);
+    o.realname = fillTemplate(config_.realname, localpart, displayName.empty() ? localpart : displayName);
+    o.quitMessage = "Matrix user left";
+    if (auto login = ctx_.users().login(user, config_.name); login && !login->secret.empty()) {
+        bool useSasl = config_.sasl;
+        if (login->data.contains("auth") && login->data["auth"].is_string())
+            useSasl = login->data["auth"].get<std::string>() == "sasl";
+        std::string account = login->remoteName.empty() ? p->nick : login->remoteName;
+        if (useSasl) o.sasl = SaslPlainCredentials{"", account, login->secret.reveal()};
+        else o.nickservPassword = login->secret.reveal();
+    }
+    if (!config_.ipv6Prefix.empty()) {
+        // A stable index per user, so each keeps their own source address across restarts.
+        std::string key = "irc.addr." + config_.name + "." + user.str();
+        uint64_t index = 0;
+        if (auto v = ctx_.kv().get(key)) {
+            index = std::stoull(*v);
+        } else {
+            std::string counterKey = "irc.addr." + config_.name + ".next";
+            index = ctx_.kv().get(counterKey) ? std::stoull(*ctx_.kv().get(counterKey)) : 0;
+            ctx_.kv().put(counterKey, std::to_string(index + 1));
+            ctx_.kv().put(key, std::to_string(index));
+        }
+        std::string why;
+        if (auto addr = addressInPrefix(config_.ipv6Prefix, index + 1, &why)) o.bindAddress = *addr;
+        else log_.warn("no source address for puppet", {{"user", user.str()}, {"why", why}});
+    }
+    IrcConnectionHandlers h;
+    h.onMessage = [this, user](const IrcMessage& m) {
+        std::lock_guard l(mutex_);
+        if (!stopped_) onPuppetMessage(user, m);
+    };
+    h.onStateChange = [this, user](const StateChange& c) {
+        std::lock_guard l(mutex_);
+        if (!stopped_) onPuppetState(user, c);
+    };
+    h.onSendFailure = [this, user](const SendFailure& f) {
+        std::lock_guard l(mutex_);
+        if (!stopped_) onPuppetSendFailure(user, f);
+    };
+    h.onJoinFailure = [this, user](const JoinFailure& f) {
+        std::lock_guard l(mutex_);
+        if (stopped_) return;
+        auto pit = puppets_.find(user);
+        if (pit != puppets_.end()) pit->second->channels.erase(foldName(f.channel));
+        noticeInPortal(channelRoomId(config_.name, f.channel),
+                       user.str() + " cannot join " + f.channel + " on IRC: " + f.text + " (" + f.numeric +
+                           "); their messages there are not delivered.");
+    };
+    p->conn = pool_->create(o, std::move(h));
+    p->conn.start();
+    puppetNicks_[foldName(p->nick)] = user;
+    log_.info("puppet connecting", {{"user", user.str()}, {"nick", p->nick}});
+    Puppet& ref = *p;
+    puppets_[user] = std::move(p);
+    return ref;
+}
+
+void IrcNetwork::onPuppetState(const UserId& user, const StateChange& change) {
+    auto it = puppets_.find(user);
+    if (it == puppets_.end()) return;
+    Puppet& p = *it->second;
+    p.state = change.state;
+    p.stateReason = change.reason;
+    if (change.state == ConnectionState::Connected) p.downSince.reset();
+    else if (!p.downSince && change.state != ConnectionState::Connecting && change.state != ConnectionState::Registering)
+        p.downSince = Clock::now();
+    if (change.state == ConnectionState::Banned || change.state == ConnectionState::BadCredentials) {
+        std::string what = change.state == ConnectionState::Banned ? "is banned from" : "was refused by";
+        for (const auto& [folded, key] : p.channels)
+            noticeInPortal(channelRoomId(config_.name, folded),
+                           user.str() + "'s IRC connection " + what + " " + config_.name + ": " + change.reason +
+                               ". Their messages are not delivered; fix it and run !reconnect (or !storepass).");
+    }
+}
+
+void IrcNetwork::onPuppetSendFailure(const UserId& user, const SendFailure& failure) {
+    auto it = puppets_.find(user);
+    if (it == puppets_.end()) return;
+    std::string wire = failure.message.serialize();
+    for (const SentLine& s : it->second->recent) {
+        if (s.wire != wire) continue;
+        Error e = Error::permanent(failure.error == SendError::QueueFull ? "irc_queue_full" : "irc_not_sent",
+                                   "Not delivered to IRC: the connection " +
+                                       std::string(failure.error == SendError::QueueFull ? "has too much queued"
+                                                                                           : "was stopped (" +
+                                                                                                 it->second->stateReason + ")"));
+        ctx_.reportDeliveryFailure(s.room, s.event, e);
+        return;
+    }
+    log_.warn("puppet line not sent", {{"user", user.str()}, {"command", failure.message.command}});
+}
+
+void IrcNetwork::onPuppetMessage(const UserId& user, const IrcMessage& msg) {
+    auto it = puppets_.find(user);
+    if (it == puppets_.end()) return;
+    Puppet& p = *it->second;
+    Source src = msg.sourceParts();
+    if (msg.command == "001") {
+        puppetNicks_.erase(foldName(p.nick));
+        p.nick = msg.param(0);
+        puppetNicks_[foldName(p.nick)] = user;
+        return;
+    }
+    if (msg.command == "NICK" && foldName(src.nick) == foldName(p.nick)) {
+        puppetNicks_.erase(foldName(p.nick));
+        p.nick = msg.param(0);
+        puppetNicks_[foldName(p.nick)] = user;
+        return;
+    }
+    if ((msg.command == "PRIVMSG" || msg.command == "NOTICE") && !isChannelName(msg.param(0))) {
+        if (src.nick.empty() || src.isServer() || src.user.empty()) return;
+        if (foldName(msg.param(0)) != foldName(p.nick)) return;
+        if (isBotNick(src.nick) || isPuppetNick(foldName(src.nick))) return;
+        std::string text = decodeIrcText(msg.param(1));
+        MessageKind kind = msg.command == "NOTICE" ? MessageKind::Notice : MessageKind::Text;
+        if (auto ctcp = parseCtcp(text)) {
+            if (ctcp->command != "ACTION") {
+                if (msg.command == "PRIVMSG")
+                    if (auto reply = ctcpReply(*ctcp, kVersion)) p.conn.send(build::notice(src.nick, *reply));
+                return;
+            }
+            kind = MessageKind::Emote;
+            text = ctcp->params;
+        }
+        // Services talk to everyone; their notices are not a conversation.
+        if (kind == MessageKind::Notice && (foldName(src.nick) == "nickserv" || foldName(src.nick) == "chanserv"))
+            return;
+        bridgeDirectText(p, src.nick, msg, kind, text);
+    }
+}
+
+std::optional<HookResult> IrcNetwork::deadPuppetResult(const Puppet& p) const {
+    if (p.state == ConnectionState::Banned)
+        return HookResult::failed(Error::permanent("irc_banned", "Your IRC connection is banned from " + config_.name +
+                                                                     ": " + p.stateReason));
+    if (p.state == ConnectionState::BadCredentials)
+        return HookResult::failed(Error::permanent(
+            "irc_bad_credentials", "The IRC server refused your credentials: " + p.stateReason +
+                                       ". Fix them with !storepass or !removepass, then !reconnect."));
+    if (p.downSince && Clock::now() - *p.downSince > std::chrono::seconds(config_.deadAfterSeconds))
+        return HookResult::failed(Error::transient("irc_disconnected", "Your IRC connection to " + config_.name +
+                                                                           " has been down since a while: " +
+                                                                           p.stateReason));
+    return std::nullopt;
+}
+
+// --- Matrix -> IRC ---------------------------------------------------------------------------------
+
+std::optional<std::string> IrcNetwork::nickForUser(const std::string& userId) {
+    std::lock_guard lock(mutex_);
+    auto p = puppets_.find(UserId(userId));
+    if (p != puppets_.end()) return p->second->nick;
+    UserId id(userId);
+    if (ctx_.isGhost(id)) {
+        if (auto remote = ctx_.users().remoteForGhost(id)) {
+            auto slash = remote->str().find('/');
+            if (slash != std::string::npos && remote->str().substr(0, slash) == config_.name)
+                return remote->str().substr(slash + 1);
+        }
+        // Unknown to the store: compare with the ghosts of the channel members we see.
+        for (const auto& [name, ch] : channels_)
+            for (const auto& [folded, m] : ch.members)
+                if (ctx_.ghostUserId(ghostIdFor(config_.name, m.nick, isDefault_)) == id) return m.nick;
+    }
+    return std::nullopt;
+}
+
+std::vector<std::string> IrcNetwork::renderLines(const MatrixMessage& message, const RemoteTarget& target,
+                                                 const std::string& prefix, bool& emote) {
+    emote = message.kind == MessageKind::Emote;
+    std::string text;
+    if (message.media) {
+        text = mediaLink(message.media->mxcUrl, bridge_.mediaBaseUrl);
+        std::string name = message.media->fileName.empty() ? message.body : message.media->fileName;
+        if (!name.empty() && name != text) text = name + " " + text;
+    } else if (message.html) {
+        text = htmlToIrc(replacePills(*message.html, [this](const std::string& u) {
+            auto p = puppets_.find(UserId(u));
+            if (p != puppets_.end()) return std::optional<std::string>(p->second->nick);
+            if (auto r = ctx_.users().remoteForGhost(UserId(u))) {
+                auto slash = r->str().find('/');
+                if (slash != std::string::npos) return std::optional<std::string>(r->str().substr(slash + 1));
+            }
+            return std::optional<std::string>();
+        }));
+    } else {
+        text = message.body;
+    }
+    if (message.replyTo) {
+        if (config_.condense.replyOneLine) text = condenseLines(text);
+        if (message.replyToRemote) {
+            // Remote ids are "<network>/<nick>/<id>": the replied-to author is addressed.
+            const std::string& r = message.replyToRemote->str();
+            auto a = r.find('/');
+            auto b = a == std::string::npos ? a : r.find('/', a + 1);
+            if (b != std::string::npos) {
+                std::string nick = r.substr(a + 1, b - a - 1);
+                if (!nick.empty() && nick.rfind("m:", 0) != 0) text = nick + ": " + text;
+            }
+        }
+    }
+    std::size_t budget = maxPayloadBytes(target.ircTarget().size(), 0, emote);
+    budget = budget > prefix.size() + kMinSplitBytes ? budget - prefix.size() : kMinSplitBytes;
+    return splitForIrc(text, budget);
+}
+
+void IrcNetwork::deliver(IrcConnection& conn, Puppet* puppet, const RemoteTarget& target, const std::string& line,
+                         MessageKind kind, const RoomId& room, const EventId& event) {
+    IrcMessage m = kind == MessageKind::Emote    ? build::ctcpAction(target.ircTarget(), line)
+                   : kind == MessageKind::Notice ? build::notice(target.ircTarget(), line)
+                                                 : build::privmsg(target.ircTarget(), line);
+    if (puppet) {
+        puppet->recent.push_back(SentLine{m.serialize(), room, event});
+        if (puppet->recent.size() > kRecentLines) puppet->recent.pop_front();
+    }
+    conn.send(std::move(m));
+}
+
+HookResult IrcNetwork::sendMessage(const MatrixMessage& message, const RemoteTarget& target) {
+    std::lock_guard lock(mutex_);
+    bool relay = config_.relay;
+    if (target.isChannel()) {
+        for (const Link& l : ctx_.links().forRoom(message.room))
+            if (l.remote == channelRoomId(config_.name, target.channel) && l.options.contains("relay") &&
+                l.options["relay"].is_boolean())
+                relay = l.options["relay"].get<bool>();
+        ensureChannelLocked(target.channel);
+    }
+    Puppet* puppet = nullptr;
+    IrcConnection* conn = &bot_;
+    std::string prefix;
+    if (relay) {
+        if (botState_ == ConnectionState::Banned || botState_ == ConnectionState::BadCredentials)
+            return HookResult::failed(Error::permanent("irc_relay_down", "The bridge bot is not connected to " +
+                                                                             config_.name + "."));
+        prefix = relayPrefix(message.senderName, message.kind == MessageKind::Emote);
+    } else {
+        puppet = &puppetFor(message.sender, message.senderName);
+        if (auto dead = deadPuppetResult(*puppet)) return *dead;
+        puppet->lastActive = Clock::now();
+        if (target.isChannel()) {
+            std::string folded = foldName(target.channel);
+            if (!puppet->channels.count(folded)) {
+                auto ch = channels_.find(folded);
+                std::string key = ch != channels_.end() ? ch->second.key : std::string();
+                puppet->channels[folded] = key;
+                puppet->conn.join(target.channel, key);  // queued ahead of the message
+            }
+        }
+        conn = &puppet->conn;
+    }
+    bool emote = false;
+    std::vector<std::string> lines = renderLines(message, target, prefix, emote);
+    MessageKind kind = message.kind == MessageKind::Notice ? MessageKind::Notice
+                       : emote && !relay                   ? MessageKind::Emote
+                                                           : MessageKind::Text;
+    std::string nick = relay ? botNick_ : puppet->nick;
+    RemoteMessageId id(config_.name + "/" + foldName(nick) + "/m:" + message.event.eventId().str());
+    if (lines.size() > static_cast<size_t>(config_.condense.maxLinesBeforePaste)) {
+        // Too long for IRC: one line with a link to the whole text.
+        std::string first = lines.front();
+        std::string body = message.body;
+        RoomId room = message.room;
+        EventId event = message.event.eventId();
+        UserId sender = message.sender;
+        ctx_.bot().uploadMedia(body, "text/plain; charset=utf-8", "message.txt",
+                               [this, first, lines, room, event, sender, relay, target, prefix, kind](Result<std::string> r) {
+            std::lock_guard l(mutex_);
+            if (stopped_) return;
+            IrcConnection* c = &bot_;
+            Puppet* p = nullptr;
+            if (!relay) {
+                auto it = puppets_.find(sender);
+                if (it == puppets_.end()) {
+                    ctx_.reportDeliveryFailure(room, event, Error::permanent("irc_not_sent", "Your IRC connection went away"));
+                    return;
+                }
+                p = it->second.get();
+                c = &p->conn;
+            }
+            if (r.ok()) {
+                std::string link = mediaLink(*r, bridge_.mediaBaseUrl);
+                deliver(*c, p, target, prefix + first + " … (" + std::to_string(lines.size()) + " lines: " + link + ")",
+                        kind, room, event);
+            } else {
+                log_.warn("paste upload failed; sending every line", {{"error", r.error().message}});
+                for (const auto& line : lines) deliver(*c, p, target, prefix + line, kind, room, event);
+            }
+        });
+    } else {
+        for (const auto& line : lines) deliver(*conn, puppet, target, prefix + line, kind, message.room, message.event.eventId());
+    }
+    sentAt_[message.event.eventId()] = Clock::now();
+    sentOrder_.push_back(message.event.eventId());
+    if (sentOrder_.size() > kSentMemory) {
+        sentAt_.erase(sentOrder_.front());
+        sentOrder_.pop_front();
+    }
+    return HookResult::delivered(id);
+}
+
+HookResult IrcNetwork::sendEdit(const MatrixEdit& edit, const RemoteTarget& target) {
+    std::lock_guard lock(mutex_);
+    auto sent = sentAt_.find(edit.target);
+    if (sent == sentAt_.end() ||
+        Clock::now() - sent->second > std::chrono::seconds(config_.condense.editWindowSeconds))
+        return HookResult::unsupported("Edits of older messages are not sent to IRC.");
+    std::string text = edit.newHtml ? htmlToIrc(*edit.newHtml) : edit.newBody;
+    text = condenseLines(text);
+    auto [it, fresh] = pendingEdits_.try_emplace(edit.target);
+    PendingEdit& p = it->second;
+    p.text = text;
+    p.target = target;
+    p.sender = edit.sender;
+    p.room = edit.room;
+    p.event = edit.event.eventId();
+    if (fresh) {
+        p.timer = std::make_shared<boost::asio::steady_timer>(io_);
+        p.timer->expires_after(std::chrono::milliseconds(config_.condense.editDebounceMs));
+        EventId key = edit.target;
+        p.timer->async_wait([this, key](const boost::system::error_code& ec) {
+            if (!ec) sendEditNow(key);
+        });
+    }
+    return HookResult::delivered();
+}
+
+void IrcNetwork::sendEditNow(const EventId& target) {
+    std::lock_guard lock(mutex_);
+    auto it = pendingEdits_.find(target);
+    if (it == pendingEdits_.end() || stopped_) return;
+    PendingEdit e = std::move(it->second);
+    pendingEdits_.erase(it);
+    IrcConnection* conn = &bot_;
+    Puppet* puppet = nullptr;
+    std::string prefix;
+    if (config_.relay) {
+        prefix = relayPrefix(e.sender.str(), false);
+    } else {
+        auto p = puppets_.find(e.sender);
+        if (p == puppets_.end()) {
+            ctx_.reportDeliveryFailure(e.room, e.event, Error::permanent("irc_not_sent", "Your IRC connection went away"));
+            return;
+        }
+        puppet = p->second.get();
+        conn = &puppet->conn;
+    }
+    std::size_t budget = maxPayloadBytes(e.target.ircTarget().size(), 0, false);
+    budget = budget > prefix.size() + 2 + kMinSplitBytes ? budget - prefix.size() - 2 : kMinSplitBytes;
+    auto lines = splitForIrc(e.text, budget);
+    if (lines.empty()) return;
+    deliver(*conn, puppet, e.target, prefix + "* " + lines.front(), MessageKind::Text, e.room, e.event);
+}
+
+HookResult IrcNetwork::memberChanged(const MatrixMembership& change, const RemoteTarget& target) {
+    std::lock_guard lock(mutex_);
+    if (change.isGhost || change.isBot || !target.isChannel()) return HookResult::ignored();
+    std::string folded = foldName(target.channel);
+    if (change.membership == "join") {
+        ensureChannelLocked(target.channel);
+        if (config_.relay || !config_.syncMembers) return HookResult::delivered();
+        Puppet& p = puppetFor(change.target, change.displayName);
+        if (!p.channels.count(folded)) {
+            auto ch = channels_.find(folded);
+            std::string key = ch != channels_.end() ? ch->second.key : std::string();
+            p.channels[folded] = key;
+            p.conn.join(target.channel, key);
+        }
+        return HookResult::delivered();
+    }
+    if (change.membership == "leave" || change.membership == "ban") {
+        auto it = puppets_.find(change.target);
+        if (it == puppets_.end() || !it->second->channels.erase(folded)) return HookResult::ignored();
+        it->second->conn.part(target.channel, change.membership == "ban" ? "Banned on Matrix" : "Left the Matrix room");
+        return HookResult::delivered();
+    }
+    return HookResult::ignored();
+}
+
+void IrcNetwork::ensureChannel(const std::string& channel, const std::string& key) {
+    std::lock_guard lock(mutex_);
+    ensureChannelLocked(channel, key);
+}
+
+void IrcNetwork::ensureChannelLocked(const std::string& channel, const std::string& key) {
+    std::string folded = foldName(channel);
+    auto it = channels_.find(folded);
+    if (it != channels_.end()) {
+        if (!key.empty() && it->second.key != key) {
+            it->second.key = key;
+            bot_.join(it->second.name, key);
+        }
+        return;
+    }
+    Channel& ch = channels_[folded];
+    ch.name = channel;
+    ch.key = key;
+    if (bot_) bot_.join(channel, key);
+}
+
+bool IrcNetwork::isOp(const std::string& channel, const UserId& user) {
+    std::lock_guard lock(mutex_);
+    auto p = puppets_.find(user);
+    if (p == puppets_.end()) return false;
+    auto ch = channels_.find(foldName(channel));
+    if (ch == channels_.end()) return false;
+    auto m = ch->second.members.find(foldName(p->second->nick));
+    return m != ch->second.members.end() && (m->second.modes.count('o') || m->second.modes.count('q') ||
+                                             m->second.modes.count('a'));
+}
+
+// --- Commands ------------------------------------------------------------------------------------
+
+void IrcNetwork::setNick(const UserId& user, const std::string& nick, std::function<void(const std::string&)> reply) {
+    if (!isValidNick(nick, 30)) {
+        reply("\"" + nick + "\" is not a valid IRC nick.");
+        return;
+    }
+    Login login = ctx_.users().login(user, config_.name).value_or(Login{user, config_.name, "", {}, {}});
+    login.remoteName = nick;
+    ctx_.users().saveLogin(login);
+    std::lock_guard lock(mutex_);
+    auto it = puppets_.find(user);
+    if (it != puppets_.end()) it->second->conn.send(build::nick(nick));
+    reply("Your nick on " + config_.name + " is now " + nick + ".");
+}
+
+void IrcNetwork::whois(const std::string& nick, std::function<void(const std::string&)> reply) {
+    std::lock_guard lock(mutex_);
+    std::string folded = foldName(nick);
+    if (whois_.count(folded)) {
+        reply("A WHOIS for " + nick + " is already running.");
+        return;
+    }
+    PendingWhois& w = whois_[folded];
+    w.reply = std::move(reply);
+    w.timer = std::make_shared<boost::asio::steady_timer>(io_);
+    w.timer->expires_after(std::chrono::seconds(15));
+    w.timer->async_wait([this, folded](const boost::system::error_code& ec) {
+        if (ec) return;
+        std::lock_guard l(mutex_);
+        auto it = whois_.find(folded);
+        if (it == whois_.end()) return;
+        it->second.reply(it->second.text.empty() ? "No WHOIS answer from " + config_.name + "." : it->second.text);
+        whois_.erase(it);
+    });
+    bot_.send(build::whois(nick));
+}
+
+void IrcNetwork::reconnectPuppet(const UserId& user, std::function<void(const std::string&)> reply) {
+    std::unique_ptr<Puppet> old;
+    std::map<std::string, std::string> channels;
+    std::string name;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = puppets_.find(user);
+        if (it != puppets_.end()) {
+            old = std::move(it->second);
+            channels = old->channels;
+            name = old->displayName;
+            puppetNicks_.erase(foldName(old->nick));
+            puppets_.erase(it);
+        }
+        Puppet& p = puppetFor(user, name);
+        for (const auto& [folded, key] : channels) {
+            auto ch = channels_.find(folded);
+            p.channels[folded] = key;
+            p.conn.join(ch != channels_.end() ? ch->second.name : folded, key);
+        }
+    }
+    if (old) {
+        old->conn.stop("Reconnecting");
+        boost::asio::post(io_, [o = std::shared_ptr<Puppet>(std::move(old))] {});  // destroyed on the loop
+    }
+    reply("Reconnecting to " + config_.name + ".");
+}
+
+void IrcNetwork::quitPuppet(const UserId& user, std::function<void(const std::string&)> reply) {
+    std::unique_ptr<Puppet> old;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = puppets_.find(user);
+        if (it == puppets_.end()) {
+            reply("You have no connection to " + config_.name + ".");
+            return;
+        }
+        old = std::move(it->second);
+        puppetNicks_.erase(foldName(old->nick));
+        puppets_.erase(it);
+    }
+    old->conn.stop("Quit");
+    boost::asio::post(io_, [o = std::shared_ptr<Puppet>(std::move(old))] {});
+    reply("Disconnected from " + config_.name + ". Your next message reconnects.");
+}
+
+void IrcNetwork::sendRaw(const std::string& line, std::function<void(const std::string&)> reply) {
+    std::string why;
+    auto msg = IrcMessage::parse(line, &why);
+    if (!msg) {
+        reply("Not an IRC line: " + why);
+        return;
+    }
+    std::lock_guard lock(mutex_);
+    bot_.send(*msg);
+    reply("Sent to " + config_.name + " as the bridge bot: " + msg->serialize());
+}
+
+std::string IrcNetwork::status() {
+    std::lock_guard lock(mutex_);
+    std::string s = config_.name + ": bot " + std::string(stateName(botState_)) + " as " + botNick_ + ", " +
+                    std::to_string(channels_.size()) + " channels, " + std::to_string(puppets_.size()) + " puppets";
+    return s;
+}
+
+}  // namespace mxbridge::irc

@@ -1,0 +1,166 @@
+// One IRC network: the bridge bot's connection, which listens in every linked channel and is
+// the only source of channel traffic toward Matrix, and one puppet connection per Matrix
+// user who talks (unless the network relays). All of it runs on the connector's io_context;
+// hooks call in from the framework's threads under `mutex_`, and every IrcConnection method
+// they use only posts to the loop, so nothing here blocks.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include <mxbridge/connector.h>
+
+#include "mapping.h"
+#include "mxbridge/irc/connection_pool.h"
+#include "mxbridge/irc/irc_connection.h"
+#include "network_config.h"
+
+namespace mxbridge::irc {
+
+class IrcNetwork {
+public:
+    using Clock = std::chrono::steady_clock;
+
+    IrcNetwork(const NetworkConfig& config, const IrcBridgeConfig& bridge, BridgeContext& ctx,
+               boost::asio::io_context& io, IdentServer* ident);
+    ~IrcNetwork();
+
+    const NetworkConfig& config() const { return config_; }
+    bool isDefault() const { return isDefault_; }
+
+    // Loop thread: connect the bot and join configured and linked channels.
+    void start();
+    // Loop thread: QUIT everything; connections are destroyed here.
+    void stop();
+
+    // --- Called from hooks and commands (any thread); never block ---
+    HookResult sendMessage(const MatrixMessage& message, const RemoteTarget& target);
+    HookResult sendEdit(const MatrixEdit& edit, const RemoteTarget& target);
+    HookResult memberChanged(const MatrixMembership& change, const RemoteTarget& target);
+    // The bot joins `channel` (it then bridges it) and remembers its key.
+    void ensureChannel(const std::string& channel, const std::string& key = {});
+    PortalInfo channelPortal(const std::string& channel) const;
+    // The nick a Matrix user id stands for on this network (ghost or puppet), if any.
+    std::optional<std::string> nickForUser(const std::string& userId);
+    bool isOp(const std::string& channel, const UserId& user);
+
+    // Commands.
+    void setNick(const UserId& user, const std::string& nick, std::function<void(const std::string&)> reply);
+    void whois(const std::string& nick, std::function<void(const std::string&)> reply);
+    void reconnectPuppet(const UserId& user, std::function<void(const std::string&)> reply);
+    void quitPuppet(const UserId& user, std::function<void(const std::string&)> reply);
+    void sendRaw(const std::string& line, std::function<void(const std::string&)> reply);
+    std::string status();
+
+private:
+    struct Member {
+        std::string nick;  // as last seen
+        std::set<char> modes;
+    };
+    struct Channel {
+        std::string name;
+        std::string key;
+        std::map<std::string, Member> members;  // folded nick
+        std::vector<std::string> namesBuffer;
+        bool namesDone = false;
+        bool lazy = false;
+        std::set<std::string> ghostsJoined;  // lazy channels: who Matrix has seen
+        std::string topic;
+    };
+    struct SentLine {
+        std::string wire;
+        RoomId room;
+        EventId event;
+    };
+    struct Puppet {
+        UserId user;
+        std::string displayName;
+        std::string nick;  // current (after fallback or !nick)
+        IrcConnection conn;
+        std::map<std::string, std::string> channels;  // folded -> key
+        Clock::time_point lastActive = Clock::now();
+        std::optional<Clock::time_point> downSince;
+        ConnectionState state = ConnectionState::Connecting;
+        std::string stateReason;
+        std::deque<SentLine> recent;  // to name the event when a line fails
+    };
+    struct PendingEdit {
+        std::string text;
+        RemoteTarget target;
+        UserId sender;
+        RoomId room;
+        EventId event;
+        std::shared_ptr<boost::asio::steady_timer> timer;
+    };
+    struct PendingWhois {
+        std::string text;
+        std::function<void(const std::string&)> reply;
+        std::shared_ptr<boost::asio::steady_timer> timer;
+    };
+
+    // Loop thread, under mutex_.
+    void onBotMessage(const IrcMessage& msg);
+    void onBotState(const StateChange& change);
+    void onPuppetMessage(const UserId& user, const IrcMessage& msg);
+    void onPuppetState(const UserId& user, const StateChange& change);
+    void onPuppetSendFailure(const UserId& user, const SendFailure& failure);
+    void bridgeChannelText(const std::string& nick, const std::string& channel, const IrcMessage& msg,
+                           MessageKind kind, const std::string& text);
+    void bridgeDirectText(Puppet& puppet, const std::string& nick, const IrcMessage& msg, MessageKind kind,
+                          const std::string& text);
+    void ghostJoined(Channel& channel, const std::string& nick);
+    void ghostLeft(const std::string& channel, const std::string& nick, RemoteMembership::Change change,
+                   const std::string& reason, const std::optional<std::string>& actor = std::nullopt);
+    void sendPowerLevels(Channel& channel, const std::vector<std::string>& folded);
+    void noticeInPortal(const RemoteRoomId& remote, const std::string& text);
+    void tick();
+    void ensureChannelLocked(const std::string& channel, const std::string& key = {});
+    void scheduleTick();
+
+    // Any thread, under mutex_.
+    RemoteSender ghost(const std::string& nick) const;
+    Puppet& puppetFor(const UserId& user, const std::string& displayName);
+    std::string puppetNickFor(const UserId& user, const std::string& displayName);
+    bool isPuppetNick(const std::string& folded) const { return puppetNicks_.count(folded) > 0; }
+    bool isBotNick(const std::string& nick) const;
+    std::optional<HookResult> deadPuppetResult(const Puppet& puppet) const;
+    std::vector<std::string> renderLines(const MatrixMessage& message, const RemoteTarget& target,
+                                         const std::string& prefix, bool& emote);
+    void deliver(IrcConnection& conn, Puppet* puppet, const RemoteTarget& target, const std::string& line,
+                 MessageKind kind, const RoomId& room, const EventId& event);
+    void sendEditNow(const EventId& target);
+    RemoteMessageId nextRemoteId(const std::string& nick, const IrcMessage& msg);
+
+    NetworkConfig config_;
+    const IrcBridgeConfig& bridge_;
+    BridgeContext& ctx_;
+    boost::asio::io_context& io_;
+    Logger log_;
+    bool isDefault_ = false;
+    std::unique_ptr<ConnectionPool> pool_;
+
+    std::mutex mutex_;
+    IrcConnection bot_;
+    std::string botNick_;
+    ConnectionState botState_ = ConnectionState::Stopped;
+    std::map<std::string, Channel> channels_;     // folded name
+    std::map<UserId, std::unique_ptr<Puppet>> puppets_;
+    std::map<std::string, UserId> puppetNicks_;  // folded nick -> Matrix user
+    NetsplitTracker netsplits_;
+    std::map<EventId, Clock::time_point> sentAt_;  // Matrix messages we sent, for edit windows
+    std::deque<EventId> sentOrder_;
+    std::map<EventId, PendingEdit> pendingEdits_;
+    std::map<std::string, PendingWhois> whois_;  // folded nick
+    uint64_t counter_ = 0;
+    boost::asio::steady_timer tickTimer_;
+    bool stopped_ = false;
+};
+
+}  // namespace mxbridge::irc

@@ -1,0 +1,160 @@
+// The IRC connector's pure rules: ids, aliases, templates, modes, net-splits, text.
+#include <doctest/doctest.h>
+
+#include "mapping.h"
+#include "mxbridge/irc/message.h"
+
+using namespace mxbridge;
+using namespace mxbridge::irc;
+
+TEST_CASE("channel and direct room ids are folded and parse back") {
+    CHECK(channelRoomId("libera", "#Matrix[x]").str() == "libera/#matrix{x}");
+    auto t = parseRemoteRoom(RemoteRoomId("libera/#matrix"));
+    REQUIRE(t);
+    CHECK(t->network == "libera");
+    CHECK(t->channel == "#matrix");
+    CHECK(t->isChannel());
+    RemoteRoomId dm = directRoomId("oftc", "Bob", UserId("@alice:hs.test"));
+    CHECK(dm.str() == "oftc/bob/@alice:hs.test");
+    auto d = parseRemoteRoom(dm);
+    REQUIRE(d);
+    CHECK_FALSE(d->isChannel());
+    CHECK(d->nick == "bob");
+    CHECK(d->matrixUser.str() == "@alice:hs.test");
+    CHECK(d->ircTarget() == "bob");
+    CHECK_FALSE(parseRemoteRoom(RemoteRoomId("nonetwork")));
+    CHECK_FALSE(parseRemoteRoom(RemoteRoomId("libera/bob/notauser")));
+    CHECK_FALSE(parseRemoteRoom(RemoteRoomId("/#x")));
+}
+
+TEST_CASE("ghost ids: bare on the default network, prefixed elsewhere, never colliding") {
+    std::vector<std::string> nets{"libera", "oftc"};
+    CHECK(ghostIdFor("libera", "Alice", true) == "alice");
+    CHECK(ghostIdFor("oftc", "Alice", false) == "oftc.alice");
+    // A nick that looks like a network prefix stays on the default network.
+    CHECK(ghostIdFor("libera", "oftc_bob", true) != ghostIdFor("oftc", "bob", false));
+    auto g = parseGhostId("oftc.bob", nets, "libera");
+    REQUIRE(g);
+    CHECK(g->network == "oftc");
+    CHECK(g->nick == "bob");
+    auto d = parseGhostId("bob", nets, "libera");
+    REQUIRE(d);
+    CHECK(d->network == "libera");
+    CHECK_FALSE(parseGhostId("nowhere.bob", nets, "libera"));
+}
+
+TEST_CASE("alias ids and their parsing under any template") {
+    std::vector<std::string> nets{"libera", "oftc"};
+    CHECK(aliasIdFor("libera", "#Test", true) == "#test");
+    CHECK(aliasIdFor("oftc", "#test", false) == "oftc_#test");
+    auto a = parseAliasLocalpart("irc_#test", nets, "libera");
+    REQUIRE(a);
+    CHECK(a->network == "libera");
+    CHECK(a->channel == "#test");
+    auto b = parseAliasLocalpart("irc_oftc_#Chan", nets, "libera");
+    REQUIRE(b);
+    CHECK(b->network == "oftc");
+    CHECK(b->channel == "#chan");
+    auto c = parseAliasLocalpart("oftc_#x", nets, "libera");  // template "{id}"
+    REQUIRE(c);
+    CHECK(c->network == "oftc");
+    auto d = parseAliasLocalpart("irc_xoftc_#x", nets, "libera");  // not a network boundary
+    REQUIRE(d);
+    CHECK(d->network == "libera");
+    CHECK_FALSE(parseAliasLocalpart("irc_nochannel", nets, "libera"));
+    CHECK_FALSE(parseAliasLocalpart("irc_#", nets, "libera"));
+    CHECK_FALSE(parseAliasLocalpart("irc_#a,b", nets, "libera"));
+}
+
+TEST_CASE("username and realname templates") {
+    CHECK(usernameFor("{localpart}", "Alice.Smith") == "alicesmith");
+    CHECK(usernameFor("{localpart}", "averyveryverylongname") == "averyveryv");
+    CHECK(usernameFor("{localpart}", "___") == "user");
+    CHECK(usernameFor("{localpart}", "42bob") == "u42bob");
+    CHECK(fillTemplate("{displayname} (Matrix) {localpart}", "al", "Alice") == "Alice (Matrix) al");
+}
+
+TEST_CASE("mode changes take arguments by PREFIX and CHANMODES") {
+    ISupport is;
+    auto changes = parseModeChanges("+ov-b+l-l+k", {"alice", "bob", "*!*@x", "10", "secret"}, is);
+    REQUIRE(changes.size() == 6);
+    CHECK(changes[0].mode == 'o');
+    CHECK(changes[0].add);
+    CHECK(changes[0].arg == "alice");
+    CHECK(changes[1].arg == "bob");
+    CHECK(changes[2].mode == 'b');
+    CHECK_FALSE(changes[2].add);
+    CHECK(changes[2].arg == "*!*@x");
+    CHECK(changes[3].arg == "10");      // +l takes an argument when set
+    CHECK(changes[4].arg.empty());      // -l does not
+    CHECK(changes[5].arg == "secret");  // +k always
+}
+
+TEST_CASE("modes to power levels: the highest wins") {
+    std::map<char, int> table{{'o', 50}, {'v', 10}, {'q', 100}};
+    CHECK(powerForModes({}, table) == 0);
+    CHECK(powerForModes({'v'}, table) == 10);
+    CHECK(powerForModes({'v', 'o'}, table) == 50);
+    CHECK(powerForModes({'x'}, table) == 0);
+    ISupport is;
+    auto [nick, modes] = parseNamesEntry("@+alice!a@host", is);
+    CHECK(nick == "alice");
+    CHECK(modes == std::set<char>{'o', 'v'});
+    CHECK(parseNamesEntry("bob", is).second.empty());
+}
+
+TEST_CASE("net-split quits are held back and cancelled by a rejoin") {
+    CHECK(isNetsplitQuit("irc.a.net irc.b.net"));
+    CHECK_FALSE(isNetsplitQuit("Quit: bye"));
+    CHECK_FALSE(isNetsplitQuit("irc.a.net"));
+    CHECK_FALSE(isNetsplitQuit("see you at irc.b.net"));
+    using Clock = NetsplitTracker::Clock;
+    NetsplitTracker t(std::chrono::seconds(30));
+    auto now = Clock::now();
+    t.quit("bob", {"#a", "#b"}, now);
+    t.quit("carol", {"#a"}, now);
+    CHECK(t.rejoined("bob", "#a"));
+    CHECK_FALSE(t.rejoined("bob", "#a"));
+    CHECK_FALSE(t.rejoined("dave", "#a"));
+    CHECK(t.expired(now + std::chrono::seconds(10)).empty());
+    auto gone = t.expired(now + std::chrono::seconds(31));
+    REQUIRE(gone.size() == 2);
+    CHECK(gone[0].first == "bob");
+    CHECK(gone[0].second == std::set<std::string>{"#b"});
+    CHECK(t.held() == 0);
+}
+
+TEST_CASE("pills become nicks, mentions become pills") {
+    auto nickFor = [](const std::string& u) -> std::optional<std::string> {
+        if (u == "@irc_bob:hs") return std::string("bob");
+        return std::nullopt;
+    };
+    CHECK(replacePills("<a href=\"https://matrix.to/#/@irc_bob:hs\">Bob (IRC)</a>: hi", nickFor) == "bob: hi");
+    CHECK(replacePills("<a href=\"https://matrix.to/#/%40irc_bob%3Ahs\">x</a>", nickFor) == "bob");
+    CHECK(replacePills("<a href=\"https://matrix.to/#/@carol:hs\">Carol</a>", nickFor) == "Carol");
+    std::map<std::string, std::string> users{{"alice[m]", "@alice:hs"}, {"bob", "@irc_bob:hs"}};
+    CHECK(linkMentions("alice[m]: hello", users) ==
+          "<a href=\"https://matrix.to/#/@alice:hs\">alice[m]</a>: hello");
+    // Attribute values and existing links are left alone.
+    CHECK(linkMentions("<font data-mx-color=\"bob\">hi</font>", users) == "<font data-mx-color=\"bob\">hi</font>");
+    CHECK(linkMentions("<a href=\"x\">bob</a>", users) == "<a href=\"x\">bob</a>");
+    CHECK(linkMentions("bobby", users) == "bobby");
+}
+
+TEST_CASE("relay prefixes, media links and condensed replies") {
+    CHECK(relayPrefix("Alice", false) == "<Alice> ");
+    CHECK(relayPrefix("Alice", true) == "* Alice ");
+    CHECK(relayPrefix("A\r\nPRIVMSG #x :pwn", false) == "<APRIVMSG #x :pwn> ");
+    CHECK(mediaLink("mxc://hs/abc", "") == "mxc://hs/abc");
+    CHECK(mediaLink("mxc://hs/abc", "https://hs.example/") == "https://hs.example/_matrix/media/v3/download/hs/abc");
+    CHECK(condenseLines("one\ntwo\r\n\nthree") == "one two three");
+}
+
+TEST_CASE("hostile Matrix text cannot inject IRC commands") {
+    std::string evil = relayPrefix("x\r\nQUIT :bye", false) + "hi\r\nKICK #c bob";
+    IrcMessage m = build::privmsg("#c", evil);
+    std::string wire = m.serialize();
+    CHECK(wire.find('\r') == std::string::npos);
+    CHECK(wire.find('\n') == std::string::npos);
+    CHECK(wire.rfind("PRIVMSG #c :", 0) == 0);
+}
