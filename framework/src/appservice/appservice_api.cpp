@@ -120,9 +120,17 @@ void AppserviceApi::warnQueryTokenRefused(std::string_view path) {
               {{"path", path}});
 }
 
+HttpHandler* AppserviceApi::provisioningFor(std::string_view path) const {
+    constexpr std::string_view kProvisioning = "/_mxbridge/provision";
+    HttpHandler* handler = provisioning_.load();
+    if (!handler || !startsWith(path, kProvisioning)) return nullptr;
+    return path.size() == kProvisioning.size() || path[kProvisioning.size()] == '/' ? handler : nullptr;
+}
+
 std::optional<HttpResponse> AppserviceApi::onHeaders(const http::request_header<>& header) {
     std::string_view target(header.target().data(), header.target().size());
     std::string_view path = target.substr(0, target.find('?'));
+    if (HttpHandler* provisioning = provisioningFor(path)) return provisioning->onHeaders(header);
     Match m = match(header.method(), path);
     if (m.route == Route::NotFound) {
         badRequests_.inc();
@@ -161,6 +169,10 @@ std::optional<HttpResponse> AppserviceApi::onHeaders(const http::request_header<
 void AppserviceApi::onRequest(HttpRequest&& request, Responder respond) {
     std::string_view target(request.target().data(), request.target().size());
     std::string_view path = target.substr(0, target.find('?'));
+    if (HttpHandler* provisioning = provisioningFor(path)) {
+        provisioning->onRequest(std::move(request), std::move(respond));
+        return;
+    }
     Match m = match(request.method(), path);
     switch (m.route) {
         case Route::Transaction:

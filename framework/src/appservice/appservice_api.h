@@ -57,6 +57,11 @@ public:
     // The transaction_id of the last appservice ping the homeserver relayed to us.
     std::string lastPingTransactionId() const;
 
+    // Paths under /_mxbridge/provision/ go to `handler` (ops/provisioning_api.h), which does
+    // its own auth; unset (the default) they are unrecognized like any other. Set before
+    // listening; the handler must outlive this API.
+    void setProvisioning(HttpHandler* handler) { provisioning_.store(handler); }
+
 private:
     enum class Route {
         Transaction, User, Alias, ThirdpartyProtocol, ThirdpartyUser, ThirdpartyLocation,
@@ -87,6 +92,8 @@ private:
     mutable std::mutex pingMutex_;
     std::string lastPingTxn_;
     std::atomic<int64_t> lastQueryTokenWarning_{0};
+    std::atomic<HttpHandler*> provisioning_{nullptr};
+    HttpHandler* provisioningFor(std::string_view path) const;
 };
 
 }  // namespace mxbridge::detail
