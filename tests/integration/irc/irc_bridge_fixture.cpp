@@ -1,0 +1,120 @@
+// IrcBridgeFixture: config, processes and the Matrix side of the IRC bridge tests.
+#include "irc_bridge_fixture.h"
+
+#include <sstream>
+#include <thread>
+
+#include "harness_error.h"
+#include "http_client.h"
+#include "ports.h"
+#include "skip.h"
+
+namespace mxbridge::test {
+
+namespace {
+constexpr const char* kAsToken = "as_token_for_tests";
+constexpr const char* kHsToken = "hs_token_for_tests";
+
+std::string percent(const std::string& s) {
+    std::string out;
+    const char* hex = "0123456789ABCDEF";
+    for (unsigned char c : s) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
+        else out += std::string("%") + hex[c >> 4] + hex[c & 15];
+    }
+    return out;
+}
+}  // namespace
+
+IrcBridgeFixture::IrcBridgeFixture(IrcBridgeOptions options) : options_(std::move(options)) {
+    if (!InspircdFixture::available()) skipTest("inspircd is not installed");
+    ircd_ = std::make_unique<InspircdFixture>();
+    bridgePort_ = freePort();
+    HomeserverConfig c;
+    c.serverName = kIrcServerName;
+    c.asToken = kAsToken;
+    c.hsToken = kHsToken;
+    c.senderLocalpart = "ircbot";
+    c.appserviceUrl = "http://127.0.0.1:" + std::to_string(bridgePort_);
+    c.userNamespaceRegex = "@irc_.*:hs\\.test";
+    c.aliasNamespaceRegex = "#irc_.*:hs\\.test";
+    c.retryInitial = std::chrono::milliseconds(50);
+    c.retryMax = std::chrono::milliseconds(400);
+    hs_ = std::make_unique<HomeserverDouble>(c);
+}
+
+IrcBridgeFixture::~IrcBridgeFixture() { stopBridge(); }
+
+void IrcBridgeFixture::startBridge() {
+    std::ostringstream y;
+    y << "homeserver:\n  url: " << hs_->url() << "\n  server_name: " << kIrcServerName
+      << "\n  startup_timeout_seconds: 10\n"
+      << "appservice:\n  id: mxbridge\n  bind_address: 127.0.0.1\n  port: " << bridgePort_
+      << "\n  public_url: http://127.0.0.1:" << bridgePort_ << "\n  registration_file: "
+      << (dir_ / "registration.yaml").string() << "\n  as_token: " << kAsToken << "\n  hs_token: " << kHsToken
+      << "\n  bot_localpart: ircbot\n  dispatch_workers: 2\n"
+      << "database:\n  path: " << (dir_ / "mxbridge.db").string() << "\n"
+      << "logging:\n  level: debug\n"
+      << "bridge:\n  type: irc\n  networks:\n"
+      << "    - name: test\n      address: 127.0.0.1\n      port: " << ircd_->port()
+      << "\n      tls: false\n      bot_nick: bridgebot\n      relay: " << (options_.relay ? "true" : "false")
+      << "\n      flood: {burst: 50, interval_ms: 10}\n      connect_rate: {per_second: 50, burst: 50}\n"
+      << "      condense: {edit_debounce_ms: 200, max_lines_before_paste: 4}\n";
+    for (const auto& line : options_.extraNetworkLines) y << "      " << line << "\n";
+    writeFile(dir_ / "config.yaml", y.str());
+    ProcessOptions o;
+    o.argv = {MXBRIDGE_CLI_PATH, "run", "-c", (dir_ / "config.yaml").string()};
+    o.workDir = dir_.path();
+    o.logFile = dir_ / ("mxbridge-" + std::to_string(++starts_) + ".log");
+    o.name = "mxbridge";
+    bridge_ = std::make_unique<Process>(std::move(o));
+    bridge_->waitForLine("bridge is running", 20s);
+}
+
+void IrcBridgeFixture::stopBridge() {
+    if (bridge_) bridge_->terminate(10s);
+    bridge_.reset();
+}
+
+std::string IrcBridgeFixture::joinPortal(const std::string& userId, const std::string& channel) {
+    const std::string alias = "#irc_" + channel + ":" + kIrcServerName;
+    hs_->addUser(userId);
+    HttpClient client(hs_->port());
+    auto res = client.get("/_matrix/client/v3/directory/room/" + percent(alias),
+                          {{"Authorization", std::string("Bearer ") + kAsToken}}, 15s);
+    auto room = hs_->roomForAlias(alias);
+    if (!room)
+        throw HarnessError("no room for " + alias + " (HTTP " + std::to_string(res.status) + " " + res.body +
+                           ")\n" + bridge_->lastLines(40));
+    hs_->forceJoin(*room, userId);
+    return *room;
+}
+
+std::string IrcBridgeFixture::say(const std::string& roomId, const std::string& userId, const std::string& body,
+                                  const std::string& msgtype) {
+    return hs_->sendAsUser(roomId, userId, {{"msgtype", msgtype}, {"body", body}});
+}
+
+nlohmann::json IrcBridgeFixture::waitForEvent(const std::string& roomId,
+                                              const std::function<bool(const nlohmann::json&)>& pred,
+                                              std::chrono::milliseconds timeout) {
+    nlohmann::json found;
+    bool ok = hs_->waitFor(
+        [&] {
+            for (const auto& e : hs_->timeline(roomId))
+                if (pred(e)) {
+                    found = e;
+                    return true;
+                }
+            return false;
+        },
+        timeout);
+    if (!ok) {
+        std::string dump;
+        for (const auto& e : hs_->timeline(roomId)) dump += e.dump() + "\n";
+        throw HarnessError("event not seen in " + roomId + "; timeline:\n" + dump + bridge_->lastLines(40));
+    }
+    return found;
+}
+
+}  // namespace mxbridge::test

@@ -1,0 +1,57 @@
+// One IRC bridge under test: InspIRCd, the homeserver double and `mxbridge run` with an
+// `irc` bridge section pointing at that ircd, wired to each other on 127.0.0.1.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "homeserver_double.h"
+#include "ircd_fixture.h"
+#include "process.h"
+#include "temp_dir.h"
+
+namespace mxbridge::test {
+
+inline constexpr const char* kIrcServerName = "hs.test";
+
+struct IrcBridgeOptions {
+    bool relay = false;
+    std::vector<std::string> extraNetworkLines;  // e.g. "netsplit_debounce_seconds: 1"
+};
+
+class IrcBridgeFixture {
+public:
+    explicit IrcBridgeFixture(IrcBridgeOptions options = {});
+    ~IrcBridgeFixture();
+
+    InspircdFixture& ircd() { return *ircd_; }
+    HomeserverDouble& hs() { return *hs_; }
+    Process& bridge() { return *bridge_; }
+
+    void startBridge();
+    void stopBridge();
+
+    // A Matrix user joins the portal of `channel` through its alias (#irc_<channel>:hs.test):
+    // the homeserver asks the bridge, which creates the room. Returns the room id.
+    std::string joinPortal(const std::string& userId, const std::string& channel);
+    std::string say(const std::string& roomId, const std::string& userId, const std::string& body,
+                    const std::string& msgtype = "m.text");
+    // The first timeline event matching `pred`, waited for; throws with the timeline on timeout.
+    nlohmann::json waitForEvent(const std::string& roomId, const std::function<bool(const nlohmann::json&)>& pred,
+                                std::chrono::milliseconds timeout = 15s);
+    std::string ghost(const std::string& nick) const { return "@irc_" + nick + ":" + kIrcServerName; }
+
+private:
+    IrcBridgeOptions options_;
+    std::unique_ptr<InspircdFixture> ircd_;
+    std::unique_ptr<HomeserverDouble> hs_;
+    std::unique_ptr<Process> bridge_;
+    TempDir dir_{"mxbridge-irc-it"};
+    std::uint16_t bridgePort_ = 0;
+    int starts_ = 0;
+};
+
+}  // namespace mxbridge::test
