@@ -46,6 +46,22 @@ HsResponse HomeserverClient::call(const std::string& method, const std::string& 
                                   const std::optional<nlohmann::json>& body,
                                   const std::string& asUser,
                                   const std::map<std::string, std::string>& query) {
+    if (!body) return send(method, path, nullptr, {}, asUser, query);
+    std::string text = body->dump();
+    return send(method, path, &text, "application/json", asUser, query);
+}
+
+HsResponse HomeserverClient::callRaw(const std::string& method, const std::string& path,
+                                     const std::string& bytes, const std::string& contentType,
+                                     const std::string& asUser,
+                                     const std::map<std::string, std::string>& query) {
+    return send(method, path, &bytes, contentType, asUser, query);
+}
+
+HsResponse HomeserverClient::send(const std::string& method, const std::string& path,
+                                  const std::string* bytes, const std::string& contentType,
+                                  const std::string& asUser,
+                                  const std::map<std::string, std::string>& query) {
     std::string target = path;
     char sep = target.find('?') == std::string::npos ? '?' : '&';
     if (!asUser.empty()) {
@@ -59,13 +75,31 @@ HsResponse HomeserverClient::call(const std::string& method, const std::string& 
     web::http::http_request request(method);
     request.set_request_uri(target);
     request.headers().add("Authorization", "Bearer " + asToken_.reveal());
-    if (body) request.set_body(body->dump(), "application/json");
+    if (bytes) {
+        if (contentType == "application/json") {
+            request.set_body(*bytes, contentType);
+        } else {
+            // set_body(std::string) would treat the bytes as UTF-8 text; media goes as is.
+            request.set_body(std::vector<unsigned char>(bytes->begin(), bytes->end()));
+            request.headers().set_content_type(contentType);
+        }
+    }
     HsResponse out;
     try {
         auto response = client_->request(request).get();
         out.status = response.status_code();
-        std::string text = response.extract_utf8string(true).get();
-        out.body = nlohmann::json::parse(text, nullptr, false);
+        out.contentType = response.headers().content_type();
+        if (auto it = response.headers().find("Retry-After"); it != response.headers().end()) {
+            try {
+                out.retryAfterMs = static_cast<int64_t>(std::stod(it->second) * 1000);
+            } catch (const std::exception&) {
+                // An HTTP date instead of seconds: ignored, the body's retry_after_ms or
+                // the caller's back-off applies.
+            }
+        }
+        std::vector<unsigned char> data = response.extract_vector().get();
+        out.raw.assign(data.begin(), data.end());
+        out.body = nlohmann::json::parse(out.raw, nullptr, false);
         if (out.body.is_discarded()) out.body = nullptr;
     } catch (const std::exception& e) {
         out.status = 0;

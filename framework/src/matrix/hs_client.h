@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -22,6 +23,9 @@ struct HsResponse {
     int status = 0;              // 0: no HTTP answer at all (see networkError)
     nlohmann::json body;         // parsed JSON body, or null
     std::string networkError;    // why there was no answer
+    std::string raw;             // the body as received (media bytes for downloads)
+    std::string contentType;     // Content-Type of the answer
+    std::optional<int64_t> retryAfterMs;  // from a Retry-After header, if any
     std::string errcode() const;
     std::string error() const;
     bool ok() const { return status >= 200 && status < 300; }
@@ -39,9 +43,20 @@ public:
                     const std::string& asUser = {},
                     const std::map<std::string, std::string>& query = {});
 
+    // Non-JSON request or answer bodies (media upload and download): `bytes` is sent as is
+    // with `contentType`; the answer's bytes are in HsResponse::raw (and `body` when JSON).
+    HsResponse callRaw(const std::string& method, const std::string& path,
+                       const std::string& bytes, const std::string& contentType,
+                       const std::string& asUser = {},
+                       const std::map<std::string, std::string>& query = {});
+
     const std::string& baseUrl() const { return baseUrl_; }
 
 private:
+    HsResponse send(const std::string& method, const std::string& path, const std::string* bytes,
+                    const std::string& contentType, const std::string& asUser,
+                    const std::map<std::string, std::string>& query);
+
     std::string baseUrl_;
     Secret<std::string> asToken_;
     std::unique_ptr<web::http::client::http_client> client_;
