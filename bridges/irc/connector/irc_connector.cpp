@@ -48,13 +48,14 @@ void IrcConnector::start(BridgeContext& context) {
 
 void IrcConnector::stop() {
     if (!loop_.joinable()) return;
-    std::promise<void> done;
-    boost::asio::post(io_, [this, &done] {
+    auto done = std::make_shared<std::promise<void>>();
+    auto finished = done->get_future();
+    boost::asio::post(io_, [this, done] {
         for (auto& [name, net] : networks_) net->stop();
         if (ident_) ident_->stop();
-        done.set_value();
+        done->set_value();
     });
-    done.get_future().wait_for(std::chrono::seconds(10));
+    finished.wait_for(std::chrono::seconds(10));
     work_.reset();
     // QUITs get a moment to leave; then the loop is stopped.
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
