@@ -16,6 +16,8 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using Clock = std::chrono::steady_clock;
 
+inline namespace harness_http {
+
 namespace {
 
 bool equalsIgnoreCase(std::string_view a, std::string_view b) {
@@ -184,4 +186,5 @@ HttpResponse HttpClient::request(std::string_view method, std::string_view targe
     }
 }
 
+}  // namespace harness_http
 }  // namespace mxbridge::test

@@ -17,6 +17,11 @@ using namespace std::chrono_literals;
 
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 
+// tests/support/test_http_server.h has its own mxbridge::test::HttpResponse; a test linking
+// both (HttpClient beside HomeserverDouble) broke the one-definition rule and crashed in
+// ~HttpResponse. The inline namespace gives these types their own symbols.
+inline namespace harness_http {
+
 struct HttpResponse {
     int status = 0;
     HttpHeaders headers;
@@ -60,4 +65,5 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
+}  // namespace harness_http
 }  // namespace mxbridge::test
