@@ -44,6 +44,11 @@ private:
     }
 
     void onHeader(beast::error_code ec) {
+        if (ec == http::error::body_limit) {
+            // Beast checks Content-Length against body_limit while parsing the header.
+            respondAndClose(tooLarge());
+            return;
+        }
         if (ec) {
             if (ec != http::error::end_of_stream && ec != beast::error::timeout &&
                 ec != net::error::operation_aborted && ec != net::error::connection_reset) {
