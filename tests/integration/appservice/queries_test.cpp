@@ -1,0 +1,94 @@
+// User, alias and third-party queries: 404 M_NOT_FOUND for what the bridge does not provide,
+// 200 only once the ghost or room exists on the homeserver; answers checked against the spec.
+#include <doctest/doctest.h>
+
+#include "bridge_process.h"
+#include "test_checks.h"
+
+namespace mxbridge::test {
+
+using nlohmann::json;
+
+namespace {
+
+std::string userPath(const std::string& userId) { return "/_matrix/app/v1/users/" + percentEncode(userId); }
+std::string aliasPath(const std::string& alias) { return "/_matrix/app/v1/rooms/" + percentEncode(alias); }
+
+}  // namespace
+
+TEST_CASE("a user query registers the ghost with its display name before answering 200, and unknown users get 404 M_NOT_FOUND") {
+    BridgedHomeserver env;
+    env.bridge->startRunning();
+    AsClient client(env.bridge->port());
+    const std::string known = "@probe_known1:hs.test";
+
+    AsResponse r = client.get(userPath(known), bearer());
+    INFO(env.bridge->lastLines());
+    CHECK(r.status == 200);
+    CHECK(json::parse(r.body, nullptr, false) == json::object());
+    CHECK(responseProblems("queryUserById", r).empty());
+    CHECK(env.hs->isRegistered(known));
+    CHECK(env.hs->profile(known).displayname == std::optional<std::string>("Probe probe_known1"));
+    // Asking again (the ghost exists now) is still a 200.
+    CHECK(client.get(userPath(known), bearer()).status == 200);
+
+    for (const std::string unknown : {"@probe_stranger:hs.test", "@alice:hs.test", "@probe_known2:other.test",
+                                      "@bridgebot:hs.test"}) {
+        INFO("user " << unknown);
+        AsResponse nf = client.get(userPath(unknown), bearer());
+        CHECK(nf.status == 404);
+        CHECK(errcodeOf(nf) == "M_NOT_FOUND");
+        CHECK(responseProblems("queryUserById", nf).empty());
+        if (unknown != "@bridgebot:hs.test") CHECK_FALSE(env.hs->isRegistered(unknown));
+    }
+    CHECK(env.bridge->stop() == 0);
+    checkNoSpecViolations(*env.hs);
+}
+
+TEST_CASE("an alias query creates the room before answering 200, and unknown aliases get 404 M_NOT_FOUND") {
+    BridgedHomeserver env;
+    env.bridge->startRunning();
+    AsClient client(env.bridge->port());
+    const std::string known = "#probe_knownroom:hs.test";
+    AsResponse r = client.get(aliasPath(known), bearer());
+    INFO(env.bridge->lastLines());
+    CHECK(r.status == 200);
+    CHECK(responseProblems("queryRoomByAlias", r).empty());
+    auto room = env.hs->roomForAlias(known);
+    REQUIRE(room.has_value());
+    CHECK(env.hs->stateContent(*room, "m.room.name").value_or(json::object()).value("name", "") ==
+          "Probe room probe_knownroom");
+    CHECK(client.get(aliasPath(known), bearer()).status == 200);  // already exists: still 200
+
+    for (const std::string unknown : {"#probe_elsewhere:hs.test", "#general:hs.test", "#probe_known:other.test"}) {
+        INFO("alias " << unknown);
+        AsResponse nf = client.get(aliasPath(unknown), bearer());
+        CHECK(nf.status == 404);
+        CHECK(errcodeOf(nf) == "M_NOT_FOUND");
+        CHECK(responseProblems("queryRoomByAlias", nf).empty());
+        CHECK_FALSE(env.hs->roomForAlias(unknown).has_value());
+    }
+    CHECK(env.bridge->stop() == 0);
+    checkNoSpecViolations(*env.hs);
+}
+
+TEST_CASE("third-party protocol metadata is served for the bridge's protocol and 404 for others") {
+    BridgedHomeserver env;
+    env.bridge->startRunning();
+    AsClient client(env.bridge->port());
+    AsResponse r = client.get("/_matrix/app/v1/thirdparty/protocol/probe", bearer());
+    CHECK(r.status == 200);
+    CHECK(responseProblems("getProtocolMetadata", r).empty());
+    json body = json::parse(r.body, nullptr, false);
+    CHECK(body.value("user_fields", json::array()) == json::array({"name"}));
+    CHECK(body.value("icon", "") == "mxc://example.org/probe");
+
+    AsResponse nf = client.get("/_matrix/app/v1/thirdparty/protocol/irc", bearer());
+    CHECK(nf.status == 404);
+    CHECK(responseProblems("getProtocolMetadata", nf).empty());
+    CHECK(client.get("/_matrix/app/v1/thirdparty/protocol/probe").status == 401);
+    CHECK(env.bridge->stop() == 0);
+    checkNoSpecViolations(*env.hs);
+}
+
+}  // namespace mxbridge::test
