@@ -7,6 +7,14 @@
 #include "appservice/http_server.h"
 #include "appservice/metrics_endpoint.h"
 #include "bridge/event_router.h"
+#include "bridge/ghost_names.h"
+#include "bridge/portal_manager.h"
+#include "matrix/intent_pool.h"
+#include "ops/admin_list.h"
+#include "ops/command_registry_impl.h"
+#include "ops/provisioning_api.h"
+#include "ops/timer_service.h"
+#include "store/sqlite_stores.h"
 #include "journal/dispatcher.h"
 #include "journal/hook_stage.h"
 #include "journal/journal.h"
@@ -86,12 +94,22 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
     std::unique_ptr<MetricsEndpoint> metricsEndpoint;
     std::unique_ptr<HttpServer> metricsServer;
     std::unique_ptr<HomeserverClient> hs;
+    std::unique_ptr<SqliteStores> stores;
+    std::unique_ptr<IntentPool> intents;
+    std::unique_ptr<PortalManager> portals;
+    std::unique_ptr<CommandRegistryImpl> commandRegistry;
+    std::unique_ptr<TimerService> timers;
+    std::unique_ptr<ProvisioningApi> provisioning;
+    AdminList admins;
+    std::string networkName;
     bool connectorStarted = false;
     std::atomic<bool> ready{false};
+    bool authenticatedMedia = false;  // the homeserver has spec v1.11 media endpoints
 
     Counter* echoes = nullptr;
     Counter* failedDeliveries = nullptr;
     Counter* hookErrors = nullptr;
+    Counter* unsupportedEvents = nullptr;
     std::vector<std::pair<std::string, Counter*>> eventsByType;
     Counter* eventsOther = nullptr;
 
@@ -110,6 +128,10 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
                                             "Matrix events the bridge could not deliver");
         hookErrors = &registry.counter("mxbridge_hook_exceptions_total",
                                       "Connector hooks that threw instead of returning a result");
+        unsupportedEvents = &registry.counter("mxbridge_events_unsupported_total",
+            "Matrix events the bridge cannot carry (the sender was told)");
+        networkName = info.networkName.empty() ? info.name : info.networkName;
+        admins = AdminList(settings.appservice.admins);
         for (const char* type : {"m.room.message", "m.room.member", "m.reaction", "m.room.redaction",
                                  "m.room.name", "m.room.topic", "m.room.power_levels", "m.typing",
                                  "m.receipt", "m.presence", "m.room.encrypted", "m.sticker"}) {
@@ -126,25 +148,42 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
     Metrics& metrics() override { return registry; }
     const std::string& serverName() const override { return settings.homeserver.serverName; }
     UserId botUserId() const override { return UserId(botId); }
-    UserId ghostUserId(const std::string& remoteLocal) const override {
-        return UserId("@" + userTemplate.first + remoteLocal + userTemplate.second + ":" +
-                      settings.homeserver.serverName);
+    UserId ghostUserId(const std::string& ghostId) const override {
+        return ghostUserIdFor(userTemplate.first, userTemplate.second,
+                              settings.homeserver.serverName, ghostId);
     }
     bool isGhost(const UserId& user) const override { return user.str() != botId && isOurs(user.str()); }
-    // Wired in the next steps of the bridge kit (outbox, portals, stores, commands, timers).
-    [[noreturn]] static void notWired(const char* what) {
-        throw std::logic_error(std::string(what) + " is not wired into the runtime yet");
+    void queueRemote(RemoteEvent event) override { portals->queueRemote(std::move(event)); }
+    void reportDeliveryFailure(const RoomId& room, const EventId& event, const Error& error) override {
+        failedDeliveries->inc();
+        log.warn("event could not be delivered to the remote side",
+                 {{"room_id", room.str()}, {"event_id", event.str()}, {"code", error.code},
+                  {"reason", error.message}});
+        tellSender(room, event, error.message);
     }
-    void queueRemote(RemoteEvent) override { notWired("queueRemote"); }
-    void reportDeliveryFailure(const RoomId&, const EventId&, const Error&) override { notWired("reportDeliveryFailure"); }
-    Intent& bot() override { notWired("bot"); }
-    Intent& intent(const UserId&) override { notWired("intent"); }
-    LinkStore& links() override { notWired("links"); }
-    UserStore& users() override { notWired("users"); }
-    EventMappingStore& eventMappings() override { notWired("eventMappings"); }
-    CommandRegistry& commands() override { notWired("commands"); }
-    TimerHandle every(std::chrono::milliseconds, std::function<void()>) override { notWired("every"); }
-    TimerHandle after(std::chrono::milliseconds, std::function<void()>) override { notWired("after"); }
+    Intent& bot() override { return intents->bot(); }
+    Intent& intent(const UserId& user) override { return intents->intent(user); }
+    LinkStore& links() override { return stores->links(); }
+    UserStore& users() override { return stores->users(); }
+    EventMappingStore& eventMappings() override { return stores->eventMappings(); }
+    CommandRegistry& commands() override { return *commandRegistry; }
+    TimerHandle every(std::chrono::milliseconds interval, std::function<void()> task) override {
+        return timers->every(interval, std::move(task));
+    }
+    TimerHandle after(std::chrono::milliseconds delay, std::function<void()> task) override {
+        return timers->after(delay, std::move(task));
+    }
+
+    // "No message vanishes silently": the sender sees a notice in the room, replying to the
+    // message that was lost, with the reason.
+    void tellSender(const RoomId& room, const EventId& event, const std::string& reason) {
+        if (room.empty() || !intents) return;
+        OutgoingMessage notice;
+        notice.kind = MessageKind::Notice;
+        notice.body = "\u26A0 Your message was not delivered to " + networkName + ": " + reason;
+        if (!event.empty()) notice.replyTo = event;
+        intents->bot().sendMessage(room, notice);
+    }
 
     bool isOurs(std::string_view userId) const {
         if (userId == botId) return true;
@@ -211,6 +250,18 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
                      {{"room_id", event.roomId().str()}, {"event_id", event.eventId().str()},
                       {"sender", event.sender().str()}, {"code", hook.error().code},
                       {"reason", hook.error().message}});
+            if (event.source() == EventSource::Timeline && !raw) {
+                currentHookStage() = &stage;  // the notice commits with the done mark
+                tellSender(event.roomId(), event.eventId(), hook.error().message);
+                currentHookStage() = nullptr;
+            }
+        } else if (hook.kind() == HookResult::Kind::Unsupported) {
+            unsupportedEvents->inc();
+            if (event.source() == EventSource::Timeline) {
+                currentHookStage() = &stage;
+                tellSender(event.roomId(), event.eventId(), hook.error().message);
+                currentHookStage() = nullptr;
+            }
         }
         return result;
     }
@@ -240,16 +291,19 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
         if (!matchesTemplate(localpart, aliasTemplate)) return false;
         AliasQueryAnswer answer = connector->onAliasQuery(RoomAlias(alias));
         if (!answer.portal) return false;
-        const PortalInfo& portal = *answer.portal;
-        nlohmann::json body = {{"room_alias_name", localpart},
-                               {"preset", portal.isPublic ? "public_chat" : "private_chat"},
-                               {"visibility", "private"}};
-        if (!portal.name.empty()) body["name"] = portal.name;
-        if (!portal.topic.empty()) body["topic"] = portal.topic;
-        HsResponse r = hs->call("POST", "/_matrix/client/v3/createRoom", body);
-        if (!r.ok() && r.errcode() != "M_ROOM_IN_USE")
-            throw std::runtime_error("creating the room for " + alias + " failed: " + r.error());
+        // The alias being asked for is the one the room gets, whatever the bridge's aliasId.
+        Result<RoomId> room = portals->ensurePortal(*answer.portal, localpart, std::chrono::seconds(30));
+        if (!room.ok()) throw std::runtime_error("creating the room for " + alias + " failed: " +
+                                                 room.error().message);
+        // A room that already existed (linked earlier) gets the alias now; a new one has it.
+        if (!aliasOwned(alias, room.value())) intents->bot().setRoomAlias(localpart, room.value());
         return true;
+    }
+
+    // Whether `alias` already points at `room` (the homeserver asked, so normally not).
+    bool aliasOwned(const std::string& alias, const RoomId& room) {
+        HsResponse r = hs->call("GET", "/_matrix/client/v3/directory/room/" + urlEncode(alias));
+        return r.ok() && r.body.is_object() && r.body.value("room_id", "") == room.str();
     }
 
     std::optional<nlohmann::json> thirdpartyProtocol(const std::string& protocol) override {
@@ -306,6 +360,7 @@ void Runtime::Impl::checkHomeserver() {
                            "v1.1 on (it lists " + versions.body.value("versions", nlohmann::json::array()).dump() +
                            "); upgrade the homeserver");
     }
+    authenticatedMedia = newest >= std::pair<int, int>{1, 11};
     // 2. whoami as the bridge bot: proves the homeserver loaded our registration.
     HsResponse whoami = hs->call("GET", "/_matrix/client/v3/account/whoami");
     if (!whoami.ok()) {
@@ -375,17 +430,75 @@ void Runtime::start() {
     s.kvStore = std::make_unique<KvStoreImpl>(*s.journal);
     s.dispatcher = std::make_unique<Dispatcher>(
         c.appservice.dispatchWorkers, [&s](DispatchItem& item) { return s.handle(item); },
-        [&s](std::vector<Completion>&& done) { s.journal->complete(std::move(done)); }, s.registry);
+        [&s](std::vector<Completion>&& done) { s.journal->complete(std::move(done)); }, s.registry,
+        [&s](std::vector<KvWrite>& writes) { s.journal->showWrites(writes); });
     s.hs = std::make_unique<HomeserverClient>(c.homeserver.url, s.registration.asToken);
 
     std::vector<DispatchItem> replay = s.journal->recover();
+    // The writer runs from here on: stores and the outbox write through it from the start.
+    s.journal->start([&s](std::vector<DispatchItem>&& items) { s.dispatcher->enqueue(std::move(items)); },
+                     [&s] { return s.dispatcher->backlog(); });
+
+    try {
+        s.stores = std::make_unique<SqliteStores>(*s.database, *s.journal, c.database.secretKey);
+    } catch (const std::exception& e) {
+        throw StartupError(kExitDatabase, e.what());
+    }
+    UserId bot(s.botId);
+    s.intents = std::make_unique<IntentPool>(
+        *s.database, *s.journal, *s.hs, s.registry, bot, OutboxOptions{},
+        [&s](const SentEvent& sent) {
+            // Map what the bridge sent, so edits, replies and redactions find it later.
+            if (!sent.remoteId.empty() && !sent.event.empty())
+                s.stores->eventMappings().map(sent.room, sent.event, sent.remoteRoom, sent.remoteId);
+        },
+        [&s](const OutboxFailure& failure) {
+            s.log.warn("the homeserver refused a request for good",
+                       {{"room_id", failure.room.str()}, {"actor", failure.actor.str()},
+                        {"kind", failure.kind}, {"errcode", failure.errcode},
+                        {"reason", failure.reason}});
+        });
+    BridgeInfo info = s.connector->info();
+    s.portals = std::make_unique<PortalManager>(PortalManager::Deps{
+        [&s](const UserId& user) -> Intent& { return s.intents->intent(user); },
+        s.intents->bot(), s.stores->links(), s.stores->users(), s.stores->eventMappings(),
+        [&s](const std::string& ghostId) { return s.ghostUserId(ghostId); },
+        [&s](const std::string& aliasId) {
+            return aliasId.empty() ? std::string()
+                                   : s.aliasTemplate.first + escapeGhostId(aliasId) + s.aliasTemplate.second;
+        },
+        info.name, s.networkName, s.registry});
+    s.commandRegistry = std::make_unique<CommandRegistryImpl>(info.name, MXBRIDGE_VERSION);
+    s.timers = std::make_unique<TimerService>();
+    s.router = std::make_unique<EventRouter>(EventRouter::Deps{
+        *s.connector, bot,
+        [&s](const RoomId& room) {
+            std::vector<RemoteRoomId> remotes;
+            for (const Link& link : s.stores->links().forRoom(room)) remotes.push_back(link.remote);
+            return remotes;
+        },
+        [&s](const EventId& event) { return s.stores->eventMappings().remoteFor(event); },
+        [&s](const UserId& user) { return s.isGhost(user); },
+        [&s](const UserId& sender, const RoomId& room, const std::string& body) {
+            return s.commandRegistry->handle(sender, room, body, s.admins.isAdmin(sender),
+                                             [&s, room](const std::string& text) {
+                                                 OutgoingMessage reply;
+                                                 reply.kind = MessageKind::Notice;
+                                                 reply.body = text;
+                                                 s.intents->bot().sendMessage(room, reply);
+                                             });
+        },
+        [&s](const RoomId& room, const UserId& inviter) {
+            s.log.info("joining a room the bot was invited to",
+                       {{"room_id", room.str()}, {"inviter", inviter.str()}});
+            s.intents->bot().join(room);
+        }});
 
     s.connector->start(s);
     s.connectorStarted = true;
     s.dispatcher->enqueue(std::move(replay));
     s.dispatcher->start();
-    s.journal->start([&s](std::vector<DispatchItem>&& items) { s.dispatcher->enqueue(std::move(items)); },
-                     [&s] { return s.dispatcher->backlog(); });
+    s.intents->start();
 
     AppserviceApiOptions apiOptions;
     apiOptions.hsToken = s.registration.hsToken;
@@ -393,6 +506,24 @@ void Runtime::start() {
     apiOptions.maxBodyBytes = c.appservice.maxBodyBytes;
     apiOptions.serveMetrics = c.metrics.enabled && c.metrics.port == 0;
     s.api = std::make_unique<AppserviceApi>(apiOptions, *s.journal, s, s.registry);
+    if (c.provisioning.enabled) {
+        auto* linkHandler = dynamic_cast<LinkHandler*>(s.connector.get());
+        s.provisioning = std::make_unique<ProvisioningApi>(
+            ProvisioningOptions{c.provisioning.sharedSecret, info.name, s.networkName},
+            s.stores->links(),
+            [&s](const RoomId& room) -> std::optional<nlohmann::json> {
+                HsResponse r = s.hs->call("GET", "/_matrix/client/v3/rooms/" + urlEncode(room.str()) +
+                                                     "/state/m.room.power_levels/");
+                if (!r.ok()) return std::nullopt;
+                return r.body;
+            },
+            [linkHandler](const Link& link, bool unlink) -> Result<void> {
+                if (!linkHandler) return Result<void>();
+                return linkHandler->onLinkRequested(link, unlink);
+            },
+            s.registry);
+        s.api->setProvisioning(s.provisioning.get());
+    }
     // Two I/O threads: the ack path is short, and the journal writer needs a core too.
     s.server = std::make_unique<HttpServer>(*s.api, 2);
     try {
@@ -413,6 +544,7 @@ void Runtime::start() {
         }
     }
     if (c.homeserver.checkOnStartup) s.checkHomeserver();
+    s.intents->outbox().setAuthenticatedMedia(s.authenticatedMedia);
     s.ready = true;
     s.log.info("bridge is running", {{"bot", s.botId}});
 }
@@ -425,11 +557,19 @@ void Runtime::stop() {
     if (s.server) s.server->stop(std::chrono::seconds(5));
     if (s.metricsServer) s.metricsServer->stop(std::chrono::seconds(0));
     if (s.dispatcher) s.dispatcher->stop(std::chrono::seconds(10));
-    if (s.journal) s.journal->stop();
+    // The connector may still report what its network said while closing.
     if (s.connectorStarted) {
         s.connector->stop();
         s.connectorStarted = false;
     }
+    if (s.timers) s.timers->stop();
+    if (s.portals) {
+        s.portals->waitIdle(std::chrono::seconds(5));
+        s.portals->stop();
+    }
+    // Unsent requests stay in the outbox table for the next start.
+    if (s.intents) s.intents->stop();
+    if (s.journal) s.journal->stop();
     s.server.reset();
     s.api.reset();
     s.metricsServer.reset();

@@ -243,6 +243,14 @@ public:
     virtual ~PresenceHandler() = default;
     virtual HookResult onMatrixPresence(const MatrixPresence& presence) = 0;
 };
+// Links made or removed through provisioning or bot commands: the bridge consents (or
+// refuses with an error the requester sees) and starts or stops bridging the remote room.
+class LinkHandler {
+public:
+    virtual ~LinkHandler() = default;
+    virtual Result<void> onLinkRequested(const Link& link, bool unlink) = 0;
+};
+
 // Low level: every event exactly as received, instead of the classified hooks above (for
 // bridges that speak Matrix JSON themselves, and for tests of the delivery pipeline).
 class RawEventHandler {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <future>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -367,7 +368,7 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
         return Step::Wait;
     }
 
-    void startCreation(Portal& portal, const PortalInfo& info) {
+    RoomCreation creationFor(const PortalInfo& info) {
         RoomCreation creation;
         creation.name = info.name;
         creation.topic = info.topic;
@@ -387,7 +388,11 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
         std::string stateKey = "mxbridge://" + d.bridgeName + "/" + info.id.str();
         creation.initialState.emplace_back("m.bridge", stateKey, bridge);
         creation.initialState.emplace_back("uk.half-shot.bridge", stateKey, bridge);
+        return creation;
+    }
 
+    void startCreation(Portal& portal, const PortalInfo& info) {
+        RoomCreation creation = creationFor(info);
         {
             std::lock_guard lock(mutex);
             portal.creating = true;
@@ -626,6 +631,32 @@ void PortalManager::queueRemote(RemoteEvent event) {
         state_->failedError->inc();
         state_->log.error("could not queue a remote event", {{"error", e.what()}});
     }
+}
+
+Result<RoomId> PortalManager::ensurePortal(const PortalInfo& info, const std::string& aliasLocalpart,
+                                           std::chrono::milliseconds timeout) {
+    State& st = *state_;
+    std::vector<Link> existing = st.d.links.forRemote(info.id);
+    if (!existing.empty()) return existing.front().room;
+    auto promise = std::make_shared<std::promise<Result<RoomId>>>();
+    std::future<Result<RoomId>> future = promise->get_future();
+    RoomCreation creation = st.creationFor(info);
+    creation.aliasLocalpart = aliasLocalpart;
+    st.d.bot.createRoom(creation, [promise](Result<RoomId> result) {
+        promise->set_value(std::move(result));
+    });
+    if (future.wait_for(timeout) != std::future_status::ready)
+        return Error::transient("portal_timeout", "the homeserver did not create the room in time");
+    Result<RoomId> created = future.get();
+    if (!created.ok()) {
+        st.creationFailures->inc();
+        return created;
+    }
+    st.d.links.link(Link{created.value(), info.id});
+    st.portalsCreated->inc();
+    st.log.info("portal created for an alias",
+                {{"remote_room", info.id.str()}, {"room_id", created.value().str()}});
+    return created;
 }
 
 bool PortalManager::waitIdle(std::chrono::milliseconds timeout) {

@@ -55,6 +55,12 @@ public:
     // BridgeContext::queueRemote. A sender with an empty ghostId is the bot (relayed).
     void queueRemote(RemoteEvent event);
 
+    // The portal's Matrix room, created (with `aliasLocalpart` and the bridge state) and linked
+    // first if there is none: for alias queries, which may answer only once the room exists.
+    // Blocks up to `timeout`; call it from a query thread, never from a hook.
+    Result<RoomId> ensurePortal(const PortalInfo& info, const std::string& aliasLocalpart,
+                                std::chrono::milliseconds timeout);
+
     // Waits until every queued event has been handed to the intents (or failed); false on
     // timeout. For shutdown (call before stop()) and tests.
     bool waitIdle(std::chrono::milliseconds timeout);

@@ -7,10 +7,12 @@ namespace {
 constexpr size_t kTurnSize = 64;
 }  // namespace
 
-Dispatcher::Dispatcher(unsigned workers, Handler handler, DoneSink onDone, Metrics& metrics)
+Dispatcher::Dispatcher(unsigned workers, Handler handler, DoneSink onDone, Metrics& metrics,
+                       ShowWrites showWrites)
     : workerCount_(workers == 0 ? 1 : workers),
       handler_(std::move(handler)),
       onDone_(std::move(onDone)),
+      showWrites_(std::move(showWrites)),
       backlogGauge_(metrics.gauge("mxbridge_dispatch_backlog",
                                   "Journalled items waiting for or running their handler")),
       retries_(metrics.counter("mxbridge_dispatch_retries_total",
@@ -95,14 +97,13 @@ void Dispatcher::work() {
                 retryAfter = result.retryAfter;
                 break;
             }
+            if (showWrites_ && !result.writes.empty()) showWrites_(result.writes);
             completions.push_back(
                 Completion{item.queueKey, item.pos, item.txnSeq, std::move(result.writes),
                            std::move(result.ops)});
-            // Reported per item: the journal's kv overlay must show this item's writes to
-            // the next item of the room, which may run in this same turn.
-            onDone_(std::move(completions));
-            completions.clear();
         }
+        // One hand-over per turn: each item's kv writes were shown above already.
+        if (!completions.empty()) onDone_(std::move(completions));
         backlogGauge_.add(-static_cast<int64_t>(done));
 
         lock.lock();

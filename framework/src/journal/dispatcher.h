@@ -32,7 +32,12 @@ public:
     using Handler = std::function<HandleResult(DispatchItem&)>;
     using DoneSink = std::function<void(std::vector<Completion>&&)>;
 
-    Dispatcher(unsigned workers, Handler handler, DoneSink onDone, Metrics& metrics);
+    // Called with each finished item's kv writes before the next item of its room runs, so
+    // that item reads them (Journal::showWrites); completions are handed over per turn.
+    using ShowWrites = std::function<void(std::vector<KvWrite>&)>;
+
+    Dispatcher(unsigned workers, Handler handler, DoneSink onDone, Metrics& metrics,
+               ShowWrites showWrites = {});
     ~Dispatcher();
 
     void start();
@@ -53,6 +58,7 @@ private:
     unsigned workerCount_;
     Handler handler_;
     DoneSink onDone_;
+    ShowWrites showWrites_;
     Gauge& backlogGauge_;
     Counter& retries_;
 

@@ -236,6 +236,7 @@ void Journal::noteOverlay(std::vector<KvWrite>& writes) {
     if (writes.empty()) return;
     std::lock_guard lock(overlayMutex_);
     for (auto& w : writes) {
+        if (w.generation != 0) continue;  // already shown
         w.generation = ++overlayGeneration_;
         overlay_[w.key] = {w.value, w.generation};
     }
@@ -547,12 +548,12 @@ void Journal::run() {
             }
         }
         if (!items.empty() && sink_) sink_(std::move(items));
+        committedTxns_.fetch_add(subs.size());
         for (size_t s = 0; s < subs.size(); ++s) {
             if (outcomes[s] == SubmitOutcome::Duplicate) txnDuplicate_.inc();
             else txnAccepted_.inc();
             if (subs[s].onDone) subs[s].onDone(outcomes[s]);
         }
-        committedTxns_.fetch_add(subs.size());
         for (const Completion& c : comps) {
             dropOverlay(c.writes);
             for (const StagedOp& op : c.ops)

@@ -111,6 +111,10 @@ public:
     std::optional<std::string> kvGet(const std::string& key);
     // Blocks until the writes are committed (for writes made outside a hook).
     void kvWriteNow(std::vector<KvWrite> writes);
+    // Makes a finished hook's writes visible to kvGet() at once, before its completion is
+    // handed over (the next event of the room may run before that). complete() does it for
+    // writes not shown yet.
+    void showWrites(std::vector<KvWrite>& writes) { noteOverlay(writes); }
     // Queues framework-table writes for the next commit; `wait` blocks until it is done.
     // Never wait from the writer thread itself (an afterCommit callback).
     void runOps(std::vector<StagedOp> ops, bool wait);

@@ -11,13 +11,14 @@ namespace {
 constexpr const char* kOwner = "mxbridge";
 
 void applyPragmas(SQLite::Database& db, Durability durability) {
+    // First: switching to WAL needs a lock the journal writer may be holding.
+    db.setBusyTimeout(10000);
     db.exec("PRAGMA journal_mode=WAL");
     // NORMAL in WAL mode syncs at checkpoints only: a committed transaction survives a process
     // crash (the WAL is in the OS's hands) but not a power loss. FULL syncs the WAL per commit.
     db.exec(durability == Durability::PowerLoss ? "PRAGMA synchronous=FULL"
                                                 : "PRAGMA synchronous=NORMAL");
     db.exec("PRAGMA foreign_keys=ON");
-    db.setBusyTimeout(10000);
 }
 }  // namespace
 

@@ -153,7 +153,7 @@ TEST_CASE("private messages become a direct chat with the ghost, both ways") {
 }
 
 TEST_CASE("relay mode speaks for every Matrix user through the bot") {
-    IrcBridgeFixture f({.relay = true});
+    IrcBridgeFixture f({.relay = true, .extraNetworkLines = {}});
     LineSocket bob = f.ircd().connectClient("bob");
     bob.writeLine("JOIN #test");
     bob.readUntil("366");

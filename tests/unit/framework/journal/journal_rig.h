@@ -72,7 +72,7 @@ public:
             dispatcher_ = std::make_unique<Dispatcher>(
                 workers, std::move(handler),
                 [this](std::vector<Completion>&& done) { journal_->complete(std::move(done)); },
-                metrics_);
+                metrics_, [this](std::vector<KvWrite>& writes) { journal_->showWrites(writes); });
             dispatcher_->enqueue(std::vector<DispatchItem>(replayed_));
             dispatcher_->start();
         }
@@ -162,7 +162,7 @@ private:
 };
 
 inline Completion completionOf(const DispatchItem& item, std::vector<KvWrite> writes = {}) {
-    return Completion{item.queueKey, item.pos, item.txnSeq, std::move(writes)};
+    return Completion{item.queueKey, item.pos, item.txnSeq, std::move(writes), {}};
 }
 
 // Reads one value straight from the file, as a later process would.
