@@ -132,8 +132,8 @@ int firstRun(const Args& args) {
     auto connector = loadConnector(sample.bridge.type);
     std::string regPath = sample.appservice.registrationFile;
     Registration reg = ensureRegistration(sample, namespaceInfo(*connector), regPath, false);
-    std::string absConfig = std::filesystem::absolute(configPath).string();
-    std::string absReg = std::filesystem::absolute(regPath).string();
+    std::string absConfig = std::filesystem::absolute(configPath).lexically_normal().string();
+    std::string absReg = std::filesystem::absolute(regPath).lexically_normal().string();
     std::cout << "mxbridge: no config found, so this first run wrote two files:\n"
               << "  " << absConfig << "   (the bridge's config, commented)\n"
               << "  " << absReg << "   (the registration for your homeserver, with fresh tokens)\n\n"

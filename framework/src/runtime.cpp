@@ -174,13 +174,26 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
         return timers->after(delay, std::move(task));
     }
 
+    // The first words of a message, for a notice that names it.
+    static std::string snippetOf(const MatrixEvent& event) {
+        auto it = event.content().find("body");
+        if (it == event.content().end() || !it->is_string()) return {};
+        std::string body = it->get<std::string>();
+        if (body.size() <= 60) return body;
+        size_t cut = 57;
+        while (cut > 0 && (static_cast<unsigned char>(body[cut]) & 0xC0) == 0x80) --cut;  // UTF-8
+        return body.substr(0, cut) + "...";
+    }
+
     // "No message vanishes silently": the sender sees a notice in the room, replying to the
     // message that was lost, with the reason.
-    void tellSender(const RoomId& room, const EventId& event, const std::string& reason) {
+    void tellSender(const RoomId& room, const EventId& event, const std::string& reason,
+                    const std::string& snippet = {}) {
         if (room.empty() || !intents) return;
         OutgoingMessage notice;
         notice.kind = MessageKind::Notice;
-        notice.body = "\u26A0 Your message was not delivered to " + networkName + ": " + reason;
+        notice.body = "\u26A0 Your message" + (snippet.empty() ? std::string() : " \"" + snippet + "\"") +
+                      " was not delivered to " + networkName + ": " + reason;
         if (!event.empty()) notice.replyTo = event;
         intents->bot().sendMessage(room, notice);
     }
@@ -252,14 +265,14 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
                       {"reason", hook.error().message}});
             if (event.source() == EventSource::Timeline && !raw) {
                 currentHookStage() = &stage;  // the notice commits with the done mark
-                tellSender(event.roomId(), event.eventId(), hook.error().message);
+                tellSender(event.roomId(), event.eventId(), hook.error().message, snippetOf(event));
                 currentHookStage() = nullptr;
             }
         } else if (hook.kind() == HookResult::Kind::Unsupported) {
             unsupportedEvents->inc();
             if (event.source() == EventSource::Timeline) {
                 currentHookStage() = &stage;
-                tellSender(event.roomId(), event.eventId(), hook.error().message);
+                tellSender(event.roomId(), event.eventId(), hook.error().message, snippetOf(event));
                 currentHookStage() = nullptr;
             }
         }
@@ -453,10 +466,17 @@ void Runtime::start() {
                 s.stores->eventMappings().map(sent.room, sent.event, sent.remoteRoom, sent.remoteId);
         },
         [&s](const OutboxFailure& failure) {
-            s.log.warn("the homeserver refused a request for good",
-                       {{"room_id", failure.room.str()}, {"actor", failure.actor.str()},
-                        {"kind", failure.kind}, {"errcode", failure.errcode},
-                        {"reason", failure.reason}});
+            // The outbox has logged and counted it; the bridge hears of it too.
+            if (auto* handler = dynamic_cast<MatrixFailureHandler*>(s.connector.get())) {
+                try {
+                    handler->onMatrixRequestFailed(MatrixRequestFailure{
+                        failure.room, failure.actor, failure.kind, failure.errcode,
+                        failure.reason, failure.remoteId});
+                } catch (const std::exception& e) {
+                    s.hookErrors->inc();
+                    s.log.error("onMatrixRequestFailed threw", {{"error", e.what()}});
+                }
+            }
         });
     BridgeInfo info = s.connector->info();
     s.portals = std::make_unique<PortalManager>(PortalManager::Deps{

@@ -243,6 +243,23 @@ public:
     virtual ~PresenceHandler() = default;
     virtual HookResult onMatrixPresence(const MatrixPresence& presence) = 0;
 };
+// A request to the homeserver that failed for good (403, 404, 400…): the outbox logged it
+// with the room, the acting user and the reason, and counted it; the bridge hears of it
+// here, e.g. to tell the remote sender. Called on an outbox thread; must not block.
+struct MatrixRequestFailure {
+    RoomId room;                // empty for requests outside a room (profiles, presence)
+    UserId actor;               // the bot or the ghost that made it
+    std::string kind;           // "send", "join", "redact", "state", …
+    std::string errcode;        // e.g. M_FORBIDDEN
+    std::string reason;
+    RemoteMessageId remoteId;   // the remote message that did not reach Matrix, when known
+};
+class MatrixFailureHandler {
+public:
+    virtual ~MatrixFailureHandler() = default;
+    virtual void onMatrixRequestFailed(const MatrixRequestFailure& failure) = 0;
+};
+
 // Links made or removed through provisioning or bot commands: the bridge consents (or
 // refuses with an error the requester sees) and starts or stops bridging the remote room.
 class LinkHandler {

@@ -34,7 +34,7 @@ namespace mxbridge::detail {
 struct JournalOptions {
     size_t txnWindow = 65536;          // (txnId, body) pairs remembered, to recognise retries
     size_t eventWindow = 262144;       // event ids remembered, to drop re-sent events
-    size_t maxBacklogItems = 50000;    // undispatched items beyond which acks wait
+    size_t maxBacklogItems = 8192;     // undispatched items beyond which acks wait (bounds memory)
     size_t maxBatch = 512;             // transactions per group commit
     // Done marks alone are not urgent (a lost one only means a replay after a crash), so the
     // writer lets them gather this long before committing them on their own.
