@@ -462,8 +462,17 @@ void Runtime::start() {
         *s.database, *s.journal, *s.hs, s.registry, bot, OutboxOptions{},
         [&s](const SentEvent& sent) {
             // Map what the bridge sent, so edits, replies and redactions find it later.
-            if (!sent.remoteId.empty() && !sent.event.empty())
+            if (sent.remoteId.empty() || sent.event.empty()) return;
+            if (!sent.remoteRoom.empty()) {
                 s.stores->eventMappings().map(sent.room, sent.event, sent.remoteRoom, sent.remoteId);
+                return;
+            }
+            // The public Intent (PortalManager's sends) names no remote room, and lookups
+            // (eventFor) go by remote room: map the event under each room linked to this one.
+            auto links = s.stores->links().forRoom(sent.room);
+            for (const Link& link : links)
+                s.stores->eventMappings().map(sent.room, sent.event, link.remote, sent.remoteId);
+            if (links.empty()) s.stores->eventMappings().map(sent.room, sent.event, sent.remoteRoom, sent.remoteId);
         },
         [&s](const OutboxFailure& failure) {
             // The outbox has logged and counted it; the bridge hears of it too.
