@@ -192,6 +192,11 @@ Process::Process(ProcessOptions options) : ringLines_(std::max<std::size_t>(opti
         ::dup2(devNull, 0);
         ::dup2(outPipe[1], 1);
         ::dup2(outPipe[1], 2);
+        // Nothing else of the test's may reach the daemon: an inherited listening socket (the
+        // homeserver double's, opened by asio without CLOEXEC) kept its port taken after
+        // goDown(), so comeBack() could not listen again. CLOEXEC, not close: execErrPipe
+        // must stay open until exec.
+        ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
         int err = 0;
         if (!workDir.empty() && ::chdir(workDir.c_str()) != 0) {
             err = errno;
