@@ -98,10 +98,12 @@ TEST_CASE("emotes, notices, long messages and edits reach IRC condensed") {
 TEST_CASE("joins, nick changes, kicks, topics and ops are mirrored") {
     IrcBridgeFixture f;
     LineSocket bob = f.ircd().connectClient("bob");
-    bob.writeLine("JOIN #test");  // first in: op
+    // Not #test: the fixture's ircd keeps #test as a permanent channel (permchannels), so its
+    // first joiner is not opped. A fresh channel makes bob its op.
+    bob.writeLine("JOIN #mirror");
     bob.readUntil("366");
     f.startBridge();
-    std::string room = f.joinPortal(kAlice, "#test");
+    std::string room = f.joinPortal(kAlice, "#mirror");
     auto& hs = f.hs();
     CHECK(hs.waitFor([&] { return membership(hs, room, f.ghost("bob")) == "join"; }, 15s));
     CHECK(hs.waitFor([&] {
@@ -110,15 +112,15 @@ TEST_CASE("joins, nick changes, kicks, topics and ops are mirrored") {
     }, 15s));
 
     LineSocket carol = f.ircd().connectClient("carol");
-    carol.writeLine("JOIN #test");
+    carol.writeLine("JOIN #mirror");
     carol.readUntil("366");
     CHECK(hs.waitFor([&] { return membership(hs, room, f.ghost("carol")) == "join"; }, 15s));
-    bob.writeLine("MODE #test +v carol");
+    bob.writeLine("MODE #mirror +v carol");
     CHECK(hs.waitFor([&] {
         auto pl = hs.stateContent(room, "m.room.power_levels");
         return pl && (*pl)["users"].value(f.ghost("carol"), 0) == 10;
     }, 15s));
-    bob.writeLine("TOPIC #test :the new topic");
+    bob.writeLine("TOPIC #mirror :the new topic");
     CHECK(hs.waitFor([&] {
         auto t = hs.stateContent(room, "m.room.topic");
         return t && t->value("topic", "") == "the new topic";
@@ -126,7 +128,7 @@ TEST_CASE("joins, nick changes, kicks, topics and ops are mirrored") {
     carol.writeLine("NICK carol2");
     CHECK(hs.waitFor([&] { return membership(hs, room, f.ghost("carol")) == "leave" &&
                                   membership(hs, room, f.ghost("carol2")) == "join"; }, 15s));
-    bob.writeLine("KICK #test carol2 :bye");
+    bob.writeLine("KICK #mirror carol2 :bye");
     CHECK(hs.waitFor([&] { return membership(hs, room, f.ghost("carol2")) == "leave"; }, 15s));
 }
 
