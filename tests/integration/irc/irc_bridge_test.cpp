@@ -130,6 +130,17 @@ TEST_CASE("joins, nick changes, kicks, topics and ops are mirrored") {
                                   membership(hs, room, f.ghost("carol2")) == "join"; }, 15s));
     bob.writeLine("KICK #mirror carol2 :bye");
     CHECK(hs.waitFor([&] { return membership(hs, room, f.ghost("carol2")) == "leave"; }, 15s));
+    // The topic and the kick come from bob's ghost, not the bridge bot.
+    json topic = f.waitForEvent(room, [](const json& e) {
+        return e.value("type", "") == "m.room.topic" && e["content"].value("topic", "") == "the new topic";
+    });
+    CHECK(topic.value("sender", "") == f.ghost("bob"));
+    json kick = f.waitForEvent(room, [&](const json& e) {
+        return e.value("type", "") == "m.room.member" && e.value("state_key", "") == f.ghost("carol2") &&
+               e["content"].value("membership", "") == "leave";
+    });
+    CHECK(kick.value("sender", "") == f.ghost("bob"));
+    CHECK(kick["content"].value("reason", "") == "bye");
 }
 
 TEST_CASE("private messages become a direct chat with the ghost, both ways") {
@@ -207,14 +218,22 @@ TEST_CASE("hostile IRC lines and Matrix bodies change nothing") {
     // Matrix -> IRC: a body trying to smuggle commands stays text in one channel.
     f.say(room, kAlice, "x\r\nQUIT :pwned\r\nPRIVMSG bob :owned");
     bob.readUntil(R"(PRIVMSG #test :x)", 20s);
+    // The smuggled lines, if sent at all, are channel text from the puppet, not commands.
+    std::string smuggled = bob.readUntil("owned", 10s);
+    CHECK(smuggled.find("PRIVMSG #test :") != std::string::npos);
     // IRC -> Matrix: markup and control codes arrive as text, never as HTML.
     bob.writeLine("PRIVMSG #test :<script>alert(1)</script> \x03" "99,99\x16\x0f\x01" "ACTION");
     bob.writeLine("PRIVMSG #test :done");
     f.waitForEvent(room, [&](const json& e) { return isMessage(e, f.ghost("bob"), "done"); });
+    bool scriptAsText = false;
     for (const auto& e : f.hs().timeline(room)) {
+        if (e.value("type", "") == "m.room.message" && e.value("sender", "") == f.ghost("bob") &&
+            e["content"].value("body", "").starts_with("<script>alert(1)</script>"))
+            scriptAsText = true;
         std::string html = e.contains("content") ? e["content"].value("formatted_body", "") : "";
         CHECK(html.find("<script>") == std::string::npos);
     }
+    CHECK(scriptAsText);
     // The puppet is still there and nobody quit.
     bob.writeLine("NAMES #test");
     std::string names = bob.readUntil(" 353 ", 5s);
