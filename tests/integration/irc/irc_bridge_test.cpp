@@ -1,6 +1,6 @@
 // The IRC bridge end to end: Matrix users through puppets (or the relay bot) on a real ircd,
-// IRC users as ghosts in the homeserver double. Written against the real binary; until the
-// framework wiring lands they fail at the framework's "not wired" errors.
+// IRC users as ghosts in the homeserver double, all against the real binary. The fixture's
+// ircd keeps #test as a permanent channel (nobody is op there); cases needing an op use their own.
 #include <doctest/doctest.h>
 
 #include <regex>
