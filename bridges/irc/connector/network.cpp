@@ -38,6 +38,9 @@ IrcNetwork::IrcNetwork(const NetworkConfig& config, const IrcBridgeConfig& bridg
     : config_(config),
       bridge_(bridge),
       ctx_(ctx),
+      connectedGauge_(ctx.metrics().gauge("mxbridge_remote_connections",
+                                          "Connections to the remote network that are up, by network",
+                                          {{"network", config.name}, {"state", "connected"}})),
       io_(io),
       log_(ctx.logger("irc." + config.name)),
       netsplits_(std::chrono::seconds(config.netsplitDebounceSeconds)),
@@ -145,6 +148,7 @@ void IrcNetwork::tick() {
                 if (now - it->second->lastActive > std::chrono::seconds(config_.idleTimeoutSeconds)) {
                     log_.info("puppet idle, disconnecting", {{"user", it->first.str()}});
                     puppetNicks_.erase(foldName(it->second->nick));
+                    noteState(it->second->state, ConnectionState::Stopped);
                     idle.push_back(std::move(it->second));
                     it = puppets_.erase(it);
                 } else {
@@ -185,8 +189,14 @@ RemoteMessageId IrcNetwork::nextRemoteId(const std::string& nick, const IrcMessa
     return RemoteMessageId(base + std::to_string(ms) + "-" + std::to_string(++counter_));
 }
 
+void IrcNetwork::noteState(ConnectionState& stored, ConnectionState next) {
+    bool was = stored == ConnectionState::Connected, now = next == ConnectionState::Connected;
+    if (was != now) connectedGauge_.add(now ? 1 : -1);
+    stored = next;
+}
+
 void IrcNetwork::onBotState(const StateChange& change) {
-    botState_ = change.state;
+    noteState(botState_, change.state);
     log_.info("bridge bot connection", {{"state", std::string(stateName(change.state))}, {"reason", change.reason}});
     if (change.state == ConnectionState::Banned || change.state == ConnectionState::BadCredentials) {
         for (auto& [folded, ch] : channels_)
@@ -583,7 +593,7 @@ void IrcNetwork::onPuppetState(const UserId& user, const StateChange& change) {
     auto it = puppets_.find(user);
     if (it == puppets_.end()) return;
     Puppet& p = *it->second;
-    p.state = change.state;
+    noteState(p.state, change.state);
     p.stateReason = change.reason;
     if (change.state == ConnectionState::Connected) p.downSince.reset();
     else if (!p.downSince && change.state != ConnectionState::Connecting && change.state != ConnectionState::Registering)
@@ -983,6 +993,7 @@ void IrcNetwork::reconnectPuppet(const UserId& user, std::function<void(const st
             channels = old->channels;
             name = old->displayName;
             puppetNicks_.erase(foldName(old->nick));
+            noteState(old->state, ConnectionState::Stopped);
             puppets_.erase(it);
         }
         Puppet& p = puppetFor(user, name);
@@ -1010,6 +1021,7 @@ void IrcNetwork::quitPuppet(const UserId& user, std::function<void(const std::st
         }
         old = std::move(it->second);
         puppetNicks_.erase(foldName(old->nick));
+        noteState(old->state, ConnectionState::Stopped);
         puppets_.erase(it);
     }
     old->conn.stop("Quit");

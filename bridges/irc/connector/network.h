@@ -141,6 +141,9 @@ private:
     NetworkConfig config_;
     const IrcBridgeConfig& bridge_;
     BridgeContext& ctx_;
+    // mxbridge_remote_connections{network, state="connected"}: the bot and every puppet.
+    Gauge& connectedGauge_;
+    void noteState(ConnectionState& stored, ConnectionState next);
     boost::asio::io_context& io_;
     Logger log_;
     bool isDefault_ = false;

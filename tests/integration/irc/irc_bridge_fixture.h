@@ -30,6 +30,7 @@ public:
     InspircdFixture& ircd() { return *ircd_; }
     HomeserverDouble& hs() { return *hs_; }
     Process& bridge() { return *bridge_; }
+    std::string bridgeUrl() const { return "http://127.0.0.1:" + std::to_string(bridgePort_); }
 
     void startBridge();
     void stopBridge();

@@ -67,6 +67,13 @@ TEST_CASE("a Matrix user talks in #irc_#test and an IRC user answers, in order a
     std::vector<std::string> expected{"hello from matrix", "hi alice[m]", "two", "three"};
     CHECK(bodies == expected);
     CHECK(f.hs().profile(f.ghost("bob")).displayname.value_or("") == "bob");
+    // Operators see the bot's and alice's puppet's connections in the metrics.
+    HttpCallResult metrics = httpCall(f.bridgeUrl(), "GET", "/metrics", {}, "", 5s);
+    REQUIRE(metrics.status == 200);
+    std::smatch connected;
+    REQUIRE(std::regex_search(metrics.body, connected,
+                              std::regex(R"(mxbridge_remote_connections\{[^}]*state="connected"[^}]*\} (\d+))")));
+    CHECK(std::stoi(connected[1]) >= 2);
     CHECK(f.hs().specViolations().empty());
 }
 
