@@ -267,44 +267,31 @@ std::optional<std::string> Journal::kvGet(const std::string& key) {
 
 void Journal::kvWriteNow(std::vector<KvWrite> writes) {
     noteOverlay(writes);
-    std::mutex doneMutex;
-    std::condition_variable doneCv;
-    bool done = false;
-    {
-        std::lock_guard lock(mutex_);
-        kvRequests_.push_back(KvRequest{std::move(writes), {}, [&] {
-            std::lock_guard l(doneMutex);
-            done = true;
-            doneCv.notify_all();
-        }});
-    }
-    wake_.notify_one();
-    std::unique_lock l(doneMutex);
-    doneCv.wait(l, [&] { return done; });
+    queueRequest(KvRequest{std::move(writes), {}, nullptr}, true);
 }
 
 void Journal::runOps(std::vector<StagedOp> ops, bool wait) {
     if (ops.empty()) return;
-    if (!wait) {
-        {
-            std::lock_guard lock(mutex_);
-            kvRequests_.push_back(KvRequest{{}, std::move(ops), nullptr});
-        }
-        wake_.notify_one();
-        return;
-    }
+    queueRequest(KvRequest{{}, std::move(ops), nullptr}, wait);
+}
+
+void Journal::queueRequest(KvRequest request, bool wait) {
     std::mutex doneMutex;
     std::condition_variable doneCv;
     bool done = false;
-    {
-        std::lock_guard lock(mutex_);
-        kvRequests_.push_back(KvRequest{{}, std::move(ops), [&] {
+    if (wait) {
+        request.onDone = [&] {
             std::lock_guard l(doneMutex);
             done = true;
             doneCv.notify_all();
-        }});
+        };
+    }
+    {
+        std::lock_guard lock(mutex_);
+        kvRequests_.push_back(std::move(request));
     }
     wake_.notify_one();
+    if (!wait) return;
     std::unique_lock l(doneMutex);
     doneCv.wait(l, [&] { return done; });
 }

@@ -129,6 +129,8 @@ private:
     };
     void run();
     void checkpointLoop();
+    // Hands a request to the writer; with `wait`, returns once it is committed.
+    void queueRequest(KvRequest request, bool wait);
     void noteOverlay(std::vector<KvWrite>& writes);
     void dropOverlay(const std::vector<KvWrite>& writes);
 
