@@ -6,6 +6,7 @@
 
 using namespace mxbridge;
 using mxbridge::test::TempDir;
+using mxbridge::test::loadError;
 
 namespace {
 
@@ -18,19 +19,6 @@ const char* kBase =
     "  public_url: http://localhost:29300\n"   // 5
     "bridge:\n"                                // 6
     "  type: echo\n";                          // 7
-
-std::string loadError(const std::string& text, const std::map<std::string, std::string>& env = {}) {
-    TempDir dir;
-    std::string path = dir.write("cfg.yaml", text);
-    try {
-        loadConfig(path, env);
-    } catch (const ConfigError& e) {
-        std::string msg = e.what();
-        test::replaceAll(msg, path, "cfg.yaml");
-        return msg;
-    }
-    return "(no error)";
-}
 
 Config load(const std::string& text, const std::map<std::string, std::string>& env = {}) {
     TempDir dir;

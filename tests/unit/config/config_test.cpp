@@ -10,6 +10,7 @@ using namespace mxbridge;
 // unqualified toString(), and ADL picks mxbridge::toString(LogLevel), which returns a
 // string_view doctest can't concatenate.
 using mxbridge::test::TempDir;
+using mxbridge::test::loadError;
 
 namespace {
 
@@ -23,19 +24,6 @@ const char* kValid =
     "  port: 29300\n"                          // 6
     "bridge:\n"                                // 7
     "  type: echo\n";                          // 8
-
-std::string loadError(const std::string& text, const std::map<std::string, std::string>& env = {}) {
-    TempDir dir;
-    std::string path = dir.write("cfg.yaml", text);
-    try {
-        loadConfig(path, env);
-    } catch (const ConfigError& e) {
-        std::string msg = e.what();
-        test::replaceAll(msg, path, "cfg.yaml");
-        return msg;
-    }
-    return "(no error)";
-}
 
 std::string with(std::string text, const std::string& after, const std::string& insert) {
     auto at = text.find(after);

@@ -7,8 +7,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
+
+#include "mxbridge/config.h"
 
 namespace mxbridge::test {
 
@@ -41,6 +44,21 @@ inline std::string readFile(const std::string& path) {
 
 inline void replaceAll(std::string& s, const std::string& from, const std::string& to) {
     for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+}
+
+// The ConfigError message for `text` as a config file named cfg.yaml, or "(no error)".
+inline std::string loadError(const std::string& text,
+                             const std::map<std::string, std::string>& env = {}) {
+    TempDir dir;
+    std::string path = dir.write("cfg.yaml", text);
+    try {
+        loadConfig(path, env);
+    } catch (const ConfigError& e) {
+        std::string msg = e.what();
+        replaceAll(msg, path, "cfg.yaml");
+        return msg;
+    }
+    return "(no error)";
 }
 
 }  // namespace mxbridge::test
