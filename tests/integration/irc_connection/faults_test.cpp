@@ -21,6 +21,23 @@ void welcome(FakeIrcd& server, const std::string& nick) {
     server.writeLine(":fake.test 001 " + nick + " :Welcome");
 }
 
+// Registration with CAP, acknowledging echo-message.
+void welcomeWithEcho(FakeIrcd& server, const std::string& nick) {
+    server.readUntil("CAP LS 302");
+    server.writeLine(":fake.test CAP * LS :echo-message");
+    server.readUntil("CAP REQ");
+    server.writeLine(":fake.test CAP " + nick + " ACK :echo-message");
+    server.readUntil("CAP END");
+    server.writeLine(":fake.test 001 " + nick + " :Welcome");
+}
+
+// An oper KILLs alice the way InspIRCd does it: KILL, then ERROR repeating the reason, close.
+void killAlice(FakeIrcd& server, const std::string& reason) {
+    server.writeLine(":oper!o@fake.test KILL alice :Killed (oper (" + reason + "))");
+    server.writeLine("ERROR :Closing link: (aliceu@127.0.0.1) [Killed (oper (" + reason + "))]");
+    server.closeClient();
+}
+
 }  // namespace
 
 TEST_CASE("a server that stops answering is dropped after the ping timeout and reconnected") {
@@ -82,6 +99,50 @@ TEST_CASE("an ordinary ERROR is a transient disconnect and is retried") {
     server.closeClient();
     CHECK(probe->waitState(ConnectionState::TransientDisconnect, 5s));
     CHECK(server.accept(5s));
+}
+
+TEST_CASE("a KILL whose reason mentions a ban is a transient disconnect, and the puppet comes back") {
+    FakeIrcd server;
+    TestEnv env;
+    Probe* probe = nullptr;
+    auto& conn = env.add(localOptions(server.port(), "alice"), &probe);
+    conn.start();
+    REQUIRE(server.accept(5s));
+    welcome(server, "alice");
+    REQUIRE(probe->waitState(ConnectionState::Connected));
+    // The oper's reason is free text, repeated in the ERROR.
+    killAlice(server, "flooding: banned next time");
+    auto lost = probe->waitState(ConnectionState::TransientDisconnect, 5s);
+    REQUIRE_MESSAGE(lost, probe->history());
+    CHECK(lost->reason.find("Killed") != std::string::npos);
+    REQUIRE(server.accept(5s));
+    welcome(server, "alice");
+    CHECK(probe->waitState(ConnectionState::Connected, 5s, 3));
+}
+
+TEST_CASE("with echo-message, a line written but never echoed before a KILL is sent again after the reconnect") {
+    FakeIrcd server;
+    TestEnv env;
+    Probe* probe = nullptr;
+    auto& conn = env.add(localOptions(server.port(), "alice"), &probe);
+    conn.start();
+    REQUIRE(server.accept(5s));
+    welcomeWithEcho(server, "alice");
+    REQUIRE(probe->waitState(ConnectionState::Connected));
+    conn.send(irc::build::privmsg("#x", "echoed"));
+    CHECK(server.readUntil("PRIVMSG") == "PRIVMSG #x :echoed");
+    server.writeLine(":alice!aliceu@fake.test PRIVMSG #x :echoed");
+    REQUIRE(probe->waitMessage([](const irc::IrcMessage& m) { return m.command == "PRIVMSG" && m.param(1) == "echoed"; }));
+    conn.send(irc::build::privmsg("#x", "in flight"));
+    CHECK(server.readUntil("PRIVMSG") == "PRIVMSG #x :in flight");
+    // The server read it off the socket but KILLed us before handling it: no echo.
+    killAlice(server, "storm");
+    REQUIRE_MESSAGE(probe->waitState(ConnectionState::TransientDisconnect, 5s), probe->history());
+    REQUIRE(server.accept(5s));
+    welcomeWithEcho(server, "alice");
+    // Only the unconfirmed line comes again, not the echoed one.
+    CHECK(server.readUntil("PRIVMSG") == "PRIVMSG #x :in flight");
+    CHECK(probe->sendFailures().empty());
 }
 
 TEST_CASE("SASL PLAIN sends the credentials in AUTHENTICATE and a 904 is BadCredentials") {

@@ -197,6 +197,31 @@ TEST_CASE("a K-line from an oper ends in Banned and the puppet does not come bac
     CHECK(failures[0].error == irc::SendError::Stopped);
 }
 
+TEST_CASE("an oper's KILL drops a puppet once: it reconnects and rejoins its channel") {
+    InspircdFixture ircd;
+    TestEnv env;
+    Probe* probe = nullptr;
+    auto& conn = env.add(localOptions(ircd.port(), "alice"), &probe);
+    conn.join("#killed");
+    conn.start();
+    REQUIRE(probe->waitState(ConnectionState::Connected));
+    LineSocket oper = ircd.connectClient("oper");
+    oper.writeLine("OPER admin adminpass");
+    oper.readUntil(" 381 ");
+    oper.writeLine("JOIN #killed");
+    oper.readUntil(" 366 ");
+    std::size_t states = probe->stateCount();
+    oper.writeLine("KILL alice :mass kill test");
+    oper.readUntil(R"(^:alice!\S+ QUIT :Killed)");
+    auto lost = probe->waitState(ConnectionState::TransientDisconnect, 5s, states);
+    REQUIRE_MESSAGE(lost, probe->history());
+    CHECK(lost->reason.find("Killed (oper (mass kill test))") != std::string::npos);
+    REQUIRE_MESSAGE(probe->waitState(ConnectionState::Connected, 10s, states), probe->history());
+    oper.readUntil(R"(^:alice!\S+ JOIN :?#killed)", 10s);
+    conn.send(irc::build::privmsg("#killed", "back"));
+    oper.readUntil(R"(^:alice!\S+ PRIVMSG #killed :back$)");
+}
+
 TEST_CASE("500 puppets connect to InspIRCd on one loop thread through the connect limiter") {
     InspircdFixture ircd;
     irc::ConnectionPoolOptions poolOptions;

@@ -316,6 +316,7 @@ private:
         capEnded_ = false;
         nickAttempts_ = 0;
         banHint_.clear();
+        killed_ = false;
         nick_ = options_.nick;
         joined_.clear();
         lastReceived_ = Clock::now();
@@ -393,6 +394,8 @@ private:
         } else if (cmd == "465") {
             // The ERROR that follows usually says why ("K-Lined: reason"); wait for it.
             banHint_ = lastParam(msg).empty() ? "banned (465)" : lastParam(msg);
+        } else if (cmd == "KILL") {
+            if (ircEquals(msg.param(0), nick_, isupport_.caseMapping())) killed_ = true;
         } else if (cmd == "ERROR") {
             deliver(msg);
             handleError(msg.param(0));
@@ -406,8 +409,43 @@ private:
             return;
         } else if (cmd == "NICK" || cmd == "JOIN" || cmd == "PART" || cmd == "KICK") {
             trackSelf(msg);
+        } else if ((cmd == "PRIVMSG" || cmd == "NOTICE") && !unconfirmed_.empty()) {
+            confirmEcho(msg);
         }
         deliver(msg);
+    }
+
+    // --- delivery receipts (echo-message) ---
+
+    // A line is only known to have reached the server when it comes back as an echo; until
+    // then it is kept, because a socket can die with it unread: an oper's KILL, or a drop,
+    // lands between our write and the server reading it.
+    void written(IrcMessage line) {
+        if (!caps_.isEnabled("echo-message") || (line.command != "PRIVMSG" && line.command != "NOTICE"))
+            return;
+        unconfirmed_.push_back(std::move(line));
+        // Lines the server refused (404, 401) are never echoed; a later echo clears them, and
+        // this bounds them for a connection that never speaks again.
+        if (unconfirmed_.size() > kMaxUnconfirmed) unconfirmed_.pop_front();
+    }
+
+    // The server handles lines in order, so an echo confirms its line and every line before
+    // it: those were echoed earlier or refused with a numeric.
+    void confirmEcho(const IrcMessage& echo) {
+        CaseMapping cm = isupport_.caseMapping();
+        if (!ircEquals(echo.sourceParts().nick, nick_, cm)) return;
+        auto it = std::find_if(unconfirmed_.begin(), unconfirmed_.end(), [&](const IrcMessage& m) {
+            return m.command == echo.command && ircEquals(m.param(0), echo.param(0), cm) &&
+                   m.param(1) == echo.param(1);
+        });
+        if (it != unconfirmed_.end()) unconfirmed_.erase(unconfirmed_.begin(), std::next(it));
+    }
+
+    // Unconfirmed lines go back to the front of the queue, in order, to be sent after the
+    // next registration: at-least-once (an echo lost with the socket means a duplicate).
+    void requeueUnconfirmed() {
+        for (auto it = unconfirmed_.rbegin(); it != unconfirmed_.rend(); ++it) queue_.push_front(std::move(*it));
+        unconfirmed_.clear();
     }
 
     void handleCap(const IrcMessage& msg) {
@@ -514,7 +552,11 @@ private:
     }
 
     void handleError(const std::string& text) {
-        if (soundsBanned(text) || !banHint_.empty())
+        // A KILL disconnects once; its reason is the oper's free text ("you'll be banned next
+        // time") and says nothing about the next connection. A real ban shows up then, as 465.
+        if (killed_ && banHint_.empty())
+            lost(text.empty() ? "killed" : text);
+        else if (soundsBanned(text) || !banHint_.empty())
             terminal(ConnectionState::Banned, text.empty() ? banHint_ : text);
         else if (soundsLikeBadPassword(text))
             terminal(ConnectionState::BadCredentials, text);
@@ -558,6 +600,7 @@ private:
                 return;
             }
             if (userLine && !self->queue_.empty()) {
+                self->written(std::move(self->queue_.front()));
                 self->queue_.pop_front();
                 self->publish();
             }
@@ -656,6 +699,7 @@ private:
             return;
         }
         closeTransport();
+        requeueUnconfirmed();
         ++failures_;
         ++reconnects_;
         auto base = std::chrono::duration<double, std::milli>(options_.initialBackoff) *
@@ -674,6 +718,7 @@ private:
     // Ends without retry: the owner must change something and call start().
     void terminal(ConnectionState state, const std::string& reason) {
         closeTransport();
+        requeueUnconfirmed();  // reported below with the queue: probably never delivered
         reconnectTimer_.cancel();
         setState(state, reason);
         failQueued();
@@ -681,6 +726,7 @@ private:
 
     void finishStop() {
         closeTransport();
+        unconfirmed_.clear();  // our QUIT went after them: the server read them first
         reconnectTimer_.cancel();
         stopping_ = false;
         setState(ConnectionState::Stopped, {});
@@ -770,6 +816,7 @@ private:
     bool capEnded_ = false;
     std::size_t nickAttempts_ = 0;
     std::string banHint_;  // a 465 arrived: this connection ends as Banned
+    bool killed_ = false;  // a KILL for our nick arrived: the ERROR that follows is no ban
     std::string nick_;
     std::map<std::string, std::string> channels_;  // wanted: channel -> key
     std::set<std::string> joined_;
@@ -778,6 +825,8 @@ private:
 
     std::deque<std::string> control_;  // protocol lines, already serialized
     std::deque<IrcMessage> queue_;     // owner lines, kept across reconnects
+    std::deque<IrcMessage> unconfirmed_;  // owner lines written, their echo not seen yet
+    static constexpr std::size_t kMaxUnconfirmed = 256;
     FloodControl flood_;
 
     Clock::time_point lastReceived_{};

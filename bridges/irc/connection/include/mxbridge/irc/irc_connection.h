@@ -153,7 +153,9 @@ public:
 
     // Queues a line for the server, in order, flood-controlled. While disconnected it waits
     // for the next registration (and rejoin); lines are never dropped, but one being written
-    // when the socket dies is sent again (at-least-once).
+    // when the socket dies is sent again (at-least-once). With echo-message, PRIVMSG/NOTICE
+    // lines written but not yet echoed when the socket dies are sent again too; without it,
+    // a line the server had not read when it closed the link (a KILL) is lost.
     void send(IrcMessage message);
     // JOIN now (queued like send()) and on every reconnect until PART, KICK or a refusal.
     void join(std::string channel, std::string key = {});
