@@ -327,14 +327,17 @@ Config build(const std::string& file, detail::YamlTree& tree, std::vector<std::s
     for (auto& e : root.unknownKeyErrors(kSections)) errors.push_back(std::move(e));
     if (!allowPlaceholders) checkPlaceholders(tree.value, "", root, errors);
 
-    ConfigSection hs, as, db, lg, mt, br, pv;
-    collect(errors, [&] { hs = root.child("homeserver"); });
-    collect(errors, [&] { as = root.child("appservice"); });
-    collect(errors, [&] { db = root.child("database"); });
-    collect(errors, [&] { lg = root.child("logging"); });
-    collect(errors, [&] { mt = root.child("metrics"); });
-    collect(errors, [&] { br = root.child("bridge"); });
-    collect(errors, [&] { pv = root.child("provisioning"); });
+    // A section that is not a map is reported by child(); the checks below then read it as
+    // empty but still named, so their messages keep the file and key path.
+    auto namedSection = [&](const std::string& key) {
+        ConfigSection s(json::object(), key, file, tree.lines, tree.provenance);
+        collect(errors, [&] { s = root.child(key); });
+        return s;
+    };
+    ConfigSection hs = namedSection("homeserver"), as = namedSection("appservice"),
+                  db = namedSection("database"), lg = namedSection("logging"),
+                  mt = namedSection("metrics"), br = namedSection("bridge"),
+                  pv = namedSection("provisioning");
     for (const auto& [section, keys] : coreKeys()) {
         const ConfigSection& s = section == "homeserver" ? hs : section == "appservice" ? as
                                : section == "database"   ? db : section == "logging"  ? lg
@@ -452,8 +455,12 @@ Config build(const std::string& file, detail::YamlTree& tree, std::vector<std::s
     collect(errors, [&] { c.logging.json = lg.getBool("json", false); });
     collect(errors, [&] {
         ConfigSection comps = lg.child("components");
-        for (const auto& [name, _] : comps.raw().items())
+        // Not a structured binding: clang before 16 (Debian 12's, for the fuzzers) cannot
+        // capture one in a lambda.
+        for (const auto& item : comps.raw().items()) {
+            const std::string& name = item.key();
             collect(errors, [&] { c.logging.components[name] = levelOf(comps, name, LogLevel::Info); });
+        }
     });
 
     collect(errors, [&] { c.metrics.enabled = mt.getBool("enabled", c.metrics.enabled); });

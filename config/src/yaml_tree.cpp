@@ -56,6 +56,17 @@ std::string joinPath(const std::string& parent, const std::string& key) {
     return parent.empty() ? key : parent + "." + key;
 }
 
+// yaml-cpp passes bytes through unchecked. Text that is not UTF-8 would reach a token or
+// regex unchanged but be written back (quoted(), the registration file) with U+FFFD in it.
+static bool isUtf8(const std::string& text) {
+    try {
+        (void)nlohmann::json(text).dump();
+        return true;
+    } catch (const nlohmann::json::type_error&) {
+        return false;
+    }
+}
+
 nlohmann::json convertYaml(const YAML::Node& node, const std::string& path, int line,
                            const std::string& file, YamlTree& tree) {
     if (!path.empty()) tree.lines[path] = line;
@@ -64,6 +75,10 @@ nlohmann::json convertYaml(const YAML::Node& node, const std::string& path, int 
     case YAML::NodeType::Null:
         return nullptr;
     case YAML::NodeType::Scalar: {
+        if (!isUtf8(node.Scalar()))
+            tree.errors.push_back(file + ":" + std::to_string(line) + ": " +
+                                  (path.empty() ? "(top level)" : path) +
+                                  ": expected UTF-8 text, got " + mxbridge::detail::quoted(node.Scalar()));
         bool plain = node.Tag() == "?";
         nlohmann::json v = scalarToJson(node.Scalar(), plain);
         if (plain && !v.is_string() && !v.is_null()) tree.provenance->plainText[path] = node.Scalar();
@@ -89,6 +104,12 @@ nlohmann::json convertYaml(const YAML::Node& node, const std::string& path, int 
                 continue;
             }
             std::string key = kv.first.Scalar();
+            if (!isUtf8(key)) {
+                tree.errors.push_back(file + ":" + std::to_string(keyLine) + ": " +
+                                      (path.empty() ? "(top level)" : path) +
+                                      ": expected a UTF-8 key, got " + mxbridge::detail::quoted(key));
+                continue;
+            }
             std::string child = joinPath(path, key);
             if (obj.contains(key)) {
                 tree.errors.push_back(file + ":" + std::to_string(keyLine) + ": " + child +

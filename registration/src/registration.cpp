@@ -265,9 +265,12 @@ Registration parseRegistration(const std::string& yamlText, const std::string& s
         if (doc.contains("as_token") && doc["as_token"] == "") check.error("as_token", "expected a token, got \"\"");
         if (doc.contains("hs_token") && doc["hs_token"] == "") check.error("hs_token", "expected a token, got \"\"");
     }
-    if (!check.errors().empty()) {
+    // What reading the YAML found (duplicate keys, text that is not UTF-8) comes first.
+    std::vector<std::string> errors = tree.errors;
+    errors.insert(errors.end(), check.errors().begin(), check.errors().end());
+    if (!errors.empty()) {
         std::string all;
-        for (const auto& e : check.errors()) all += (all.empty() ? "" : "\n") + e;
+        for (const auto& e : errors) all += (all.empty() ? "" : "\n") + e;
         throw RegistrationError(all);
     }
     return r;

@@ -122,6 +122,26 @@ TEST_CASE("a missing required value is reported at its section's line") {
     CHECK(loadError(text) == "cfg.yaml: bridge.type: missing; expected a non-empty string");
 }
 
+// Found by fuzz_config: the checks after a failed child() used an unnamed section, so the
+// report had lines like ": type: missing" that named neither the file nor the section.
+TEST_CASE("a section that is not a map is reported, and every other message still names the file") {
+    std::string text = kValid;
+    test::replaceAll(text, "bridge:\n  type: echo\n", "bridge: [echo]\n");
+    std::string err = loadError(text);
+    CHECK(err.find("cfg.yaml:7: bridge: expected a map of keys, got a list") != std::string::npos);
+    CHECK(err.find("bridge.type: missing") != std::string::npos);
+    text = kValid;
+    test::replaceAll(text, "homeserver:\n  url: http://localhost:8008\n  server_name: chat.test\n",
+                     "homeserver: 5\n");
+    err = loadError(text);
+    CHECK(err.find("cfg.yaml:1: homeserver: expected a map of keys, got 5") != std::string::npos);
+    CHECK(err.find("homeserver.url: missing") != std::string::npos);
+    for (std::string rest = err + "\n"; !rest.empty(); rest.erase(0, rest.find('\n') + 1)) {
+        CAPTURE(rest.substr(0, rest.find('\n')));
+        CHECK(rest.rfind("cfg.yaml:", 0) == 0);
+    }
+}
+
 TEST_CASE("a bad regex is reported with the line of the list item") {
     std::string text = with(kValid, "  port: 29300\n", "  extra_user_regexes:\n    - \"@ok_.*\"\n    - \"@(unclosed\"\n");
     std::string err = loadError(text);
@@ -164,6 +184,14 @@ TEST_CASE("invalid YAML and duplicate keys are reported with their line") {
     CHECK(loadError(std::string(kValid) + "  type: [unclosed\n").find("cfg.yaml:10: not valid YAML") == 0);
     CHECK(loadError(with(kValid, "  port: 29300\n", "  port: 29301\n")) ==
           "cfg.yaml:7: appservice.port: duplicate key (first at line 6)");
+}
+
+TEST_CASE("text that is not UTF-8 is reported with its line") {
+    std::string text = kValid;
+    test::replaceAll(text, "server_name: chat.test", "server_name: chat\xff.test");
+    CHECK(loadError(text).find("cfg.yaml:3: homeserver.server_name: expected UTF-8 text, got \"chat\xef\xbf\xbd.test\"") == 0);
+    CHECK(loadError(with(kValid, "  port: 29300\n", "  p\xc3rt: 1\n")) ==
+          "cfg.yaml:7: appservice: expected a UTF-8 key, got \"p\xef\xbf\xbdrt\"");
 }
 
 TEST_CASE("logging, database and metrics sections are read") {

@@ -144,6 +144,14 @@ TEST_CASE("invalid registration files are rejected with line numbers") {
           "reg.yaml:3: as_token: expected a string, got a list\n"
           "reg.yaml:8: namespaces.users[0].exclusive: missing; expected true or false");
 
+    // Found by fuzz_config: both were accepted, the duplicate silently dropped, and a token
+    // that is not UTF-8 came back from renderRegistrationYaml() with U+FFFD in it.
+    std::string duplicate = kValidRegistration;
+    test::replaceAll(duplicate, "id: irc\n", "id: irc\nid: xmpp\n");
+    CHECK(parseError(duplicate) == "reg.yaml:2: id: duplicate key (first at line 1)");
+    std::string notUtf8 = kValidRegistration;
+    test::replaceAll(notUtf8, "as_token: aaa", "as_token: a\xe3" "a");
+    CHECK(parseError(notUtf8) == "reg.yaml:3: as_token: expected UTF-8 text, got \"a\xef\xbf\xbd" "a\"");
     CHECK(parseError("id: [unclosed\n").find("reg.yaml:2: not valid YAML") == 0);
     CHECK(parseError("- a\n") .find("reg.yaml:1: expected a map") == 0);
 }
