@@ -18,6 +18,8 @@ TEST_PACKAGES=(
     doctest-dev                        # unit tests
     inspircd                           # a real IRC server for the IRC bridge's tests
     sqlite3                            # inspecting databases in tests and by hand
+    clang libclang-rt-dev              # libFuzzer targets (fuzz_libfuzzer): clang only
+                                       # recommends the runtime that holds libFuzzer, ASan, UBSan
 )
 
 packages=("${BUILD_PACKAGES[@]}")

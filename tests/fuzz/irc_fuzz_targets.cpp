@@ -3,11 +3,10 @@
 #include "irc_fuzz_targets.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 
+#include "fuzz_check.h"
 #include "mxbridge/irc/caps.h"
 #include "mxbridge/irc/ctcp.h"
 #include "mxbridge/irc/formatting.h"
@@ -22,27 +21,9 @@
 
 namespace mxbridge::irc::fuzz {
 
+using mxbridge::fuzz::beginInput;
+
 namespace {
-
-std::string_view currentTarget;
-std::string_view currentInput;
-
-[[noreturn]] void fail(const char* what, int line) {
-    std::string path = "fuzz-failure-" + std::string(currentTarget) + ".bin";
-    if (FILE* f = std::fopen(path.c_str(), "wb")) {
-        std::fwrite(currentInput.data(), 1, currentInput.size(), f);
-        std::fclose(f);
-    }
-    std::fprintf(
-        stderr, "fuzz property violated in %.*s (irc_fuzz_targets.cpp:%d): %s\ninput saved to %s\n",
-        static_cast<int>(currentTarget.size()), currentTarget.data(), line, what, path.c_str());
-    std::abort();
-}
-
-#define MXBRIDGE_FUZZ_CHECK(cond)           \
-    do {                                    \
-        if (!(cond)) fail(#cond, __LINE__); \
-    } while (false)
 
 bool clean(std::string_view s) {
     return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
@@ -149,8 +130,7 @@ void checkSplit(std::string_view text, std::size_t maxBytes, bool utf8) {
 
 void fuzzIrcMessage(const std::uint8_t* data, std::size_t size) {
     std::string_view input(reinterpret_cast<const char*>(data), size);
-    currentTarget = "irc_message";
-    currentInput = input;
+    beginInput("irc_message", input);
     checkRoundTrip(input);
     checkBuilders(input);
     checkLineReader(input);
@@ -159,8 +139,7 @@ void fuzzIrcMessage(const std::uint8_t* data, std::size_t size) {
 
 void fuzzIrcFormatting(const std::uint8_t* data, std::size_t size) {
     std::string_view input(reinterpret_cast<const char*>(data), size);
-    currentTarget = "irc_formatting";
-    currentInput = input;
+    beginInput("irc_formatting", input);
     std::string text = decodeIrcText(input);
 
     auto formatted = ircToHtml(text);

@@ -1,0 +1,355 @@
+// Properties checked by the framework's fuzzers: the appservice transaction parser against a
+// reference reading with nlohmann::json, and the config and registration loaders.
+#include "framework_fuzz_targets.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "fuzz_check.h"
+#include "journal/transaction_parser.h"
+#include "mxbridge/config.h"
+#include "mxbridge/registration.h"
+
+namespace mxbridge::fuzz {
+
+namespace {
+
+using json = nlohmann::json;
+using detail::ParseOutcome;
+using detail::TransactionParser;
+using Status = ParseOutcome::Status;
+
+struct ExpectedItem {
+    EventSource source;
+    MatrixEvent::Fields fields;
+};
+
+// What TransactionParser should find in a body, read with nlohmann's SAX interface rather
+// than a DOM: a DOM keeps one value per duplicated key, while the parser (like this reader)
+// sees every key in document order, and a later duplicate field overrides an earlier one.
+class ReferenceReader final : public json::json_sax_t {
+public:
+    std::vector<ExpectedItem> items;
+    bool shapeOk = true;  // what the parser must answer M_BAD_JSON for when false
+    bool hasEvents = false;
+    // Valid JSON that simdjson refuses by design: nesting past its depth limit, or numbers
+    // that fit no int64/uint64/double. The parser may refuse these as M_NOT_JSON.
+    bool beyondLimits = false;
+
+    bool null() override { return value(Kind::Other); }
+    bool boolean(bool) override { return value(Kind::Other); }
+    bool number_integer(number_integer_t v) override { return value(Kind::Integer, nullptr, v); }
+    bool number_unsigned(number_unsigned_t v) override {
+        if (v > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+            return value(Kind::Other);
+        return value(Kind::Integer, nullptr, static_cast<std::int64_t>(v));
+    }
+    bool number_float(number_float_t v, const string_t& lexeme) override {
+        // An integer lexeme that nlohmann had to read as a double is past uint64.
+        if (!std::isfinite(v) || lexeme.find_first_of(".eE") == std::string::npos)
+            beyondLimits = true;
+        return value(Kind::Other);
+    }
+    bool string(string_t& s) override { return value(Kind::String, &s); }
+    bool binary(binary_t&) override { return value(Kind::Other); }
+    bool start_object(std::size_t) override { return open(Kind::Object); }
+    bool start_array(std::size_t) override { return open(Kind::Array); }
+    bool key(string_t& k) override {
+        if (depth_ == 1) {
+            list_ = sourceOf(k);
+        } else if (depth_ == 3 && inItem_) {
+            field_ = k;
+        }
+        return true;
+    }
+    bool end_object() override {
+        if (depth_ == 3 && inItem_) finishItem();
+        --depth_;
+        return true;
+    }
+    bool end_array() override {
+        if (depth_ == 2 && inList_) inList_ = false;
+        --depth_;
+        return true;
+    }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+        return false;
+    }
+
+private:
+    enum class Kind { String, Integer, Object, Array, Other };
+
+    static std::optional<EventSource> sourceOf(std::string_view key) {
+        if (key == "events") return EventSource::Timeline;
+        if (key == "ephemeral" || key == "de.sorunome.msc2409.ephemeral")
+            return EventSource::Ephemeral;
+        if (key == "to_device" || key == "de.sorunome.msc2409.to_device")
+            return EventSource::ToDevice;
+        return std::nullopt;
+    }
+
+    bool open(Kind kind) {
+        value(kind);
+        if (++depth_ >= 1000) beyondLimits = true;  // simdjson's default limit is 1024
+        return true;
+    }
+
+    // Every value, scalar or the start of a container, before the depth changes.
+    bool value(Kind kind, const std::string* text = nullptr, std::int64_t integer = 0) {
+        if (depth_ == 0) {
+            rootIsObject_ = kind == Kind::Object;
+            if (!rootIsObject_) shapeOk = false;
+        } else if (depth_ == 1 && rootIsObject_ && list_) {
+            if (kind != Kind::Array) {
+                shapeOk = false;
+            } else {
+                inList_ = true;
+                listSource_ = *list_;
+                if (listSource_ == EventSource::Timeline) hasEvents = true;
+            }
+        } else if (depth_ == 2 && inList_) {
+            if (kind != Kind::Object) {
+                shapeOk = false;
+            } else {
+                inItem_ = true;
+                item_ = ExpectedItem{listSource_, {}};
+                hasType_ = hasContent_ = false;
+            }
+        } else if (depth_ == 3 && inItem_) {
+            fieldValue(kind, text, integer);
+        }
+        return true;
+    }
+
+    void fieldValue(Kind kind, const std::string* text, std::int64_t integer) {
+        auto& f = item_.fields;
+        if (field_ == "content") {
+            hasContent_ = true;
+        } else if (field_ == "origin_server_ts") {
+            if (kind == Kind::Integer)
+                f.originServerTs = integer;
+            else
+                shapeOk = false;
+        } else if (field_ == "type" || field_ == "room_id" || field_ == "sender" ||
+                   field_ == "event_id" || field_ == "state_key") {
+            if (kind != Kind::String) {
+                shapeOk = false;
+                return;
+            }
+            if (field_ == "type") {
+                f.type = *text;
+                hasType_ = true;
+            } else if (field_ == "room_id") {
+                f.roomId = *text;
+            } else if (field_ == "sender") {
+                f.sender = *text;
+            } else if (field_ == "event_id") {
+                f.eventId = *text;
+            } else {
+                f.stateKey = *text;
+            }
+        }
+    }
+
+    void finishItem() {
+        inItem_ = false;
+        const auto& f = item_.fields;
+        if (!hasType_) shapeOk = false;
+        // The spec's ClientEvent fields that routing and deduplication rely on.
+        if (item_.source == EventSource::Timeline &&
+            (f.eventId.empty() || f.roomId.empty() || f.sender.empty() || !hasContent_))
+            shapeOk = false;
+        items.push_back(item_);
+    }
+
+    int depth_ = 0;  // containers open around the next event
+    bool rootIsObject_ = false;
+    std::optional<EventSource> list_;  // what the current root key holds, if anything
+    bool inList_ = false;
+    EventSource listSource_ = EventSource::Timeline;
+    bool inItem_ = false;
+    ExpectedItem item_{EventSource::Timeline, {}};
+    std::string field_;
+    bool hasType_ = false;
+    bool hasContent_ = false;
+};
+
+bool sameFields(const MatrixEvent::Fields& a, const MatrixEvent::Fields& b) {
+    return a.type == b.type && a.roomId == b.roomId && a.sender == b.sender &&
+           a.eventId == b.eventId && a.stateKey == b.stateKey &&
+           a.originServerTs == b.originServerTs;
+}
+
+bool sameOutcome(const ParseOutcome& a, const ParseOutcome& b) {
+    if (a.status != b.status || a.error != b.error || a.items.size() != b.items.size())
+        return false;
+    for (std::size_t i = 0; i < a.items.size(); ++i) {
+        const auto& x = a.items[i];
+        const auto& y = b.items[i];
+        if (x.source != y.source || x.offset != y.offset || x.length != y.length ||
+            !sameFields(x.fields, y.fields))
+            return false;
+    }
+    return true;
+}
+
+// An accepted item's slice of the body is exactly one JSON object, after the previous one.
+void checkSlices(const std::string& body, const ParseOutcome& out) {
+    std::size_t end = 0;
+    for (const auto& item : out.items) {
+        MXBRIDGE_FUZZ_CHECK(item.offset >= end && item.length >= 2);
+        MXBRIDGE_FUZZ_CHECK(std::size_t{item.offset} + item.length <= body.size());
+        std::string_view raw(body.data() + item.offset, item.length);
+        MXBRIDGE_FUZZ_CHECK(raw.front() == '{' && raw.back() == '}');
+        // What a handler reads later (MatrixEvent::json) must parse on its own.
+        json event = json::parse(raw, nullptr, false);
+        MXBRIDGE_FUZZ_CHECK(event.is_object());
+        if (item.fields.eventId.size())
+            MXBRIDGE_FUZZ_CHECK(event.value("event_id", "") == item.fields.eventId);
+        MXBRIDGE_FUZZ_CHECK(event.value("type", "") == item.fields.type);
+        end = std::size_t{item.offset} + item.length;
+    }
+}
+
+}  // namespace
+
+void fuzzTransaction(const std::uint8_t* data, std::size_t size) {
+    std::string_view input(reinterpret_cast<const char*>(data), size);
+    beginInput("transaction", input);
+    // The server reuses one parser per thread; so does this, and a fresh one must agree.
+    static TransactionParser reused;
+    std::string body(input);
+    ParseOutcome out = reused.parse(body);
+    MXBRIDGE_FUZZ_CHECK(body == input);
+    if (out.status == Status::Ok) {
+        MXBRIDGE_FUZZ_CHECK(out.error.empty());
+    } else {
+        MXBRIDGE_FUZZ_CHECK(!out.error.empty());
+        MXBRIDGE_FUZZ_CHECK(out.items.empty());
+    }
+    {
+        TransactionParser fresh;
+        std::string copy(input);
+        MXBRIDGE_FUZZ_CHECK(sameOutcome(fresh.parse(copy), out));
+    }
+
+    ReferenceReader ref;
+    // nlohmann takes a NUL byte for the end of the input; JSON has none outside strings, and
+    // inside them it must be escaped, so a body holding one is not JSON.
+    bool isJson = input.find('\0') == std::string_view::npos &&
+                  json::sax_parse(input, &ref, json::input_format_t::json, true);
+    if (!isJson) {
+        MXBRIDGE_FUZZ_CHECK(out.status == Status::NotJson);
+        return;
+    }
+    bool wellShaped = ref.shapeOk && ref.hasEvents;
+    // RFC 8259 lets a parser ignore a leading byte order mark (nlohmann does) or refuse it.
+    bool bom = input.starts_with("\xEF\xBB\xBF");
+    if ((ref.beyondLimits || bom) && out.status == Status::NotJson) return;
+    if (!wellShaped) {
+        MXBRIDGE_FUZZ_CHECK(out.status == Status::BadJson);
+        return;
+    }
+    MXBRIDGE_FUZZ_CHECK(out.status == Status::Ok);
+    MXBRIDGE_FUZZ_CHECK(out.items.size() == ref.items.size());
+    for (std::size_t i = 0; i < out.items.size(); ++i) {
+        MXBRIDGE_FUZZ_CHECK(out.items[i].source == ref.items[i].source);
+        MXBRIDGE_FUZZ_CHECK(sameFields(out.items[i].fields, ref.items[i].fields));
+    }
+    checkSlices(body, out);
+}
+
+namespace {
+
+// One scratch file per process: libFuzzer's -jobs and parallel ctest runs must not share it.
+class ScratchFile {
+public:
+    ScratchFile()
+        : dir_(std::filesystem::temp_directory_path() /
+               ("mxbridge-fuzz-config-" + std::to_string(::getpid()))) {
+        std::filesystem::create_directories(dir_);
+    }
+    ~ScratchFile() {
+        std::error_code ignored;
+        std::filesystem::remove_all(dir_, ignored);
+    }
+    std::string write(std::string_view content) const {
+        std::string path = (dir_ / "config.yaml").string();
+        std::ofstream(path, std::ios::binary | std::ios::trunc)
+            .write(content.data(), static_cast<std::streamsize>(content.size()));
+        return path;
+    }
+
+private:
+    std::filesystem::path dir_;
+};
+
+// A clear error names the file first, and no problem in it lacks the file: those would start
+// a line with ":" (lines of their own may start otherwise, inside a key that holds newlines).
+bool namesFile(const std::string& message, const std::string& file) {
+    return message.rfind(file + ":", 0) == 0 && message.find("\n:") == std::string::npos;
+}
+
+bool sameRegistration(const Registration& a, const Registration& b) {
+    return a.id == b.id && a.url == b.url && a.asToken == b.asToken && a.hsToken == b.hsToken &&
+           a.senderLocalpart == b.senderLocalpart && a.users == b.users && a.aliases == b.aliases &&
+           a.rooms == b.rooms && a.rateLimited == b.rateLimited && a.protocols == b.protocols &&
+           a.receiveEphemeral == b.receiveEphemeral;
+}
+
+}  // namespace
+
+void fuzzConfig(const std::uint8_t* data, std::size_t size) {
+    std::string input(reinterpret_cast<const char*>(data), size);
+    beginInput("config", input);
+    static const ScratchFile scratch;
+    std::string path = scratch.write(input);
+    try {
+        (void)loadConfig(path, {});
+    } catch (const ConfigError& e) {
+        if (!namesFile(e.what(), path)) std::fprintf(stderr, "loadConfig: %s\n", e.what());
+        MXBRIDGE_FUZZ_CHECK(namesFile(e.what(), path));
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "loadConfig threw %s\n", e.what());
+        MXBRIDGE_FUZZ_CHECK(!"loadConfig lets only ConfigError escape");
+    }
+
+    std::optional<Registration> registration;
+    try {
+        registration = parseRegistration(input, "registration.yaml");
+    } catch (const ConfigError& e) {
+        if (!namesFile(e.what(), "registration.yaml"))
+            std::fprintf(stderr, "parseRegistration: %s\n", e.what());
+        MXBRIDGE_FUZZ_CHECK(namesFile(e.what(), "registration.yaml"));
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "parseRegistration threw %s\n", e.what());
+        MXBRIDGE_FUZZ_CHECK(!"parseRegistration lets only ConfigError escape");
+    }
+    if (registration) {
+        std::string rendered = renderRegistrationYaml(*registration);
+        std::optional<Registration> back;
+        try {
+            back = parseRegistration(rendered, "rendered.yaml");
+        } catch (const ConfigError& e) {
+            std::fprintf(stderr, "rendered registration refused: %s\n", e.what());
+        }
+        MXBRIDGE_FUZZ_CHECK(back.has_value());
+        MXBRIDGE_FUZZ_CHECK(sameRegistration(*back, *registration));
+    }
+}
+
+}  // namespace mxbridge::fuzz

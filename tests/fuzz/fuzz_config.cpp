@@ -1,0 +1,7 @@
+// libFuzzer entry for the config and registration loaders (see framework_fuzz_targets.h).
+#include "framework_fuzz_targets.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    mxbridge::fuzz::fuzzConfig(data, size);
+    return 0;
+}
