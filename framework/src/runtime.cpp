@@ -546,9 +546,9 @@ void Runtime::start() {
                 if (!r.ok()) return std::nullopt;
                 return r.body;
             },
-            [linkHandler](const Link& link, bool unlink) -> Result<void> {
+            [&s, linkHandler](const Link& link, bool unlink, const UserId& user) -> Result<void> {
                 if (!linkHandler) return Result<void>();
-                return linkHandler->onLinkRequested(link, unlink);
+                return linkHandler->onLinkRequested(LinkRequest{link, unlink, user, s.admins.isAdmin(user)});
             },
             s.registry);
         s.api->setProvisioning(s.provisioning.get());

@@ -260,12 +260,26 @@ public:
     virtual void onMatrixRequestFailed(const MatrixRequestFailure& failure) = 0;
 };
 
-// Links made or removed through provisioning or bot commands: the bridge consents (or
-// refuses with an error the requester sees) and starts or stops bridging the remote room.
+// A link to make or remove, asked for through provisioning.
+struct LinkRequest {
+    Link link;
+    bool unlink = false;
+    UserId requester;               // the Matrix user acting (provisioning's user_id)
+    bool requesterIsAdmin = false;  // listed in appservice.admins
+};
+
+// The error code of a link the bridge cannot consent to yet because it asked someone on the
+// remote side (e.g. a channel's operators): nothing is stored now, the bridge stores the link
+// itself if the answer is yes, and tells the requester either way. Provisioning answers 202.
+inline constexpr const char* kLinkPending = "link_pending";
+
+// Links made or removed through provisioning: the bridge consents (ok: the framework stores
+// the change), refuses with an error the requester sees, or answers kLinkPending. Called on a
+// provisioning worker thread; must not block on the network.
 class LinkHandler {
 public:
     virtual ~LinkHandler() = default;
-    virtual Result<void> onLinkRequested(const Link& link, bool unlink) = 0;
+    virtual Result<void> onLinkRequested(const LinkRequest& request) = 0;
 };
 
 // Low level: every event exactly as received, instead of the classified hooks above (for

@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 
 #include "appservice/token_auth.h"
+#include "mxbridge/connector.h"
 
 namespace mxbridge::detail {
 
@@ -288,7 +289,12 @@ ProvisioningReply ProvisioningApi::changeLink(const ProvisioningRequest& req, bo
         }
     }
     if (consent_) {
-        Result<void> ok = consent_(link, unlink);
+        Result<void> ok = consent_(link, unlink, *req.user);
+        if (!ok && ok.error().code == kLinkPending) {
+            log_.info("provisioning link waits for the remote side",
+                      {{"user", req.user->str()}, {"room", link.room.str()}, {"remote_room", link.remote.str()}});
+            return {202, {{"pending", true}, {"message", ok.error().message}}};
+        }
         if (!ok) {
             log_.info("provisioning refused by the bridge",
                       {{"user", req.user->str()}, {"room", link.room.str()},

@@ -61,9 +61,10 @@ public:
     // The m.room.power_levels content of a room, or nothing when it cannot be read (the bot
     // is not in the room). Called on a provisioning worker thread; may call the homeserver.
     using PowerLevels = std::function<std::optional<nlohmann::json>(const RoomId&)>;
-    // The bridge's say before a link is stored (unlink = false) or removed (true): an error
-    // refuses it, and its message goes back to the caller.
-    using LinkConsent = std::function<Result<void>(const Link&, bool unlink)>;
+    // The bridge's say before a link is stored (unlink = false) or removed (true), for the
+    // Matrix user asking: an error refuses it, and its message goes back to the caller; an
+    // error with code kLinkPending is answered 202 {"pending": true, "message": ...}.
+    using LinkConsent = std::function<Result<void>(const Link&, bool unlink, const UserId& user)>;
     using ExtraHandler = std::function<ProvisioningReply(const ProvisioningRequest&)>;
 
     ProvisioningApi(ProvisioningOptions options, LinkStore& links, PowerLevels powerLevels,

@@ -9,6 +9,7 @@
 #include "appservice/appservice_api.h"
 #include "appservice/http_server.h"
 #include "http_client.h"
+#include "mxbridge/connector.h"
 #include "ops/provisioning_api.h"
 #include "store_rig.h"
 
@@ -44,11 +45,13 @@ struct Rig {
             if (it == powerLevels.end()) return std::nullopt;
             return it->second;
         },
-        [this](const Link& link, bool unlink) -> Result<void> {
+        [this](const Link& link, bool unlink, const UserId&) -> Result<void> {
             std::lock_guard lock(mutex);
             consulted.emplace_back(link, unlink);
             if (link.remote.str() == "libera/#private")
                 return Error::permanent("remote_refused", "#private is invite-only on libera");
+            if (link.remote.str() == "libera/#ask")
+                return Error::permanent(kLinkPending, "Asked the ops of #ask on libera");
             return {};
         },
         metrics};
@@ -167,6 +170,15 @@ TEST_CASE("the bridge can veto a link, and its reason reaches the caller") {
     CHECK(vetoed.status == 403);
     CHECK(errcode(vetoed) == "M_FORBIDDEN");
     CHECK(bodyOf(vetoed)["error"] == "#private is invite-only on libera");
+    CHECK(rig.stores.stores().links().all().empty());
+}
+
+TEST_CASE("a link the bridge must ask the remote side about is answered 202 and not stored") {
+    Rig rig;
+    auto pending = rig.call("POST", "/link", linkBody("@mod:hs.test", "libera/#ask"));
+    CHECK(pending.status == 202);
+    CHECK(bodyOf(pending)["pending"] == true);
+    CHECK(bodyOf(pending)["message"] == "Asked the ops of #ask on libera");
     CHECK(rig.stores.stores().links().all().empty());
 }
 
