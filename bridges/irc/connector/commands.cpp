@@ -34,28 +34,26 @@ void IrcConnector::registerCommands() {
     }});
 
     commands.add(Command{"link", "<!room:server> <#channel> [network]",
-                         "Link an existing room to an IRC channel (you must be a channel op on IRC, or an admin)",
+                         "Link an existing room to an IRC channel (a channel op on IRC approves, or an admin)",
                          Permission::User, 2, [this](CommandCall& call) {
-        RoomId room(call.args[0]);
         const std::string& chan = call.args[1];
-        if (call.args[0].empty() || call.args[0][0] != '!' || !isChannelName(chan)) {
+        if (!looksLikeRoomId(call.args[0]) || !isChannelName(chan) || chan.find_first_of(" ,\x07") != std::string::npos) {
             call.reply("Usage: !link <!room:server> <#channel> [network]");
             return;
         }
         IrcNetwork* net = networkArg(call, 2);
         if (!net) return;
-        bool allowed = call.senderIsAdmin || (config_.linkRequires == "op" && net->isOp(chan, call.sender));
-        if (!allowed) {
-            call.reply(config_.linkRequires == "admin"
-                           ? "Only bridge admins may link rooms on this bridge."
-                           : "Linking needs a channel op's consent: join " + chan +
-                                 " through the bridge, get +o there, and try again (or ask a bridge admin).");
+        Link link{RoomId(call.args[0]), channelRoomId(net->config().name, chan)};
+        Result<void> consent = call.senderIsAdmin
+                                   ? Result<void>()
+                                   : net->requestLink(IrcNetwork::LinkAsk{link, chan, call.sender, call.reply});
+        if (!consent) {
+            call.reply(consent.error().message);
             return;
         }
-        ctx_->links().link(Link{room, channelRoomId(net->config().name, chan)});
-        ctx_->bot().join(room);
-        net->ensureChannel(chan);
-        call.reply("Linked " + room.str() + " to " + chan + " on " + net->config().name + ".");
+        ctx_->links().link(link);
+        startBridging(*net, link, chan);
+        call.reply("Linked " + link.room.str() + " to " + chan + " on " + net->config().name + ".");
     }});
 
     commands.add(Command{"nick", "<nick> [network]", "Change your IRC nick", Permission::User, 1,

@@ -143,6 +143,67 @@ HookResult IrcConnector::onMatrixMembership(const MatrixMembership& change) {
     return result ? *result : HookResult::ignored();
 }
 
+HookResult IrcConnector::onMatrixStateChange(const MatrixStateChange& change) {
+    // IRC channels have a topic but no name: room names, avatars and the rest stay on Matrix.
+    if (change.type != "m.room.topic" || !change.stateKey.empty()) return HookResult::ignored();
+    const nlohmann::json& content = change.event.content();
+    std::string topic = content.contains("topic") && content["topic"].is_string() ? content["topic"].get<std::string>()
+                                                                                  : std::string();
+    std::optional<HookResult> result;
+    for (const RemoteRoomId& remote : change.remotes) {
+        auto target = parseRemoteRoom(remote);
+        if (!target || !target->isChannel()) continue;
+        IrcNetwork* net = network(target->network);
+        if (!net) continue;
+        HookResult r = net->setTopic(change, *target, topic);
+        if (!result || r.kind() == HookResult::Kind::Failed) result = r;
+    }
+    return result ? *result : HookResult::ignored();
+}
+
+void IrcConnector::startBridging(IrcNetwork& net, const Link& link, const std::string& channel) {
+    ctx_->bot().join(link.room);
+    std::string key = link.options.contains("key") && link.options["key"].is_string()
+                          ? link.options["key"].get<std::string>()
+                          : std::string();
+    net.ensureChannel(channel, key);
+    net.refreshMembers(channel);
+}
+
+Result<void> IrcConnector::onLinkRequested(const LinkRequest& request) {
+    auto target = parseRemoteRoom(request.link.remote);
+    IrcNetwork* net = target ? network(target->network) : nullptr;
+    if (!net || !target->isChannel())
+        return Error::permanent("M_NOT_FOUND", "\"" + request.link.remote.str() +
+                                                   "\" is not an IRC channel of this bridge; use <network>/<#channel>.");
+    if (request.unlink) return {};
+    const nlohmann::json& options = request.link.options;
+    for (const auto& [key, value] : options.items()) {
+        if (key == "relay" && value.is_boolean()) continue;
+        if (key == "key" && value.is_string()) continue;
+        return Error::permanent("M_INVALID_PARAM", "Link option \"" + key + "\" is not known or has the wrong type "
+                                                    "(known: relay: true|false, key: \"channel key\").");
+    }
+    // The channel as the remote id has it, folded: good enough for IRC, which folds too.
+    const std::string channel = target->channel;
+    const RoomId room = request.link.room;
+    const UserId requester = request.requester;
+    if (!request.requesterIsAdmin) {
+        // Answers come long after this request returned: the bot says them in the room.
+        auto tell = [this, room, requester](const std::string& text) {
+            ctx_->bot().join(room);
+            OutgoingMessage notice;
+            notice.kind = MessageKind::Notice;
+            notice.body = requester.str() + ": " + text;
+            ctx_->bot().sendMessage(room, notice);
+        };
+        Result<void> consent = net->requestLink(IrcNetwork::LinkAsk{request.link, channel, requester, tell});
+        if (!consent) return consent;
+    }
+    startBridging(*net, request.link, channel);
+    return {};
+}
+
 UserQueryAnswer IrcConnector::onUserQuery(const UserId& user) {
     auto name = ghostName(user);
     if (!name) return UserQueryAnswer::notFound();

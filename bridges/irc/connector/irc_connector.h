@@ -19,7 +19,7 @@ namespace mxbridge::irc {
 
 class IdentServer;
 
-class IrcConnector final : public Connector, public EditHandler {
+class IrcConnector final : public Connector, public EditHandler, public LinkHandler {
 public:
     IrcConnector();
     ~IrcConnector() override;
@@ -31,6 +31,8 @@ public:
     HookResult onMatrixMessage(const MatrixMessage& message) override;
     HookResult onMatrixEdit(const MatrixEdit& edit) override;
     HookResult onMatrixMembership(const MatrixMembership& change) override;
+    HookResult onMatrixStateChange(const MatrixStateChange& change) override;
+    Result<void> onLinkRequested(const LinkRequest& request) override;
     UserQueryAnswer onUserQuery(const UserId& user) override;
     AliasQueryAnswer onAliasQuery(const RoomAlias& alias) override;
     std::optional<nlohmann::json> onThirdpartyProtocol(const std::string& protocol) override;
@@ -41,6 +43,8 @@ private:
     // "<network>" argument, or the default network; replies and returns null when unknown.
     IrcNetwork* networkArg(const CommandCall& call, std::size_t index);
     std::optional<GhostName> ghostName(const UserId& user);
+    // A link was stored: the bot joins the room and the channel.
+    void startBridging(IrcNetwork& net, const Link& link, const std::string& channel);
 
     BridgeContext* ctx_ = nullptr;
     std::optional<Logger> log_;

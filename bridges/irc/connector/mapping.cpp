@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <regex>
+#include <utility>
 
 #include "mxbridge/irc/casemapping.h"
 #include "mxbridge/irc/formatting.h"
@@ -292,6 +293,40 @@ std::string condenseLines(std::string_view text) {
         out += c;
     }
     return out;
+}
+
+bool looksLikeRoomId(std::string_view id) {
+    if (id.size() < 4 || id.size() > 255 || id[0] != '!') return false;
+    auto colon = id.find(':');
+    if (colon == std::string_view::npos || colon < 2 || colon + 1 == id.size()) return false;
+    for (unsigned char c : id)
+        if (c <= ' ' || c == 0x7f) return false;
+    return true;
+}
+
+std::optional<ConsentAnswer> parseConsentAnswer(std::string_view text) {
+    std::vector<std::string> words;
+    std::string word;
+    for (char c : text) {
+        if (c == ' ' || c == '\t') {
+            if (!word.empty()) words.push_back(std::exchange(word, {}));
+            continue;
+        }
+        word += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    if (!word.empty()) words.push_back(word);
+    if (words.size() != 2 || (words[0] != "yes" && words[0] != "no")) return std::nullopt;
+    if (words[1].empty() || words[1].size() > 16) return std::nullopt;
+    for (char c : words[1])
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return std::nullopt;
+    return ConsentAnswer{words[0] == "yes", words[1]};
+}
+
+std::string consentId(const std::function<uint32_t()>& random, std::size_t length) {
+    static constexpr std::string_view kAlphabet = "abcdefghjkmnpqrstuvwxyz23456789";
+    std::string id;
+    for (std::size_t i = 0; i < length; ++i) id += kAlphabet[random() % kAlphabet.size()];
+    return id;
 }
 
 }  // namespace mxbridge::irc

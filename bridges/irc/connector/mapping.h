@@ -24,6 +24,8 @@ namespace mxbridge::irc {
 // channels are folded with rfc1459 casemapping (the default of nearly every network).
 std::string foldName(std::string_view name);
 bool isChannelName(std::string_view name);  // '#', '&', '+' or '!' first
+// "!opaque:server", at most 255 bytes, no spaces or control characters: safe to put in an IRC line.
+bool looksLikeRoomId(std::string_view id);
 
 // "libera/#matrix": a channel portal.
 RemoteRoomId channelRoomId(std::string_view network, std::string_view channel);
@@ -112,6 +114,18 @@ private:
     Clock::duration window_;
     std::map<std::string, Held> held_;
 };
+
+// --- Link consent ------------------------------------------------------------------------------
+// An op's private answer to the bridge bot about a link request: "yes <id>" or "no <id>"
+// (any case, surrounding spaces ignored). Anything else is not an answer.
+struct ConsentAnswer {
+    bool approve = false;
+    std::string id;  // lower-case
+};
+std::optional<ConsentAnswer> parseConsentAnswer(std::string_view text);
+// A short request id for ops to type back: `length` characters of [a-z2-9] without look-alikes
+// (no 0/o, 1/l/i), drawn from `random`.
+std::string consentId(const std::function<uint32_t()>& random, std::size_t length = 5);
 
 // --- Text --------------------------------------------------------------------------------------
 // Matrix pills (<a href="https://matrix.to/#/@user:hs">…</a>) replaced by what `nickFor`

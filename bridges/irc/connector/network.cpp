@@ -118,6 +118,7 @@ void IrcNetwork::stop() {
         tickTimer_.cancel();
         for (auto& [id, edit] : pendingEdits_) edit.timer->cancel();
         for (auto& [id, w] : whois_) w.timer->cancel();
+        for (auto& [id, c] : consents_) c.timer->cancel();
         puppets.swap(puppets_);
         bot = std::move(bot_);
     }
@@ -241,7 +242,9 @@ void IrcNetwork::onBotMessage(const IrcMessage& msg) {
         }
         if (isBotNick(src.nick) || isPuppetNick(foldName(src.nick))) return;  // our own echoes
         if (isChannelName(target)) bridgeChannelText(src.nick, target, msg, kind, text);
-        // Private messages to the bot have no Matrix reader; puppets receive their own.
+        // Private messages to the bot have no Matrix reader (puppets receive their own), but
+        // an op may be answering a link request.
+        else if (cmd == "PRIVMSG" && kind == MessageKind::Text) onConsentAnswer(src.nick, text);
         return;
     }
     if (cmd == "JOIN") {
@@ -355,7 +358,16 @@ void IrcNetwork::onBotMessage(const IrcMessage& msg) {
         std::string chan = cmd == "TOPIC" ? msg.param(0) : msg.param(1);
         std::string topic = decodeIrcText(cmd == "TOPIC" ? msg.param(1) : msg.param(2));
         auto it = channels_.find(foldName(chan));
-        if (it == channels_.end() || it->second.topic == topic) return;
+        if (it == channels_.end()) return;
+        if (cmd == "TOPIC" && (isBotNick(src.nick) || isPuppetNick(foldName(src.nick)))) {
+            auto p = puppetNicks_.find(foldName(src.nick));
+            // The echo of a Matrix user's change: Matrix has it already.
+            if (takeTopic(it->first, p == puppetNicks_.end() ? nullptr : &p->second)) {
+                it->second.topic = topic;
+                return;
+            }
+        }
+        if (it->second.topic == topic) return;
         it->second.topic = topic;
         RemoteRoomUpdate u;
         u.room = channelRoomId(config_.name, chan);
@@ -364,6 +376,10 @@ void IrcNetwork::onBotMessage(const IrcMessage& msg) {
             u.actor = ghost(src.nick);
         u.topic = ircStripFormatting(topic);
         ctx_.queueRemote(std::move(u));
+        return;
+    }
+    if (cmd == "482" || cmd == "442") {  // ERR_CHANOPRIVSNEEDED, ERR_NOTONCHANNEL
+        topicRefused(msg, nullptr);
         return;
     }
     if (cmd == "353") {  // RPL_NAMREPLY: me = #chan :names
@@ -402,6 +418,7 @@ void IrcNetwork::onBotMessage(const IrcMessage& msg) {
         ch.namesBuffer.clear();
         ch.namesDone = true;
         if (!ranked.empty()) sendPowerLevels(ch, ranked);
+        askOpsOnceNamed(it->first);
         return;
     }
     // WHOIS replies: 311 user, 312 server, 319 channels, 330 account, 318 end, 401 no such nick.
@@ -641,6 +658,10 @@ void IrcNetwork::onPuppetMessage(const UserId& user, const IrcMessage& msg) {
         puppetNicks_[foldName(p.nick)] = user;
         return;
     }
+    if (msg.command == "482" || msg.command == "442") {
+        topicRefused(msg, &user);
+        return;
+    }
     if ((msg.command == "PRIVMSG" || msg.command == "NOTICE") && !isChannelName(msg.param(0))) {
         if (src.nick.empty() || src.isServer() || src.user.empty()) return;
         if (foldName(msg.param(0)) != foldName(p.nick)) return;
@@ -752,14 +773,8 @@ void IrcNetwork::deliver(IrcConnection& conn, Puppet* puppet, const RemoteTarget
 
 HookResult IrcNetwork::sendMessage(const MatrixMessage& message, const RemoteTarget& target) {
     std::lock_guard lock(mutex_);
-    bool relay = config_.relay;
-    if (target.isChannel()) {
-        for (const Link& l : ctx_.links().forRoom(message.room))
-            if (l.remote == channelRoomId(config_.name, target.channel) && l.options.contains("relay") &&
-                l.options["relay"].is_boolean())
-                relay = l.options["relay"].get<bool>();
-        ensureChannelLocked(target.channel);
-    }
+    bool relay = relayFor(message.room, target);
+    if (target.isChannel()) ensureChannelLocked(target.channel);
     Puppet* puppet = nullptr;
     IrcConnection* conn = &bot_;
     std::string prefix;
@@ -772,15 +787,7 @@ HookResult IrcNetwork::sendMessage(const MatrixMessage& message, const RemoteTar
         puppet = &puppetFor(message.sender, message.senderName);
         if (auto dead = deadPuppetResult(*puppet)) return *dead;
         puppet->lastActive = Clock::now();
-        if (target.isChannel()) {
-            std::string folded = foldName(target.channel);
-            if (!puppet->channels.count(folded)) {
-                auto ch = channels_.find(folded);
-                std::string key = ch != channels_.end() ? ch->second.key : std::string();
-                puppet->channels[folded] = key;
-                puppet->conn.join(target.channel, key);  // queued ahead of the message
-            }
-        }
+        if (target.isChannel()) joinPuppet(*puppet, target.channel);
         conn = &puppet->conn;
     }
     bool emote = false;
@@ -892,14 +899,8 @@ HookResult IrcNetwork::memberChanged(const MatrixMembership& change, const Remot
     std::string folded = foldName(target.channel);
     if (change.membership == "join") {
         ensureChannelLocked(target.channel);
-        if (config_.relay || !config_.syncMembers) return HookResult::delivered();
-        Puppet& p = puppetFor(change.target, change.displayName);
-        if (!p.channels.count(folded)) {
-            auto ch = channels_.find(folded);
-            std::string key = ch != channels_.end() ? ch->second.key : std::string();
-            p.channels[folded] = key;
-            p.conn.join(target.channel, key);
-        }
+        if (relayFor(change.room, target) || !config_.syncMembers) return HookResult::delivered();
+        joinPuppet(puppetFor(change.target, change.displayName), target.channel);
         return HookResult::delivered();
     }
     if (change.membership == "leave" || change.membership == "ban") {
@@ -911,9 +912,82 @@ HookResult IrcNetwork::memberChanged(const MatrixMembership& change, const Remot
     return HookResult::ignored();
 }
 
+bool IrcNetwork::relayFor(const RoomId& room, const RemoteTarget& target) {
+    if (!target.isChannel()) return config_.relay;
+    for (const Link& l : ctx_.links().forRoom(room))
+        if (l.remote == channelRoomId(config_.name, target.channel) && l.options.contains("relay") &&
+            l.options["relay"].is_boolean())
+            return l.options["relay"].get<bool>();
+    return config_.relay;
+}
+
+void IrcNetwork::joinPuppet(Puppet& puppet, const std::string& channel) {
+    std::string folded = foldName(channel);
+    if (puppet.channels.count(folded)) return;
+    auto ch = channels_.find(folded);
+    std::string key = ch != channels_.end() ? ch->second.key : std::string();
+    puppet.channels[folded] = key;
+    puppet.conn.join(channel, key);
+}
+
+HookResult IrcNetwork::setTopic(const MatrixStateChange& change, const RemoteTarget& target, const std::string& topic) {
+    std::lock_guard lock(mutex_);
+    const std::string folded = foldName(target.channel);
+    const std::string text = condenseLines(topic);
+    ensureChannelLocked(target.channel);
+    IrcConnection* conn = &bot_;
+    bool viaBot = relayFor(change.room, target);
+    if (!viaBot) {
+        Puppet& puppet = puppetFor(change.sender, "");
+        if (auto dead = deadPuppetResult(puppet)) return *dead;
+        puppet.lastActive = Clock::now();
+        joinPuppet(puppet, target.channel);
+        conn = &puppet.conn;
+    }
+    topics_.push_back(PendingTopic{folded, change.room, change.sender, viaBot});
+    if (topics_.size() > kRecentLines) topics_.erase(topics_.begin());
+    conn->send(build::topic(target.channel, text));
+    return HookResult::delivered();
+}
+
+std::optional<IrcNetwork::PendingTopic> IrcNetwork::takeTopic(const std::string& channel, const UserId* user) {
+    for (auto it = topics_.begin(); it != topics_.end(); ++it) {
+        if (it->channel != channel || it->viaBot != (user == nullptr) || (user && it->user != *user)) continue;
+        PendingTopic t = *it;
+        topics_.erase(it);
+        return t;
+    }
+    return std::nullopt;
+}
+
+void IrcNetwork::topicRefused(const IrcMessage& msg, const UserId* user) {
+    auto t = takeTopic(foldName(msg.param(1)), user);
+    if (!t) return;
+    OutgoingMessage n;
+    n.kind = MessageKind::Notice;
+    n.body = t->user.str() + ": your topic change was not applied on IRC: " + decodeIrcText(msg.param(2)) + " (" +
+             msg.command + "). The IRC topic of " + msg.param(1) + " is unchanged.";
+    ctx_.bot().sendMessage(t->room, n);
+}
+
 void IrcNetwork::ensureChannel(const std::string& channel, const std::string& key) {
     std::lock_guard lock(mutex_);
     ensureChannelLocked(channel, key);
+}
+
+void IrcNetwork::refreshMembers(const std::string& channel) {
+    std::lock_guard lock(mutex_);
+    refreshMembersLocked(channel);
+}
+
+void IrcNetwork::refreshMembersLocked(const std::string& channel) {
+    auto it = channels_.find(foldName(channel));
+    // Not named yet: the NAMES that comes with the bot's JOIN does it.
+    if (it == channels_.end() || !it->second.namesDone || !bot_) return;
+    IrcMessage names;
+    names.command = "NAMES";
+    names.params = {it->second.name};
+    bot_.send(std::move(names));
 }
 
 void IrcNetwork::ensureChannelLocked(const std::string& channel, const std::string& key) {
@@ -930,17 +1004,6 @@ void IrcNetwork::ensureChannelLocked(const std::string& channel, const std::stri
     ch.name = channel;
     ch.key = key;
     if (bot_) bot_.join(channel, key);
-}
-
-bool IrcNetwork::isOp(const std::string& channel, const UserId& user) {
-    std::lock_guard lock(mutex_);
-    auto p = puppets_.find(user);
-    if (p == puppets_.end()) return false;
-    auto ch = channels_.find(foldName(channel));
-    if (ch == channels_.end()) return false;
-    auto m = ch->second.members.find(foldName(p->second->nick));
-    return m != ch->second.members.end() && (m->second.modes.count('o') || m->second.modes.count('q') ||
-                                             m->second.modes.count('a'));
 }
 
 // --- Commands ------------------------------------------------------------------------------------

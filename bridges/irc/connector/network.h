@@ -47,9 +47,26 @@ public:
     // The bot joins `channel` (it then bridges it) and remembers its key.
     void ensureChannel(const std::string& channel, const std::string& key = {});
     PortalInfo channelPortal(const std::string& channel) const;
+    // A room was just linked to `channel`: the bot asks for NAMES again, so the new room gets
+    // the channel's ghosts and their power levels.
+    void refreshMembers(const std::string& channel);
     // The nick a Matrix user id stands for on this network (ghost or puppet), if any.
     std::optional<std::string> nickForUser(const std::string& userId);
-    bool isOp(const std::string& channel, const UserId& user);
+
+    // A Matrix user asks to link a room to a channel of this network (link_consent.cpp).
+    struct LinkAsk {
+        Link link;  // the room, the channel's remote id and the link options
+        std::string channel;
+        UserId requester;
+        // Reaches the requester in Matrix once the ops answered or the time ran out.
+        std::function<void(const std::string&)> tell;
+    };
+    // Ok: link now (the requester's puppet is an op there). An error with code kLinkPending:
+    // the channel's ops were (or, once the bot has their names, will be) asked privately, and
+    // the bridge links the room itself on the first op's yes. Any other error refuses.
+    Result<void> requestLink(LinkAsk ask);
+    // Matrix -> IRC topic of a channel, through the sender's puppet or the relay bot.
+    HookResult setTopic(const MatrixStateChange& change, const RemoteTarget& target, const std::string& topic);
 
     // Commands.
     void setNick(const UserId& user, const std::string& nick, std::function<void(const std::string&)> reply);
@@ -99,6 +116,21 @@ private:
         EventId event;
         std::shared_ptr<boost::asio::steady_timer> timer;
     };
+    struct PendingConsent {
+        std::string id;
+        LinkAsk ask;
+        std::string channel;  // folded
+        bool asked = false;   // the ops have been sent the question
+        std::map<std::string, std::string> askedOps;  // folded nick -> nick
+        std::shared_ptr<boost::asio::steady_timer> timer;
+    };
+    // A Matrix topic change sent to IRC, until the server echoes the TOPIC or refuses it.
+    struct PendingTopic {
+        std::string channel;  // folded
+        RoomId room;
+        UserId user;
+        bool viaBot = false;  // relay: the bot sent it
+    };
     struct PendingWhois {
         std::string text;
         std::function<void(const std::string&)> reply;
@@ -120,8 +152,16 @@ private:
                    const std::string& reason, const std::optional<std::string>& actor = std::nullopt);
     void sendPowerLevels(Channel& channel, const std::vector<std::string>& folded);
     void noticeInPortal(const RemoteRoomId& remote, const std::string& text);
+    // Link consent (link_consent.cpp).
+    bool isOpMember(const Channel& channel, const std::string& foldedNick) const;
+    void askOps(PendingConsent& pending);
+    void askOpsOnceNamed(const std::string& foldedChannel);
+    void onConsentAnswer(const std::string& nick, const std::string& text);
+    void consentExpired(const std::string& id);
+    bool linkedAlready(const Link& link);
     void tick();
     void ensureChannelLocked(const std::string& channel, const std::string& key = {});
+    void refreshMembersLocked(const std::string& channel);
     void scheduleTick();
 
     // Any thread, under mutex_.
@@ -136,6 +176,13 @@ private:
     void deliver(IrcConnection& conn, Puppet* puppet, const RemoteTarget& target, const std::string& line,
                  MessageKind kind, const RoomId& room, const EventId& event);
     void sendEditNow(const EventId& target);
+    // The link's own `relay` option, else the network's.
+    bool relayFor(const RoomId& room, const RemoteTarget& target);
+    // The puppet joins `channel` (queued ahead of what it sends next) unless it is there.
+    void joinPuppet(Puppet& puppet, const std::string& channel);
+    // Takes the pending topic change of `user` (or the bot's, with viaBot) in `channel`.
+    std::optional<PendingTopic> takeTopic(const std::string& channel, const UserId* user);
+    void topicRefused(const IrcMessage& msg, const UserId* user);
     RemoteMessageId nextRemoteId(const std::string& nick, const IrcMessage& msg);
 
     NetworkConfig config_;
@@ -161,6 +208,8 @@ private:
     std::deque<EventId> sentOrder_;
     std::map<EventId, PendingEdit> pendingEdits_;
     std::map<std::string, PendingWhois> whois_;  // folded nick
+    std::map<std::string, PendingConsent> consents_;  // by request id
+    std::vector<PendingTopic> topics_;
     uint64_t counter_ = 0;
     boost::asio::steady_timer tickTimer_;
     bool stopped_ = false;

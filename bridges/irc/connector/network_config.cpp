@@ -13,6 +13,7 @@ NetworkConfig parseNetwork(const ConfigSection& s) {
                          "bot_sasl_password", "nickserv_password", "flood", "connect_rate",
                          "idle_timeout_seconds", "dead_after_seconds", "ipv6_prefix", "ident",
                          "sync_members", "lazy_members_above", "netsplit_debounce_seconds",
+                         "link_consent", "link_consent_timeout_seconds", "reactions_as_actions",
                          "channels", "modes_to_power", "condense"});
     NetworkConfig n;
     n.name = s.requireString("name");
@@ -55,6 +56,12 @@ NetworkConfig parseNetwork(const ConfigSection& s) {
     n.syncMembers = s.getBool("sync_members", false);
     n.lazyMembersAbove = static_cast<int>(s.getInt("lazy_members_above", 500, 0, 1000000));
     n.netsplitDebounceSeconds = static_cast<int>(s.getInt("netsplit_debounce_seconds", 60, 0, 3600));
+    std::string consent = s.getString("link_consent", "ops");
+    if (consent == "ops") n.linkConsent = NetworkConfig::LinkConsent::Ops;
+    else if (consent == "admins_only") n.linkConsent = NetworkConfig::LinkConsent::AdminsOnly;
+    else s.fail("link_consent", "expected \"ops\" or \"admins_only\", got \"" + consent + "\"");
+    n.linkConsentTimeoutSeconds = static_cast<int>(s.getInt("link_consent_timeout_seconds", 300, 1, 86400));
+    n.reactionsAsActions = s.getBool("reactions_as_actions", false);
     std::set<std::string> seen;
     for (const ConfigSection& c : s.childList("channels")) {
         c.rejectUnknownKeys({"name", "key", "room_alias_id"});
@@ -108,11 +115,8 @@ std::vector<std::string> IrcBridgeConfig::names() const {
 }
 
 IrcBridgeConfig parseIrcBridgeConfig(const ConfigSection& section) {
-    section.rejectUnknownKeys({"networks", "link_requires", "media_base_url"});
+    section.rejectUnknownKeys({"networks", "media_base_url"});
     IrcBridgeConfig config;
-    config.linkRequires = section.getString("link_requires", "op");
-    if (config.linkRequires != "op" && config.linkRequires != "admin")
-        section.fail("link_requires", "expected \"op\" or \"admin\", got \"" + config.linkRequires + "\"");
     config.mediaBaseUrl = section.getString("media_base_url", "");
     std::set<std::string> names;
     int defaults = 0;

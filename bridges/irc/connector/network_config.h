@@ -53,6 +53,14 @@ struct NetworkConfig {
     bool syncMembers = false;    // connect every Matrix member (networks that require it)
     int lazyMembersAbove = 500;  // NAMES larger than this: ghosts only join when they speak
     int netsplitDebounceSeconds = 60;
+    // Who decides when a Matrix user who is not a channel op asks to link a room to a channel:
+    // the channel's ops, asked privately by the bridge bot (Ops), or nobody (AdminsOnly).
+    // Bridge admins (appservice.admins) may always link.
+    enum class LinkConsent { Ops, AdminsOnly };
+    LinkConsent linkConsent = LinkConsent::Ops;
+    int linkConsentTimeoutSeconds = 300;  // no op's answer by then: refused
+    // Matrix reactions sent as "* name reacted with 👍 to nick: text…" (IRC has none).
+    bool reactionsAsActions = false;
     std::vector<ChannelConfig> channels;
     std::map<char, int> modesToPower = {{'q', 100}, {'a', 75}, {'o', 50}, {'h', 25}, {'v', 10}};
     CondenseConfig condense;
@@ -60,9 +68,6 @@ struct NetworkConfig {
 
 struct IrcBridgeConfig {
     std::vector<NetworkConfig> networks;
-    // Who may link an existing room to a channel: "op" (the requester is an op in the
-    // channel, as the bridge bot sees it) or "admin" (bridge admins only).
-    std::string linkRequires = "op";
     std::string mediaBaseUrl;  // public homeserver URL for media links; empty: mxc URIs
     const NetworkConfig* find(const std::string& name) const;
     const NetworkConfig& defaultNetwork() const;

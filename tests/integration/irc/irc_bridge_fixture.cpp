@@ -52,7 +52,11 @@ void IrcBridgeFixture::startBridge() {
       << "appservice:\n  id: mxbridge\n  bind_address: 127.0.0.1\n  port: " << bridgePort_
       << "\n  public_url: http://127.0.0.1:" << bridgePort_ << "\n  registration_file: "
       << (dir_ / "registration.yaml").string() << "\n  as_token: " << kAsToken << "\n  hs_token: " << kHsToken
-      << "\n  bot_localpart: ircbot\n  dispatch_workers: 2\n"
+      << "\n  bot_localpart: ircbot\n  dispatch_workers: 2\n  admins: [";
+    for (std::size_t i = 0; i < options_.admins.size(); ++i) y << (i ? ", " : "") << '"' << options_.admins[i] << '"';
+    y << "]\n";
+    if (options_.provisioning) y << "provisioning:\n  enabled: true\n  shared_secret: " << kProvisioningSecret << "\n";
+    y
       << "database:\n  path: " << (dir_ / "mxbridge.db").string() << "\n"
       << "logging:\n  level: debug\n"
       << "bridge:\n  type: irc\n  networks:\n"
@@ -115,6 +119,59 @@ nlohmann::json IrcBridgeFixture::waitForEvent(const std::string& roomId,
         throw HarnessError("event not seen in " + roomId + "; timeline:\n" + dump + bridge_->lastLines(40));
     }
     return found;
+}
+
+LineSocket IrcBridgeFixture::ircUser(const std::string& nick, const std::string& channel) {
+    LineSocket client = ircd_->connectClient(nick);
+    client.writeLine("JOIN " + channel);
+    client.readUntil(" 366 ");
+    return client;
+}
+
+std::string IrcBridgeFixture::openBotDm(const std::string& userId) {
+    std::string dm = hs_->createRoom(userId, {{"preset", "trusted_private_chat"}, {"is_direct", true},
+                                              {"invite", nlohmann::json::array({botId()})}});
+    if (!hs_->waitFor([&] { return hs_->members(dm)[botId()] == "join"; }, 10s))
+        throw HarnessError("the bridge bot did not join the DM of " + userId + "\n" + bridge_->lastLines(40));
+    return dm;
+}
+
+std::size_t IrcBridgeFixture::botNoticeCount(const std::string& roomId) {
+    std::size_t n = 0;
+    for (const auto& e : hs_->timeline(roomId))
+        if (e.value("type", "") == "m.room.message" && e.value("sender", "") == botId() &&
+            e["content"].value("msgtype", "") == "m.notice")
+            ++n;
+    return n;
+}
+
+std::string IrcBridgeFixture::nextBotNotice(const std::string& roomId, std::size_t seen,
+                                            std::chrono::milliseconds timeout) {
+    std::string body;
+    bool ok = hs_->waitFor(
+        [&] {
+            std::size_t n = 0;
+            for (const auto& e : hs_->timeline(roomId)) {
+                if (e.value("type", "") != "m.room.message" || e.value("sender", "") != botId() ||
+                    e["content"].value("msgtype", "") != "m.notice")
+                    continue;
+                if (n++ == seen) {
+                    body = e["content"].value("body", "");
+                    return true;
+                }
+            }
+            return false;
+        },
+        timeout);
+    if (!ok) throw HarnessError("no bot notice #" + std::to_string(seen + 1) + " in " + roomId + "\n" +
+                                bridge_->lastLines(40));
+    return body;
+}
+
+std::string IrcBridgeFixture::command(const std::string& dm, const std::string& userId, const std::string& text) {
+    std::size_t seen = botNoticeCount(dm);
+    say(dm, userId, text);
+    return nextBotNotice(dm, seen);
 }
 
 }  // namespace mxbridge::test

@@ -17,9 +17,13 @@ namespace mxbridge::test {
 
 inline constexpr const char* kIrcServerName = "hs.test";
 
+inline constexpr const char* kProvisioningSecret = "provisioning-secret-for-irc-tests";
+
 struct IrcBridgeOptions {
     bool relay = false;
     std::vector<std::string> extraNetworkLines;  // e.g. "netsplit_debounce_seconds: 1"
+    std::vector<std::string> admins;             // appservice.admins
+    bool provisioning = false;                   // with kProvisioningSecret
 };
 
 class IrcBridgeFixture {
@@ -44,6 +48,17 @@ public:
     nlohmann::json waitForEvent(const std::string& roomId, const std::function<bool(const nlohmann::json&)>& pred,
                                 std::chrono::milliseconds timeout = 15s);
     std::string ghost(const std::string& nick) const { return "@irc_" + nick + ":" + kIrcServerName; }
+    std::string botId() const { return std::string("@ircbot:") + kIrcServerName; }
+    // An IRC user connected to the ircd and in `channel` (its op when first there).
+    LineSocket ircUser(const std::string& nick, const std::string& channel);
+
+    // A direct chat of `userId` with the bridge bot, once the bot has joined it.
+    std::string openBotDm(const std::string& userId);
+    // Sends `text` in the bot DM and returns the body of the bot's next notice there.
+    std::string command(const std::string& dm, const std::string& userId, const std::string& text);
+    // The body of the bot's next notice in `roomId` after the first `seen` ones, waited for.
+    std::string nextBotNotice(const std::string& roomId, std::size_t seen, std::chrono::milliseconds timeout = 15s);
+    std::size_t botNoticeCount(const std::string& roomId);
 
 private:
     IrcBridgeOptions options_;

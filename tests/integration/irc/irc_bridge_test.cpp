@@ -43,9 +43,7 @@ std::optional<std::string> directRoomOf(HomeserverDouble& hs, const std::string&
 
 TEST_CASE("a Matrix user talks in #irc_#test and an IRC user answers, in order and formatted") {
     IrcBridgeFixture f;
-    LineSocket bob = f.ircd().connectClient("bob");
-    bob.writeLine("JOIN #test");
-    bob.readUntil("366");
+    LineSocket bob = f.ircUser("bob", "#test");
     f.startBridge();
     std::string room = f.joinPortal(kAlice, "#test");
 
@@ -79,9 +77,7 @@ TEST_CASE("a Matrix user talks in #irc_#test and an IRC user answers, in order a
 
 TEST_CASE("emotes, notices, long messages and edits reach IRC condensed") {
     IrcBridgeFixture f;
-    LineSocket bob = f.ircd().connectClient("bob");
-    bob.writeLine("JOIN #test");
-    bob.readUntil("366");
+    LineSocket bob = f.ircUser("bob", "#test");
     f.startBridge();
     std::string room = f.joinPortal(kAlice, "#test");
     f.say(room, kAlice, "waves", "m.emote");
@@ -118,9 +114,7 @@ TEST_CASE("joins, nick changes, kicks, topics and ops are mirrored") {
         return pl && (*pl)["users"].value(f.ghost("bob"), 0) == 50;
     }, 15s));
 
-    LineSocket carol = f.ircd().connectClient("carol");
-    carol.writeLine("JOIN #mirror");
-    carol.readUntil("366");
+    LineSocket carol = f.ircUser("carol", "#mirror");
     CHECK(hs.waitFor([&] { return membership(hs, room, f.ghost("carol")) == "join"; }, 15s));
     bob.writeLine("MODE #mirror +v carol");
     CHECK(hs.waitFor([&] {
@@ -152,9 +146,7 @@ TEST_CASE("joins, nick changes, kicks, topics and ops are mirrored") {
 
 TEST_CASE("private messages become a direct chat with the ghost, both ways") {
     IrcBridgeFixture f;
-    LineSocket bob = f.ircd().connectClient("bob");
-    bob.writeLine("JOIN #test");
-    bob.readUntil("366");
+    LineSocket bob = f.ircUser("bob", "#test");
     f.startBridge();
     std::string room = f.joinPortal(kAlice, "#test");
     f.say(room, kAlice, "ping me");  // connects alice's puppet
@@ -173,10 +165,10 @@ TEST_CASE("private messages become a direct chat with the ghost, both ways") {
 }
 
 TEST_CASE("relay mode speaks for every Matrix user through the bot") {
-    IrcBridgeFixture f({.relay = true, .extraNetworkLines = {}});
-    LineSocket bob = f.ircd().connectClient("bob");
-    bob.writeLine("JOIN #test");
-    bob.readUntil("366");
+    IrcBridgeOptions options;
+    options.relay = true;
+    IrcBridgeFixture f(options);
+    LineSocket bob = f.ircUser("bob", "#test");
     f.startBridge();
     std::string room = f.joinPortal(kAlice, "#test");
     f.say(room, kAlice, "relayed");
@@ -185,9 +177,7 @@ TEST_CASE("relay mode speaks for every Matrix user through the bot") {
 
 TEST_CASE("the ircd restarts: every puppet comes back, rejoins, and queued lines arrive in order") {
     IrcBridgeFixture f;
-    LineSocket bob = f.ircd().connectClient("bob");
-    bob.writeLine("JOIN #test");
-    bob.readUntil("366");
+    LineSocket bob = f.ircUser("bob", "#test");
     f.startBridge();
     std::string room = f.joinPortal(kAlice, "#test");
     f.joinPortal(kDave, "#test");
@@ -198,9 +188,7 @@ TEST_CASE("the ircd restarts: every puppet comes back, rejoins, and queued lines
     f.ircd().restart();
     f.say(room, kAlice, "while down 1");
     f.say(room, kAlice, "while down 2");
-    LineSocket bob2 = f.ircd().connectClient("bob");
-    bob2.writeLine("JOIN #test");
-    bob2.readUntil("366");
+    LineSocket bob2 = f.ircUser("bob", "#test");
     std::string first = bob2.readUntil(R"(PRIVMSG #test :while down)", 60s);
     CHECK(first.find("while down 1") != std::string::npos);
     bob2.readUntil(R"(PRIVMSG #test :while down 2)", 10s);
@@ -217,9 +205,7 @@ TEST_CASE("the ircd restarts: every puppet comes back, rejoins, and queued lines
 
 TEST_CASE("hostile IRC lines and Matrix bodies change nothing") {
     IrcBridgeFixture f;
-    LineSocket bob = f.ircd().connectClient("bob");
-    bob.writeLine("JOIN #test");
-    bob.readUntil("366");
+    LineSocket bob = f.ircUser("bob", "#test");
     f.startBridge();
     std::string room = f.joinPortal(kAlice, "#test");
     // Matrix -> IRC: a body trying to smuggle commands stays text in one channel.
@@ -245,5 +231,46 @@ TEST_CASE("hostile IRC lines and Matrix bodies change nothing") {
     bob.writeLine("NAMES #test");
     std::string names = bob.readUntil(" 353 ", 5s);
     CHECK(names.find("alice[m]") != std::string::npos);
+    CHECK(f.hs().specViolations().empty());
+}
+
+TEST_CASE("a Matrix topic reaches IRC through the puppet; a refusal and a kick of the puppet are told in the room") {
+    IrcBridgeFixture f;
+    LineSocket bob = f.ircUser("bob", "#topics");
+    bob.writeLine("MODE #topics +t");
+    f.startBridge();
+    std::string room = f.joinPortal(kAlice, "#topics");
+    f.say(room, kAlice, "here");
+    bob.readUntil(R"(^:alice\[m\]!\S+ PRIVMSG #topics :here$)", 20s);
+    auto setState = [&](const std::string& type, const json& content) {
+        f.hs().injectEvent({{"room_id", room}, {"sender", kAlice}, {"type", type}, {"state_key", ""},
+                            {"content", content}});
+    };
+
+    // +t and alice[m] is no op: the ircd refuses, and alice is told in the room.
+    std::size_t seen = f.botNoticeCount(room);
+    setState("m.room.topic", {{"topic", "refused topic"}});
+    std::string refused = f.nextBotNotice(room, seen);
+    CHECK_MESSAGE(refused.find(kAlice + ": your topic change was not applied on IRC") != std::string::npos, refused);
+
+    // As an op, her topic is the channel's, and it does not come back to Matrix as a new event.
+    bob.writeLine("MODE #topics +o alice[m]");
+    bob.readUntil(R"(MODE #topics \+o :?alice\[m\])");
+    setState("m.room.name", {{"name", "IRC channels have no name"}});
+    setState("m.room.topic", {{"topic", "from matrix\nsecond line"}});
+    bob.readUntil(R"(^:alice\[m\]!\S+ TOPIC #topics :from matrix second line$)", 15s);
+    bob.writeLine("PRIVMSG #topics :after the topic");
+    f.waitForEvent(room, [&](const json& e) { return isMessage(e, f.ghost("bob"), "after the topic"); });
+    int topicEvents = 0;
+    for (const auto& e : f.hs().timeline(room))
+        if (e.value("type", "") == "m.room.topic" && e.value("sender", "") != kAlice &&
+            e["content"].value("topic", "").find("from matrix") != std::string::npos)
+            ++topicEvents;
+    CHECK(topicEvents == 0);
+    CHECK(f.botNoticeCount(room) == seen + 1);  // the name change is Matrix-only, silently
+
+    bob.writeLine("KICK #topics alice[m] :not today");
+    std::string kicked = f.nextBotNotice(room, seen + 1);
+    CHECK_MESSAGE(kicked.find(kAlice + " was kicked from #topics on IRC by bob: not today") != std::string::npos, kicked);
     CHECK(f.hs().specViolations().empty());
 }

@@ -158,3 +158,39 @@ TEST_CASE("hostile Matrix text cannot inject IRC commands") {
     CHECK(wire.find('\n') == std::string::npos);
     CHECK(wire.rfind("PRIVMSG #c :", 0) == 0);
 }
+
+TEST_CASE("an op's link answer is \"yes <id>\" or \"no <id>\" and nothing else") {
+    auto yes = parseConsentAnswer("  YES Ab3de ");
+    REQUIRE(yes);
+    CHECK(yes->approve);
+    CHECK(yes->id == "ab3de");
+    auto no = parseConsentAnswer("no\tk7q2x");
+    REQUIRE(no);
+    CHECK_FALSE(no->approve);
+    CHECK(no->id == "k7q2x");
+    CHECK_FALSE(parseConsentAnswer("yes"));
+    CHECK_FALSE(parseConsentAnswer("yes ab3de please"));
+    CHECK_FALSE(parseConsentAnswer("maybe ab3de"));
+    CHECK_FALSE(parseConsentAnswer("yes ab3de\r\nQUIT"));
+    CHECK_FALSE(parseConsentAnswer("yes a-b"));
+    CHECK_FALSE(parseConsentAnswer("yes " + std::string(17, 'a')));
+    CHECK_FALSE(parseConsentAnswer(""));
+}
+
+TEST_CASE("request ids avoid look-alike characters") {
+    uint32_t n = 0;
+    std::string id = consentId([&] { return n++; }, 40);
+    CHECK(id.size() == 40);
+    CHECK(id.find_first_of("01ilo") == std::string::npos);
+    CHECK(consentId([] { return 0u; }) == "aaaaa");
+}
+
+TEST_CASE("room ids safe for an IRC line") {
+    CHECK(looksLikeRoomId("!abc:hs.test"));
+    CHECK_FALSE(looksLikeRoomId("#alias:hs.test"));
+    CHECK_FALSE(looksLikeRoomId("!abc"));
+    CHECK_FALSE(looksLikeRoomId("!:hs"));
+    CHECK_FALSE(looksLikeRoomId("!abc:hs\r\nQUIT"));
+    CHECK_FALSE(looksLikeRoomId("!a b:hs"));
+    CHECK_FALSE(looksLikeRoomId("!abc:" + std::string(260, 'x')));
+}

@@ -31,7 +31,9 @@ TEST_CASE("a minimal network gets the documented defaults") {
     CHECK(n.modesToPower.at('v') == 10);
     CHECK(n.condense.maxLinesBeforePaste == 5);
     CHECK(c.defaultNetwork().name == "libera");
-    CHECK(c.linkRequires == "op");
+    CHECK(n.linkConsent == NetworkConfig::LinkConsent::Ops);
+    CHECK(n.linkConsentTimeoutSeconds == 300);
+    CHECK_FALSE(n.reactionsAsActions);
 }
 
 TEST_CASE("every key is read") {
@@ -47,9 +49,11 @@ TEST_CASE("every key is read") {
                           {"ident", {{"enabled", true}, {"port", 1113}}},
                           {"channels", {{{"name", "#a"}, {"key", "k"}}, {{"name", "#b"}, {"room_alias_id", "bee"}}}},
                           {"modes_to_power", {{"o", 75}, {"v", 5}}},
+                          {"link_consent", "admins_only"},
+                          {"link_consent_timeout_seconds", 30},
+                          {"reactions_as_actions", true},
                           {"condense", {{"edit_window_seconds", 60}, {"max_lines_before_paste", 3}}}};
-    auto c = parseIrcBridgeConfig(section({{"networks", {{{"name", "libera"}, {"address", "x"}}, net}},
-                                           {"link_requires", "admin"}}));
+    auto c = parseIrcBridgeConfig(section({{"networks", {{{"name", "libera"}, {"address", "x"}}, net}}}));
     const NetworkConfig& n = *c.find("oftc");
     CHECK(n.port == 6667);
     CHECK_FALSE(n.tls);
@@ -67,7 +71,9 @@ TEST_CASE("every key is read") {
     CHECK(n.modesToPower == std::map<char, int>{{'o', 75}, {'v', 5}});
     CHECK(n.condense.editWindowSeconds == 60);
     CHECK(n.condense.maxLinesBeforePaste == 3);
-    CHECK(c.linkRequires == "admin");
+    CHECK(n.linkConsent == NetworkConfig::LinkConsent::AdminsOnly);
+    CHECK(n.linkConsentTimeoutSeconds == 30);
+    CHECK(n.reactionsAsActions);
     CHECK(c.defaultNetwork().name == "libera");
 }
 
@@ -82,6 +88,8 @@ TEST_CASE("bad configs are refused naming the key") {
               .find("name") != std::string::npos);
     CHECK(errorOf({{"networks", {{{"name", "a"}, {"address", "x"}}, {{"name", "a"}, {"address", "y"}}}}})
               .find("twice") != std::string::npos);
-    CHECK(errorOf({{"networks", {{{"name", "a"}, {"address", "x"}}}}, {"link_requires", "anyone"}})
-              .find("link_requires") != std::string::npos);
+    CHECK(errorOf({{"networks", {{{"name", "a"}, {"address", "x"}, {"link_consent", "anyone"}}}}})
+              .find("link_consent") != std::string::npos);
+    CHECK(errorOf({{"networks", {{{"name", "a"}, {"address", "x"}, {"link_consent_timeout_seconds", 0}}}}})
+              .find("link_consent_timeout_seconds") != std::string::npos);
 }
