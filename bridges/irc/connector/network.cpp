@@ -128,7 +128,9 @@ void IrcNetwork::stop() {
 }
 
 void IrcNetwork::scheduleTick() {
-    tickTimer_.expires_after(kTick);
+    // Short idle timeouts (tests, small deployments) are honoured to the second.
+    bool shortIdle = config_.idleTimeoutSeconds > 0 && std::chrono::seconds(config_.idleTimeoutSeconds) < kTick;
+    tickTimer_.expires_after(shortIdle ? std::chrono::seconds(1) : kTick);
     tickTimer_.async_wait([this](const boost::system::error_code& ec) {
         if (ec) return;
         tick();
@@ -159,7 +161,7 @@ void IrcNetwork::tick() {
         }
         scheduleTick();
     }
-    for (auto& p : idle) p->conn.stop("Idle");
+    for (auto& p : idle) retirePuppet(std::move(p), "Idle");
 }
 
 // --- IRC -> Matrix ---------------------------------------------------------------------------------
@@ -575,27 +577,30 @@ IrcNetwork::Puppet& IrcNetwork::puppetFor(const UserId& user, const std::string&
         if (auto addr = addressInPrefix(config_.ipv6Prefix, index + 1, &why)) o.bindAddress = *addr;
         else log_.warn("no source address for puppet", {{"user", user.str()}, {"why", why}});
     }
+    p->generation = ++puppetGeneration_;
+    const uint64_t gen = p->generation;
     IrcConnectionHandlers h;
-    h.onMessage = [this, user](const IrcMessage& m) {
+    h.onMessage = [this, user, gen](const IrcMessage& m) {
         std::lock_guard l(mutex_);
-        if (!stopped_) onPuppetMessage(user, m);
+        if (isLive(user, gen)) onPuppetMessage(user, m);
     };
-    h.onStateChange = [this, user](const StateChange& c) {
+    h.onStateChange = [this, user, gen](const StateChange& c) {
         std::lock_guard l(mutex_);
-        if (!stopped_) onPuppetState(user, c);
+        if (isLive(user, gen)) onPuppetState(user, c);
     };
     h.onSendFailure = [this, user](const SendFailure& f) {
         std::lock_guard l(mutex_);
         if (!stopped_) onPuppetSendFailure(user, f);
     };
-    h.onJoinFailure = [this, user](const JoinFailure& f) {
+    h.onJoinFailure = [this, user, gen](const JoinFailure& f) {
         std::lock_guard l(mutex_);
-        if (stopped_) return;
+        if (!isLive(user, gen)) return;
         auto pit = puppets_.find(user);
         if (pit != puppets_.end()) pit->second->channels.erase(foldName(f.channel));
         noticeInPortal(channelRoomId(config_.name, f.channel),
                        user.str() + " cannot join " + f.channel + " on IRC: " + f.text + " (" + f.numeric +
-                           "); their messages there are not delivered.");
+                           "); their messages there are not delivered" +
+                           (config_.syncMembers ? ", and IRC users cannot see that they read along." : "."));
     };
     p->conn = pool_->create(o, std::move(h));
     p->conn.start();
@@ -604,6 +609,34 @@ IrcNetwork::Puppet& IrcNetwork::puppetFor(const UserId& user, const std::string&
     Puppet& ref = *p;
     puppets_[user] = std::move(p);
     return ref;
+}
+
+bool IrcNetwork::isLive(const UserId& user, uint64_t generation) const {
+    if (stopped_) return false;
+    auto it = puppets_.find(user);
+    return it != puppets_.end() && it->second->generation == generation;
+}
+
+void IrcNetwork::retirePuppet(std::unique_ptr<Puppet> puppet, const std::string& reason, std::function<void()> then) {
+    std::shared_ptr<Puppet> p(std::move(puppet));
+    p->conn.stop(reason);
+    auto timer = std::make_shared<boost::asio::steady_timer>(io_);
+    // The QUIT is flushed within 2 s (IrcConnection::stop); a little more bounds the wait.
+    boost::asio::post(io_, [this, p, timer, then = std::move(then)] {
+        whenStopped(p, timer, Clock::now() + std::chrono::seconds(3), then);
+    });
+}
+
+void IrcNetwork::whenStopped(std::shared_ptr<Puppet> puppet, std::shared_ptr<boost::asio::steady_timer> timer,
+                             Clock::time_point deadline, std::function<void()> then) {
+    if (puppet->conn.state() != ConnectionState::Stopped && Clock::now() < deadline) {
+        timer->expires_after(std::chrono::milliseconds(50));
+        timer->async_wait([this, puppet, timer, deadline, then](const boost::system::error_code& ec) {
+            if (!ec) whenStopped(puppet, timer, deadline, then);
+        });
+        return;
+    }
+    if (then) then();
 }
 
 void IrcNetwork::onPuppetState(const UserId& user, const StateChange& change) {
@@ -1059,17 +1092,20 @@ void IrcNetwork::reconnectPuppet(const UserId& user, std::function<void(const st
             noteState(old->state, ConnectionState::Stopped);
             puppets_.erase(it);
         }
+    }
+    // The new connection registers once the old one is gone, or the server still holds the nick.
+    auto connect = [this, user, name, channels] {
+        std::lock_guard lock(mutex_);
+        if (stopped_) return;
         Puppet& p = puppetFor(user, name);
         for (const auto& [folded, key] : channels) {
             auto ch = channels_.find(folded);
             p.channels[folded] = key;
             p.conn.join(ch != channels_.end() ? ch->second.name : folded, key);
         }
-    }
-    if (old) {
-        old->conn.stop("Reconnecting");
-        boost::asio::post(io_, [o = std::shared_ptr<Puppet>(std::move(old))] {});  // destroyed on the loop
-    }
+    };
+    if (old) retirePuppet(std::move(old), "Reconnecting", connect);
+    else boost::asio::post(io_, connect);
     reply("Reconnecting to " + config_.name + ".");
 }
 
@@ -1087,8 +1123,7 @@ void IrcNetwork::quitPuppet(const UserId& user, std::function<void(const std::st
         noteState(old->state, ConnectionState::Stopped);
         puppets_.erase(it);
     }
-    old->conn.stop("Quit");
-    boost::asio::post(io_, [o = std::shared_ptr<Puppet>(std::move(old))] {});
+    retirePuppet(std::move(old), "Quit");
     reply("Disconnected from " + config_.name + ". Your next message reconnects.");
 }
 

@@ -107,6 +107,7 @@ private:
         ConnectionState state = ConnectionState::Connecting;
         std::string stateReason;
         std::deque<SentLine> recent;  // to name the event when a line fails
+        uint64_t generation = 0;      // a later puppet of the same user has a higher one
     };
     struct PendingEdit {
         std::string text;
@@ -167,6 +168,14 @@ private:
     // Any thread, under mutex_.
     RemoteSender ghost(const std::string& nick) const;
     Puppet& puppetFor(const UserId& user, const std::string& displayName);
+    // The callbacks of `user`'s connection number `generation` still concern their puppet.
+    bool isLive(const UserId& user, uint64_t generation) const;
+    // Loop or hook thread, without mutex_: QUITs the connection of a puppet already taken out
+    // of puppets_, then (once the server has seen it go, so its nick is free) runs `then` on
+    // the loop and lets it go.
+    void retirePuppet(std::unique_ptr<Puppet> puppet, const std::string& reason, std::function<void()> then = {});
+    void whenStopped(std::shared_ptr<Puppet> puppet, std::shared_ptr<boost::asio::steady_timer> timer,
+                     Clock::time_point deadline, std::function<void()> then);
     std::string puppetNickFor(const UserId& user, const std::string& displayName);
     bool isPuppetNick(const std::string& folded) const { return puppetNicks_.count(folded) > 0; }
     bool isBotNick(const std::string& nick) const;
@@ -211,6 +220,7 @@ private:
     std::map<std::string, PendingConsent> consents_;  // by request id
     std::vector<PendingTopic> topics_;
     uint64_t counter_ = 0;
+    uint64_t puppetGeneration_ = 0;
     boost::asio::steady_timer tickTimer_;
     bool stopped_ = false;
 };

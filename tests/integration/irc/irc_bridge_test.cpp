@@ -142,6 +142,21 @@ TEST_CASE("joins, nick changes, kicks, topics and ops are mirrored") {
     });
     CHECK(kick.value("sender", "") == f.ghost("bob"));
     CHECK(kick["content"].value("reason", "") == "bye");
+    // Parts and quits (not net-splits: the ircd says "Quit: ...") leave with their reason.
+    LineSocket dave = f.ircUser("dave", "#mirror");
+    LineSocket erin = f.ircUser("erin", "#mirror");
+    CHECK(hs.waitFor([&] { return membership(hs, room, f.ghost("erin")) == "join"; }, 15s));
+    dave.writeLine("PART #mirror :off to lunch");
+    erin.writeLine("QUIT :good night");
+    auto leftWith = [&](const std::string& nick, const std::string& reason) {
+        return f.waitForEvent(room, [&](const json& e) {
+            return e.value("type", "") == "m.room.member" && e.value("state_key", "") == f.ghost(nick) &&
+                   e["content"].value("membership", "") == "leave" &&
+                   e["content"].value("reason", "").find(reason) != std::string::npos;
+        });
+    };
+    leftWith("dave", "off to lunch");
+    leftWith("erin", "good night");
 }
 
 TEST_CASE("private messages become a direct chat with the ghost, both ways") {
