@@ -96,6 +96,30 @@ HookResult IrcConnector::onMatrixEdit(const MatrixEdit& edit) {
     return result ? *result : HookResult::ignored();
 }
 
+HookResult IrcConnector::onMatrixReaction(const MatrixReaction& reaction) {
+    std::optional<HookResult> result;
+    for (const RemoteRoomId& remote : reaction.remotes) {
+        auto target = parseRemoteRoom(remote);
+        IrcNetwork* net = target ? network(target->network) : nullptr;
+        if (!net) continue;
+        HookResult r = net->sendReaction(reaction, *target);
+        if (!result || r.kind() == HookResult::Kind::Failed) result = r;
+    }
+    return result ? *result : HookResult::ignored();
+}
+
+HookResult IrcConnector::onMatrixRedaction(const MatrixRedaction& redaction) {
+    // IRC cannot take a line back. Deleting Matrix users' own bridged messages deserves a word,
+    // since IRC already saw them; deleting ghosts' messages is Matrix-side moderation.
+    if (!redaction.targetRemote || !isMatrixSentId(*redaction.targetRemote)) return HookResult::ignored();
+    OutgoingMessage notice;
+    notice.kind = MessageKind::Notice;
+    notice.body = redaction.sender.str() +
+                  ": deleted on Matrix only. IRC has no way to take a message back; people on IRC have seen it.";
+    ctx_->bot().sendMessage(redaction.room, notice);
+    return HookResult::ignored();
+}
+
 std::optional<GhostName> IrcConnector::ghostName(const UserId& user) {
     if (!ctx_->isGhost(user)) return std::nullopt;
     if (auto remote = ctx_->users().remoteForGhost(user)) {

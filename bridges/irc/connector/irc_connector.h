@@ -19,7 +19,11 @@ namespace mxbridge::irc {
 
 class IdentServer;
 
-class IrcConnector final : public Connector, public EditHandler, public LinkHandler {
+class IrcConnector final : public Connector,
+                           public EditHandler,
+                           public ReactionHandler,
+                           public RedactionHandler,
+                           public LinkHandler {
 public:
     IrcConnector();
     ~IrcConnector() override;
@@ -30,6 +34,8 @@ public:
 
     HookResult onMatrixMessage(const MatrixMessage& message) override;
     HookResult onMatrixEdit(const MatrixEdit& edit) override;
+    HookResult onMatrixReaction(const MatrixReaction& reaction) override;
+    HookResult onMatrixRedaction(const MatrixRedaction& redaction) override;
     HookResult onMatrixMembership(const MatrixMembership& change) override;
     HookResult onMatrixStateChange(const MatrixStateChange& change) override;
     Result<void> onLinkRequested(const LinkRequest& request) override;

@@ -295,6 +295,34 @@ std::string condenseLines(std::string_view text) {
     return out;
 }
 
+std::string remoteAuthorNick(const RemoteMessageId& id) {
+    const std::string& r = id.str();
+    auto a = r.find('/');
+    auto b = a == std::string::npos ? a : r.find('/', a + 1);
+    if (b == std::string::npos) return {};
+    return r.substr(a + 1, b - a - 1);
+}
+
+bool isMatrixSentId(const RemoteMessageId& id) {
+    const std::string& r = id.str();
+    auto a = r.find('/');
+    auto b = a == std::string::npos ? a : r.find('/', a + 1);
+    return b != std::string::npos && r.compare(b + 1, 2, "m:") == 0;
+}
+
+std::string reactionAction(std::string_view key, std::string_view authorNick) {
+    constexpr std::size_t kMaxKey = 64;
+    std::string k = condenseLines(key);
+    if (k.size() > kMaxKey) {
+        std::size_t cut = kMaxKey;
+        while (cut > 0 && (static_cast<unsigned char>(k[cut]) & 0xC0) == 0x80) --cut;  // not inside a character
+        k = k.substr(0, cut) + "…";
+    }
+    std::string text = "reacted " + k;
+    if (!authorNick.empty()) text += " to " + std::string(authorNick);
+    return text;
+}
+
 bool looksLikeRoomId(std::string_view id) {
     if (id.size() < 4 || id.size() > 255 || id[0] != '!') return false;
     auto colon = id.find(':');

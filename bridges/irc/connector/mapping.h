@@ -33,6 +33,10 @@ RemoteRoomId channelRoomId(std::string_view network, std::string_view channel);
 RemoteRoomId directRoomId(std::string_view network, std::string_view nick, const UserId& matrixUser);
 // "libera/bob": an IRC user.
 RemoteUserId remoteUserId(std::string_view network, std::string_view nick);
+// The author's (folded) nick in a remote message id "<network>/<nick>/<id>", empty if none.
+std::string remoteAuthorNick(const RemoteMessageId& id);
+// Whether a remote message id is one of a Matrix message sent to IRC ("<network>/<nick>/m:…").
+bool isMatrixSentId(const RemoteMessageId& id);
 
 struct RemoteTarget {
     std::string network;
@@ -141,5 +145,8 @@ std::string relayPrefix(std::string_view displayName, bool emote);
 std::string mediaLink(std::string_view mxc, std::string_view baseUrl);
 // Newlines folded into " " so a reply stays on one IRC line before splitting.
 std::string condenseLines(std::string_view text);
+// A Matrix reaction as the text of an IRC action: "reacted 👍 to bob" (key on one line, cut to
+// 64 bytes on a UTF-8 boundary).
+std::string reactionAction(std::string_view key, std::string_view authorNick);
 
 }  // namespace mxbridge::irc

@@ -777,14 +777,9 @@ std::vector<std::string> IrcNetwork::renderLines(const MatrixMessage& message, c
     if (message.replyTo) {
         if (config_.condense.replyOneLine) text = condenseLines(text);
         if (message.replyToRemote) {
-            // Remote ids are "<network>/<nick>/<id>": the replied-to author is addressed.
-            const std::string& r = message.replyToRemote->str();
-            auto a = r.find('/');
-            auto b = a == std::string::npos ? a : r.find('/', a + 1);
-            if (b != std::string::npos) {
-                std::string nick = r.substr(a + 1, b - a - 1);
-                if (!nick.empty() && nick.rfind("m:", 0) != 0) text = nick + ": " + text;
-            }
+            // The replied-to author is addressed, IRC style.
+            std::string nick = currentNick(remoteAuthorNick(*message.replyToRemote));
+            if (!nick.empty()) text = nick + ": " + text;
         }
     }
     std::size_t budget = maxPayloadBytes(target.ircTarget().size(), 0, emote);
@@ -830,6 +825,11 @@ HookResult IrcNetwork::sendMessage(const MatrixMessage& message, const RemoteTar
                                                            : MessageKind::Text;
     std::string nick = relay ? botNick_ : puppet->nick;
     RemoteMessageId id(config_.name + "/" + foldName(nick) + "/m:" + message.event.eventId().str());
+    // Staged with the event's done mark: replies and reactions to it later name its author.
+    ctx_.eventMappings().map(message.room, message.event.eventId(),
+                             target.isChannel() ? channelRoomId(config_.name, target.channel)
+                                                : directRoomId(config_.name, target.nick, target.matrixUser),
+                             id);
     if (lines.size() > static_cast<size_t>(config_.condense.maxLinesBeforePaste)) {
         // Too long for IRC: one line with a link to the whole text.
         std::string first = lines.front();
@@ -943,6 +943,32 @@ HookResult IrcNetwork::memberChanged(const MatrixMembership& change, const Remot
         return HookResult::delivered();
     }
     return HookResult::ignored();
+}
+
+HookResult IrcNetwork::sendReaction(const MatrixReaction& reaction, const RemoteTarget& target) {
+    if (!config_.reactionsAsActions) return HookResult::ignored();
+    std::lock_guard lock(mutex_);
+    std::string about = reaction.targetRemote ? currentNick(remoteAuthorNick(*reaction.targetRemote)) : std::string();
+    std::string text = reactionAction(reaction.key, about);
+    if (relayFor(reaction.room, target)) {
+        deliver(bot_, nullptr, target, relayPrefix(localpartOf(reaction.sender.str()), true) + text, MessageKind::Text,
+                reaction.room, reaction.event.eventId());
+        return HookResult::delivered();
+    }
+    Puppet& puppet = puppetFor(reaction.sender, "");
+    if (auto dead = deadPuppetResult(puppet)) return *dead;
+    puppet.lastActive = Clock::now();
+    if (target.isChannel()) joinPuppet(puppet, target.channel);
+    deliver(puppet.conn, &puppet, target, text, MessageKind::Emote, reaction.room, reaction.event.eventId());
+    return HookResult::delivered();
+}
+
+std::string IrcNetwork::currentNick(const std::string& folded) const {
+    if (auto p = puppetNicks_.find(folded); p != puppetNicks_.end())
+        if (auto it = puppets_.find(p->second); it != puppets_.end()) return it->second->nick;
+    for (const auto& [name, ch] : channels_)
+        if (auto m = ch.members.find(folded); m != ch.members.end()) return m->second.nick;
+    return folded;
 }
 
 bool IrcNetwork::relayFor(const RoomId& room, const RemoteTarget& target) {

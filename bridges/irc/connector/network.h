@@ -43,6 +43,8 @@ public:
     // --- Called from hooks and commands (any thread); never block ---
     HookResult sendMessage(const MatrixMessage& message, const RemoteTarget& target);
     HookResult sendEdit(const MatrixEdit& edit, const RemoteTarget& target);
+    // reactions_as_actions: "* alice[m] reacted 👍 to bob"; otherwise ignored.
+    HookResult sendReaction(const MatrixReaction& reaction, const RemoteTarget& target);
     HookResult memberChanged(const MatrixMembership& change, const RemoteTarget& target);
     // The bot joins `channel` (it then bridges it) and remembers its key.
     void ensureChannel(const std::string& channel, const std::string& key = {});
@@ -187,6 +189,8 @@ private:
     void sendEditNow(const EventId& target);
     // The link's own `relay` option, else the network's.
     bool relayFor(const RoomId& room, const RemoteTarget& target);
+    // A folded nick (as in remote ids) as people on IRC spell it now, when known.
+    std::string currentNick(const std::string& folded) const;
     // The puppet joins `channel` (queued ahead of what it sends next) unless it is there.
     void joinPuppet(Puppet& puppet, const std::string& channel);
     // Takes the pending topic change of `user` (or the bot's, with viaBot) in `channel`.

@@ -289,3 +289,34 @@ TEST_CASE("a Matrix topic reaches IRC through the puppet; a refusal and a kick o
     CHECK_MESSAGE(kicked.find(kAlice + " was kicked from #topics on IRC by bob: not today") != std::string::npos, kicked);
     CHECK(f.hs().specViolations().empty());
 }
+
+TEST_CASE("reactions go to IRC as actions when configured; deleting a bridged message is explained, not bridged") {
+    IrcBridgeOptions options;
+    options.extraNetworkLines = {"reactions_as_actions: true"};
+    IrcBridgeFixture f(options);
+    LineSocket bob = f.ircUser("bob", "#react");
+    f.startBridge();
+    std::string room = f.joinPortal(kAlice, "#react");
+    std::string mine = f.say(room, kAlice, "mine");
+    bob.readUntil(R"(^:alice\[m\]!\S+ PRIVMSG #react :mine$)", 20s);
+    bob.writeLine("PRIVMSG #react :yours");
+    json yours = f.waitForEvent(room, [&](const json& e) { return isMessage(e, f.ghost("bob"), "yours"); });
+
+    f.hs().sendAsUser(room, kAlice,
+                      {{"m.relates_to", {{"rel_type", "m.annotation"}, {"event_id", yours["event_id"]}, {"key", "👍"}}}},
+                      "m.reaction");
+    bob.readUntil("^:alice\\[m\\]!\\S+ PRIVMSG #react :\x01" "ACTION reacted 👍 to bob\x01$", 10s);
+    // Her own bridged message is mapped too, and its author spelled as on IRC (not folded).
+    f.hs().sendAsUser(room, kAlice, {{"m.relates_to", {{"rel_type", "m.annotation"}, {"event_id", mine}, {"key", "ok"}}}},
+                      "m.reaction");
+    bob.readUntil("^:alice\\[m\\]!\\S+ PRIVMSG #react :\x01" "ACTION reacted ok to alice\\[m\\]\x01$", 10s);
+
+    std::size_t seen = f.botNoticeCount(room);
+    f.hs().sendAsUser(room, kAlice, {{"redacts", mine}}, "m.room.redaction");  // her own, seen on IRC
+    std::string told = f.nextBotNotice(room, seen);
+    CHECK_MESSAGE(told.find("deleted on Matrix only") != std::string::npos, told);
+    f.hs().sendAsUser(room, kAlice, {{"redacts", yours["event_id"]}}, "m.room.redaction");  // moderation
+    bob.writeLine("PRIVMSG #react :still here");
+    f.waitForEvent(room, [&](const json& e) { return isMessage(e, f.ghost("bob"), "still here"); });
+    CHECK(f.botNoticeCount(room) == seen + 1);
+}

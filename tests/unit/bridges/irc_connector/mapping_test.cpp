@@ -194,3 +194,21 @@ TEST_CASE("room ids safe for an IRC line") {
     CHECK_FALSE(looksLikeRoomId("!a b:hs"));
     CHECK_FALSE(looksLikeRoomId("!abc:" + std::string(260, 'x')));
 }
+
+TEST_CASE("remote message ids name their author, and Matrix-sent ones say so") {
+    CHECK(remoteAuthorNick(RemoteMessageId("libera/bob/1234-1")) == "bob");
+    CHECK(remoteAuthorNick(RemoteMessageId("libera/alice[m]/m:$ev:hs")) == "alice[m]");
+    CHECK(remoteAuthorNick(RemoteMessageId("nonsense")).empty());
+    CHECK(isMatrixSentId(RemoteMessageId("libera/alice[m]/m:$ev:hs")));
+    CHECK_FALSE(isMatrixSentId(RemoteMessageId("libera/bob/m")));
+    CHECK_FALSE(isMatrixSentId(RemoteMessageId("libera/bob/abc")));
+}
+
+TEST_CASE("reactions become one short action line") {
+    CHECK(reactionAction("👍", "bob") == "reacted 👍 to bob");
+    CHECK(reactionAction("ok", "") == "reacted ok");
+    CHECK(reactionAction("a\r\nQUIT :x", "bob") == "reacted a QUIT :x to bob");
+    std::string longKey(63, 'x');
+    longKey += "é";  // two bytes across the 64-byte cut
+    CHECK(reactionAction(longKey, "") == "reacted " + std::string(63, 'x') + "…");
+}
