@@ -118,7 +118,12 @@ void IrcNetwork::stop() {
         tickTimer_.cancel();
         for (auto& [id, edit] : pendingEdits_) edit.timer->cancel();
         for (auto& [id, w] : whois_) w.timer->cancel();
-        for (auto& [id, c] : consents_) c.timer->cancel();
+        for (auto& [id, c] : consents_) {
+            c.timer->cancel();
+            c.ask.tell("The bridge is restarting before an op of " + c.ask.channel + " answered request " + id +
+                       "; " + c.ask.link.room.str() + " was not linked. Ask again once it is back.");
+        }
+        consents_.clear();
         puppets.swap(puppets_);
         bot = std::move(bot_);
     }

@@ -1,6 +1,8 @@
 // IrcBridgeFixture: config, processes and the Matrix side of the IRC bridge tests.
 #include "irc_bridge_fixture.h"
 
+#include <exception>
+#include <iostream>
 #include <sstream>
 #include <thread>
 
@@ -43,7 +45,15 @@ IrcBridgeFixture::IrcBridgeFixture(IrcBridgeOptions options) : options_(std::mov
     hs_ = std::make_unique<HomeserverDouble>(c);
 }
 
-IrcBridgeFixture::~IrcBridgeFixture() { stopBridge(); }
+IrcBridgeFixture::~IrcBridgeFixture() {
+    // A test ending in an exception (a readUntil that timed out) shows only the IRC client's
+    // lines; the bridge's and the ircd's say why.
+    if (std::uncaught_exceptions() > 0) {
+        if (bridge_) std::cerr << "--- mxbridge, last lines ---\n" << bridge_->lastLines(60) << "\n";
+        if (ircd_) std::cerr << "--- inspircd, last lines ---\n" << ircd_->lastLines(20) << "\n";
+    }
+    stopBridge();
+}
 
 void IrcBridgeFixture::startBridge() {
     std::ostringstream y;
