@@ -1,6 +1,7 @@
 // PortalManager: one FIFO per remote room, run on the caller's thread when idle and by worker
 // threads after an asynchronous step (room creation, media upload) finishes.
 #include "bridge/portal_manager.h"
+#include "util/thread_name.h"
 
 #include <algorithm>
 #include <condition_variable>
@@ -618,7 +619,10 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
 PortalManager::PortalManager(Deps deps) : state_(std::make_shared<State>(std::move(deps))) {
     unsigned workers = std::max(1u, state_->d.workers);
     for (unsigned i = 0; i < workers; ++i)
-        state_->threads.emplace_back([state = state_.get()] { state->workerLoop(); });
+        state_->threads.emplace_back([state = state_.get()] {
+            nameThisThread("mxb-portals");
+            state->workerLoop();
+        });
 }
 
 PortalManager::~PortalManager() { stop(); }

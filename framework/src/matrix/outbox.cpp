@@ -1,4 +1,5 @@
 #include "matrix/outbox.h"
+#include "util/thread_name.h"
 
 #include <algorithm>
 #include <random>
@@ -115,7 +116,10 @@ void Outbox::start() {
     started_ = true;
     stopping_ = false;
     for (size_t i = 0; i < std::max<size_t>(1, options_.workers); ++i)
-        workers_.emplace_back([this] { workerLoop(); });
+        workers_.emplace_back([this] {
+            nameThisThread("mxb-outbox");
+            workerLoop();
+        });
 }
 
 void Outbox::stop() {

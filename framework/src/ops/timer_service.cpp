@@ -1,4 +1,5 @@
 #include "ops/timer_service.h"
+#include "util/thread_name.h"
 
 #include <condition_variable>
 #include <map>
@@ -86,7 +87,10 @@ struct TimerService::State {
 
 TimerService::TimerService() : state_(std::make_shared<State>()) {
     // The thread shares the state, so stop() from inside a task can let it finish detached.
-    state_->thread = std::thread([s = state_] { s->run(); });
+    state_->thread = std::thread([s = state_] {
+        nameThisThread("mxb-timers");
+        s->run();
+    });
     state_->threadId = state_->thread.get_id();
 }
 
