@@ -28,65 +28,81 @@ struct BadShape {
     std::string message;
 };
 
+// Where an item sits, for error messages. Built into text only when something is wrong:
+// formatting "events[12].room_id" for every field of every event cost more than parsing it.
+struct Where {
+    std::string_view array;
+    size_t index;
+    std::string operator()(std::string_view what) const {
+        return std::string(array) + "[" + std::to_string(index) + "]" + std::string(what);
+    }
+};
+
 // A wrong type is the sender's shape mistake (M_BAD_JSON); anything else means the bytes
-// are not valid JSON at all (M_NOT_JSON).
-void check(simdjson::error_code error, const std::string& shapeMessage) {
+// are not valid JSON at all (M_NOT_JSON). `message` is only called on error.
+template <typename Message>
+void check(simdjson::error_code error, Message&& message) {
     if (!error) return;
     if (error == simdjson::INCORRECT_TYPE || error == simdjson::NUMBER_OUT_OF_RANGE)
-        throw BadShape{shapeMessage};
+        throw BadShape{message()};
     throw simdjson::simdjson_error(error);
 }
 
-std::string readString(od::value value, std::string_view what) {
+void check(simdjson::error_code error, const char* shapeMessage) {
+    check(error, [&] { return std::string(shapeMessage); });
+}
+
+void readString(od::value value, const Where& where, const char* field, std::string& out) {
     std::string_view s;
-    check(value.get_string().get(s), std::string(what) + " must be a string");
-    return std::string(s);
+    check(value.get_string().get(s), [&] { return where(std::string(".") + field + " must be a string"); });
+    out.assign(s.data(), s.size());
 }
 
 void readItems(od::value arrayValue, EventSource source, const char* base, std::string_view name,
                std::vector<ParsedItem>& out) {
     od::array array;
-    check(arrayValue.get_array().get(array), std::string(name) + " must be an array");
+    check(arrayValue.get_array().get(array), [&] { return std::string(name) + " must be an array"; });
     size_t index = 0;
     for (auto element : array) {
-        std::string where = std::string(name) + "[" + std::to_string(index++) + "]";
+        Where where{name, index++};
         od::object object;
-        check(element.get_object().get(object), where + " must be an object");
+        check(element.get_object().get(object), [&] { return where(" must be an object"); });
         ParsedItem item{source, 0, 0, {}};
         bool hasType = false;
         bool hasContent = false;
         for (auto field : object) {
             std::string_view key;
-            check(field.unescaped_key().get(key), where + " has an unreadable key");
+            check(field.unescaped_key().get(key), [&] { return where(" has an unreadable key"); });
             if (key == "type") {
-                item.fields.type = readString(field.value(), where + ".type");
+                readString(field.value(), where, "type", item.fields.type);
                 hasType = true;
             } else if (key == "room_id") {
-                item.fields.roomId = readString(field.value(), where + ".room_id");
+                readString(field.value(), where, "room_id", item.fields.roomId);
             } else if (key == "sender") {
-                item.fields.sender = readString(field.value(), where + ".sender");
+                readString(field.value(), where, "sender", item.fields.sender);
             } else if (key == "event_id") {
-                item.fields.eventId = readString(field.value(), where + ".event_id");
+                readString(field.value(), where, "event_id", item.fields.eventId);
             } else if (key == "state_key") {
-                item.fields.stateKey = readString(field.value(), where + ".state_key");
+                readString(field.value(), where, "state_key", item.fields.stateKey.emplace());
             } else if (key == "origin_server_ts") {
                 int64_t ts = 0;
-                check(field.value().get_int64().get(ts), where + ".origin_server_ts must be an integer");
+                check(field.value().get_int64().get(ts),
+                      [&] { return where(".origin_server_ts must be an integer"); });
                 item.fields.originServerTs = ts;
             } else if (key == "content") {
                 hasContent = true;
             }
         }
         std::string_view raw;
-        check(object.raw_json().get(raw), where + " is malformed");
+        check(object.raw_json().get(raw), [&] { return where(" is malformed"); });
         raw = trimRight(raw);
-        if (!hasType) throw BadShape{where + " has no type"};
+        if (!hasType) throw BadShape{where(" has no type")};
         if (source == EventSource::Timeline) {
             // The spec's ClientEvent: these are what routing and deduplication rely on.
-            if (item.fields.eventId.empty()) throw BadShape{where + " has no event_id"};
-            if (item.fields.roomId.empty()) throw BadShape{where + " has no room_id"};
-            if (item.fields.sender.empty()) throw BadShape{where + " has no sender"};
-            if (!hasContent) throw BadShape{where + " has no content"};
+            if (item.fields.eventId.empty()) throw BadShape{where(" has no event_id")};
+            if (item.fields.roomId.empty()) throw BadShape{where(" has no room_id")};
+            if (item.fields.sender.empty()) throw BadShape{where(" has no sender")};
+            if (!hasContent) throw BadShape{where(" has no content")};
         }
         item.offset = static_cast<uint32_t>(raw.data() - base);
         item.length = static_cast<uint32_t>(raw.size());
