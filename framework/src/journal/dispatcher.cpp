@@ -1,4 +1,5 @@
 #include "journal/dispatcher.h"
+#include "util/thread_name.h"
 
 namespace mxbridge::detail {
 
@@ -21,17 +22,32 @@ Dispatcher::Dispatcher(unsigned workers, Handler handler, DoneSink onDone, Metri
 Dispatcher::~Dispatcher() { stop(std::chrono::milliseconds(0)); }
 
 void Dispatcher::start() {
-    for (unsigned i = 0; i < workerCount_; ++i) workers_.emplace_back([this] { work(); });
+    for (unsigned i = 0; i < workerCount_; ++i) workers_.emplace_back([this] {
+            nameThisThread("mxb-dispatch");
+            work();
+        });
 }
 
 void Dispatcher::enqueue(std::vector<DispatchItem>&& items) {
     if (items.empty()) return;
     size_t n = items.size();
-    size_t newlyReady = 0;
     {
+        // Only a hand-over here: the caller is the journal's writer, which every ack waits
+        // for. A worker sorts the batch into its rooms' queues (takeInbox).
         std::lock_guard lock(mutex_);
-        for (auto& item : items) {
-            Queue& q = queues_[item.queueKey];
+        inbox_.push_back(std::move(items));
+        backlog_.fetch_add(n, std::memory_order_relaxed);
+    }
+    backlogGauge_.add(static_cast<int64_t>(n));
+    wake_.notify_one();
+}
+
+size_t Dispatcher::takeInbox() {
+    size_t newlyReady = 0;
+    for (auto& batch : inbox_) {
+        for (auto& item : batch) {
+            auto [it, inserted] = queues_.try_emplace(item.queueKey);
+            Queue& q = it->second;
             if (!q.scheduled) {
                 q.scheduled = true;
                 ready_.push_back(item.queueKey);
@@ -39,12 +55,9 @@ void Dispatcher::enqueue(std::vector<DispatchItem>&& items) {
             }
             q.items.push_back(std::move(item));
         }
-        backlog_.fetch_add(n, std::memory_order_relaxed);
     }
-    backlogGauge_.add(static_cast<int64_t>(n));
-    // Wake only as many workers as there are rooms to run: no thundering herd.
-    if (newlyReady >= workerCount_) wake_.notify_all();
-    else for (size_t i = 0; i < newlyReady; ++i) wake_.notify_one();
+    inbox_.clear();
+    return newlyReady;
 }
 
 void Dispatcher::stop(std::chrono::milliseconds drainFor) {
@@ -70,6 +83,14 @@ void Dispatcher::work() {
             delayed_.erase(delayed_.begin());
         }
         if (stopping_) return;
+        if (!inbox_.empty()) {
+            // Wake only as many other workers as there are newly ready rooms beyond ours.
+            size_t newlyReady = takeInbox();
+            if (newlyReady > 1) {
+                if (newlyReady - 1 >= workerCount_) wake_.notify_all();
+                else for (size_t i = 1; i < newlyReady; ++i) wake_.notify_one();
+            }
+        }
         if (ready_.empty()) {
             if (delayed_.empty()) wake_.wait(lock);
             else wake_.wait_until(lock, delayed_.begin()->first);

@@ -54,6 +54,9 @@ private:
         bool scheduled = false;  // in ready_, delayed_ or held by a worker
     };
     void work();
+    // Sorts handed-over batches into their queues; returns how many queues became ready.
+    // Called with mutex_ held.
+    size_t takeInbox();
 
     unsigned workerCount_;
     Handler handler_;
@@ -66,6 +69,7 @@ private:
     std::condition_variable wake_;
     std::condition_variable drained_;
     std::unordered_map<std::string, Queue> queues_;
+    std::vector<std::vector<DispatchItem>> inbox_;  // batches not yet sorted into queues
     std::deque<std::string> ready_;
     std::multimap<std::chrono::steady_clock::time_point, std::string> delayed_;
     std::atomic<size_t> backlog_{0};
