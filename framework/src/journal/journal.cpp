@@ -1,4 +1,5 @@
 #include "journal/journal.h"
+#include "util/thread_name.h"
 
 #include <algorithm>
 #include <chrono>
@@ -162,8 +163,14 @@ std::vector<DispatchItem> Journal::recover() {
 void Journal::start(DispatchSink sink, BacklogProbe backlog) {
     sink_ = std::move(sink);
     backlog_ = std::move(backlog);
-    writer_ = std::thread([this] { run(); });
-    checkpointer_ = std::thread([this] { checkpointLoop(); });
+    writer_ = std::thread([this] {
+        nameThisThread("mxb-journal");
+        run();
+    });
+    checkpointer_ = std::thread([this] {
+        nameThisThread("mxb-checkpoint");
+        checkpointLoop();
+    });
 }
 
 void Journal::checkpointLoop() {
@@ -172,11 +179,14 @@ void Journal::checkpointLoop() {
     while (!stopping_) {
         checkpointWake_.wait_for(lock, std::chrono::seconds(1));
         if (stopping_) break;
+        // Past the restart bound the writer checkpoints the rest itself (see run()); a pass
+        // here would only make its restart fail as busy.
+        if (logFrames_.load(std::memory_order_relaxed) > options_.restartAfterFrames) continue;
         lock.unlock();
-        try {
-            db->exec("PRAGMA wal_checkpoint(PASSIVE)");
-        } catch (const std::exception& e) {
-            log_.warn("WAL checkpoint failed; will retry", {{"error", e.what()}});
+        int rc = sqlite3_wal_checkpoint_v2(db->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                           nullptr, nullptr);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+            log_.warn("WAL checkpoint failed; will retry", {{"error", sqlite3_errmsg(db->getHandle())}});
         }
         lock.lock();
     }
@@ -202,6 +212,19 @@ void Journal::stop() {
 }
 
 void Journal::submit(Submission submission) {
+    submission.txnKey = txnKeyOf(submission.txnId, *submission.body);
+    submission.itemHashes.assign(submission.items.size(), kNoEventId);
+    submission.prepared.reserve(submission.items.size());
+    std::shared_ptr<const std::string> body = submission.body;
+    for (size_t i = 0; i < submission.items.size(); ++i) {
+        ParsedItem& item = submission.items[i];
+        if (item.source == EventSource::Timeline) submission.itemHashes[i] = eventHash(item.fields.eventId);
+        std::string key = queueKeyFor(item);
+        std::string_view raw(body->data() + item.offset, item.length);
+        submission.prepared.push_back(
+            DispatchItem{std::move(key), 0, 0, MatrixEvent(item.source, body, raw, std::move(item.fields))});
+    }
+    submission.items.clear();
     {
         std::lock_guard lock(mutex_);
         if (!stopping_) {
@@ -304,11 +327,16 @@ void Journal::run() {
     // After each commit SQLite reports the WAL's length; past ~16 MB, checkpoint early.
     sqlite3_wal_hook(
         db->getHandle(),
-        [](void* self, sqlite3*, const char*, int frames) -> int {
-            if (frames > 4096) static_cast<Journal*>(self)->checkpointWake_.notify_one();
+        [](void* context, sqlite3*, const char*, int frames) -> int {
+            auto* self = static_cast<Journal*>(context);
+            self->logFrames_.store(frames, std::memory_order_relaxed);  // on the writer, after its commit
+            if (frames > self->options_.checkpointAfterFrames) self->checkpointWake_.notify_one();
             return SQLITE_OK;
         },
         this);
+    // Prepared once: exec("BEGIN") would parse the SQL again on every commit.
+    SQLite::Statement begin(*db, "BEGIN IMMEDIATE");
+    SQLite::Statement commit(*db, "COMMIT");
     SQLite::Statement insertTxn(*db,
         "INSERT INTO journal_txn(seq, txn_id, txn_key, received_ms, body, item_hashes) "
         "VALUES (?, ?, ?, ?, ?, ?)");
@@ -341,6 +369,20 @@ void Journal::run() {
     std::vector<Completion> comps;
     std::vector<KvRequest> kvs;
     for (;;) {
+        if (logFrames_.load(std::memory_order_relaxed) > options_.restartAfterFrames) {
+            // SQLite starts the log over only when a commit begins with every frame copied
+            // back, which under steady load (a commit always running while the checkpointer
+            // copies) never happens: the log file would grow by every body received, and
+            // appending to fresh file pages costs more than overwriting old ones. So restart
+            // it here, between two commits; the checkpointer has copied most of it already.
+            int rc = sqlite3_wal_checkpoint_v2(db->getHandle(), nullptr, SQLITE_CHECKPOINT_RESTART,
+                                               nullptr, nullptr);
+            if (rc == SQLITE_OK) {
+                logFrames_.store(0, std::memory_order_relaxed);
+            } else if (rc != SQLITE_BUSY) {  // BUSY: the checkpointer is at it; after the next commit
+                log_.warn("WAL restart failed; will retry", {{"error", sqlite3_errmsg(db->getHandle())}});
+            }
+        }
         {
             std::unique_lock lock(mutex_);
             auto urgent = [&] {
@@ -391,10 +433,24 @@ void Journal::run() {
         std::string failure;
         size_t duplicates = 0;
         try {
-            db->exec("BEGIN IMMEDIATE");
+            begin.exec();
+            begin.reset();
+            // The dedupe sets are megabytes: start every cache miss of this batch at once.
+            size_t inserts = 0;
+            for (const Submission& sub : subs) {
+                seenTxns_.prefetch(sub.txnKey);
+                for (uint64_t h : sub.itemHashes) {
+                    if (h > kNoEventId) {
+                        seenEvents_.prefetch(h);
+                        ++inserts;
+                    }
+                }
+            }
+            seenTxns_.prefetchEvictions(subs.size());
+            seenEvents_.prefetchEvictions(inserts);
             for (size_t s = 0; s < subs.size(); ++s) {
                 Submission& sub = subs[s];
-                uint64_t key = txnKeyOf(sub.txnId, *sub.body);
+                uint64_t key = sub.txnKey;
                 if (!seenTxns_.insert(key)) {
                     // A retry of a transaction already journalled (or in this very batch): it is
                     // acknowledged after this commit, never processed twice.
@@ -402,12 +458,11 @@ void Journal::run() {
                     continue;
                 }
                 newTxnKeys.push_back(key);
-                std::vector<uint64_t> hashes(sub.items.size(), kNoEventId);
+                std::vector<uint64_t> hashes(sub.prepared.size(), kNoEventId);
                 uint32_t live = 0;
-                for (size_t i = 0; i < sub.items.size(); ++i) {
-                    const ParsedItem& item = sub.items[i];
-                    if (item.source == EventSource::Timeline) {
-                        uint64_t h = eventHash(item.fields.eventId);
+                for (size_t i = 0; i < sub.prepared.size(); ++i) {
+                    uint64_t h = sub.itemHashes[i];
+                    if (h > kNoEventId) {
                         if (seenEvents_.insert(h)) {
                             hashes[i] = h;
                             newEventHashes.push_back(h);
@@ -467,10 +522,13 @@ void Journal::run() {
                 prune.exec();
                 prune.reset();
             }
-            db->exec("COMMIT");
+            commit.exec();
+            commit.reset();
         } catch (const std::exception& e) {
             ok = false;
             failure = e.what();
+            begin.tryReset();
+            commit.tryReset();
             try {
                 db->exec("ROLLBACK");
             } catch (...) {
@@ -522,16 +580,14 @@ void Journal::run() {
         std::vector<DispatchItem> items;
         for (Accepted& a : accepted) {
             Submission& sub = subs[a.sub];
-            std::shared_ptr<const std::string> body = sub.body;
-            remaining_[a.seq] = 0;
-            for (size_t i = 0; i < sub.items.size(); ++i) {
+            uint32_t& left = remaining_[a.seq];
+            for (size_t i = 0; i < sub.prepared.size(); ++i) {
                 if (a.hashes[i] == kDuplicate) continue;
-                ParsedItem& item = sub.items[i];
-                std::string key = queueKeyFor(item);
-                std::string_view raw(body->data() + item.offset, item.length);
-                items.push_back(DispatchItem{std::move(key), positionOf(a.seq, i), a.seq,
-                                             MatrixEvent(item.source, body, raw, std::move(item.fields))});
-                ++remaining_[a.seq];
+                DispatchItem& item = sub.prepared[i];
+                item.pos = positionOf(a.seq, i);
+                item.txnSeq = a.seq;
+                items.push_back(std::move(item));
+                ++left;
             }
         }
         if (!items.empty() && sink_) sink_(std::move(items));

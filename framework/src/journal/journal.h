@@ -39,6 +39,11 @@ struct JournalOptions {
     // Done marks alone are not urgent (a lost one only means a replay after a crash), so the
     // writer lets them gather this long before committing them on their own.
     std::chrono::microseconds completionLinger{2000};
+    // WAL frames (4 KB pages) after which a commit wakes the checkpointer (~16 MB), and
+    // after which the writer restarts the log itself because steady load kept SQLite from
+    // doing it (~64 MB): the bound on the log file's size.
+    int checkpointAfterFrames = 4096;
+    int restartAfterFrames = 16384;
 };
 
 struct KvWrite {
@@ -81,6 +86,11 @@ struct Submission {
     std::vector<ParsedItem> items;
     // Called on the writer thread once the outcome is durable (or has failed).
     std::function<void(SubmitOutcome)> onDone;
+    // Filled by Journal::submit() on the caller's thread (from `items`, which it empties), so
+    // the writer, which every ack waits for, only hashes-in and hands out.
+    uint64_t txnKey = 0;
+    std::vector<uint64_t> itemHashes;     // per item: its event id's hash, or kNoEventId
+    std::vector<DispatchItem> prepared;   // per item, without its position yet
 };
 
 // Which serial queue an item belongs to: its room, or a shared one for room-less items.
@@ -163,6 +173,7 @@ private:
     BoundedHashSet seenEvents_;
     std::unordered_map<uint64_t, uint32_t> remaining_;  // txn seq -> items not yet handled
     uint64_t lastSeq_ = 0;
+    std::atomic<int> logFrames_{0};  // the write-ahead log's length after the last commit
     uint64_t commits_ = 0;
     std::atomic<uint64_t> committedTxns_{0};
 

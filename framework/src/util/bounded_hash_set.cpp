@@ -23,6 +23,13 @@ bool BoundedHashSet::contains(uint64_t key) const {
     }
 }
 
+void BoundedHashSet::prefetchEvictions(size_t evictions) const {
+    size_t n = ring_.size();
+    for (size_t k = 0, i = ringHead_; k < evictions && k < n; ++k, i = (i + 1) % n) {
+        if (ring_[i] != 0) prefetch(ring_[i]);
+    }
+}
+
 bool BoundedHashSet::insert(uint64_t key) {
     key = normalise(key);
     if (contains(key)) return false;
