@@ -40,7 +40,8 @@ struct ExpectedItem {
 
 // What TransactionParser should find in a body, read with nlohmann's SAX interface rather
 // than a DOM: a DOM keeps one value per duplicated key, while the parser (like this reader)
-// sees every key in document order, and a later duplicate field overrides an earlier one.
+// sees every key in document order. A later duplicate field of an event overrides an
+// earlier one; an item list ("events", "ephemeral"...) given twice is a shape error.
 class ReferenceReader final : public json::json_sax_t {
 public:
     std::vector<ExpectedItem> items;
@@ -71,6 +72,10 @@ public:
     bool key(string_t& k) override {
         if (depth_ == 1) {
             list_ = sourceOf(k);
+            if (list_) {
+                if (std::find(listKeys_.begin(), listKeys_.end(), k) != listKeys_.end()) shapeOk = false;
+                listKeys_.push_back(k);
+            }
         } else if (depth_ == 3 && inItem_) {
             field_ = k;
         }
@@ -92,6 +97,7 @@ public:
 
 private:
     enum class Kind { String, Integer, Object, Array, Other };
+    std::vector<std::string> listKeys_;  // item lists seen at the top level
 
     static std::optional<EventSource> sourceOf(std::string_view key) {
         if (key == "events") return EventSource::Timeline;

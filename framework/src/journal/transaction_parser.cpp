@@ -155,9 +155,21 @@ ParseOutcome TransactionParser::parse(std::string& body) {
             return outcome;
         }
         bool hasEvents = false;
+        // A key given twice is read two ways: DOM readers (and so most homeserver tooling)
+        // keep the last one, a streaming reader sees both. Refuse rather than guess.
+        std::vector<std::string> itemKeys;
+        auto once = [&](std::string_view key) {
+            for (const auto& seen : itemKeys)
+                if (seen == key) throw BadShape{"body has the key '" + seen + "' more than once"};
+            itemKeys.emplace_back(key);
+        };
         for (auto field : root) {
             std::string_view key;
             check(field.unescaped_key().get(key), "body has an unreadable key");
+            if (key == "events" || key == "ephemeral" || key == "de.sorunome.msc2409.ephemeral" ||
+                key == "to_device" || key == "de.sorunome.msc2409.to_device") {
+                once(key);
+            }
             if (key == "events") {
                 hasEvents = true;
                 readItems(field.value(), EventSource::Timeline, body.data(), "events", outcome.items);

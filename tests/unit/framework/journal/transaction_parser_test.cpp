@@ -223,3 +223,19 @@ TEST_CASE("one parser can be reused for many bodies") {
         CHECK(parser.parse(bad).status == Status::NotJson);
     }
 }
+
+TEST_CASE("a body with the same item key twice is refused as M_BAD_JSON, not read both ways") {
+    // A DOM reader keeps only the last "events"; reading both would hand the bridge events
+    // the homeserver's own tooling would say were never sent.
+    TransactionParser parser;
+    std::string twice = R"({"events":[)" + kMessage + R"(],"events":[]})";
+    ParseOutcome out = parser.parse(twice);
+    CHECK(out.status == Status::BadJson);
+    CHECK(out.error.find("'events' more than once") != std::string::npos);
+    CHECK(out.items.empty());
+    std::string ephemeralTwice = R"({"events":[],"ephemeral":[],"ephemeral":[]})";
+    CHECK(parser.parse(ephemeralTwice).status == Status::BadJson);
+    // The stable and the MSC2409 key side by side are two different keys, both read.
+    std::string both = R"({"events":[],"ephemeral":[],"de.sorunome.msc2409.ephemeral":[]})";
+    CHECK(parser.parse(both).status == Status::Ok);
+}
