@@ -200,10 +200,12 @@ void HttpServer::listen(const std::string& address, uint16_t port) {
     acceptor_->listen(net::socket_base::max_listen_connections);
     port_ = acceptor_->local_endpoint().port();
     accept();
-    for (unsigned i = 0; i < threadCount_; ++i) threads_.emplace_back([this] {
+    for (unsigned i = 0; i < threadCount_; ++i) {
+        threads_.emplace_back([this] {
             nameThisThread("mxb-http");
             io_.run();
         });
+    }
 }
 
 void HttpServer::accept() {

@@ -22,10 +22,12 @@ Dispatcher::Dispatcher(unsigned workers, Handler handler, DoneSink onDone, Metri
 Dispatcher::~Dispatcher() { stop(std::chrono::milliseconds(0)); }
 
 void Dispatcher::start() {
-    for (unsigned i = 0; i < workerCount_; ++i) workers_.emplace_back([this] {
+    for (unsigned i = 0; i < workerCount_; ++i) {
+        workers_.emplace_back([this] {
             nameThisThread("mxb-dispatch");
             work();
         });
+    }
 }
 
 void Dispatcher::enqueue(std::vector<DispatchItem>&& items) {
