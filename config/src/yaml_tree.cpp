@@ -69,6 +69,32 @@ static bool isUtf8(const std::string& text) {
 
 nlohmann::json convertYaml(const YAML::Node& node, const std::string& path, int line,
                            const std::string& file, YamlTree& tree) {
+    // An alias inside its own anchor ("a: &x {b: *x, c: *x}") is a cycle yaml-cpp accepts;
+    // walking it would recurse until the stack overflows (or, with two aliases, visit 2^n
+    // nodes). No config comes near these limits; past them the walk stops with one error.
+    constexpr int kMaxDepth = 64;
+    constexpr long kMaxNodes = 100000;
+    thread_local int depth = 0;
+    thread_local long visited = 0;
+    thread_local bool refused = false;
+    struct DepthGuard {
+        DepthGuard() { ++depth; }
+        ~DepthGuard() { --depth; }
+    } guard;
+    if (depth == 1) {  // a new document
+        visited = 0;
+        refused = false;
+    }
+    if (refused) return nullptr;
+    if (depth > kMaxDepth || ++visited > kMaxNodes) {
+        refused = true;
+        tree.errors.push_back(file + ":" + std::to_string(line) + ": " +
+                              (path.empty() ? "(top level)" : path.substr(0, 200)) +
+                              ": nested too deep or too large (more than " + std::to_string(kMaxDepth) +
+                              " levels or " + std::to_string(kMaxNodes) +
+                              " values; an alias that refers to its own anchor?)");
+        return nullptr;
+    }
     if (!path.empty()) tree.lines[path] = line;
     switch (node.Type()) {
     case YAML::NodeType::Undefined:
@@ -108,6 +134,15 @@ nlohmann::json convertYaml(const YAML::Node& node, const std::string& path, int 
                 tree.errors.push_back(file + ":" + std::to_string(keyLine) + ": " +
                                       (path.empty() ? "(top level)" : path) +
                                       ": expected a UTF-8 key, got " + mxbridge::detail::quoted(key));
+                continue;
+            }
+            if (std::any_of(key.begin(), key.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+                // A quoted key may hold a newline; printed as is, it would split the error
+                // message into lines that no longer start with the file's name.
+                tree.errors.push_back(file + ":" + std::to_string(keyLine) + ": " +
+                                      (path.empty() ? "(top level)" : path) +
+                                      ": expected a key without control characters, got " +
+                                      mxbridge::detail::quoted(key));
                 continue;
             }
             std::string child = joinPath(path, key);

@@ -287,3 +287,23 @@ TEST_CASE("environment overrides work for sections missing from the file") {
     Config c = loadConfig(dir.write("cfg.yaml", kValid), {{"MXBRIDGE_METRICS_PORT", "9100"}});
     CHECK(c.metrics.port == 9100);
 }
+
+TEST_CASE("an alias inside its own anchor is refused with an error, not followed forever") {
+    // Found by fuzz_config: yaml-cpp accepts the cycle, and walking it overflowed the stack.
+    std::string self = std::string(kValid) + "bridge_extra: &loop\n  again: *loop\n";
+    CHECK(loadError(self).find("nested too deep or too large") != std::string::npos);
+    std::string twice = std::string(kValid) + "bridge_extra: &loop\n  a: *loop\n  b: *loop\n";
+    CHECK(loadError(twice).find("nested too deep or too large") != std::string::npos);
+    // The fuzzer's own input: the alias names the section it sits in.
+    std::string found = "homeserver: typo\nappserice: &as\n  pgging: *as\nbridgmetrics:\n  e: [echo]\n";
+    CHECK(loadError(found).find("nested too deep or too large") != std::string::npos);
+}
+
+TEST_CASE("a key with a control character is reported escaped, on one line") {
+    // Found by fuzz_config: "as_toke\n" as a quoted key split the message in two.
+    std::string text = std::string(kValid) + "\"odd\\nkey\": 1\n";
+    std::string error = loadError(text);
+    CHECK(error.find(": (top level): expected a key without control characters, got \"odd\\nkey\"") !=
+          std::string::npos);
+    CHECK(error.find('\n') == std::string::npos);
+}
