@@ -42,12 +42,22 @@ std::vector<uint64_t> unpackHashes(const SQLite::Column& column) {
     return out;
 }
 
-}  // namespace
-
+// Which serial queue an item belongs to: its room, or a shared one for room-less items.
 std::string queueKeyFor(const ParsedItem& item) {
     if (!item.fields.roomId.empty()) return item.fields.roomId;
     return item.source == EventSource::ToDevice ? "to_device" : "presence";
 }
+
+// The dispatcher's view of a parsed item: its queue, its event (sharing the body), its place.
+DispatchItem dispatchItemFor(ParsedItem& item, const std::shared_ptr<const std::string>& body,
+                             uint64_t pos, uint64_t txnSeq) {
+    std::string_view raw(body->data() + item.offset, item.length);
+    return DispatchItem{queueKeyFor(item), pos, txnSeq,
+                        MatrixEvent(item.source, body, raw, std::move(item.fields))};
+}
+
+}  // namespace
+
 
 Journal::Journal(const Database& database, JournalOptions options, Metrics& metrics)
     : database_(database),
@@ -131,12 +141,8 @@ std::vector<DispatchItem> Journal::recover() {
         uint32_t count = 0;
         for (size_t i = 0; i < parsed.items.size(); ++i) {
             if (hashes[i] == kDuplicate) continue;
-            ParsedItem& item = parsed.items[i];
-            std::string key = queueKeyFor(item);
-            uint64_t pos = positionOf(seq, i);
-            if (pos <= cursorOf(key)) continue;
-            std::string_view raw(shared->data() + item.offset, item.length);
-            DispatchItem d{key, pos, seq, MatrixEvent(item.source, shared, raw, std::move(item.fields))};
+            DispatchItem d = dispatchItemFor(parsed.items[i], shared, positionOf(seq, i), seq);
+            if (d.pos <= cursorOf(d.queueKey)) continue;
             d.event.markReplayed();
             replay.push_back(std::move(d));
             ++count;
@@ -219,10 +225,7 @@ void Journal::submit(Submission submission) {
     for (size_t i = 0; i < submission.items.size(); ++i) {
         ParsedItem& item = submission.items[i];
         if (item.source == EventSource::Timeline) submission.itemHashes[i] = eventHash(item.fields.eventId);
-        std::string key = queueKeyFor(item);
-        std::string_view raw(body->data() + item.offset, item.length);
-        submission.prepared.push_back(
-            DispatchItem{std::move(key), 0, 0, MatrixEvent(item.source, body, raw, std::move(item.fields))});
+        submission.prepared.push_back(dispatchItemFor(item, body, 0, 0));  // placed by the writer
     }
     submission.items.clear();
     {

@@ -93,9 +93,6 @@ struct Submission {
     std::vector<DispatchItem> prepared;   // per item, without its position yet
 };
 
-// Which serial queue an item belongs to: its room, or a shared one for room-less items.
-std::string queueKeyFor(const ParsedItem& item);
-
 class Journal {
 public:
     using DispatchSink = std::function<void(std::vector<DispatchItem>&&)>;
