@@ -5,6 +5,8 @@
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
+#include "store/wal_batching_vfs.h"
+
 namespace mxbridge::detail {
 
 namespace {
@@ -33,7 +35,7 @@ Database::Database(const std::string& path, const std::string& bridgeType, Durab
                             " (set database.path to a writable location)");
     }
     try {
-        SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, 0, walBatchingVfsName());
         claimOrVerify(db, bridgeType);
         applyPragmas(db, durability);
         migrate(db);
@@ -43,7 +45,7 @@ Database::Database(const std::string& path, const std::string& bridgeType, Durab
 }
 
 std::unique_ptr<SQLite::Database> Database::connect() const {
-    auto db = std::make_unique<SQLite::Database>(path_, SQLite::OPEN_READWRITE);
+    auto db = std::make_unique<SQLite::Database>(path_, SQLite::OPEN_READWRITE, 0, walBatchingVfsName());
     applyPragmas(*db, durability_);
     return db;
 }
