@@ -39,10 +39,10 @@ struct JournalOptions {
     // Done marks alone are not urgent (a lost one only means a replay after a crash), so the
     // writer lets them gather this long before committing them on their own.
     std::chrono::microseconds completionLinger{2000};
-    // WAL frames (4 KB pages) after which a commit wakes the checkpointer (~16 MB), and
-    // after which the writer restarts the log itself because steady load kept SQLite from
-    // doing it (~64 MB): the bound on the log file's size.
-    int checkpointAfterFrames = 4096;
+    // WAL frames (4 KB pages) after which a commit wakes the checkpointer for its one pass
+    // of this log generation (~48 MB), and after which the writer restarts the log itself
+    // because steady load kept SQLite from doing it (~64 MB): the bound on the file's size.
+    int checkpointAfterFrames = 12288;
     int restartAfterFrames = 16384;
 };
 
@@ -171,6 +171,8 @@ private:
     std::unordered_map<uint64_t, uint32_t> remaining_;  // txn seq -> items not yet handled
     uint64_t lastSeq_ = 0;
     std::atomic<int> logFrames_{0};  // the write-ahead log's length after the last commit
+    std::atomic<uint64_t> logGeneration_{0};  // times the log was started over
+    uint64_t wokenGeneration_ = ~uint64_t{0};  // writer: the generation it woke the checkpointer for
     uint64_t commits_ = 0;
     std::atomic<uint64_t> committedTxns_{0};
 
