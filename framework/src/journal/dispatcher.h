@@ -9,6 +9,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -51,12 +52,21 @@ public:
 private:
     struct Queue {
         std::deque<DispatchItem> items;
-        bool scheduled = false;  // in ready_, delayed_ or held by a worker
+        bool scheduled = false;  // in ready_, delayed_, a turn, or held by a worker
     };
-    void work();
-    // Sorts handed-over batches into their queues; returns how many queues became ready.
-    // Called with mutex_ held.
-    size_t takeInbox();
+    // A worker's turn: rooms it reserved (taken from ready_) and has not started yet. Their
+    // items stay in their queues until started, so a stalled turn's rooms can be taken over.
+    struct Turn {
+        std::deque<std::string> rooms;
+        std::chrono::steady_clock::time_point sliceStarted;  // when its current room began
+    };
+    void work(Turn& mine);
+    // With mutex_ held:
+    void reserveTurn(Turn& mine);
+    bool stealStalled(Turn& mine, std::chrono::steady_clock::time_point now);
+    void handOver(std::unique_lock<std::mutex>& lock, std::vector<Completion>& completions);
+    // Sorts handed-over batches into their queues. Called with mutex_ held.
+    void takeInbox();
 
     unsigned workerCount_;
     Handler handler_;
@@ -73,6 +83,11 @@ private:
     std::deque<std::string> ready_;
     std::multimap<std::chrono::steady_clock::time_point, std::string> delayed_;
     std::atomic<size_t> backlog_{0};
+    unsigned idle_ = 0;       // workers waiting for work
+    bool watching_ = false;   // one idle worker wakes now and then to look for stalled turns
+    std::vector<std::unique_ptr<Turn>> turns_;  // one per worker
+    // Recent handling time per item, to size turns; starts high (one room per turn).
+    std::atomic<int64_t> itemCostNs_{1'000'000};
     bool stopping_ = false;
     std::vector<std::thread> workers_;
 };

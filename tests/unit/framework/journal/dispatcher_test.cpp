@@ -1,6 +1,7 @@
 // Dispatcher: per-room order, rooms in parallel, retries that pause only their own room.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -104,5 +105,102 @@ TEST_CASE("stop() lets queued items finish within the drain time and reports the
     dispatcher.start();
     dispatcher.stop(5000ms);
     CHECK(done == 500);
+    CHECK(dispatcher.backlog() == 0);
+}
+
+TEST_CASE("with many rooms sharing turns, each room's items run in order and exactly once") {
+    Metrics metrics;
+    std::mutex mutex;
+    std::map<std::string, std::vector<uint64_t>> ran;  // room -> positions, in call order
+    size_t completed = 0;
+    std::condition_variable cv;
+    Dispatcher dispatcher(
+        4,
+        [&](DispatchItem& item) {
+            std::lock_guard lock(mutex);
+            ran[item.queueKey].push_back(item.pos);
+            return HandleResult{};
+        },
+        [&](std::vector<Completion>&& c) {
+            std::lock_guard lock(mutex);
+            completed += c.size();
+            cv.notify_all();
+        },
+        metrics);
+    dispatcher.start();
+    constexpr int kBatches = 20, kPerBatch = 500, kRooms = 37;
+    for (int b = 0; b < kBatches; ++b) {
+        std::vector<DispatchItem> items;
+        for (int i = 0; i < kPerBatch; ++i) {
+            uint64_t pos = (uint64_t(b + 1) << 24) | uint64_t(i);
+            items.push_back(itemFor("!r" + std::to_string((i * 7 + b) % kRooms), pos,
+                                    "$" + std::to_string(b) + "-" + std::to_string(i)));
+        }
+        dispatcher.enqueue(std::move(items));
+    }
+    std::unique_lock lock(mutex);
+    REQUIRE(waitFor(lock, cv, [&] { return completed == size_t(kBatches * kPerBatch); }, 10000ms));
+    size_t total = 0;
+    for (const auto& [room, positions] : ran) {
+        CAPTURE(room);
+        CHECK(std::is_sorted(positions.begin(), positions.end()));
+        CHECK(std::adjacent_find(positions.begin(), positions.end()) == positions.end());
+        total += positions.size();
+    }
+    CHECK(total == size_t(kBatches * kPerBatch));
+    lock.unlock();
+    dispatcher.stop(1000ms);
+}
+
+TEST_CASE("a handler stuck in one room holds up the other rooms for milliseconds, not until it returns") {
+    // Cheap handlers let one worker reserve many rooms for a turn; when one of them blocks
+    // (a remote call that hangs), an idle worker takes the rest of that turn over.
+    Metrics metrics;
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool release = false;
+    bool stuckRunning = false;
+    size_t fastDone = 0;
+    Dispatcher dispatcher(
+        2,
+        [&](DispatchItem& item) {
+            std::unique_lock lock(mutex);
+            if (item.event.eventId().str() == "$stuck") {
+                stuckRunning = true;
+                cv.notify_all();
+                cv.wait_for(lock, 10s, [&] { return release; });
+                stuckRunning = false;
+            } else {
+                ++fastDone;
+                cv.notify_all();
+            }
+            return HandleResult{};
+        },
+        [](std::vector<Completion>&&) {}, metrics);
+    dispatcher.start();
+    // Warm up: thousands of cheap items teach the dispatcher that turns may span many rooms.
+    std::vector<DispatchItem> warm;
+    for (int i = 0; i < 3000; ++i)
+        warm.push_back(itemFor("!w" + std::to_string(i % 30), (1ull << 24) | uint64_t(i), "$w" + std::to_string(i)));
+    dispatcher.enqueue(std::move(warm));
+    {
+        std::unique_lock lock(mutex);
+        REQUIRE(waitFor(lock, cv, [&] { return fastDone == 3000; }, 10000ms));
+        fastDone = 0;
+    }
+    std::vector<DispatchItem> items;
+    items.push_back(itemFor("!stuck", 2ull << 24, "$stuck"));
+    for (int i = 1; i <= 30; ++i)
+        items.push_back(itemFor("!f" + std::to_string(i), (2ull << 24) | uint64_t(i), "$f" + std::to_string(i)));
+    dispatcher.enqueue(std::move(items));
+    {
+        std::unique_lock lock(mutex);
+        // All 30 other rooms finish while the stuck handler is still blocked.
+        CHECK(waitFor(lock, cv, [&] { return fastDone == 30; }, 5000ms));
+        CHECK(stuckRunning);
+        release = true;
+        cv.notify_all();
+    }
+    dispatcher.stop(5000ms);
     CHECK(dispatcher.backlog() == 0);
 }
