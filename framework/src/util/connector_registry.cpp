@@ -19,26 +19,34 @@ std::map<std::string, Entry>& registry() {
     static std::map<std::string, Entry> r;
     return r;
 }
-uint64_t addCount = 0;
-std::string lastName;
+// Also function-local: a namespace-scope string here was constructed after a registrar in
+// another file of the library had assigned it, which leaked that name (LeakSanitizer).
+struct LastAdded {
+    uint64_t count = 0;
+    std::string name;
+};
+LastAdded& lastRegistration() {
+    static LastAdded last;
+    return last;
+}
 }  // namespace
 
 void ConnectorRegistry::add(const std::string& name, const std::string& description,
                             ConnectorFactory factory) {
     std::lock_guard lock(registryMutex());
     registry()[name] = Entry{description, std::move(factory)};
-    ++addCount;
-    lastName = name;
+    ++lastRegistration().count;
+    lastRegistration().name = name;
 }
 
 uint64_t ConnectorRegistry::generation() {
     std::lock_guard lock(registryMutex());
-    return addCount;
+    return lastRegistration().count;
 }
 
 std::string ConnectorRegistry::lastAdded() {
     std::lock_guard lock(registryMutex());
-    return lastName;
+    return lastRegistration().name;
 }
 
 std::unique_ptr<Connector> ConnectorRegistry::create(const std::string& name) {
