@@ -12,6 +12,7 @@
 #include "matrix/intent_pool.h"
 #include "ops/admin_list.h"
 #include "ops/command_registry_impl.h"
+#include "ops/room_power.h"
 #include "ops/provisioning_api.h"
 #include "ops/timer_service.h"
 #include "store/sqlite_stores.h"
@@ -497,7 +498,17 @@ void Runtime::start() {
                                    : s.aliasTemplate.first + escapeGhostId(aliasId) + s.aliasTemplate.second;
         },
         info.name, s.networkName, s.registry});
-    s.commandRegistry = std::make_unique<CommandRegistryImpl>(info.name, MXBRIDGE_VERSION);
+    // A room's power levels, as the provisioning API and room-changing commands check them.
+    PowerLevelsFetch powerLevels = [&s](const RoomId& room) -> std::optional<nlohmann::json> {
+        HsResponse r = s.hs->call("GET", "/_matrix/client/v3/rooms/" + urlEncode(room.str()) +
+                                             "/state/m.room.power_levels/");
+        if (!r.ok()) return std::nullopt;
+        return r.body;
+    };
+    s.commandRegistry = std::make_unique<CommandRegistryImpl>(
+        info.name, MXBRIDGE_VERSION, [&s, powerLevels](const UserId& user, const RoomId& room) {
+            return checkRoomManagePower(powerLevels, user, room, s.log);
+        });
     s.timers = std::make_unique<TimerService>();
     s.router = std::make_unique<EventRouter>(EventRouter::Deps{
         *s.connector, bot,
@@ -539,13 +550,7 @@ void Runtime::start() {
         auto* linkHandler = dynamic_cast<LinkHandler*>(s.connector.get());
         s.provisioning = std::make_unique<ProvisioningApi>(
             ProvisioningOptions{c.provisioning.sharedSecret, info.name, s.networkName},
-            s.stores->links(),
-            [&s](const RoomId& room) -> std::optional<nlohmann::json> {
-                HsResponse r = s.hs->call("GET", "/_matrix/client/v3/rooms/" + urlEncode(room.str()) +
-                                                     "/state/m.room.power_levels/");
-                if (!r.ok()) return std::nullopt;
-                return r.body;
-            },
+            s.stores->links(), powerLevels,
             [&s, linkHandler](const Link& link, bool unlink, const UserId& user) -> Result<void> {
                 if (!linkHandler) return Result<void>();
                 return linkHandler->onLinkRequested(LinkRequest{link, unlink, user, s.admins.isAdmin(user)});
@@ -588,6 +593,7 @@ void Runtime::stop() {
     if (s.dispatcher) s.dispatcher->stop(std::chrono::seconds(10));
     // The connector may still report what its network said while closing.
     if (s.connectorStarted) {
+        s.commandRegistry->stop();  // commands held for a power check finish first
         s.connector->stop();
         s.connectorStarted = false;
     }

@@ -34,7 +34,7 @@ void IrcConnector::registerCommands() {
     }});
 
     commands.add(Command{"link", "<!room:server> <#channel> [network]",
-                         "Link an existing room to an IRC channel (a channel op on IRC approves, or an admin)",
+                         "Link a room you moderate to an IRC channel (a channel op on IRC approves, or an admin)",
                          Permission::User, 2, [this](CommandCall& call) {
         const std::string& chan = call.args[1];
         if (!looksLikeRoomId(call.args[0]) || !isChannelName(chan) || chan.find_first_of(" ,\x07") != std::string::npos) {
@@ -54,7 +54,7 @@ void IrcConnector::registerCommands() {
         ctx_->links().link(link);
         startBridging(*net, link, chan);
         call.reply("Linked " + link.room.str() + " to " + chan + " on " + net->config().name + ".");
-    }});
+    }, /*roomArg: the framework checks the sender may manage that room's bridges*/ 0});
 
     commands.add(Command{"nick", "<nick> [network]", "Change your IRC nick", Permission::User, 1,
                          [this](CommandCall& call) {

@@ -29,6 +29,13 @@ struct Command {
     Permission permission = Permission::User;
     size_t minArgs = 0;
     std::function<void(CommandCall&)> run;
+    // For a command that changes how a Matrix room is bridged (e.g. !link <!room> ...): the
+    // index of the argument naming that room. The framework then runs the command only for
+    // bridge admins and for users whose power level in that room is at least its
+    // state_default, and answers anyone else with the reason. Such a command runs on a
+    // framework worker thread, after the homeserver was asked, not on the DM's room queue.
+    static constexpr size_t kNoRoomArg = static_cast<size_t>(-1);
+    size_t roomArg = kNoRoomArg;
 };
 
 class CommandRegistry {

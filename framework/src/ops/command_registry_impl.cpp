@@ -1,5 +1,7 @@
 #include "ops/command_registry_impl.h"
 
+#include <boost/asio/post.hpp>
+
 #include <algorithm>
 #include <cctype>
 
@@ -33,8 +35,10 @@ std::string usage(const Command& c) {
 
 }  // namespace
 
-CommandRegistryImpl::CommandRegistryImpl(std::string bridgeName, std::string version)
-    : bridgeName_(std::move(bridgeName)), version_(std::move(version)) {
+CommandRegistryImpl::CommandRegistryImpl(std::string bridgeName, std::string version,
+                                         RoomPowerCheck roomPowerCheck)
+    : bridgeName_(std::move(bridgeName)), version_(std::move(version)),
+      roomPowerCheck_(std::move(roomPowerCheck)) {
     // The built-ins are ordinary entries so !help lists them; their bodies live in handle(),
     // which needs the registry's state.
     add(Command{"help", "", "list the commands you can use", Permission::User, 0, nullptr});
@@ -169,17 +173,59 @@ bool CommandRegistryImpl::handle(const UserId& sender, const RoomId& room, const
         else reply("!" + command.name + " is registered without a handler.");
         return true;
     }
-    log_.debug("running command", {{"user", sender.str()}, {"room", room.str()}, {"command", name}});
+    if (command.roomArg != Command::kNoRoomArg && !senderIsAdmin) {
+        // It changes how a room is bridged: that room's own admins decide, so ask the
+        // homeserver for its power levels first, off this room queue.
+        if (command.roomArg >= call.args.size()) {
+            reply("!" + command.name + " needs a room id. Usage: " + usage(command));
+            return true;
+        }
+        const std::string& target = call.args[command.roomArg];
+        if (target.size() < 4 || target[0] != '!' || target.find(':') == std::string::npos) {
+            reply("!" + command.name + ": \"" + target + "\" is not a room id like !abc:example.org. Usage: " +
+                  usage(command));
+            return true;
+        }
+        if (!roomPowerCheck_ || stopped_) {
+            reply("!" + command.name + " is for bridge admins only here.");
+            return true;
+        }
+        boost::asio::post(checked_, [this, command, call = std::move(call)]() mutable {
+            if (stopped_) return;
+            Result<void> allowed = roomPowerCheck_(call.sender, RoomId(call.args[command.roomArg]));
+            if (!allowed) {
+                log_.info("command refused: too little power in the room",
+                          {{"user", call.sender.str()}, {"command", command.name},
+                           {"room", call.args[command.roomArg]}, {"error", allowed.error().message}});
+                call.reply("!" + command.name + " refused: " + allowed.error().message);
+                return;
+            }
+            run(command, call);
+        });
+        return true;
+    }
+    run(command, call);
+    return true;
+}
+
+void CommandRegistryImpl::run(const Command& command, CommandCall& call) {
+    log_.debug("running command", {{"user", call.sender.str()}, {"room", call.room.str()}, {"command", command.name}});
     try {
         command.run(call);
     } catch (const std::exception& e) {
-        log_.error("command failed", {{"user", sender.str()}, {"command", name}, {"error", e.what()}});
-        reply("!" + command.name + " failed: " + e.what());
+        log_.error("command failed", {{"user", call.sender.str()}, {"command", command.name}, {"error", e.what()}});
+        call.reply("!" + command.name + " failed: " + e.what());
     } catch (...) {
-        log_.error("command failed", {{"user", sender.str()}, {"command", name}});
-        reply("!" + command.name + " failed with an internal error.");
+        log_.error("command failed", {{"user", call.sender.str()}, {"command", command.name}});
+        call.reply("!" + command.name + " failed with an internal error.");
     }
-    return true;
+}
+
+CommandRegistryImpl::~CommandRegistryImpl() { stop(); }
+
+void CommandRegistryImpl::stop() {
+    stopped_ = true;
+    checked_.join();
 }
 
 }  // namespace mxbridge::detail

@@ -60,7 +60,7 @@ public:
 
     // The m.room.power_levels content of a room, or nothing when it cannot be read (the bot
     // is not in the room). Called on a provisioning worker thread; may call the homeserver.
-    using PowerLevels = std::function<std::optional<nlohmann::json>(const RoomId&)>;
+    using PowerLevels = std::function<std::optional<nlohmann::json>(const RoomId&)>;  // = PowerLevelsFetch
     // The bridge's say before a link is stored (unlink = false) or removed (true), for the
     // Matrix user asking: an error refuses it, and its message goes back to the caller; an
     // error with code kLinkPending is answered 202 {"pending": true, "message": ...}.

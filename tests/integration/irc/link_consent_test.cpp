@@ -14,6 +14,7 @@ namespace {
 
 const std::string kAlice = "@alice:hs.test";
 const std::string kAdmin = "@root:hs.test";
+const std::string kMallory = "@mallory:hs.test";
 
 // The request id the bot's answer names ("... (request abcde) ...").
 std::string requestIdIn(const std::string& text) {
@@ -137,4 +138,20 @@ TEST_CASE("provisioning asks the ops too (202), and the approved link keeps its 
     f.hs().forceJoin(room, kAlice);
     f.say(room, kAlice, "relayed by link option");
     irc.bob.readUntil(R"(^:bridgebot!\S+ PRIVMSG #consent :<alice> relayed by link option$)", 15s);
+}
+
+TEST_CASE("!link is refused to a room member without the power to change its state") {
+    // The IRC side's consent is not enough: the Matrix room's own moderators decide too.
+    IrcBridgeFixture f;
+    Channel irc(f);
+    f.startBridge();
+    std::string room = f.hs().createRoom(kAlice, {{"preset", "public_chat"}});
+    f.hs().forceJoin(room, kMallory);
+    std::string dm = f.openBotDm(kMallory);
+    std::string refused = f.command(dm, kMallory, "!link " + room + " #consent");
+    CHECK_MESSAGE(refused.find("!link refused: " + kMallory + " has power level 0 in " + room +
+                               "; managing its bridges needs 50") != std::string::npos,
+                  refused);
+    CHECK(f.hs().members(room).count(f.botId()) == 0);
+    CHECK(f.hs().specViolations().empty());
 }

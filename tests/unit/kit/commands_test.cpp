@@ -2,6 +2,9 @@
 // commands that throw.
 #include <doctest/doctest.h>
 
+#include <condition_variable>
+#include <mutex>
+
 #include "ops/admin_list.h"
 #include "ops/command_registry_impl.h"
 
@@ -145,4 +148,70 @@ TEST_CASE("admins are exact user ids or whole-id regexes") {
     CHECK_FALSE(admins.isAdmin(UserId("@root:hsxtest")));  // a user id's dots are literal
     CHECK_FALSE(admins.isAdmin(UserId("@anyone:ops.test.evil")));
     CHECK_FALSE(AdminList().isAdmin(UserId("@root:hs.test")));
+}
+
+TEST_CASE("a command naming a room runs for admins and for users with power there; others are told why") {
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::vector<std::string> replies;
+    std::vector<std::string> ran;  // "sender room"
+    std::vector<std::string> checked;
+    CommandRegistryImpl registry("irc", "1.2.3", [&](const UserId& user, const RoomId& room) -> Result<void> {
+        std::lock_guard lock(mutex);
+        checked.push_back(user.str() + " " + room.str());
+        if (user.str() == "@mod:hs.test") return {};
+        return Error::permanent("M_FORBIDDEN", user.str() + " has power level 0 in " + room.str());
+    });
+    Command link{"link", "<!room> <#channel>", "link a room", Permission::User, 2, [&](CommandCall& c) {
+                     {
+                         std::lock_guard lock(mutex);
+                         ran.push_back(c.sender.str() + " " + c.args[0]);
+                     }
+                     c.reply("linked");  // takes the mutex itself
+                 }};
+    link.roomArg = 0;
+    registry.add(link);
+    auto send = [&](const std::string& sender, const std::string& body, bool admin) {
+        registry.handle(UserId(sender), RoomId("!dm:hs.test"), body, admin, [&](std::string text) {
+            std::lock_guard lock(mutex);
+            replies.push_back(std::move(text));
+            cv.notify_all();
+        });
+    };
+    auto waitReplies = [&](size_t n) {
+        std::unique_lock lock(mutex);
+        return cv.wait_for(lock, std::chrono::seconds(5), [&] { return replies.size() >= n; });
+    };
+
+    send("@mallory:hs.test", "!link !room:hs.test #chan", false);
+    REQUIRE(waitReplies(1));
+    CHECK(replies[0] == "!link refused: @mallory:hs.test has power level 0 in !room:hs.test");
+    send("@mod:hs.test", "!link !room:hs.test #chan", false);
+    REQUIRE(waitReplies(2));
+    CHECK(replies[1] == "linked");
+    send("@root:hs.test", "!link !other:hs.test #chan", true);  // admins are not asked about
+    REQUIRE(waitReplies(3));
+    send("@mallory:hs.test", "!link not-a-room #chan", false);
+    REQUIRE(waitReplies(4));
+    CHECK(replies[3].find("\"not-a-room\" is not a room id") != std::string::npos);
+    registry.stop();
+    std::lock_guard lock(mutex);
+    CHECK(ran == std::vector<std::string>{"@mod:hs.test !room:hs.test", "@root:hs.test !other:hs.test"});
+    CHECK(checked == std::vector<std::string>{"@mallory:hs.test !room:hs.test", "@mod:hs.test !room:hs.test"});
+}
+
+TEST_CASE("without a way to read power levels, a command naming a room is for admins only") {
+    CommandRegistryImpl registry("irc", "1.2.3");
+    bool ran = false;
+    Command link{"link", "<!room>", "link a room", Permission::User, 1, [&](CommandCall&) { ran = true; }};
+    link.roomArg = 0;
+    registry.add(link);
+    std::string reply;
+    registry.handle(UserId("@alice:hs.test"), RoomId("!dm:hs.test"), "!link !room:hs.test", false,
+                    [&](std::string text) { reply = std::move(text); });
+    CHECK(reply == "!link is for bridge admins only here.");
+    CHECK_FALSE(ran);
+    registry.handle(UserId("@root:hs.test"), RoomId("!dm:hs.test"), "!link !room:hs.test", true,
+                    [&](std::string text) { reply = std::move(text); });
+    CHECK(ran);
 }
