@@ -358,9 +358,9 @@ void Journal::run() {
             if (frames < self->logFrames_.load(std::memory_order_relaxed))
                 self->logGeneration_.fetch_add(1, std::memory_order_relaxed);
             self->logFrames_.store(frames, std::memory_order_relaxed);
-            if (frames > self->options_.checkpointAfterFrames &&
-                self->logGeneration_.load(std::memory_order_relaxed) != self->wokenGeneration_) {
-                self->wokenGeneration_ = self->logGeneration_.load(std::memory_order_relaxed);
+            const uint64_t generation = self->logGeneration_.load(std::memory_order_relaxed);
+            if (frames > self->options_.checkpointAfterFrames && generation != self->wokenGeneration_) {
+                self->wokenGeneration_ = generation;
                 self->checkpointWake_.notify_one();
             }
             return SQLITE_OK;

@@ -2,6 +2,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include "ops/room_power.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -181,7 +183,7 @@ bool CommandRegistryImpl::handle(const UserId& sender, const RoomId& room, const
             return true;
         }
         const std::string& target = call.args[command.roomArg];
-        if (target.size() < 4 || target[0] != '!' || target.find(':') == std::string::npos) {
+        if (!looksLikeRoomId(target)) {
             reply("!" + command.name + ": \"" + target + "\" is not a room id like !abc:example.org. Usage: " +
                   usage(command));
             return true;

@@ -35,9 +35,6 @@ std::map<std::string, std::string> parseQuery(std::string_view target) {
 bool looksLikeUserId(const std::string& s) {
     return s.size() > 3 && s[0] == '@' && s.find(':') != std::string::npos && s.find(':') > 1;
 }
-bool looksLikeRoomId(const std::string& s) {
-    return s.size() > 3 && s[0] == '!' && s.find(':') != std::string::npos;
-}
 
 json linkJson(const Link& l) {
     return {{"room_id", l.room.str()}, {"remote_room", l.remote.str()}, {"options", l.options}};

@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "appservice/http_server.h"
+#include "ops/room_power.h"
 #include "mxbridge/log.h"
 #include "mxbridge/metrics.h"
 #include "mxbridge/result.h"
@@ -58,9 +59,8 @@ class ProvisioningApi final : public HttpHandler {
 public:
     static constexpr std::string_view kPrefix = "/_mxbridge/provision/v1";
 
-    // The m.room.power_levels content of a room, or nothing when it cannot be read (the bot
-    // is not in the room). Called on a provisioning worker thread; may call the homeserver.
-    using PowerLevels = std::function<std::optional<nlohmann::json>(const RoomId&)>;  // = PowerLevelsFetch
+    // Called on a provisioning worker thread.
+    using PowerLevels = PowerLevelsFetch;
     // The bridge's say before a link is stored (unlink = false) or removed (true), for the
     // Matrix user asking: an error refuses it, and its message goes back to the caller; an
     // error with code kLinkPending is answered 202 {"pending": true, "message": ...}.

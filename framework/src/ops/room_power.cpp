@@ -24,6 +24,10 @@ int64_t levelOf(const json& content, const char* key, int64_t fallback) {
 
 }  // namespace
 
+bool looksLikeRoomId(std::string_view s) {
+    return s.size() > 3 && s[0] == '!' && s.find(':') != std::string_view::npos;
+}
+
 Result<void> checkRoomManagePower(const PowerLevelsFetch& fetch, const UserId& user, const RoomId& room,
                                   Logger& log) {
     std::optional<json> levels;

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <optional>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -18,6 +19,9 @@ namespace mxbridge::detail {
 // not in the room). May call the homeserver, so never on a room queue; may throw when the
 // homeserver cannot be reached.
 using PowerLevelsFetch = std::function<std::optional<nlohmann::json>(const RoomId&)>;
+
+// "!opaque:server": the shape of a room id a request or a command may name.
+bool looksLikeRoomId(std::string_view s);
 
 // Ok when `user` may manage the bridges of `room`, else the error to show them.
 Result<void> checkRoomManagePower(const PowerLevelsFetch& fetch, const UserId& user, const RoomId& room,
