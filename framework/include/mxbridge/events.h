@@ -48,7 +48,8 @@ public:
     void markReplayed() { replayed_ = true; }
 
     // The whole event as sent by the homeserver, and its parsed forms (parsed once, lazily;
-    // malformed JSON yields an empty object).
+    // malformed JSON yields an empty object). rawJson() is byte-exact; in json() a number no
+    // int64, uint64 or double holds (2^64, 1e400) is a string of its exact text.
     std::string_view rawJson() const { return raw_; }
     const nlohmann::json& json() const;
     const nlohmann::json& content() const;

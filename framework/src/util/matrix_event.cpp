@@ -1,6 +1,7 @@
 #include <stdexcept>
 
 #include "journal/transaction_parser.h"
+#include "util/json_number_literals.h"
 #include "mxbridge/events.h"
 
 namespace mxbridge {
@@ -38,7 +39,11 @@ MatrixEvent MatrixEvent::fromJson(EventSource source, std::string rawJson) {
 
 const nlohmann::json& MatrixEvent::json() const {
     if (!json_) {
-        json_ = nlohmann::json::parse(raw_.begin(), raw_.end(), nullptr, false);
+        // Numbers past int64/uint64/double reach hooks as strings of their exact text:
+        // nlohmann would round big integers and refuse 1e400 (and so the whole event).
+        std::optional<std::string> quoted = detail::withOutOfRangeNumbersQuoted(raw_);
+        std::string_view text = quoted ? std::string_view(*quoted) : raw_;
+        json_ = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
         if (json_->is_discarded() || !json_->is_object()) json_ = nlohmann::json::object();
     }
     return *json_;
