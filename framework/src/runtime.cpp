@@ -111,6 +111,7 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
     Counter* failedDeliveries = nullptr;
     Counter* hookErrors = nullptr;
     Counter* unsupportedEvents = nullptr;
+    Counter* unreadableEvents = nullptr;
     std::vector<std::pair<std::string, Counter*>> eventsByType;
     Counter* eventsOther = nullptr;
 
@@ -131,6 +132,8 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
                                       "Connector hooks that threw instead of returning a result");
         unsupportedEvents = &registry.counter("mxbridge_events_unsupported_total",
             "Matrix events the bridge cannot carry (the sender was told)");
+        unreadableEvents = &registry.counter("mxbridge_events_unreadable_total",
+            "Matrix events acknowledged but skipped because the bridge cannot read them");
         networkName = info.networkName.empty() ? info.name : info.networkName;
         admins = AdminList(settings.appservice.admins);
         for (const char* type : {"m.room.message", "m.room.member", "m.reaction", "m.room.redaction",
@@ -215,6 +218,29 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
         eventsOther->inc();
     }
 
+    // An event whose shape the spec forbids (content not an object...) or whose numbers the
+    // bridge cannot use was acknowledged: refusing it would stall the homeserver's whole stream
+    // (FIELD-NOTES). It never reaches a hook; it is logged, counted and, in a portal, where
+    // the bot speaks, its sender is told.
+    void skipUnreadable(const MatrixEvent& event, const std::string& reason, HookStage& stage) {
+        unreadableEvents->inc();
+        log.warn("event skipped: the bridge cannot read it",
+                 {{"room_id", event.roomId().str()}, {"event_id", event.eventId().str()},
+                  {"sender", event.sender().str()}, {"type", event.type()}, {"reason", reason}});
+        if (event.source() != EventSource::Timeline) return;
+        bool inPortal = false;
+        try {
+            inPortal = !stores->links().forRoom(event.roomId()).empty();
+        } catch (const std::exception& e) {  // a worker thread must not end on a store error
+            log.warn("could not tell the sender of a skipped event",
+                     {{"event_id", event.eventId().str()}, {"error", e.what()}});
+        }
+        if (!inPortal) return;
+        currentHookStage() = &stage;  // the notice commits with the done mark
+        tellSender(event.roomId(), event.eventId(), "the bridge could not read it (" + reason + ")");
+        currentHookStage() = nullptr;
+    }
+
     HandleResult handle(DispatchItem& item) {
         const MatrixEvent& event = item.event;
         HandleResult result;
@@ -225,8 +251,12 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
             echoes->inc();
             return result;
         }
-        HookResult hook = HookResult::ignored();
         HookStage stage{&result.writes, &result.ops};
+        if (!item.unreadable.empty()) {
+            skipUnreadable(event, item.unreadable, stage);
+            return result;
+        }
+        HookResult hook = HookResult::ignored();
         currentHookStage() = &stage;
         try {
             if (raw) {

@@ -52,8 +52,12 @@ std::string queueKeyFor(const ParsedItem& item) {
 DispatchItem dispatchItemFor(ParsedItem& item, const std::shared_ptr<const std::string>& body,
                              uint64_t pos, uint64_t txnSeq) {
     std::string_view raw(body->data() + item.offset, item.length);
-    return DispatchItem{queueKeyFor(item), pos, txnSeq,
-                        MatrixEvent(item.source, body, raw, std::move(item.fields))};
+    return DispatchItem{.queueKey = queueKeyFor(item),
+                        .pos = pos,
+                        .txnSeq = txnSeq,
+                        .event = MatrixEvent(item.source, body, raw, std::move(item.fields)),
+                        .attempts = 0,
+                        .unreadable = std::move(item.unreadable)};
 }
 
 }  // namespace

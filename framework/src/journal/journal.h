@@ -67,6 +67,7 @@ struct DispatchItem {
     uint64_t txnSeq;
     MatrixEvent event;
     uint32_t attempts = 0;  // handler calls so far that asked for a retry
+    std::string unreadable;  // ParsedItem::unreadable: skipped, not handed to the connector
 };
 
 // The dispatcher's report that an item's handler finished, with the writes it staged.

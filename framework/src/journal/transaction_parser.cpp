@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include "util/json_number_literals.h"
+
 namespace mxbridge::detail {
 
 namespace od = simdjson::ondemand;
@@ -58,6 +60,30 @@ void readString(od::value value, const Where& where, const char* field, std::str
     out.assign(s.data(), s.size());
 }
 
+// The first reason found is the one logged and told to the sender.
+void markUnreadable(ParsedItem& item, const char* reason) {
+    if (item.unreadable.empty()) item.unreadable = reason;
+}
+
+bool isObject(od::value value) {
+    od::json_type type;
+    return !value.type().get(type) && type == od::json_type::object;
+}
+
+// A timestamp that is not a number is the sender's shape mistake (M_BAD_JSON); a number no
+// int64 holds (1e400, 2^64, 1.5) is valid JSON the bridge cannot use: that event is skipped.
+void readTimestamp(od::value value, const Where& where, ParsedItem& item) {
+    od::json_type type;
+    check(value.type().get(type), [&] { return where(".origin_server_ts is malformed"); });
+    if (type != od::json_type::number) throw BadShape{where(".origin_server_ts must be an integer")};
+    int64_t ts = 0;
+    if (value.get_int64().get(ts)) {
+        markUnreadable(item, "its origin_server_ts is not a 64-bit integer");
+        return;
+    }
+    item.fields.originServerTs = ts;
+}
+
 void readItems(od::value arrayValue, EventSource source, const char* base, std::string_view name,
                std::vector<ParsedItem>& out) {
     od::array array;
@@ -67,7 +93,7 @@ void readItems(od::value arrayValue, EventSource source, const char* base, std::
         Where where{name, index++};
         od::object object;
         check(element.get_object().get(object), [&] { return where(" must be an object"); });
-        ParsedItem item{source, 0, 0, {}};
+        ParsedItem item{.source = source, .offset = 0, .length = 0, .fields = {}, .unreadable = {}};
         bool hasType = false;
         bool hasContent = false;
         for (auto field : object) {
@@ -85,14 +111,17 @@ void readItems(od::value arrayValue, EventSource source, const char* base, std::
             } else if (key == "state_key") {
                 readString(field.value(), where, "state_key", item.fields.stateKey.emplace());
             } else if (key == "origin_server_ts") {
-                int64_t ts = 0;
-                check(field.value().get_int64().get(ts),
-                      [&] { return where(".origin_server_ts must be an integer"); });
-                item.fields.originServerTs = ts;
+                readTimestamp(field.value(), where, item);
             } else if (key == "content") {
                 hasContent = true;
+                // Spec: content is an object for every kind of event; the hooks read it as one.
+                if (!isObject(field.value())) markUnreadable(item, "its content is not an object");
+            } else if (key == "unsigned" && source == EventSource::Timeline) {
+                // Where prev_content and transaction_id live; a homeserver always sends an object.
+                if (!isObject(field.value())) markUnreadable(item, "its unsigned is not an object");
             }
         }
+        if (!hasContent && source != EventSource::Timeline) markUnreadable(item, "it has no content");
         std::string_view raw;
         check(object.raw_json().get(raw), [&] { return where(" is malformed"); });
         raw = trimRight(raw);
@@ -141,7 +170,16 @@ ParseOutcome TransactionParser::parse(std::string& body) {
         // M_NOT_JSON, and nesting past simdjson's depth limit never reaches a handler.
         // The DOM pass runs at several GB/s, a few microseconds for a typical transaction.
         thread_local simdjson::dom::parser validator;
-        if (auto error = validator.parse(body.data(), body.size(), false).error()) {
+        auto error = validator.parse(body.data(), body.size(), false).error();
+        if (error == simdjson::NUMBER_ERROR) {
+            // RFC 8259 sets no limit on numbers, simdjson does (int64/uint64/double) and says
+            // NUMBER_ERROR for those as for malformed ones, while a refused transaction is
+            // retried forever, stalling every room. Check everything else on a copy whose
+            // well-formed numbers are all 0: the slow path only such bodies take.
+            std::string zeroed = withNumbersZeroed(body);
+            error = validator.parse(zeroed).error();
+        }
+        if (error) {
             outcome.status = ParseOutcome::Status::NotJson;
             outcome.error = std::string("body is not JSON: ") + simdjson::error_message(error);
             return outcome;

@@ -18,6 +18,10 @@ struct ParsedItem {
     uint32_t offset;  // of the event's JSON within the body
     uint32_t length;
     MatrixEvent::Fields fields;
+    // Why the bridge cannot read this event, or empty. Such an event is still acknowledged and
+    // journalled in its room's order, then skipped, logged and counted instead of handled
+    // (README, "Bad input"): one event's content never fails its transaction.
+    std::string unreadable;
 };
 
 struct ParseOutcome {

@@ -3,6 +3,7 @@
 // exactly-once handling and per-room order from the database after any crash:
 //   count:<event_id>  how many times the event was handled (must end at 1)
 //   log:<room_id>     event ids in the order they were handled, one per line
+//   content:<event_id> the content the hook read (MatrixEvent::content), as JSON
 // Options (bridge: section): slow_ms (sleep per event, to keep events in flight),
 // fail_first (retryable failures before each event succeeds),
 // known_prefix (localparts/aliases containing it "exist" for user and alias queries).
@@ -47,6 +48,7 @@ public:
         kv.put(countKey, std::to_string(count + 1));
         std::string logKey = "log:" + event.roomId().str();
         kv.put(logKey, kv.get(logKey).value_or("") + id + "\n");
+        kv.put("content:" + id, event.content().dump());
         return HookResult::delivered(RemoteMessageId("probe-" + id));
     }
 

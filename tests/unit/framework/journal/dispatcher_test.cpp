@@ -25,7 +25,12 @@ DispatchItem itemFor(const std::string& room, uint64_t pos, const std::string& i
     fields.sender = "@s:x";
     fields.eventId = id;
     auto body = std::make_shared<const std::string>(event(id, room));
-    return DispatchItem{room, pos, pos >> 24, MatrixEvent(EventSource::Timeline, body, *body, fields)};
+    return DispatchItem{.queueKey = room,
+                        .pos = pos,
+                        .txnSeq = pos >> 24,
+                        .event = MatrixEvent(EventSource::Timeline, body, *body, fields),
+                        .attempts = 0,
+                        .unreadable = {}};
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // TransactionParser: what the ack path reads from a transaction body, and how it refuses one.
 #include <doctest/doctest.h>
 
+#include <limits>
 #include <string>
 
 #include "journal/transaction_parser.h"
@@ -238,4 +239,111 @@ TEST_CASE("a body with the same item key twice is refused as M_BAD_JSON, not rea
     // The stable and the MSC2409 key side by side are two different keys, both read.
     std::string both = R"({"events":[],"ephemeral":[],"de.sorunome.msc2409.ephemeral":[]})";
     CHECK(parser.parse(both).status == Status::Ok);
+}
+
+namespace {
+
+std::string timeline(const std::string& extra, const std::string& content = "{}") {
+    return R"({"type":"m.room.message","event_id":"$1","room_id":"!r:x","sender":"@s:x","content":)" +
+           content + extra + "}";
+}
+
+}  // namespace
+
+// Issue 9, item 1: RFC 8259 sets no limit on numbers and room versions 1-5 accept any, while a
+// refused transaction is retried forever and stalls every room of the bridge.
+TEST_CASE("a transaction with integers past 2^64 or 1e400 in event content is accepted and the event is readable") {
+    const std::string thirty(30, '7');
+    const std::string twoHundred = "-" + std::string(200, '9');
+    for (const std::string& number : {std::string("18446744073709551616"), thirty, twoHundred,
+                                      std::string("-9223372036854775809"), std::string("1e400"),
+                                      std::string("-1.5E+400"), std::string("1e-400")}) {
+        CAPTURE(number);
+        std::string body = R"({"events":[)" + timeline("", R"({"body":"hi","n":)" + number + R"(,"list":[)" +
+                           number + "," + number + "]}") +
+                           R"(],"ephemeral":[{"type":"m.receipt","room_id":"!r:x","content":{"$1":{"m.read":{"@s:x":{"ts":)" +
+                           number + "}}}}}]}";
+        ParseOutcome out = parse(body);
+        CHECK(out.error == "");
+        REQUIRE(out.status == Status::Ok);
+        REQUIRE(out.items.size() == 2);
+        CHECK(out.items[0].unreadable == "");
+        CHECK(out.items[1].unreadable == "");
+        CHECK(out.items[0].fields.eventId == "$1");
+    }
+}
+
+TEST_CASE("malformed numbers are still refused as M_NOT_JSON, also beside a number past 2^64") {
+    for (const char* number : {"01", "1.", "-", "1e", "+1", ".5", "1e+", "--1", "1-2", "0x10", "1e400x", "Infinity", "NaN"}) {
+        CAPTURE(number);
+        CHECK(parse(R"({"events":[],"big":18446744073709551616,"bad":)" + std::string(number) + "}").status ==
+              Status::NotJson);
+        CHECK(parse(R"({"events":[)" + timeline("", R"({"n":)" + std::string(number) + "}") + "]}").status ==
+              Status::NotJson);
+    }
+    CHECK(parse(R"({"events":[],"x":[18446744073709551616,,1]})").status == Status::NotJson);
+    CHECK(parse(R"({"events":[],"x":[18446744073709551616 1]})").status == Status::NotJson);
+    CHECK(parse(R"({"events":[],"x":"18446744073709551616)").status == Status::NotJson);
+    CHECK(parse(R"({"events":[]} 1e400)").status == Status::NotJson);
+}
+
+TEST_CASE("a number past 2^64 inside a string is text and needs no special reading") {
+    ParseOutcome out = parse(R"({"events":[)" + timeline("", R"({"body":"1e400 \" 18446744073709551616"})") + "]}");
+    REQUIRE(out.status == Status::Ok);
+    CHECK(out.items[0].unreadable == "");
+}
+
+// Issue 9, item 2: what the spec forbids in one event skips that event, never its transaction.
+TEST_CASE("an event whose content is not an object is accepted and marked unreadable, its neighbours not") {
+    for (const char* content : {R"("text")", "42", "null", "[]", "[{}]", "true", "18446744073709551616"}) {
+        CAPTURE(content);
+        std::string good = R"({"type":"m.room.message","event_id":"$0","room_id":"!r:x","sender":"@s:x","content":{}})";
+        ParseOutcome out = parse(R"({"events":[)" + good + "," + timeline("", content) + "," + good + "]}");
+        REQUIRE(out.status == Status::Ok);
+        REQUIRE(out.items.size() == 3);
+        CHECK(out.items[0].unreadable == "");
+        CHECK(out.items[1].unreadable == "its content is not an object");
+        CHECK(out.items[1].fields.eventId == "$1");
+        CHECK(out.items[2].unreadable == "");
+    }
+}
+
+TEST_CASE("a timeline event whose unsigned is not an object is accepted and marked unreadable") {
+    for (const char* value : {R"("x")", "1", "null", "[]"}) {
+        CAPTURE(value);
+        ParseOutcome out = parse(R"({"events":[)" + timeline(std::string(R"(,"unsigned":)") + value) + "]}");
+        REQUIRE(out.status == Status::Ok);
+        CHECK(out.items[0].unreadable == "its unsigned is not an object");
+    }
+    ParseOutcome fine = parse(R"({"events":[)" + timeline(R"(,"unsigned":{"age":1e400})") + "]}");
+    REQUIRE(fine.status == Status::Ok);
+    CHECK(fine.items[0].unreadable == "");
+}
+
+TEST_CASE("ephemeral and to-device items whose content is missing or not an object are accepted and marked unreadable") {
+    std::string body =
+        R"({"events":[],"ephemeral":[{"type":"m.typing","room_id":"!r:x","content":["@a:x"]},)"
+        R"({"type":"m.receipt","room_id":"!r:x","content":"$1"},{"type":"m.presence","sender":"@a:x"},)"
+        R"({"type":"m.typing","room_id":"!r:x","content":{"user_ids":[]}}],)"
+        R"("to_device":[{"type":"m.x","sender":"@a:x","content":null}]})";
+    ParseOutcome out = parse(body);
+    REQUIRE(out.status == Status::Ok);
+    REQUIRE(out.items.size() == 5);
+    CHECK(out.items[0].unreadable == "its content is not an object");
+    CHECK(out.items[1].unreadable == "its content is not an object");
+    CHECK(out.items[2].unreadable == "it has no content");
+    CHECK(out.items[3].unreadable == "");
+    CHECK(out.items[4].unreadable == "its content is not an object");
+}
+
+TEST_CASE("an origin_server_ts no int64 holds marks only that event unreadable") {
+    for (const char* ts : {"9223372036854775808", "18446744073709551616", "1e400", "1.5", "-9223372036854775809"}) {
+        CAPTURE(ts);
+        ParseOutcome out = parse(R"({"events":[)" + timeline(std::string(R"(,"origin_server_ts":)") + ts) + "," +
+                                 timeline(R"(,"origin_server_ts":-9223372036854775808)") + "]}");
+        REQUIRE(out.status == Status::Ok);
+        CHECK(out.items[0].unreadable == "its origin_server_ts is not a 64-bit integer");
+        CHECK(out.items[1].unreadable == "");
+        CHECK(out.items[1].fields.originServerTs == std::numeric_limits<int64_t>::min());
+    }
 }
