@@ -143,6 +143,24 @@ TEST_CASE("recover() replays exactly the items whose completion was not committe
     CHECK(replayed == std::vector<std::string>{"$a3", "$c2"});
 }
 
+TEST_CASE("an event the bridge cannot read is handed out marked unreadable, also when replayed after a restart") {
+    TempDir dir;
+    std::string unreadable = R"({"type":"m.room.message","event_id":"$bad","room_id":"!a","sender":"@alice:example.org","content":"text"})";
+    {
+        JournalRig rig(dir / "j.db");
+        CHECK(rig.submitAndWait("t1", txnBody({event("$ok", "!a"), unreadable})) == SubmitOutcome::Accepted);
+        REQUIRE(rig.waitDispatched(2));
+        auto items = rig.dispatched();
+        CHECK(items[0].unreadable == "");
+        CHECK(items[1].event.eventId().str() == "$bad");
+        CHECK(items[1].unreadable == "its content is not an object");
+    }
+    JournalRig rig(dir / "j.db");
+    REQUIRE(rig.replayed().size() == 2);
+    CHECK(rig.replayed()[0].unreadable == "");
+    CHECK(rig.replayed()[1].unreadable == "its content is not an object");
+}
+
 TEST_CASE("a fully handled transaction keeps no body, only what deduplication needs") {
     TempDir dir;
     {
