@@ -5,6 +5,9 @@
 #include <array>
 #include <vector>
 
+#include "mxbridge/format/css_colour.h"
+#include "mxbridge/format/html_writer.h"
+
 namespace mxbridge::irc {
 
 namespace {
@@ -73,13 +76,6 @@ std::string hexDigits(std::uint32_t rgb) {
     return out;
 }
 
-std::string cssColour(std::uint32_t rgb) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out = "#";
-    for (int shift = 20; shift >= 0; shift -= 4) out += kHex[(rgb >> shift) & 0xF];
-    return out;
-}
-
 void appendOpenTags(std::string& html, const FormatState& s) {
     if (s.bold) html += "<b>";
     if (s.italic) html += "<i>";
@@ -90,8 +86,8 @@ void appendOpenTags(std::string& html, const FormatState& s) {
     if (s.reverse && (fg || bg)) std::swap(fg, bg);
     if (fg || bg) {
         html += "<font";
-        if (fg) html += " data-mx-color=\"" + cssColour(fg->rgb) + "\"";
-        if (bg) html += " data-mx-bg-color=\"" + cssColour(bg->rgb) + "\"";
+        if (fg) html += " data-mx-color=\"" + format::cssColour(fg->rgb) + "\"";
+        if (bg) html += " data-mx-bg-color=\"" + format::cssColour(bg->rgb) + "\"";
         html += ">";
     }
 }
@@ -133,19 +129,9 @@ int nearestMircColour(std::uint32_t rgb) {
     return best;
 }
 
+// The Matrix HTML side is the shared reader's: one colour syntax for every bridge.
 std::optional<std::uint32_t> parseHtmlColour(std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-    if (!text.empty() && text.front() == '#') text.remove_prefix(1);
-    if (text.size() != 3 && text.size() != 6) return std::nullopt;
-    std::uint32_t rgb = 0;
-    for (char c : text) {
-        int v = hexValue(c);
-        if (v < 0) return std::nullopt;
-        rgb = (rgb << 4) | static_cast<std::uint32_t>(v);
-        if (text.size() == 3) rgb = (rgb << 4) | static_cast<std::uint32_t>(v);
-    }
-    return rgb;
+    return format::parseCssColour(text);
 }
 
 std::string FormatState::toIrcCodes() const {
@@ -240,32 +226,7 @@ std::size_t applyFormatCode(std::string_view text, std::size_t pos, FormatState&
     }
 }
 
-std::string escapeHtml(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (char c : text) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            case '\'':
-                out += "&#39;";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return out;
-}
+std::string escapeHtml(std::string_view text) { return format::escapeHtml(text); }
 
 std::string ircStripFormatting(std::string_view text) {
     std::string out;

@@ -166,3 +166,19 @@ TEST_CASE("round trip through ircToHtml and htmlToIrc keeps text and styles") {
     CHECK(ircStripFormatting(back) == "bold and italic and red");
     CHECK(ircToHtml(back).html == f.html);
 }
+
+TEST_CASE("matrix: URI pills keep only the display name, like matrix.to ones") {
+    CHECK(htmlToIrc("<a href=\"matrix:u/alice:example.org\">Alice</a>: hi") == "Alice: hi");
+}
+
+TEST_CASE("the line feed right after <pre> adds no empty line") {
+    CHECK(htmlToIrc("a<pre>\nline</pre>") == "a\n\x11line\x11");
+}
+
+TEST_CASE("common named entities such as &hellip; and &mdash; are decoded") {
+    CHECK(htmlToIrc("wait&hellip; &mdash; ok") == "wait\xE2\x80\xA6 \xE2\x80\x94 ok");
+}
+
+TEST_CASE("a link whose href has spaces around '=' still shows its target") {
+    CHECK(htmlToIrc("<a href = \"https://e.org\">x</a>") == "x (https://e.org)");
+}

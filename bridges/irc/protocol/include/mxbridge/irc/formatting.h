@@ -67,7 +67,8 @@ std::string ircStripFormatting(std::string_view text);
 // Matrix HTML to IRC text with formatting codes; lines separated by '\n' (split them with
 // splitForIrc). Tolerant of any input: unknown tags are dropped keeping their text,
 // <mx-reply> is dropped with its content (the connector handles replies), entities are
-// decoded, and links become "text (url)" unless the text is the url.
+// decoded, and links become "text (url)" unless the text is the url. The HTML is read by
+// mxbridge::format::readHtml, the reader every bridge shares; this is its mIRC writer.
 std::string htmlToIrc(std::string_view html);
 
 // Escapes &, <, >, " and ' for HTML text and attribute values.
