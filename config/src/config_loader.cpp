@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -160,6 +161,14 @@ void eraseUnder(std::map<std::string, std::string>& m, const std::string& path) 
     for (auto it = m.lower_bound(path); it != m.end() && it->first.rfind(path, 0) == 0;) it = m.erase(it);
 }
 
+// A relative `path` from the config or its environment, taken from the config file's folder:
+// the working directory of a service is often `/` or the operator's home, never a promise.
+std::string fromConfigFolder(const std::string& configFile, const std::string& path) {
+    namespace fs = std::filesystem;
+    if (path.empty() || fs::path(path).is_absolute()) return path;
+    return (fs::absolute(configFile).parent_path() / path).lexically_normal().string();
+}
+
 bool readSecretFile(const std::string& file, std::string& out, std::string& error) {
     std::ifstream in(file, std::ios::binary);
     if (!in) {
@@ -175,7 +184,7 @@ bool readSecretFile(const std::string& file, std::string& out, std::string& erro
 }
 
 void applyEnv(detail::YamlTree& tree, const std::map<std::string, std::string>& env,
-              std::vector<std::string>& errors) {
+              const std::string& configFile, std::vector<std::string>& errors) {
     static const std::string kPrefix = "MXBRIDGE_";
     for (const auto& [name, value] : env) {
         if (name.rfind(kPrefix, 0) != 0) continue;
@@ -227,11 +236,12 @@ void applyEnv(detail::YamlTree& tree, const std::map<std::string, std::string>& 
                                  " and " + name + " are set; keep one");
                 continue;
             }
-            if (!readSecretFile(value, text, error)) {
+            std::string secretFile = fromConfigFolder(configFile, value);
+            if (!readSecretFile(secretFile, text, error)) {
                 errors.push_back("env " + name + ": " + path + ": " + error);
                 continue;
             }
-            source = name + " (" + value + ")";
+            source = name + " (" + secretFile + ")";
         }
         std::string error;
         eraseUnder(tree.lines, path);
@@ -319,6 +329,7 @@ Config build(const std::string& file, detail::YamlTree& tree, std::vector<std::s
              bool allowPlaceholders) {
     Config c;
     c.sourceFile = file;
+    c.origins = ConfigSection(json::object(), "", file, tree.lines, tree.provenance);
     if (!tree.value.is_object()) {
         if (!tree.value.is_null()) errors.push_back(file + ":1: expected a map of sections at the top level");
         tree.value = json::object();
@@ -505,7 +516,7 @@ Config loadWith(const std::string& path, const std::map<std::string, std::string
         throw ConfigError(path + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
     }
     std::vector<std::string> errors = tree.errors;
-    applyEnv(tree, env, errors);
+    applyEnv(tree, env, path, errors);
     Config c = build(path, tree, errors, allowPlaceholders);
     if (!errors.empty()) {
         // In file order, so the report reads top to bottom; environment problems last.
@@ -530,6 +541,15 @@ Config loadConfig(const std::string& path, const std::map<std::string, std::stri
 
 Config loadConfigAllowingPlaceholders(const std::string& path) {
     return loadWith(path, {}, true);
+}
+
+void resolvePathsFromConfigFolder(Config& config) {
+    const std::string& file = config.sourceFile;
+    config.appservice.registrationFile = fromConfigFolder(file, config.appservice.registrationFile);
+    config.database.path = fromConfigFolder(file, config.database.path);
+    // A name without '/' is a built-in bridge or a library for dlopen's own search path.
+    if (config.bridge.type.find('/') != std::string::npos)
+        config.bridge.type = fromConfigFolder(file, config.bridge.type);
 }
 
 Config loadConfig(const std::string& path) {

@@ -10,11 +10,18 @@ using namespace mxbridge;
 class EchoConnector final : public Connector,
                             public EditHandler,
                             public RedactionHandler,
-                            public ReactionHandler {
+                            public ReactionHandler,
+                            public ConfigValidator {
 public:
     BridgeInfo info() const override {
         return BridgeInfo{"echo", "Echoes every message back (an example bridge)", "echo_{id}",
                           "echo_{id}", {"echo"}, "Echo"};
+    }
+
+    // Its one setting; check-config and run refuse anything else in the section.
+    void validateConfig(const ConfigSection& section) const override {
+        section.rejectUnknownKeys({"prefix"});
+        section.getString("prefix", "");
     }
 
     void start(BridgeContext& context) override {

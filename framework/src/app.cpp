@@ -111,6 +111,28 @@ BridgeNamespaceInfo namespaceInfo(const Connector& connector) {
     return BridgeNamespaceInfo{info.defaultUserTemplate, info.defaultAliasTemplate, info.protocols};
 }
 
+// What every command needs first: the config with its relative paths taken from its folder,
+// the bridge it names, and that bridge's own check of its section (where it has one), so
+// check-config and registration refuse exactly what run would refuse.
+struct LoadedBridge {
+    Config config;
+    std::unique_ptr<Connector> connector;
+};
+
+LoadedBridge loadBridge(const std::string& configPath) {
+    Config config = loadConfig(configPath);
+    resolvePathsFromConfigFolder(config);
+    std::unique_ptr<Connector> connector = loadConnector(config.bridge.type);
+    if (const auto* validator = dynamic_cast<const ConfigValidator*>(connector.get()))
+        validator->validateConfig(config.bridge.section);
+    return LoadedBridge{std::move(config), std::move(connector)};
+}
+
+bool sameFile(const std::string& a, const std::string& b) {
+    namespace fs = std::filesystem;
+    return fs::weakly_canonical(fs::absolute(a)) == fs::weakly_canonical(fs::absolute(b));
+}
+
 void applyLogging(const Config& config) {
     LogConfig::setDefaultLevel(config.logging.level);
     LogConfig::setJson(config.logging.json);
@@ -129,6 +151,7 @@ int firstRun(const Args& args) {
         }
     }
     Config sample = loadConfigAllowingPlaceholders(configPath);
+    resolvePathsFromConfigFolder(sample);
     auto connector = loadConnector(sample.bridge.type);
     std::string regPath = sample.appservice.registrationFile;
     Registration reg = ensureRegistration(sample, namespaceInfo(*connector), regPath, false);
@@ -154,14 +177,14 @@ int firstRun(const Args& args) {
 
 int commandRun(const Args& args) {
     if (!std::filesystem::exists(args.config)) return firstRun(args);
-    Config config = loadConfig(args.config);
+    auto [config, connector] = loadBridge(args.config);
     applyLogging(config);
-    auto connector = loadConnector(config.bridge.type);
     Registration reg;
     if (std::filesystem::exists(config.appservice.registrationFile)) {
         reg = loadRegistrationFile(config.appservice.registrationFile);
-        reg.asToken = effectiveAsToken(config, reg);
-        reg.hsToken = effectiveHsToken(config, reg);
+        // The homeserver holds the file's tokens: running on other ones from the config would
+        // only end in a refused whoami, with advice to register what is already registered.
+        checkTokensAgree(config, reg, config.appservice.registrationFile);
     } else if (!config.appservice.asToken.empty() && !config.appservice.hsToken.empty()) {
         // Tokens supplied by the operator (e.g. from container secrets): the registration the
         // homeserver holds was made elsewhere; derive ours from the config.
@@ -193,23 +216,37 @@ int commandRun(const Args& args) {
 }
 
 int commandRegistration(const Args& args) {
-    Config config = loadConfig(args.config);
-    auto connector = loadConnector(config.bridge.type);
-    std::string path = args.output.empty() ? config.appservice.registrationFile : args.output;
+    auto [config, connector] = loadBridge(args.config);
+    const std::string& stored = config.appservice.registrationFile;
+    // -o naming another file: a copy for the homeserver, with the tokens `run` reads from
+    // the stored one, or the homeserver and the bridge would hold different tokens.
+    bool copy = !args.output.empty() && !sameFile(args.output, stored);
+    std::string path = copy ? args.output : stored;
     bool existed = std::filesystem::exists(path);
-    Registration reg = ensureRegistration(config, namespaceInfo(*connector), path, args.regenerate);
+    Registration reg;
+    if (copy) {
+        if (args.regenerate)
+            throw RegistrationError(args.output + ": --regenerate-tokens with -o would put new tokens "
+                                    "only into " + args.output + ", while `mxbridge run` keeps reading "
+                                    "the old ones from " + stored + " (appservice.registration_file): "
+                                    "regenerate without -o, then copy that file");
+        reg = exportRegistration(config, namespaceInfo(*connector), stored, args.output);
+    } else {
+        reg = ensureRegistration(config, namespaceInfo(*connector), stored, args.regenerate);
+    }
     std::cout << (existed ? (args.regenerate ? "regenerated tokens in " : "updated ") : "wrote ")
-              << path << " for appservice '" << reg.id << "'.\n"
+              << path << " for appservice '" << reg.id << "'"
+              << (copy ? ", with the tokens the bridge uses" : "") << ".\n"
               << "Copy it to your homeserver, list it under app_service_config_files in "
                  "homeserver.yaml (Synapse), and restart the homeserver.\n";
     return kExitOk;
 }
 
 int commandCheckConfig(const Args& args) {
-    Config config = loadConfig(args.config);
-    auto connector = loadConnector(config.bridge.type);
+    auto [config, connector] = loadBridge(args.config);
     if (std::filesystem::exists(config.appservice.registrationFile)) {
-        loadRegistrationFile(config.appservice.registrationFile);
+        Registration reg = loadRegistrationFile(config.appservice.registrationFile);
+        checkTokensAgree(config, reg, config.appservice.registrationFile);
         std::cout << args.config << " and " << config.appservice.registrationFile << " are valid.\n";
     } else {
         std::cout << args.config << " is valid; " << config.appservice.registrationFile

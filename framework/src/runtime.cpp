@@ -404,6 +404,18 @@ void Runtime::Impl::checkHomeserver() {
                            "v1.1 on (it lists " + versions.body.value("versions", nlohmann::json::array()).dump() +
                            "); upgrade the homeserver");
     }
+    // Homeservers send the hs_token in the Authorization header since spec v1.4 (Application
+    // Service API, "Authorisation"); one listing nothing newer (Synapse up to 1.67) sends it
+    // only as ?access_token=. Refusing that, every transaction and query would fail while
+    // the log said "running" and users saw "Room alias not found".
+    if (newest < std::pair<int, int>{1, 4} && !settings.appservice.allowQueryToken) {
+        throw StartupError(kExitHomeserverTooOld,
+                           "the homeserver at " + url + " lists no Matrix spec version from v1.4 on "
+                           "(it lists " + versions.body.value("versions", nlohmann::json::array()).dump() +
+                           "), so it authenticates its requests to the bridge only with "
+                           "?access_token=, which the bridge refuses: set "
+                           "appservice.allow_query_token: true, or upgrade the homeserver");
+    }
     authenticatedMedia = newest >= std::pair<int, int>{1, 11};
     // 2. whoami as the bridge bot: proves the homeserver loaded our registration.
     HsResponse whoami = hs->call("GET", "/_matrix/client/v3/account/whoami");

@@ -146,6 +146,25 @@ void writeFileAtomically(const std::string& path, const std::string& text) {
     }
 }
 
+std::string readText(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+// Writes `r` to `path` unless the file already says exactly that (`current`).
+void writeIfChanged(const std::string& path, const Registration& r, const std::string& current,
+                    bool existed, bool regenerated) {
+    std::string text = renderRegistrationYaml(r);
+    if (text == current) return;
+    writeFileAtomically(path, text);
+    if (!existed) log().info("wrote a new registration; give it to the homeserver", {{"file", path}});
+    else if (regenerated) log().warn("generated new tokens; reload the registration on the homeserver", {{"file", path}});
+    else log().warn("updated the registration from the config (tokens kept); reload it on the homeserver",
+                    {{"file", path}});
+}
+
 }  // namespace
 
 std::string generateToken() {
@@ -299,35 +318,75 @@ Registration ensureRegistration(const Config& config, const BridgeNamespaceInfo&
     std::string current;
     if (exists && !regenerate) {
         Registration existing = loadRegistrationFile(path);
-        auto conflict = [&](const char* key) {
-            return RegistrationError(
-                path + ": " + key + " differs from appservice." + key + " in " + config.sourceFile +
-                " (or the environment). The homeserver uses the file's token; either remove appservice." + key +
-                " from the config, put the same value in both, or run `mxbridge registration "
-                "--regenerate-tokens` and reload the homeserver");
-        };
-        if (!cfgAs.empty() && !(cfgAs == existing.asToken)) throw conflict("as_token");
-        if (!cfgHs.empty() && !(cfgHs == existing.hsToken)) throw conflict("hs_token");
+        checkTokensAgree(config, existing, path);
         as = existing.asToken;
         hs = existing.hsToken;
-        std::ifstream in(path, std::ios::binary);
-        std::ostringstream text;
-        text << in.rdbuf();
-        current = text.str();
+        current = readText(path);
     } else {
         as = !cfgAs.empty() && !regenerate ? cfgAs : Secret<std::string>(generateToken());
         hs = !cfgHs.empty() && !regenerate ? cfgHs : Secret<std::string>(generateToken());
     }
 
     Registration r = buildRegistration(config, bridge, as, hs);
-    std::string text = renderRegistrationYaml(r);
-    if (text != current) {
-        writeFileAtomically(path, text);
-        if (!exists) log().info("wrote a new registration with fresh tokens; give it to the homeserver", {{"file", path}});
-        else if (regenerate) log().warn("generated new tokens; reload the registration on the homeserver", {{"file", path}});
-        else log().warn("updated the registration from the config (tokens kept); reload it on the homeserver",
-                        {{"file", path}});
+    writeIfChanged(path, r, current, exists, regenerate);
+    return r;
+}
+
+void checkTokensAgree(const Config& config, const Registration& registration, const std::string& path) {
+    auto check = [&](const std::string& key, const Secret<std::string>& configured,
+                     const Secret<std::string>& stored) {
+        if (configured.empty() || configured == stored) return;
+        std::string where = config.origins.where("appservice." + key);
+        if (where.empty()) where = config.sourceFile.empty() ? "the config" : config.sourceFile;
+        throw RegistrationError(
+            path + ": " + key + " differs from appservice." + key + " (set at " + where + "). The "
+            "homeserver authenticates with the registration file's token and the bridge would use "
+            "the config's. Remove appservice." + key + " from the config (the file's token is then "
+            "used) or put the same value in both; for new tokens, remove it and run `mxbridge "
+            "registration --regenerate-tokens`, then reload the registration on the homeserver");
+    };
+    check("as_token", config.appservice.asToken, registration.asToken);
+    check("hs_token", config.appservice.hsToken, registration.hsToken);
+}
+
+Registration exportRegistration(const Config& config, const BridgeNamespaceInfo& bridge,
+                                const std::string& registrationFile, const std::string& output) {
+    const auto& cfgAs = config.appservice.asToken;
+    const auto& cfgHs = config.appservice.hsToken;
+    Secret<std::string> as, hs;
+    std::string tokensFrom;
+    if (std::filesystem::exists(registrationFile)) {
+        Registration stored = loadRegistrationFile(registrationFile);
+        checkTokensAgree(config, stored, registrationFile);
+        as = stored.asToken;
+        hs = stored.hsToken;
+        tokensFrom = registrationFile;
+    } else if (!cfgAs.empty() && !cfgHs.empty()) {
+        // Without the file `run` takes both tokens from the config.
+        as = cfgAs;
+        hs = cfgHs;
+        tokensFrom = "appservice.as_token/hs_token in " + config.sourceFile;
+    } else {
+        throw RegistrationError(
+            output + ": not written: `mxbridge run` reads its tokens from " + registrationFile +
+            " (appservice.registration_file), which does not exist yet, so tokens made up for " +
+            output + " would never be the bridge's. Run `mxbridge registration -c " + config.sourceFile +
+            "` without -o first; -o then copies that file's tokens");
     }
+    bool existed = std::filesystem::exists(output);
+    std::string current;
+    if (existed) {
+        Registration there = loadRegistrationFile(output);
+        if (!(there.asToken == as) || !(there.hsToken == hs))
+            throw RegistrationError(
+                output + ": holds other tokens than " + tokensFrom + ", which `mxbridge run` uses; "
+                "not overwritten. If the homeserver loads " + output + ", the two disagree: delete " +
+                output + " and run this again to write it with the bridge's tokens, then reload the "
+                "registration on the homeserver");
+        current = readText(output);
+    }
+    Registration r = buildRegistration(config, bridge, as, hs);
+    writeIfChanged(output, r, current, existed, false);
     return r;
 }
 

@@ -15,6 +15,9 @@ BridgeInfo IrcConnector::info() const {
     return BridgeInfo{"irc", "IRC channels as Matrix rooms, with puppets", "irc_{id}", "irc_{id}", {"irc"}, "IRC"};
 }
 
+// The same parse start() does, so check-config refuses exactly what run would.
+void IrcConnector::validateConfig(const ConfigSection& section) const { parseIrcBridgeConfig(section); }
+
 void IrcConnector::start(BridgeContext& context) {
     ctx_ = &context;
     log_.emplace(context.logger("irc"));

@@ -23,7 +23,8 @@ class IrcConnector final : public Connector,
                            public EditHandler,
                            public ReactionHandler,
                            public RedactionHandler,
-                           public LinkHandler {
+                           public LinkHandler,
+                           public ConfigValidator {
 public:
     IrcConnector();
     ~IrcConnector() override;
@@ -31,6 +32,7 @@ public:
     BridgeInfo info() const override;
     void start(BridgeContext& context) override;
     void stop() override;
+    void validateConfig(const ConfigSection& section) const override;
 
     HookResult onMatrixMessage(const MatrixMessage& message) override;
     HookResult onMatrixEdit(const MatrixEdit& edit) override;

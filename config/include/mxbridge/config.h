@@ -144,6 +144,10 @@ struct BridgeConfig {
 
 struct Config {
     std::string sourceFile;  // where it was loaded from, for messages
+    // Holds no values, only where each key was set: origins.where("appservice.as_token") is
+    // "config.yaml:12" or "env MXBRIDGE_APPSERVICE_AS_TOKEN_FILE (/run/secrets/as)", for
+    // problems found after loading (a token the registration file disagrees with).
+    ConfigSection origins;
     HomeserverConfig homeserver;
     AppserviceConfig appservice;
     DatabaseConfig database;
@@ -157,6 +161,14 @@ struct Config {
 // Throws ConfigError naming file:line, key path, expectation. `env` defaults to environ.
 Config loadConfig(const std::string& path);
 Config loadConfig(const std::string& path, const std::map<std::string, std::string>& env);
+
+// Relative paths in `config` (appservice.registration_file, database.path, a plug-in path
+// in bridge.type) made absolute against the config file's folder, so `run -c
+// /srv/bridge/config.yaml` finds ./registration.yaml beside it whatever the working
+// directory. loadConfig() keeps values as the operator wrote them; every command calls this
+// right after loading. (Files named by MXBRIDGE_*_FILE variables are read from the same
+// folder by loadConfig() itself.)
+void resolvePathsFromConfigFolder(Config& config);
 
 // For the first run only: loads the freshly written sample, whose example.com placeholders
 // would otherwise be refused, so the registration file can be written beside it.

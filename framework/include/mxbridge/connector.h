@@ -282,6 +282,16 @@ public:
     virtual Result<void> onLinkRequested(const LinkRequest& request) = 0;
 };
 
+// A bridge section that can be checked without connecting anywhere. `mxbridge check-config`
+// and `mxbridge registration` call it, and `run` calls it before it opens the database, so a
+// typo'd key or a missing setting is reported with file:line before anything starts.
+// Throws ConfigError (ConfigSection::fail, rejectUnknownKeys); must not touch the network.
+class ConfigValidator {
+public:
+    virtual ~ConfigValidator() = default;
+    virtual void validateConfig(const ConfigSection& section) const = 0;
+};
+
 // Low level: every event exactly as received, instead of the classified hooks above (for
 // bridges that speak Matrix JSON themselves, and for tests of the delivery pipeline).
 class RawEventHandler {

@@ -71,6 +71,20 @@ Registration loadRegistrationFile(const std::string& path);
 Registration ensureRegistration(const Config& config, const BridgeNamespaceInfo& bridge,
                                 const std::string& path, bool regenerate);
 
+// Throws RegistrationError when appservice.as_token or hs_token is set (in the config file
+// or the environment) and differs from `registration`'s, read from `path`: the homeserver
+// authenticates with the file's tokens, so the bridge could neither call it nor accept its
+// transactions. The message says where each token is set, never the tokens.
+void checkTokensAgree(const Config& config, const Registration& registration, const std::string& path);
+
+// `mxbridge registration -o output` for another file than appservice.registration_file
+// (`registrationFile`, which `run` reads): the homeserver's copy must carry the tokens the
+// bridge uses, so they come from registrationFile (or, where it does not exist, from the
+// config). Refuses, saying which file holds which tokens, when there are none to copy or
+// `output` already holds others; --regenerate-tokens belongs to registrationFile, not here.
+Registration exportRegistration(const Config& config, const BridgeNamespaceInfo& bridge,
+                                const std::string& registrationFile, const std::string& output);
+
 // Tokens `run` uses: the config's where set, else the registration's.
 Secret<std::string> effectiveAsToken(const Config& config, const Registration& registration);
 Secret<std::string> effectiveHsToken(const Config& config, const Registration& registration);

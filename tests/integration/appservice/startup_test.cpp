@@ -58,6 +58,21 @@ TEST_CASE("a homeserver supporting only r0.6.1 is refused with exit 11") {
     checkNoSpecViolations(*env.hs);
 }
 
+// Synapse up to 1.67: nothing from v1.4 on, so the hs_token comes only as ?access_token=.
+TEST_CASE("a homeserver listing no spec version from v1.4 on exits 11 naming appservice.allow_query_token while query tokens are refused, and runs once they are allowed") {
+    BridgedHomeserver env([](HomeserverConfig& c) {
+        c.versions = {"r0.6.1", "v1.1", "v1.2", "v1.3"};
+        c.legacyPaths = true;
+    });
+    expectStartupFailure(*env.bridge, 11, {"v1.4", "?access_token=", "appservice.allow_query_token: true"});
+    CHECK(env.bridge->output().find("bridge is running") == std::string::npos);
+
+    env.bridge->settings().allowQueryToken = true;
+    env.bridge->startRunning();
+    CHECK(env.bridge->stop() == 0);
+    checkNoSpecViolations(*env.hs);
+}
+
 TEST_CASE("an as_token the homeserver does not know exits 12 naming app_service_config_files") {
     BridgedHomeserver env({}, [](BridgeSettings& s) { s.asToken = "as_token_not_registered"; });
     expectStartupFailure(*env.bridge, 12, {"as_token", "app_service_config_files"});

@@ -212,3 +212,83 @@ TEST_CASE("a broken registration file is reported, not overwritten") {
     CHECK_THROWS_AS(ensureRegistration(ircConfig(), kIrc, path, false), RegistrationError);
     CHECK(test::readFile(path) == "id: irc\n");
 }
+
+TEST_CASE("a config token that differs from the registration file is refused, naming where it is set and never its value") {
+    test::TempDir dir;
+    std::string path = dir.file("registration.yaml");
+    Registration stored = ensureRegistration(ircConfig(), kIrc, path, false);
+    std::string configFile = dir.write("config.yaml",
+        "homeserver:\n"                          // 1
+        "  url: http://localhost:8008\n"         // 2
+        "  server_name: chat.test\n"             // 3
+        "appservice:\n"                          // 4
+        "  public_url: http://localhost:29300\n" // 5
+        "  hs_token: hs-token-only-here\n"       // 6
+        "bridge:\n"                              // 7
+        "  type: irc\n");                        // 8
+    Config c = loadConfig(configFile, {});
+    std::string msg;
+    try {
+        checkTokensAgree(c, stored, path);
+    } catch (const RegistrationError& e) {
+        msg = e.what();
+    }
+    CHECK(msg.find(path + ": hs_token differs from appservice.hs_token (set at " + configFile + ":6)") == 0);
+    CHECK(msg.find("hs-token-only-here") == std::string::npos);
+    CHECK(msg.find(stored.hsToken.reveal()) == std::string::npos);
+
+    c.appservice.hsToken = stored.hsToken;  // the same value in both is fine
+    CHECK_NOTHROW(checkTokensAgree(c, stored, path));
+    c.appservice.hsToken = Secret<std::string>();  // and so is none in the config
+    CHECK_NOTHROW(checkTokensAgree(c, stored, path));
+}
+
+TEST_CASE("exportRegistration writes another file with the tokens of the stored registration") {
+    test::TempDir dir;
+    std::string stored = dir.file("registration.yaml");
+    std::string copy = dir.file("for-the-homeserver.yaml");
+    Config c = ircConfig();
+    Registration original = ensureRegistration(c, kIrc, stored, false);
+    Registration exported = exportRegistration(c, kIrc, stored, copy);
+    CHECK(exported.asToken == original.asToken);
+    CHECK(exported.hsToken == original.hsToken);
+    CHECK(loadRegistrationFile(copy).asToken == original.asToken);
+    struct stat st {};
+    REQUIRE(::stat(copy.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    // Run again (after a config change) it refreshes the copy and keeps the tokens.
+    c.appservice.userTemplate = "irc-{id}";
+    CHECK(exportRegistration(c, kIrc, stored, copy).hsToken == original.hsToken);
+    CHECK(loadRegistrationFile(copy).users[0].regex == "^@irc-.+:example\\.org$");
+}
+
+TEST_CASE("exportRegistration refuses where the homeserver's copy and the bridge would hold different tokens") {
+    test::TempDir dir;
+    std::string stored = dir.file("registration.yaml");
+    std::string copy = dir.file("copy.yaml");
+    Config c = ircConfig();
+
+    // Nothing stored and no tokens in the config: whatever it wrote, `run` would not use.
+    CHECK_THROWS_AS(exportRegistration(c, kIrc, stored, copy), RegistrationError);
+    CHECK_FALSE(std::filesystem::exists(copy));
+
+    // Nothing stored but both tokens in the config: `run` uses those, so the copy gets them.
+    Config pinned = c;
+    pinned.appservice.asToken = Secret<std::string>("pinned-as");
+    pinned.appservice.hsToken = Secret<std::string>("pinned-hs");
+    CHECK(exportRegistration(pinned, kIrc, stored, copy).asToken.reveal() == "pinned-as");
+    CHECK_FALSE(std::filesystem::exists(stored));
+
+    // A copy holding other tokens than the stored registration is reported, not overwritten.
+    ensureRegistration(c, kIrc, stored, false);
+    std::string before = test::readFile(copy);
+    std::string msg;
+    try {
+        exportRegistration(c, kIrc, stored, copy);
+    } catch (const RegistrationError& e) {
+        msg = e.what();
+    }
+    CHECK(msg.find(copy + ": holds other tokens than " + stored) == 0);
+    CHECK(msg.find("pinned-as") == std::string::npos);
+    CHECK(test::readFile(copy) == before);
+}
