@@ -305,6 +305,7 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
         if (serverOf(alias) != settings.homeserver.serverName) return false;
         std::string localpart(localpartOf(alias));
         if (!matchesTemplate(localpart, aliasTemplate)) return false;
+        std::shared_ptr<void> inFlight = portals->aliasQueryInFlight();
         AliasQueryAnswer answer = connector->onAliasQuery(RoomAlias(alias));
         if (!answer.portal) return false;
         // The alias being asked for is the one the room gets, whatever the bridge's aliasId.

@@ -97,6 +97,7 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
         bool creating = false;
         std::optional<Result<RoomId>> created;  // its result, until the runner takes it
         std::shared_future<Result<RoomId>> creation;
+        bool held = false;  // its front event has no portal and waits for alias queries to end
         uint64_t uploadSeq = 0;  // the queued event whose media is uploading; 0: none
         std::optional<Result<std::string>> uploaded;
     };
@@ -237,6 +238,7 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
                 case Step::Wait:
                     // The result may have come while the lock was free: then go again at once.
                     if (portal->created || portal->uploaded) break;
+                    if (!portal->creating && portal->uploadSeq == 0 && !portal->held) break;  // released
                     portal->waiting = true;
                     portal->scheduled = false;
                     return;
@@ -304,6 +306,7 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
     Step step(Portal& portal, const Item& item) {
         std::vector<RoomId> rooms;
         Step resolved = resolve(portal, item.event, rooms);
+        if (resolved == Step::Drop && holdDuringAliasQueries(portal)) return Step::Wait;
         if (resolved == Step::Drop) {
             failedNoPortal->inc();
             const auto* message = std::get_if<RemoteMessage>(&item.event);
@@ -449,6 +452,33 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
             ready.push_back(portal);
             wake.notify_one();
         }
+    }
+
+    // A bridge answering an alias query starts joining the remote room before ensurePortal
+    // marks its portal as being created, so what it reports in between (the first NAMES
+    // replies) would find no portal: such events wait until no alias query is in flight.
+    bool holdDuringAliasQueries(Portal& portal) {
+        std::lock_guard lock(mutex);
+        if (aliasQueries == 0) return false;
+        if (!portal.held) {
+            portal.held = true;
+            heldPortals.push_back(portals.at(portal.remote));
+        }
+        return true;
+    }
+
+    void aliasQueryEnded() {
+        std::lock_guard lock(mutex);
+        if (--aliasQueries > 0) return;
+        for (const std::shared_ptr<Portal>& portal : heldPortals) {
+            portal->held = false;  // its runner, if still before parking, goes again at once
+            if (!portal->waiting) continue;
+            portal->waiting = false;
+            portal->scheduled = true;
+            ready.push_back(portal);
+        }
+        heldPortals.clear();
+        wake.notify_all();
     }
 
     // ensurePortal: joins a creation in flight, or starts one; the portal's events wait for
@@ -676,6 +706,8 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
     std::condition_variable idle;
     std::unordered_map<RemoteRoomId, std::shared_ptr<Portal>> portals;
     std::deque<std::shared_ptr<Portal>> ready;
+    size_t aliasQueries = 0;                          // AliasQueryGuards alive
+    std::vector<std::shared_ptr<Portal>> heldPortals;  // waiting for them to end
     size_t pendingEvents = 0;
     uint64_t nextSeq = 0;
     bool stopping = false;
@@ -709,6 +741,14 @@ void PortalManager::queueRemote(RemoteEvent event) {
 Result<RoomId> PortalManager::ensurePortal(const PortalInfo& info, const std::string& aliasLocalpart,
                                            std::chrono::milliseconds timeout) {
     return state_->ensurePortal(info, aliasLocalpart, timeout);
+}
+
+std::shared_ptr<void> PortalManager::aliasQueryInFlight() {
+    {
+        std::lock_guard lock(state_->mutex);
+        ++state_->aliasQueries;
+    }
+    return std::shared_ptr<void>(nullptr, [state = state_](void*) { state->aliasQueryEnded(); });
 }
 
 bool PortalManager::waitIdle(std::chrono::milliseconds timeout) {

@@ -65,6 +65,12 @@ public:
     Result<RoomId> ensurePortal(const PortalInfo& info, const std::string& aliasLocalpart,
                                 std::chrono::milliseconds timeout);
 
+    // Held by an alias query from before onAliasQuery until ensurePortal returns: meanwhile
+    // events for remote rooms without a portal wait instead of being dropped, because the
+    // bridge may report the remote room (joining it) before ensurePortal marks the portal.
+    // When the last one is released, events still without a portal are dropped and counted.
+    [[nodiscard]] std::shared_ptr<void> aliasQueryInFlight();
+
     // Waits until every queued event has been handed to the intents (or failed); false on
     // timeout. For shutdown (call before stop()) and tests.
     bool waitIdle(std::chrono::milliseconds timeout);

@@ -543,3 +543,33 @@ TEST_CASE("an alias query during a message's portal creation gets that room, and
     CHECK(world.manager->ensurePortal(info, "test_both", 1s).value() == RoomId("!created1:hs"));
     CHECK(world.calls.ofOp("create").size() == 1);
 }
+
+TEST_CASE("what a bridge reports while answering an alias query, before the room is asked for, waits for that room") {
+    World world;
+    PortalInfo info = portal("net/#early");
+    std::shared_ptr<void> query = world.manager->aliasQueryInFlight();
+    // onAliasQuery made the bot join; the first NAMES reply comes before ensurePortal.
+    world.queue(RemoteMembership{info.id, sender("early"), RemoteMembership::Change::Join, std::nullopt, ""});
+    Result<RoomId> room = world.manager->ensurePortal(info, "test_early", 5s);
+    query.reset();
+    world.settle();
+    REQUIRE(room.ok());
+    auto joins = world.calls.ofOp("join");
+    REQUIRE(joins.size() == 1);
+    CHECK(joins[0].user == "@test_early:hs");
+    CHECK(joins[0].room == room.value().str());
+    CHECK(world.counter("mxbridge_remote_events_failed_total", {{"reason", "no_portal"}}) == 0);
+}
+
+TEST_CASE("events held during an alias query that made no portal are dropped and counted when it ends") {
+    World world;
+    RemoteRoomId remote("net/#never");
+    std::shared_ptr<void> query = world.manager->aliasQueryInFlight();
+    world.queue(RemoteTyping{remote, sender("alice"), true});
+    world.queue(RemoteTyping{remote, sender("alice"), false});
+    CHECK(world.manager->pending() == 2);
+    query.reset();
+    world.settle();
+    CHECK(world.calls.ofOp("typing").empty());
+    CHECK(world.counter("mxbridge_remote_events_failed_total", {{"reason", "no_portal"}}) == 2);
+}
