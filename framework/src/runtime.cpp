@@ -8,6 +8,7 @@
 #include "appservice/metrics_endpoint.h"
 #include "bridge/event_router.h"
 #include "bridge/ghost_names.h"
+#include "bridge/member_names.h"
 #include "bridge/portal_manager.h"
 #include "matrix/intent_pool.h"
 #include "ops/admin_list.h"
@@ -80,6 +81,7 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
     std::unique_ptr<Connector> connector;
     RawEventHandler* raw = nullptr;  // set when the connector takes events unclassified
     std::unique_ptr<EventRouter> router;
+    std::unique_ptr<MemberNames> memberNames;  // for MatrixMessage::senderName
     Logger log{"runtime"};
     Metrics registry;
     std::string botId;
@@ -333,6 +335,7 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
         if (serverOf(alias) != settings.homeserver.serverName) return false;
         std::string localpart(localpartOf(alias));
         if (!matchesTemplate(localpart, aliasTemplate)) return false;
+        std::shared_ptr<void> inFlight = portals->aliasQueryInFlight();
         AliasQueryAnswer answer = connector->onAliasQuery(RoomAlias(alias));
         if (!answer.portal) return false;
         // The alias being asked for is the one the room gets, whatever the bridge's aliasId.
@@ -552,6 +555,7 @@ void Runtime::start() {
             return checkRoomManagePower(powerLevels, user, room, s.log);
         });
     s.timers = std::make_unique<TimerService>();
+    s.memberNames = std::make_unique<MemberNames>(MemberNames::viaHomeserver(*s.hs));
     s.router = std::make_unique<EventRouter>(EventRouter::Deps{
         *s.connector, bot,
         [&s](const RoomId& room) {
@@ -574,7 +578,8 @@ void Runtime::start() {
             s.log.info("joining a room the bot was invited to",
                        {{"room_id", room.str()}, {"inviter", inviter.str()}});
             s.intents->bot().join(room);
-        }});
+        },
+        s.memberNames.get()});
 
     s.connector->start(s);
     s.connectorStarted = true;

@@ -100,6 +100,7 @@ HookResult EventRouter::routeMembership(const MatrixEvent& event) {
                        UserId(event.stateKey().value_or("")), str(content, "membership"),
                        str(obj(obj(event.json(), "unsigned"), "prev_content"), "membership"),
                        str(content, "displayname"), str(content, "reason"), false, false};
+    if (deps_.memberNames) deps_.memberNames->noteMembership(m.room, m.target, m.membership, m.displayName);
     m.isBot = m.target == deps_.bot;
     m.isGhost = !m.isBot && deps_.isGhost(m.target);
     if (m.isBot && m.membership == "invite" && deps_.botInvited) deps_.botInvited(m.room, m.sender);
@@ -163,9 +164,11 @@ HookResult EventRouter::routeMessage(const MatrixEvent& event, std::vector<Remot
         return edits_->onMatrixEdit(e);
     }
     MessageKind kind = kindOf(event.type(), str(content, "msgtype"));
-    MatrixMessage m{event, event.roomId(), std::move(remotes), event.sender(),
-                    std::string(localpartOf(event.sender().str())), kind, body, std::nullopt,
-                    mediaOf(content, kind), std::nullopt, std::nullopt};
+    std::string senderName = deps_.memberNames
+                                 ? deps_.memberNames->displayName(event.roomId(), event.sender())
+                                 : std::string(localpartOf(event.sender().str()));
+    MatrixMessage m{event, event.roomId(), std::move(remotes), event.sender(), std::move(senderName),
+                    kind, body, std::nullopt, mediaOf(content, kind), std::nullopt, std::nullopt};
     std::string replyTo = str(obj(rel, "m.in_reply_to"), "event_id");
     if (!replyTo.empty()) {
         m.replyTo = EventId(replyTo);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "bridge/member_names.h"
 #include "mxbridge/connector.h"
 
 namespace mxbridge::detail {
@@ -26,6 +27,8 @@ public:
             command;
         // The bot was invited somewhere (a user opening a DM with it).
         std::function<void(const RoomId& room, const UserId& inviter)> botInvited;
+        // Display names for MatrixMessage::senderName; null: the sender's localpart.
+        MemberNames* memberNames = nullptr;
     };
 
     explicit EventRouter(Deps deps);

@@ -92,8 +92,12 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
         std::deque<Item> queue;
         bool scheduled = false;  // a thread is running it, or it is in `ready`
         bool waiting = false;    // parked until a creation or upload result arrives
+        // A room creation in flight (from a message that allows it, or from ensurePortal for
+        // an alias query): every event for this remote room waits for it, whoever started it.
         bool creating = false;
-        std::optional<Result<RoomId>> created;
+        std::optional<Result<RoomId>> created;  // its result, until the runner takes it
+        std::shared_future<Result<RoomId>> creation;
+        bool held = false;  // its front event has no portal and waits for alias queries to end
         uint64_t uploadSeq = 0;  // the queued event whose media is uploading; 0: none
         std::optional<Result<std::string>> uploaded;
     };
@@ -234,6 +238,7 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
                 case Step::Wait:
                     // The result may have come while the lock was free: then go again at once.
                     if (portal->created || portal->uploaded) break;
+                    if (!portal->creating && portal->uploadSeq == 0 && !portal->held) break;  // released
                     portal->waiting = true;
                     portal->scheduled = false;
                     return;
@@ -301,6 +306,7 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
     Step step(Portal& portal, const Item& item) {
         std::vector<RoomId> rooms;
         Step resolved = resolve(portal, item.event, rooms);
+        if (resolved == Step::Drop && holdDuringAliasQueries(portal)) return Step::Wait;
         if (resolved == Step::Drop) {
             failedNoPortal->inc();
             const auto* message = std::get_if<RemoteMessage>(&item.event);
@@ -345,31 +351,32 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
                 portal.creating = false;
             }
         }
-        if (created && !created->ok()) {
-            creationFailures->inc();
-            log.error("could not create the portal room; its waiting events fail, the next "
-                      "message tries again",
-                      {{"remote_room", portal.remote.str()}, {"code", created->error().code},
-                       {"reason", created->error().message}});
-            return Step::FailAll;
-        }
-        if (created) {
-            d.links.link(Link{created->value(), portal.remote});
-            portalsCreated->inc();
-            log.info("portal created",
-                     {{"remote_room", portal.remote.str()}, {"room_id", created->value().str()}});
-        }
+        // creationFinished has linked the room, or logged and counted the failure.
+        if (created && !created->ok()) return Step::FailAll;
         for (const Link& link : d.links.forRemote(portal.remote)) rooms.push_back(link.room);
         if (rooms.empty() && created) rooms.push_back(created->value());
         if (!rooms.empty()) return Step::Done;
 
         const auto* message = std::get_if<RemoteMessage>(&event);
         if (!message || !message->portal.createIfMissing) return Step::Drop;
-        startCreation(portal, message->portal);
+        std::shared_ptr<Portal> self = portalPtr(portal);
+        std::shared_ptr<std::promise<Result<RoomId>>> promise;
+        {
+            std::lock_guard lock(mutex);
+            promise = beginCreationLocked(*self);
+        }
+        Intent& creator = creatorOf(*message);
+        sendCreation(self, creationFor(message->portal, creator.userId()), creator, std::move(promise));
         return Step::Wait;
     }
 
-    RoomCreation creationFor(const PortalInfo& info) {
+    // A private chat is created by the remote user's ghost, so clients list it as a chat with
+    // that person (not with the bot, which joins only when it must); other portals by the bot.
+    Intent& creatorOf(const RemoteMessage& message) {
+        return message.portal.directWith ? intentOf(message.sender) : d.bot;
+    }
+
+    RoomCreation creationFor(const PortalInfo& info, const UserId& creator) {
         RoomCreation creation;
         creation.name = info.name;
         creation.topic = info.topic;
@@ -382,7 +389,7 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
         // MSC2346 bridge info, under the stable and the unstable type.
         nlohmann::json bridge = {
             {"bridgebot", d.bot.userId().str()},
-            {"creator", d.bot.userId().str()},
+            {"creator", creator.str()},
             {"protocol", {{"id", d.bridgeName}, {"displayname", d.networkName}}},
             {"channel", {{"id", info.id.str()}, {"displayname", info.name}}},
         };
@@ -392,24 +399,116 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
         return creation;
     }
 
-    void startCreation(Portal& portal, const PortalInfo& info) {
-        RoomCreation creation = creationFor(info);
-        {
-            std::lock_guard lock(mutex);
-            portal.creating = true;
-        }
-        log.debug("creating portal", {{"remote_room", info.id.str()}});
-        std::shared_ptr<Portal> self = portalPtr(portal);
+    // Marks `portal` as being created; the caller holds `mutex` and sends the request next.
+    std::shared_ptr<std::promise<Result<RoomId>>> beginCreationLocked(Portal& portal) {
+        auto promise = std::make_shared<std::promise<Result<RoomId>>>();
+        portal.creating = true;
+        portal.created.reset();
+        portal.creation = promise->get_future().share();
+        return promise;
+    }
+
+    void sendCreation(const std::shared_ptr<Portal>& portal, const RoomCreation& creation,
+                      Intent& creator, std::shared_ptr<std::promise<Result<RoomId>>> promise) {
+        log.debug("creating portal",
+                  {{"remote_room", portal->remote.str()}, {"creator", creator.userId().str()}});
         std::weak_ptr<State> weak = weak_from_this();
-        auto done = [weak, self](Result<RoomId> result) {
-            if (auto state = weak.lock())
-                state->resume(self, [&](Portal& p) { p.created = std::move(result); });
+        auto done = [weak, portal, promise](Result<RoomId> result) {
+            if (auto state = weak.lock()) state->creationFinished(portal, result);
+            promise->set_value(std::move(result));
         };
         try {
-            d.bot.createRoom(creation, done);
+            creator.createRoom(creation, done);
         } catch (const std::exception& e) {
             done(Error::transient("create_room_threw", e.what()));
         }
+    }
+
+    // The room exists (or could not be made): link it before anyone waiting looks for the
+    // link, then let the portal's waiting events go in their order.
+    void creationFinished(const std::shared_ptr<Portal>& portal, const Result<RoomId>& result) {
+        if (result.ok()) {
+            d.links.link(Link{result.value(), portal->remote});
+            portalsCreated->inc();
+            log.info("portal created",
+                     {{"remote_room", portal->remote.str()}, {"room_id", result.value().str()}});
+        } else {
+            creationFailures->inc();
+            log.error("could not create the portal room; its waiting events fail, the next "
+                      "message tries again",
+                      {{"remote_room", portal->remote.str()}, {"code", result.error().code},
+                       {"reason", result.error().message}});
+        }
+        std::lock_guard lock(mutex);
+        if (stopping) return;
+        if (!portal->scheduled && !portal->waiting) {
+            portal->creating = false;  // nothing queued waits for it (an alias query's creation)
+            return;
+        }
+        portal->created = result;
+        if (portal->waiting) {
+            portal->waiting = false;
+            portal->scheduled = true;
+            ready.push_back(portal);
+            wake.notify_one();
+        }
+    }
+
+    // A bridge answering an alias query starts joining the remote room before ensurePortal
+    // marks its portal as being created, so what it reports in between (the first NAMES
+    // replies) would find no portal: such events wait until no alias query is in flight.
+    bool holdDuringAliasQueries(Portal& portal) {
+        std::lock_guard lock(mutex);
+        if (aliasQueries == 0) return false;
+        if (!portal.held) {
+            portal.held = true;
+            heldPortals.push_back(portals.at(portal.remote));
+        }
+        return true;
+    }
+
+    void aliasQueryEnded() {
+        std::lock_guard lock(mutex);
+        if (--aliasQueries > 0) return;
+        for (const std::shared_ptr<Portal>& portal : heldPortals) {
+            portal->held = false;  // its runner, if still before parking, goes again at once
+            if (!portal->waiting) continue;
+            portal->waiting = false;
+            portal->scheduled = true;
+            ready.push_back(portal);
+        }
+        heldPortals.clear();
+        wake.notify_all();
+    }
+
+    // ensurePortal: joins a creation in flight, or starts one; the portal's events wait for
+    // it either way (they used to be dropped as "no portal" while an alias query created it).
+    Result<RoomId> ensurePortal(const PortalInfo& info, const std::string& aliasLocalpart,
+                                std::chrono::milliseconds timeout) {
+        std::shared_future<Result<RoomId>> creation;
+        std::shared_ptr<Portal> portal;
+        std::shared_ptr<std::promise<Result<RoomId>>> promise;
+        {
+            std::lock_guard lock(mutex);
+            // Read under the lock: a creation that finished has linked before clearing
+            // `creating`, so no second room is made for the same remote room.
+            std::vector<Link> existing = d.links.forRemote(info.id);
+            if (!existing.empty()) return existing.front().room;
+            if (stopping) return Error::transient("stopping", "the bridge is shutting down");
+            auto& slot = portals[info.id];
+            if (!slot) slot = std::make_shared<Portal>(info.id);
+            portal = slot;
+            if (!portal->creating) promise = beginCreationLocked(*portal);
+            creation = portal->creation;
+        }
+        if (promise) {
+            RoomCreation request = creationFor(info, d.bot.userId());
+            request.aliasLocalpart = aliasLocalpart;
+            sendCreation(portal, request, d.bot, std::move(promise));
+        }
+        if (creation.wait_for(timeout) != std::future_status::ready)
+            return Error::transient("portal_timeout", "the homeserver did not create the room in time");
+        return creation.get();
     }
 
     std::shared_ptr<Portal> portalPtr(Portal& portal) {
@@ -607,6 +706,8 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
     std::condition_variable idle;
     std::unordered_map<RemoteRoomId, std::shared_ptr<Portal>> portals;
     std::deque<std::shared_ptr<Portal>> ready;
+    size_t aliasQueries = 0;                          // AliasQueryGuards alive
+    std::vector<std::shared_ptr<Portal>> heldPortals;  // waiting for them to end
     size_t pendingEvents = 0;
     uint64_t nextSeq = 0;
     bool stopping = false;
@@ -639,28 +740,15 @@ void PortalManager::queueRemote(RemoteEvent event) {
 
 Result<RoomId> PortalManager::ensurePortal(const PortalInfo& info, const std::string& aliasLocalpart,
                                            std::chrono::milliseconds timeout) {
-    State& st = *state_;
-    std::vector<Link> existing = st.d.links.forRemote(info.id);
-    if (!existing.empty()) return existing.front().room;
-    auto promise = std::make_shared<std::promise<Result<RoomId>>>();
-    std::future<Result<RoomId>> future = promise->get_future();
-    RoomCreation creation = st.creationFor(info);
-    creation.aliasLocalpart = aliasLocalpart;
-    st.d.bot.createRoom(creation, [promise](Result<RoomId> result) {
-        promise->set_value(std::move(result));
-    });
-    if (future.wait_for(timeout) != std::future_status::ready)
-        return Error::transient("portal_timeout", "the homeserver did not create the room in time");
-    Result<RoomId> created = future.get();
-    if (!created.ok()) {
-        st.creationFailures->inc();
-        return created;
+    return state_->ensurePortal(info, aliasLocalpart, timeout);
+}
+
+std::shared_ptr<void> PortalManager::aliasQueryInFlight() {
+    {
+        std::lock_guard lock(state_->mutex);
+        ++state_->aliasQueries;
     }
-    st.d.links.link(Link{created.value(), info.id});
-    st.portalsCreated->inc();
-    st.log.info("portal created for an alias",
-                {{"remote_room", info.id.str()}, {"room_id", created.value().str()}});
-    return created;
+    return std::shared_ptr<void>(nullptr, [state = state_](void*) { state->aliasQueryEnded(); });
 }
 
 bool PortalManager::waitIdle(std::chrono::milliseconds timeout) {

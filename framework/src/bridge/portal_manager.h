@@ -19,7 +19,8 @@ namespace mxbridge::detail {
 // Ordering: every event for one remote room goes through one FIFO, in queueRemote call order,
 // and reaches the intents in that order (the outbox below keeps it per Matrix room). A portal
 // waiting for its room to be created, or for a media upload, holds back only its own later
-// events; other portals go on.
+// events; other portals go on. A private chat (PortalInfo::directWith) is created by the
+// remote sender's ghost, other portals by the bot.
 //
 // Threads: queueRemote may be called from any thread and never waits for the homeserver.
 // When the portal is idle the event is turned into intent calls on the caller's thread, so
@@ -57,9 +58,18 @@ public:
 
     // The portal's Matrix room, created (with `aliasLocalpart` and the bridge state) and linked
     // first if there is none: for alias queries, which may answer only once the room exists.
-    // Blocks up to `timeout`; call it from a query thread, never from a hook.
+    // Events queued for the remote room meanwhile wait for the room (the bridge is typically
+    // joining the remote room and reporting its members and topic); a creation already in
+    // flight is joined, not repeated. Blocks up to `timeout`; call it from a query thread,
+    // never from a hook.
     Result<RoomId> ensurePortal(const PortalInfo& info, const std::string& aliasLocalpart,
                                 std::chrono::milliseconds timeout);
+
+    // Held by an alias query from before onAliasQuery until ensurePortal returns: meanwhile
+    // events for remote rooms without a portal wait instead of being dropped, because the
+    // bridge may report the remote room (joining it) before ensurePortal marks the portal.
+    // When the last one is released, events still without a portal are dropped and counted.
+    [[nodiscard]] std::shared_ptr<void> aliasQueryInFlight();
 
     // Waits until every queued event has been handed to the intents (or failed); false on
     // timeout. For shutdown (call before stop()) and tests.

@@ -208,8 +208,10 @@ void IntentImpl::create(const RoomCreation& c, const BridgeStateInfo* info,
     if (c.isDirect) body["is_direct"] = true;
     json invite = json::array();
     for (const auto& u : c.invite) invite.push_back(u.str());
-    // A ghost's room still needs the bot in it, to invite other ghosts later.
-    if (user_ != bot && std::find(c.invite.begin(), c.invite.end(), bot) == c.invite.end())
+    // A ghost's room still needs the bot in it, to invite other ghosts later; but not a
+    // private chat, which clients would then list as a chat with the bot. There the bot joins
+    // only when it must (the outbox has the ghost invite it), with the power granted below.
+    if (user_ != bot && !c.isDirect && std::find(c.invite.begin(), c.invite.end(), bot) == c.invite.end())
         invite.push_back(bot.str());
     if (!invite.empty()) body["invite"] = invite;
     json state = json::array();

@@ -1,4 +1,5 @@
 #include "matrix/outbox.h"
+#include "ops/room_power.h"
 #include "util/thread_name.h"
 
 #include <algorithm>
@@ -429,14 +430,22 @@ std::optional<Outbox::Outcome> Outbox::ensureJoined(const UserId& user, const st
         setMembership(user, r.body.is_object() ? r.body.value("room_id", room) : room, "join");
         return std::nullopt;
     }
-    if (r.status != 403 || user == bot_) return classify(r, "join", attempts);
-    // Not public and not invited: the bot (joined first if needed) invites the ghost.
-    if (membership(bot_, room) != "join") {
+    if (r.status != 403) return classify(r, "join", attempts);
+    UserId inviter = bot_;
+    if (user == bot_) {
+        // A private chat made by a ghost has no bot in it until the bot must act there (a
+        // notice, inviting another ghost): one of our users in the room invites it.
+        std::optional<UserId> member = joinedMember(room, bot_);
+        if (!member) return classify(r, "join", attempts);
+        inviter = *member;
+    } else if (membership(bot_, room) != "join") {
+        // Not public and not invited: the bot (joined first if needed) invites the ghost.
         if (auto failed = ensureJoined(bot_, room, attempts)) return failed;
     }
     HsResponse invite = call("invite", "POST", kClient + "/rooms/" + urlEncode(room) + "/invite",
-                             json{{"user_id", user.str()}}, bot_.str());
-    if (!invite.ok() && !alreadyInRoom(invite)) return classify(invite, "invite by the bot", attempts);
+                             json{{"user_id", user.str()}}, inviter.str());
+    if (!invite.ok() && !alreadyInRoom(invite))
+        return classify(invite, inviter == bot_ ? "invite by the bot" : "invite of the bot", attempts);
     r = call("join", "POST", path, json::object(), user.str());
     if (r.ok() || alreadyInRoom(r)) {
         setMembership(user, room, "join");
@@ -469,7 +478,58 @@ Outbox::Outcome Outbox::execute(Op& op) {
         out.delay = std::chrono::milliseconds(0);
         --op.attempts;  // finish() counts it; this retry is not a failure
     }
+    if (out.kind == Outcome::Kind::Failed && out.failure.status == 403 && op.actor != bot_ &&
+        needsPower(op) && botHasPowerFor(op, room))
+        return actAsBot(op, room, out);
     return out;
+}
+
+// Whether the bot's level in `room` is enough for `op`, read as the refused ghost (a member,
+// unlike the bot perhaps). A room not made by the bridge, where the bot has no power, keeps
+// the ghost's refusal and the bot stays out of it.
+bool Outbox::botHasPowerFor(const Op& op, const std::string& room) {
+    HsResponse read = call("power_levels read", "GET",
+                           kClient + "/rooms/" + urlEncode(room) + "/state/m.room.power_levels/",
+                           std::nullopt, op.actor.str());
+    if (!read.ok() || !read.body.is_object()) return false;
+    const json& levels = read.body;
+    int64_t needed = 0;
+    if (op.kind == "state") needed = stateEventPowerLevel(levels, str(op.payload, "type"));
+    else if (op.kind == "power_levels") needed = stateEventPowerLevel(levels, "m.room.power_levels");
+    else needed = levelOf(levels, op.kind.c_str(), 50);  // kick, ban, redact
+    return userPowerLevel(levels, bot_) >= needed;
+}
+
+bool Outbox::needsPower(const Op& op) const {
+    static const std::set<std::string> kinds = {"state", "power_levels", "kick", "ban", "redact"};
+    return kinds.count(op.kind) > 0;
+}
+
+// A ghost refused for lack of power (the ghost is in the room: membership was ensured or
+// re-checked before this), e.g. Synapse's 403 "user_level (0) < send_level (50)" or "You
+// cannot kick user …": the bot, which has the power in the rooms the bridge makes, does it,
+// so a mirrored topic or kick is not lost. The action then shows the bot as its sender.
+Outbox::Outcome Outbox::actAsBot(Op& op, const std::string& room, const Outcome& refused) {
+    log_.info("a ghost lacks the power for a mirrored action; the bot does it instead",
+              {{"room_id", room}, {"ghost", op.actor.str()}, {"kind", op.kind},
+               {"reason", refused.failure.error()}});
+    metrics_.counter("mxbridge_outbox_acted_by_bot_total",
+                     "Requests of ghosts lacking the power, done by the bot instead", {{"kind", op.kind}})
+        .inc();
+    op.actor = bot_;  // also for retries of this request, until a restart reloads the row
+    if (membership(bot_, room) != "join") {
+        if (auto failed = ensureJoined(bot_, room, op.attempts)) return *failed;
+    }
+    return perform(op);
+}
+
+std::optional<UserId> Outbox::joinedMember(const std::string& room, const UserId& except) {
+    std::lock_guard lock(usersMutex_);
+    for (const auto& [user, state] : users_) {
+        auto m = state.membership.find(room);
+        if (user != except.str() && m != state.membership.end() && m->second == "join") return UserId(user);
+    }
+    return std::nullopt;
 }
 
 Outbox::Outcome Outbox::perform(Op& op) {

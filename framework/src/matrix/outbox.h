@@ -172,6 +172,11 @@ private:
     std::optional<Outcome> ensureRegistered(const UserId& user, uint32_t attempts);
     std::optional<Outcome> ensureJoined(const UserId& user, const std::string& room, uint32_t attempts);
     bool needsMembership(const Op& op) const;
+    bool needsPower(const Op& op) const;
+    bool botHasPowerFor(const Op& op, const std::string& room);
+    Outcome actAsBot(Op& op, const std::string& room, const Outcome& refused);
+    // One of our users (other than `except`) joined to `room`, as far as the outbox knows.
+    std::optional<UserId> joinedMember(const std::string& room, const UserId& except);
 
     bool isRegistered(const UserId& user);
     void markRegistered(const UserId& user);

@@ -4,8 +4,6 @@
 
 namespace mxbridge::detail {
 
-namespace {
-
 using nlohmann::json;
 
 // Power levels are integers, but old rooms hold strings ("50"); anything else is the default.
@@ -22,7 +20,18 @@ int64_t levelOf(const json& content, const char* key, int64_t fallback) {
     return fallback;
 }
 
-}  // namespace
+int64_t userPowerLevel(const json& content, const UserId& user) {
+    int64_t level = levelOf(content, "users_default", 0);
+    if (content.is_object() && content.contains("users"))
+        level = levelOf(content["users"], user.str().c_str(), level);
+    return level;
+}
+
+int64_t stateEventPowerLevel(const json& content, const std::string& type) {
+    int64_t level = levelOf(content, "state_default", 50);
+    if (content.is_object() && content.contains("events")) level = levelOf(content["events"], type.c_str(), level);
+    return level;
+}
 
 bool looksLikeRoomId(std::string_view s) {
     return s.size() > 3 && s[0] == '!' && s.find(':') != std::string_view::npos;
@@ -45,9 +54,7 @@ Result<void> checkRoomManagePower(const PowerLevelsFetch& fetch, const UserId& u
     const json& content = levels->contains("content") && (*levels)["content"].is_object()
                               ? (*levels)["content"] : *levels;
     int64_t needed = levelOf(content, "state_default", 50);
-    int64_t has = levelOf(content, "users_default", 0);
-    if (content.contains("users") && content["users"].is_object())
-        has = levelOf(content["users"], user.str().c_str(), has);
+    int64_t has = userPowerLevel(content, user);
     if (has < needed) {
         return Error::permanent("M_FORBIDDEN", user.str() + " has power level " + std::to_string(has) +
                                                    " in " + room.str() + "; managing its bridges needs " +

@@ -3,7 +3,9 @@
 // Used by the provisioning API and by bot commands that name a room (`Command::roomArg`).
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <string>
 #include <optional>
 #include <string_view>
 
@@ -19,6 +21,13 @@ namespace mxbridge::detail {
 // not in the room). May call the homeserver, so never on a room queue; may throw when the
 // homeserver cannot be reached.
 using PowerLevelsFetch = std::function<std::optional<nlohmann::json>(const RoomId&)>;
+
+// Reading m.room.power_levels content (spec: m.room.power_levels): a level under `key`
+// ("kick", "ban", "redact", "state_default"…) or `fallback`; a user's level; the level
+// sending state of `type` needs.
+int64_t levelOf(const nlohmann::json& content, const char* key, int64_t fallback);
+int64_t userPowerLevel(const nlohmann::json& content, const UserId& user);
+int64_t stateEventPowerLevel(const nlohmann::json& content, const std::string& type);
 
 // "!opaque:server": the shape of a room id a request or a command may name.
 bool looksLikeRoomId(std::string_view s);

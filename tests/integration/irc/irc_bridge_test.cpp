@@ -174,9 +174,19 @@ TEST_CASE("private messages become a direct chat with the ghost, both ways") {
         return r.has_value();
     }, 15s));
     f.waitForEvent(dm, [&](const json& e) { return isMessage(e, f.ghost("bob"), "psst"); });
+    // bob's ghost made the chat and invited alice: clients list it as a chat with bob, and
+    // the bot is not in it.
+    json invite = f.waitForEvent(dm, [&](const json& e) {
+        return e.value("type", "") == "m.room.member" && e.value("state_key", "") == kAlice;
+    });
+    CHECK(invite.value("sender", "") == f.ghost("bob"));
+    CHECK(invite["content"].value("is_direct", false));
+    CHECK(membership(f.hs(), dm, f.botId()) == "");
     f.hs().forceJoin(dm, kAlice);
     f.say(dm, kAlice, "hi back");
     bob.readUntil(R"(^:alice\[m\]!\S+ PRIVMSG bob :hi back$)", 15s);
+    CHECK(membership(f.hs(), dm, f.botId()) == "");
+    CHECK(f.hs().specViolations().empty());
 }
 
 TEST_CASE("relay mode speaks for every Matrix user through the bot") {

@@ -128,6 +128,19 @@ OutgoingMessage text(std::string body) {
     return m;
 }
 
+// The room `intent` creates, waited for.
+RoomId createdBy(IntentImpl& intent, const RoomCreation& creation) {
+    std::mutex m;
+    std::optional<Result<RoomId>> created;
+    intent.createRoom(creation, [&](Result<RoomId> r) {
+        std::lock_guard lock(m);
+        created.emplace(std::move(r));
+    });
+    REQUIRE(eventually([&] { std::lock_guard lock(m); return created.has_value(); }));
+    REQUIRE(created->ok());
+    return created->value();
+}
+
 std::string publicRoom(HomeserverDouble& hs) {
     hs.addUser(kAlice);
     return hs.createRoom(kAlice, json{{"preset", "public_chat"}});
@@ -521,4 +534,65 @@ TEST_CASE("downloads fall back to the old media endpoint on homeservers before v
     CHECK(rig.requestsTo("/_matrix/client/v1/media/download/").size() == 1);
     CHECK(rig.requestsTo("/_matrix/media/v3/download/").size() == 2);
     CHECK(rig.failuresSeen().empty());
+}
+
+TEST_CASE("a ghost without the power for a topic, a kick or a redaction is stood in for by the bot, and the kicked ghost leaves") {
+    Rig rig;
+    // A portal as the bridge makes it: created by the bot, which has power 100; ghosts have 0.
+    RoomCreation creation;
+    creation.isPublic = true;
+    const RoomId room = createdBy(rig.bot(), creation);
+    const UserId carol("@_bridge_carol:example.org");
+    rig.pool->intent(carol).sendMessage(room, text("spam"), RemoteMessageId("spam"));
+    EventId spam = rig.waitEvent("spam");
+    rig.ghost().join(room);
+    REQUIRE(rig.idle());
+
+    rig.ghost().setTopic(room, "set on IRC by an op");
+    rig.ghost().redact(room, spam, "spam");
+    rig.ghost().kick(room, carol, "bye");
+    REQUIRE(rig.idle());
+
+    CHECK(rig.hs.stateContent(room.str(), "m.room.topic").value_or(json::object()).value("topic", "") ==
+          "set on IRC by an op");
+    CHECK(rig.hs.members(room.str())[carol.str()] == "leave");
+    json kick, redaction;
+    for (const auto& e : rig.hs.timeline(room.str())) {
+        if (e["type"] == "m.room.member" && e["state_key"] == carol.str() && e["content"].value("membership", "") == "leave")
+            kick = e;
+        if (e["type"] == "m.room.redaction") redaction = e;
+    }
+    CHECK(kick.value("sender", "") == rig.hs.botUserId());
+    CHECK(kick["content"].value("reason", "") == "bye");
+    CHECK(redaction.value("redacts", "") == spam.str());
+    CHECK(rig.failuresSeen().empty());
+    CHECK(rig.metrics.counter("mxbridge_outbox_acted_by_bot_total", "", {{"kind", "state"}}).value() == 1);
+    CHECK(rig.metrics.counter("mxbridge_outbox_acted_by_bot_total", "", {{"kind", "kick"}}).value() == 1);
+    CHECK(rig.metrics.counter("mxbridge_outbox_acted_by_bot_total", "", {{"kind", "redact"}}).value() == 1);
+    CHECK(rig.hs.specViolations().empty());
+}
+
+TEST_CASE("a private chat created by a ghost has no bot until the bot must speak there, then the ghost invites it") {
+    Rig rig;
+    rig.hs.addUser(kAlice);
+    RoomCreation creation;
+    creation.isDirect = true;
+    creation.invite.push_back(UserId(kAlice));
+    const RoomId room = createdBy(rig.ghost(), creation);
+    auto members = rig.hs.members(room.str());
+    CHECK(members[kGhost.str()] == "join");
+    CHECK(members[kAlice] == "invite");
+    CHECK(members.count(rig.hs.botUserId()) == 0);
+    auto creates = rig.requestsTo("/createRoom");
+    REQUIRE(creates.size() == 1);
+    CHECK(creates[0].body.value("is_direct", false));
+    CHECK(creates[0].body["invite"] == json::array({kAlice}));
+
+    rig.bot().sendMessage(room, text("your message could not be delivered"));
+    REQUIRE(rig.idle());
+    CHECK(rig.hs.members(room.str())[rig.hs.botUserId()] == "join");
+    CHECK(rig.bodies(room.str(), UserId(rig.hs.botUserId())) ==
+          std::vector<std::string>{"your message could not be delivered"});
+    CHECK(rig.failuresSeen().empty());
+    CHECK(rig.hs.specViolations().empty());
 }

@@ -311,7 +311,7 @@ TEST_CASE("unknown targets: an edit becomes a marked new message, the rest is ig
     CHECK(world.calls.ofOp("react").empty());
 }
 
-TEST_CASE("a direct-chat portal is created with is_direct and the Matrix user invited") {
+TEST_CASE("a direct-chat portal is created by the remote user's ghost with is_direct and the Matrix user invited") {
     World world;
     PortalInfo info = portal("net/alice-dm");
     info.aliasId.clear();
@@ -326,9 +326,16 @@ TEST_CASE("a direct-chat portal is created with is_direct and the Matrix user in
     CHECK_FALSE(creates[0].creation.isPublic);
     CHECK(creates[0].creation.aliasLocalpart.empty());
     CHECK(creates[0].creation.invite == std::vector<UserId>{UserId("@carol:hs")});
+    // The ghost, not the bot: clients list the chat as one with that person.
+    CHECK(creates[0].user == kAlice);
+    for (const auto& [type, key, content] : creates[0].creation.initialState) {
+        CHECK(content["creator"] == kAlice);
+        CHECK(content["bridgebot"] == "@bot:hs");
+    }
     auto sends = world.calls.ofOp("send");
     REQUIRE(sends.size() == 1);
     CHECK(sends[0].user == kAlice);
+    CHECK(sends[0].room == "!created1:hs");
 }
 
 TEST_CASE("without a link and with createIfMissing false, events are dropped and counted") {
@@ -482,4 +489,87 @@ TEST_CASE("after stop, remote events are counted as not delivered") {
     world.queue(message(portal("net/#x"), sender("alice"), "m1", "late"));
     CHECK(world.calls.ofOp("send").empty());
     CHECK(world.counter("mxbridge_remote_events_failed_total", {{"reason", "stopped"}}) == 1);
+}
+
+TEST_CASE("remote events that arrive while an alias query creates their portal wait for it and arrive in order") {
+    World world;
+    world.options.createDelay = 100ms;
+    PortalInfo info = portal("net/#busy");
+    std::optional<Result<RoomId>> answered;
+    std::thread query([&] { answered = world.manager->ensurePortal(info, "test_busy", 5s); });
+    // The channel's state, as the bot reads it on joining while the room is being created.
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (world.calls.ofOp("create").empty() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(1ms);
+    REQUIRE(world.calls.ofOp("create").size() == 1);
+    using Change = RemoteMembership::Change;
+    world.queue(RemoteMembership{info.id, sender("op"), Change::Join, std::nullopt, ""});
+    world.queue(RemoteMembership{info.id, sender("carol"), Change::Join, std::nullopt, ""});
+    world.queue(RemoteRoomUpdate{info.id, sender("op"), std::nullopt, "the op's topic"});
+    world.queue(RemotePowerLevels{info.id, {{sender("op"), 50}}});
+    query.join();
+    world.settle();
+
+    REQUIRE(answered.has_value());
+    REQUIRE(answered->ok());
+    CHECK(answered->value() == RoomId("!created1:hs"));
+    CHECK(world.calls.ofOp("create").size() == 1);
+    CHECK(world.calls.ofOp("create")[0].creation.aliasLocalpart == "test_busy");
+    auto all = world.calls.all();
+    REQUIRE(all.size() == 5);
+    CHECK((all[1].op == "join" && all[1].user == "@test_op:hs" && all[1].room == "!created1:hs"));
+    CHECK((all[2].op == "join" && all[2].user == "@test_carol:hs"));
+    CHECK((all[3].op == "topic" && all[3].user == "@test_op:hs" && all[3].text == "the op's topic"));
+    CHECK((all[4].op == "power" && all[4].levels == std::map<UserId, int>{{UserId("@test_op:hs"), 50}}));
+    CHECK(world.counter("mxbridge_remote_events_failed_total", {{"reason", "no_portal"}}) == 0);
+    CHECK(world.links.linkCalls == 1);
+}
+
+TEST_CASE("an alias query during a message's portal creation gets that room, and no second room is made") {
+    World world;
+    world.options.createDelay = 100ms;
+    PortalInfo info = portal("net/#both");
+    world.queue(message(info, sender("alice"), "m1", "first"));
+    REQUIRE(world.calls.ofOp("create").size() == 1);
+    Result<RoomId> answered = world.manager->ensurePortal(info, "test_both", 5s);
+    world.settle();
+    REQUIRE(answered.ok());
+    CHECK(answered.value() == RoomId("!created1:hs"));
+    CHECK(world.calls.ofOp("create").size() == 1);
+    CHECK(world.links.all().size() == 1);
+    REQUIRE(world.calls.ofOp("send").size() == 1);
+    CHECK(world.calls.ofOp("send")[0].room == "!created1:hs");
+    // Later queries find the link.
+    CHECK(world.manager->ensurePortal(info, "test_both", 1s).value() == RoomId("!created1:hs"));
+    CHECK(world.calls.ofOp("create").size() == 1);
+}
+
+TEST_CASE("what a bridge reports while answering an alias query, before the room is asked for, waits for that room") {
+    World world;
+    PortalInfo info = portal("net/#early");
+    std::shared_ptr<void> query = world.manager->aliasQueryInFlight();
+    // onAliasQuery made the bot join; the first NAMES reply comes before ensurePortal.
+    world.queue(RemoteMembership{info.id, sender("early"), RemoteMembership::Change::Join, std::nullopt, ""});
+    Result<RoomId> room = world.manager->ensurePortal(info, "test_early", 5s);
+    query.reset();
+    world.settle();
+    REQUIRE(room.ok());
+    auto joins = world.calls.ofOp("join");
+    REQUIRE(joins.size() == 1);
+    CHECK(joins[0].user == "@test_early:hs");
+    CHECK(joins[0].room == room.value().str());
+    CHECK(world.counter("mxbridge_remote_events_failed_total", {{"reason", "no_portal"}}) == 0);
+}
+
+TEST_CASE("events held during an alias query that made no portal are dropped and counted when it ends") {
+    World world;
+    RemoteRoomId remote("net/#never");
+    std::shared_ptr<void> query = world.manager->aliasQueryInFlight();
+    world.queue(RemoteTyping{remote, sender("alice"), true});
+    world.queue(RemoteTyping{remote, sender("alice"), false});
+    CHECK(world.manager->pending() == 2);
+    query.reset();
+    world.settle();
+    CHECK(world.calls.ofOp("typing").empty());
+    CHECK(world.counter("mxbridge_remote_events_failed_total", {{"reason", "no_portal"}}) == 2);
 }

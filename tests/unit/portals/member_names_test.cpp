@@ -1,0 +1,46 @@
+// MemberNames: the display names bridges give puppets (MatrixMessage::senderName).
+#include <doctest/doctest.h>
+
+#include "bridge/member_names.h"
+
+using namespace mxbridge;
+using namespace mxbridge::detail;
+
+TEST_CASE("a Matrix user's display name comes from their member event in that room") {
+    int lookups = 0;
+    MemberNames names([&](const RoomId&, const UserId&) {
+        ++lookups;
+        return std::optional<nlohmann::json>();
+    });
+    const RoomId room("!r:hs"), other("!o:hs");
+    const UserId alice("@alice:hs");
+    names.noteMembership(room, alice, "join", "Alice");
+    names.noteMembership(other, alice, "join", "Alice in other");
+    CHECK(names.displayName(room, alice) == "Alice");
+    CHECK(names.displayName(other, alice) == "Alice in other");
+    names.noteMembership(room, alice, "join", "Alice2");  // a display name change
+    CHECK(names.displayName(room, alice) == "Alice2");
+    names.noteMembership(room, UserId("@bob:hs"), "join", "");  // none set: the localpart
+    CHECK(names.displayName(room, UserId("@bob:hs")) == "bob");
+    CHECK(lookups == 0);
+}
+
+TEST_CASE("a member not seen joining is asked for once; without an answer the localpart is used and asked again") {
+    int lookups = 0;
+    bool answer = false;
+    MemberNames names([&](const RoomId&, const UserId&) -> std::optional<nlohmann::json> {
+        ++lookups;
+        if (!answer) return std::nullopt;
+        return nlohmann::json{{"membership", "join"}, {"displayname", "Carol C."}};
+    });
+    const RoomId room("!r:hs");
+    const UserId carol("@carol:hs");
+    CHECK(names.displayName(room, carol) == "carol");
+    answer = true;
+    CHECK(names.displayName(room, carol) == "Carol C.");
+    CHECK(names.displayName(room, carol) == "Carol C.");
+    CHECK(lookups == 2);
+    names.noteMembership(room, carol, "leave", "");
+    CHECK(names.displayName(room, carol) == "Carol C.");  // asked again after leaving
+    CHECK(lookups == 3);
+}
