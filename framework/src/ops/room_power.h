@@ -20,9 +20,6 @@ namespace mxbridge::detail {
 // homeserver cannot be reached.
 using PowerLevelsFetch = std::function<std::optional<nlohmann::json>(const RoomId&)>;
 
-// "!opaque:server": the shape of a room id a request or a command may name.
-bool looksLikeRoomId(std::string_view s);
-
 // Ok when `user` may manage the bridges of `room`, else the error to show them.
 Result<void> checkRoomManagePower(const PowerLevelsFetch& fetch, const UserId& user, const RoomId& room,
                                   Logger& log);
