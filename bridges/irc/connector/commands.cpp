@@ -37,7 +37,7 @@ void IrcConnector::registerCommands() {
                          "Link a room you moderate to an IRC channel (a channel op on IRC approves, or an admin)",
                          Permission::User, 2, [this](CommandCall& call) {
         const std::string& chan = call.args[1];
-        if (!looksLikeRoomId(call.args[0]) || !isChannelName(chan) || chan.find_first_of(" ,\x07") != std::string::npos) {
+        if (!isValidRoomId(call.args[0]) || !isChannelName(chan) || chan.find_first_of(" ,\x07") != std::string::npos) {
             call.reply("Usage: !link <!room:server> <#channel> [network]");
             return;
         }

@@ -323,15 +323,6 @@ std::string reactionAction(std::string_view key, std::string_view authorNick) {
     return text;
 }
 
-bool looksLikeRoomId(std::string_view id) {
-    if (id.size() < 4 || id.size() > 255 || id[0] != '!') return false;
-    auto colon = id.find(':');
-    if (colon == std::string_view::npos || colon < 2 || colon + 1 == id.size()) return false;
-    for (unsigned char c : id)
-        if (c <= ' ' || c == 0x7f) return false;
-    return true;
-}
-
 std::optional<ConsentAnswer> parseConsentAnswer(std::string_view text) {
     std::vector<std::string> words;
     std::string word;

@@ -24,8 +24,6 @@ namespace mxbridge::irc {
 // channels are folded with rfc1459 casemapping (the default of nearly every network).
 std::string foldName(std::string_view name);
 bool isChannelName(std::string_view name);  // '#', '&', '+' or '!' first
-// "!opaque:server", at most 255 bytes, no spaces or control characters: safe to put in an IRC line.
-bool looksLikeRoomId(std::string_view id);
 
 // "libera/#matrix": a channel portal.
 RemoteRoomId channelRoomId(std::string_view network, std::string_view channel);

@@ -2,6 +2,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include "mxbridge/ids.h"
+
 namespace mxbridge::detail {
 
 namespace {
@@ -144,7 +146,7 @@ std::optional<HttpResponse> AppserviceApi::onHeaders(const http::request_header<
     if (!needsAuth(m.route)) return std::nullopt;
     switch (auth_.check(header)) {
         case AuthResult::Ok:
-            return std::nullopt;
+            break;
         case AuthResult::Missing:
             refusedAuth_.inc();
             log_.warn("request without an access token refused", {{"path", path}});
@@ -162,6 +164,15 @@ std::optional<HttpResponse> AppserviceApi::onHeaders(const http::request_header<
                       "homeserver loaded does not match this bridge's",
                       {{"path", path}});
             return matrixError(http::status::forbidden, "M_FORBIDDEN", "Bad token supplied");
+    }
+    // The id in a user or alias query is one a client gave the homeserver: held to the
+    // spec's grammar before the bridge looks it up, registers it or creates a room for it.
+    if ((m.route == Route::User && !isValidUserId(m.param)) ||
+        (m.route == Route::Alias && !isValidRoomAlias(m.param))) {
+        badRequests_.inc();
+        return matrixError(http::status::bad_request, "M_INVALID_PARAM",
+                           m.route == Route::User ? "Not a valid Matrix user id (at most 255 bytes)"
+                                                  : "Not a valid Matrix room alias (at most 255 bytes)");
     }
     return std::nullopt;
 }

@@ -19,9 +19,15 @@ std::string HsResponse::error() const {
 
 std::string urlEncode(const std::string& s) {
     static const char* hex = "0123456789ABCDEF";
+    // A segment of only dots is a step in the path to clients and proxies that normalise
+    // it (RFC 3986 5.2.4: "/state/x/.." would lose the "x"); encoded, it stays a value.
+    if (s == "." || s == "..") return s == "." ? "%2E" : "%2E%2E";
     std::string out;
     for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+        // Unreserved characters (RFC 3986 2.3) by value: std::isalnum would follow the locale.
+        bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                          c == '-' || c == '_' || c == '.' || c == '~';
+        if (unreserved) {
             out.push_back(static_cast<char>(c));
         } else {
             out.push_back('%');

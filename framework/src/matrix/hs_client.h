@@ -62,7 +62,9 @@ private:
     std::unique_ptr<web::http::client::http_client> client_;
 };
 
-// Percent-encodes one path segment or query value.
+// Percent-encodes one path segment or query value: every byte but A-Z a-z 0-9 - . _ ~,
+// and the dots of a "." or ".." segment. Every id and value the framework puts in a
+// Client-Server API path or query goes through it (tests/unit/outbox/path_encoding_test.cpp).
 std::string urlEncode(const std::string& s);
 
 }  // namespace mxbridge::detail

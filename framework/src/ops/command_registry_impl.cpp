@@ -31,6 +31,15 @@ size_t editDistance(const std::string& a, const std::string& b) {
     return row[b.size()];
 }
 
+// An argument echoed in a reply: control characters shown as "?", and cut after 80 bytes,
+// so a hostile argument cannot break the notice into lines or flood the room.
+std::string shownArg(std::string_view arg) {
+    constexpr size_t kMaxShown = 80;
+    std::string out;
+    for (char c : arg.substr(0, kMaxShown)) out += static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c;
+    return arg.size() > kMaxShown ? out + "..." : out;
+}
+
 std::string usage(const Command& c) {
     return "!" + c.name + (c.syntax.empty() ? "" : " " + c.syntax);
 }
@@ -175,17 +184,19 @@ bool CommandRegistryImpl::handle(const UserId& sender, const RoomId& room, const
         else reply("!" + command.name + " is registered without a handler.");
         return true;
     }
+    // The room argument comes from a chat message: held to the spec's grammar for everyone,
+    // admins included, before a bridge stores it or puts it in a URL or an IRC line.
+    if (command.roomArg != Command::kNoRoomArg && command.roomArg < call.args.size() &&
+        !isValidRoomId(call.args[command.roomArg])) {
+        reply("!" + command.name + ": \"" + shownArg(call.args[command.roomArg]) +
+              "\" is not a room id like !abc:example.org. Usage: " + usage(command));
+        return true;
+    }
     if (command.roomArg != Command::kNoRoomArg && !senderIsAdmin) {
         // It changes how a room is bridged: that room's own admins decide, so ask the
         // homeserver for its power levels first, off this room queue.
         if (command.roomArg >= call.args.size()) {
             reply("!" + command.name + " needs a room id. Usage: " + usage(command));
-            return true;
-        }
-        const std::string& target = call.args[command.roomArg];
-        if (!looksLikeRoomId(target)) {
-            reply("!" + command.name + ": \"" + target + "\" is not a room id like !abc:example.org. Usage: " +
-                  usage(command));
             return true;
         }
         if (!roomPowerCheck_ || stopped_) {

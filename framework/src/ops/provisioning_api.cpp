@@ -32,9 +32,12 @@ std::map<std::string, std::string> parseQuery(std::string_view target) {
     return out;
 }
 
-bool looksLikeUserId(const std::string& s) {
-    return s.size() > 3 && s[0] == '@' && s.find(':') != std::string::npos && s.find(':') > 1;
-}
+// The errors for ids that fail the spec's grammar (mxbridge/ids.h); said in full so a
+// caller sees why a long or odd-looking id was refused.
+const char* const kBadRoomId = "room_id must be a Matrix room id like !abc:example.org: at most 255 bytes, "
+                               "printable ASCII, a valid server name";
+const char* const kBadUserId = "user_id must be a Matrix user id like @alice:example.org: at most 255 bytes, "
+                               "printable ASCII, a valid server name";
 
 json linkJson(const Link& l) {
     return {{"room_id", l.room.str()}, {"remote_room", l.remote.str()}, {"options", l.options}};
@@ -132,7 +135,8 @@ void ProvisioningApi::onRequest(HttpRequest&& request, Responder respond) {
                     return;
                 }
             }
-            std::string user;
+            // Present but empty is refused too, not taken for "no user given".
+            std::optional<std::string> user;
             if (req.body.is_object() && req.body.contains("user_id")) {
                 if (!req.body["user_id"].is_string()) {
                     respond(matrixError(http::status::bad_request, "M_INVALID_PARAM", "user_id must be a string"));
@@ -142,14 +146,13 @@ void ProvisioningApi::onRequest(HttpRequest&& request, Responder respond) {
             } else if (req.query.count("user_id")) {
                 user = req.query["user_id"];
             }
-            if (!user.empty()) {
-                if (!looksLikeUserId(user)) {
+            if (user) {
+                if (!isValidUserId(*user)) {
                     refused_.inc();
-                    respond(matrixError(http::status::bad_request, "M_INVALID_PARAM",
-                                        "user_id must be a Matrix user id like @alice:example.org"));
+                    respond(matrixError(http::status::bad_request, "M_INVALID_PARAM", kBadUserId));
                     return;
                 }
-                req.user = UserId(user);
+                req.user = UserId(std::move(*user));
             }
             reply = route(req);
         } catch (const std::exception& e) {
@@ -197,7 +200,7 @@ ProvisioningReply ProvisioningApi::listLinks(const ProvisioningRequest& req) {
     std::vector<Link> found;
     auto room = req.query.find("room_id");
     if (room != req.query.end()) {
-        if (!looksLikeRoomId(room->second)) return badParam("room_id must be a Matrix room id like !abc:example.org");
+        if (!isValidRoomId(room->second)) return badParam(kBadRoomId);
         if (req.user) {
             if (auto ok = checkPower(*req.user, RoomId(room->second)); !ok) return replyFor(ok.error());
         }
@@ -224,7 +227,7 @@ ProvisioningReply ProvisioningApi::changeLink(const ProvisioningRequest& req, bo
     if (!roomId || !remote || !req.user)
         return ProvisioningReply::error(400, "M_MISSING_PARAM",
                                         "room_id, remote_room and user_id are required strings");
-    if (!looksLikeRoomId(*roomId)) return badParam("room_id must be a Matrix room id like !abc:example.org");
+    if (!isValidRoomId(*roomId)) return badParam(kBadRoomId);
     if (remote->empty()) return badParam("remote_room must not be empty");
     Link link{RoomId(*roomId), RemoteRoomId(*remote), json::object()};
     if (!unlink && req.body.contains("options")) {

@@ -7,9 +7,12 @@ namespace mxbridge::detail {
 using nlohmann::json;
 
 // Power levels are integers, but old rooms hold strings ("50"); anything else is the default.
-int64_t levelOf(const json& content, const char* key, int64_t fallback) {
-    if (!content.is_object() || !content.contains(key)) return fallback;
-    const json& v = content[key];
+// `key` is a std::string: a user id is a JSON key compared in full, never cut at a NUL.
+int64_t levelOf(const json& content, const std::string& key, int64_t fallback) {
+    if (!content.is_object()) return fallback;
+    auto found = content.find(key);
+    if (found == content.end()) return fallback;
+    const json& v = *found;
     if (v.is_number()) return v.get<int64_t>();
     if (v.is_string()) {
         try {
@@ -23,22 +26,22 @@ int64_t levelOf(const json& content, const char* key, int64_t fallback) {
 int64_t userPowerLevel(const json& content, const UserId& user) {
     int64_t level = levelOf(content, "users_default", 0);
     if (content.is_object() && content.contains("users"))
-        level = levelOf(content["users"], user.str().c_str(), level);
+        level = levelOf(content["users"], user.str(), level);
     return level;
 }
 
 int64_t stateEventPowerLevel(const json& content, const std::string& type) {
     int64_t level = levelOf(content, "state_default", 50);
-    if (content.is_object() && content.contains("events")) level = levelOf(content["events"], type.c_str(), level);
+    if (content.is_object() && content.contains("events")) level = levelOf(content["events"], type, level);
     return level;
-}
-
-bool looksLikeRoomId(std::string_view s) {
-    return s.size() > 3 && s[0] == '!' && s.find(':') != std::string_view::npos;
 }
 
 Result<void> checkRoomManagePower(const PowerLevelsFetch& fetch, const UserId& user, const RoomId& room,
                                   Logger& log) {
+    // Callers check ids from outside first; this guard keeps a malformed one from ever
+    // being looked up (or sent to the homeserver) should a new caller forget.
+    if (!isValidUserId(user.str()) || !isValidRoomId(room.str()))
+        return Error::permanent("M_INVALID_PARAM", "not a valid Matrix user id and room id");
     std::optional<json> levels;
     try {
         levels = fetch ? fetch(room) : std::nullopt;

@@ -25,12 +25,10 @@ using PowerLevelsFetch = std::function<std::optional<nlohmann::json>(const RoomI
 // Reading m.room.power_levels content (spec: m.room.power_levels): a level under `key`
 // ("kick", "ban", "redact", "state_default"…) or `fallback`; a user's level; the level
 // sending state of `type` needs.
-int64_t levelOf(const nlohmann::json& content, const char* key, int64_t fallback);
+// `key` is a std::string: a user id is a JSON key compared in full, never cut at a NUL.
+int64_t levelOf(const nlohmann::json& content, const std::string& key, int64_t fallback);
 int64_t userPowerLevel(const nlohmann::json& content, const UserId& user);
 int64_t stateEventPowerLevel(const nlohmann::json& content, const std::string& type);
-
-// "!opaque:server": the shape of a room id a request or a command may name.
-bool looksLikeRoomId(std::string_view s);
 
 // Ok when `user` may manage the bridges of `room`, else the error to show them.
 Result<void> checkRoomManagePower(const PowerLevelsFetch& fetch, const UserId& user, const RoomId& room,

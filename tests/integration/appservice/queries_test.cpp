@@ -91,4 +91,65 @@ TEST_CASE("third-party protocol metadata is served for the bridge's protocol and
     checkNoSpecViolations(*env.hs);
 }
 
+TEST_CASE("user and alias queries for ids outside the spec's grammar get 400 M_INVALID_PARAM and change nothing") {
+    BridgedHomeserver env;
+    env.bridge->startRunning();
+    AsClient client(env.bridge->port());
+    const size_t requestsBefore = env.hs->requests().size();
+    const std::string longLocalpart(300, 'a');
+    // Raw targets, as a hostile client could make a homeserver forward them.
+    for (const std::string& target : {
+             userPath("@probe_known1:hs.test") + "%00", userPath("@probe_known1:hs.test") + "%0D%0AX-A:%201",
+             userPath("@probe_known1:hs.test/x"), userPath("@probe known1:hs.test"),
+             userPath("@probe_" + longLocalpart + ":hs.test"), userPath("@probe_known1"),
+             aliasPath("#probe_knownroom:hs.test") + "%00", aliasPath("#probe_known\nroom:hs.test"),
+             aliasPath("#probe_" + longLocalpart + ":hs.test"), aliasPath("#probe_knownroom:hs.test?x")}) {
+        INFO("target " << target);
+        AsResponse r = client.get(target, bearer());
+        CHECK(r.status == 400);
+        CHECK(errcodeOf(r) == "M_INVALID_PARAM");
+    }
+    CHECK(client.get(userPath("@probe_known1:hs.test") + "%00").status == 401);  // no token: still 401 first
+    INFO(env.bridge->lastLines());
+    CHECK(env.hs->requests().size() == requestsBefore);  // the homeserver heard nothing of them
+    CHECK(env.bridge->stop() == 0);
+    checkNoSpecViolations(*env.hs);
+}
+
+TEST_CASE("user and alias queries for valid ids holding '/', '..', '?' and '#' reach the homeserver as exactly those ids") {
+    BridgedHomeserver env;
+    env.bridge->startRunning();
+    AsClient client(env.bridge->port());
+    const SpecCatalog& spec = SpecCatalog::shared();
+    // The parameters of every request the bridge made to `operationId`.
+    auto paramsOf = [&](const std::string& operationId) {
+        std::vector<StringMap> out;
+        for (const auto& r : env.hs->requests()) {
+            const Operation* op = spec.findOperation(r.method, r.path);
+            if (op && op->operationId == operationId) out.push_back(spec.matchPath(*op, r.path).value_or(StringMap{}));
+        }
+        return out;
+    };
+
+    const std::string user = "@probe_known1/../../x=y+z:hs.test";
+    AsResponse u = client.get(userPath(user), bearer());
+    INFO(env.bridge->lastLines());
+    CHECK(u.status == 200);
+    CHECK(env.hs->isRegistered(user));
+    CHECK(env.hs->profile(user).displayname == std::optional<std::string>("Probe probe_known1/../../x=y+z"));
+    auto profiles = paramsOf("setProfileField");
+    REQUIRE(profiles.size() == 1);
+    CHECK(profiles[0] == StringMap{{"userId", user}, {"keyName", "displayname"}});
+
+    const std::string alias = "#probe_known/../..?x=1#y%2F:hs.test";
+    AsResponse a = client.get(aliasPath(alias), bearer());
+    CHECK(a.status == 200);
+    CHECK(env.hs->roomForAlias(alias).has_value());
+    auto lookups = paramsOf("getRoomIdByAlias");
+    REQUIRE_FALSE(lookups.empty());
+    for (const auto& params : lookups) CHECK(params == StringMap{{"roomAlias", alias}});
+    CHECK(env.bridge->stop() == 0);
+    checkNoSpecViolations(*env.hs);
+}
+
 }  // namespace mxbridge::test

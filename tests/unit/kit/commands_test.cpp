@@ -215,3 +215,31 @@ TEST_CASE("without a way to read power levels, a command naming a room is for ad
                     [&](std::string text) { reply = std::move(text); });
     CHECK(ran);
 }
+
+TEST_CASE("a room argument with path tricks, control characters or over 255 bytes is refused, for admins too") {
+    std::vector<std::string> checked;
+    CommandRegistryImpl registry("irc", "1.2.3", [&](const UserId& user, const RoomId& room) -> Result<void> {
+        checked.push_back(user.str() + " " + room.str());
+        return {};
+    });
+    int ran = 0;
+    Command link{"link", "<!room>", "link a room", Permission::User, 1, [&](CommandCall&) { ++ran; }};
+    link.roomArg = 0;
+    registry.add(link);
+    const std::string longRoom = "!" + std::string(300, 'a') + ":hs.test";
+    for (const std::string arg : {"!a:b/../../../_synapse/admin/v1/x", "!a:b?access_token=x#frag",
+                                  "\"!room:hs.test\rQUIT\"", longRoom.c_str()}) {
+        for (bool admin : {false, true}) {
+            INFO(arg << (admin ? " (admin)" : ""));
+            std::string reply;
+            registry.handle(UserId("@root:hs.test"), RoomId("!dm:hs.test"), "!link " + arg, admin,
+                            [&](std::string text) { reply = std::move(text); });
+            CHECK(reply.find("is not a room id like !abc:example.org") != std::string::npos);
+            CHECK(reply.find_first_of("\r\n") == std::string::npos);
+            CHECK(reply.size() < 300);
+        }
+    }
+    registry.stop();
+    CHECK(ran == 0);
+    CHECK(checked.empty());
+}

@@ -36,11 +36,13 @@ struct Rig {
         {"!open:hs.test", {{"users_default", 10}, {"state_default", 10}}},
     };
     std::vector<std::pair<Link, bool>> consulted;
+    std::vector<std::string> powerLevelsAsked;  // rooms whose power levels were looked up
     ProvisioningApi api{
         ProvisioningOptions{Secret<std::string>(kSecret), "irc", "IRC", 64 * 1024},
         stores.stores().links(),
         [this](const RoomId& room) -> std::optional<json> {
             std::lock_guard lock(mutex);
+            powerLevelsAsked.push_back(room.str());
             auto it = powerLevels.find(room.str());
             if (it == powerLevels.end()) return std::nullopt;
             return it->second;
@@ -162,6 +164,54 @@ TEST_CASE("malformed requests get 400 with a Matrix error code") {
     CHECK(rig.call("GET", "/nowhere").status == 404);
     CHECK(rig.call("PUT", "/link", linkBody("@mod:hs.test")).status == 405);
     CHECK(rig.stores.stores().links().all().empty());
+}
+
+TEST_CASE("hostile or over-long room and user ids get 400 M_INVALID_PARAM, and nothing is looked up or linked") {
+    Rig rig;
+    using namespace std::string_literals;
+    const std::string longRoom = "!" + std::string(300, 'a') + ":hs.test";
+    for (const std::string& room : {"!a:b/../../../_synapse/admin/v1/x"s, "!a:b?access_token=x#frag"s,
+                                    "!room:hs.test\r\nX-Injected: 1"s, "!room:hs.test\0"s, "!ro\nom:hs.test"s,
+                                    longRoom, "!" + std::string(20000, 'a') + ":hs.test"}) {
+        INFO("room_id " << json(room).dump());
+        auto r = rig.call("POST", "/link", linkBody("@mod:hs.test", "libera/#matrix", room));
+        CHECK(r.status == 400);
+        CHECK(errcode(r) == "M_INVALID_PARAM");
+    }
+    // "@mod:hs.test\0" once passed the power check as @mod:hs.test (power 50).
+    for (const std::string& user : {"@mod:hs.test\0"s, "@mod:hs.test\r\n"s, "@mo d:hs.test"s, "@mod:hs.test/../x"s,
+                                    "@" + std::string(300, 'm') + ":hs.test", ""s}) {
+        INFO("user_id " << json(user).dump());
+        auto r = rig.call("POST", "/link", linkBody(user));
+        CHECK(r.status == 400);
+        CHECK(errcode(r) == "M_INVALID_PARAM");
+    }
+    // The same through the query string, percent-encoded as a client would send them.
+    for (const std::string& query : {"room_id=%21a%3Ab%2F..%2F..%2F_synapse%2Fadmin&user_id=%40mod%3Ahs.test"s,
+                                     "room_id=%21room%3Ahs.test%00&user_id=%40mod%3Ahs.test"s,
+                                     "room_id=%21room%3Ahs.test&user_id=%40mod%3Ahs.test%00"s,
+                                     "room_id=%21room%3Ahs.test&user_id=%40mod%3Ahs.test%0D%0A"s,
+                                     "room_id=%21" + std::string(300, 'a') + "%3Ahs.test"}) {
+        INFO("query " << query);
+        auto r = rig.call("GET", "/links?" + query);
+        CHECK(r.status == 400);
+        CHECK(errcode(r) == "M_INVALID_PARAM");
+    }
+    CHECK(rig.stores.stores().links().all().empty());
+    std::lock_guard lock(rig.mutex);
+    CHECK(rig.powerLevelsAsked.empty());
+    CHECK(rig.consulted.empty());
+}
+
+TEST_CASE("room ids of room version 12, without a server name, can be linked") {
+    Rig rig;
+    const std::string room = "!31hneApxJ_1o-63DmFrpeqnkFfWppnzWso1JvH3ogLM";
+    {
+        std::lock_guard lock(rig.mutex);
+        rig.powerLevels[room] = {{"users", {{"@mod:hs.test", 50}}}, {"state_default", 50}};
+    }
+    CHECK(rig.call("POST", "/link", linkBody("@mod:hs.test", "libera/#matrix", room)).status == 200);
+    CHECK(rig.stores.stores().links().forRoom(RoomId(room)).size() == 1);
 }
 
 TEST_CASE("the bridge can veto a link, and its reason reaches the caller") {
