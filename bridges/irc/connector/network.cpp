@@ -116,8 +116,9 @@ void IrcNetwork::makeBot() {
 // Before the first hook (from the constructor): what the ircd had not confirmed when the
 // bridge last stopped or crashed goes out first, in the order it was accepted.
 void IrcNetwork::restoreOwed() {
+    std::vector<OutboundLedger::Line> owed = ledger_.owed();  // reads the store: not under mutex_
     std::lock_guard lock(mutex_);
-    for (const OutboundLedger::Line& line : ledger_.owed()) sendOwed(line);
+    for (const OutboundLedger::Line& line : owed) sendOwed(line);
 }
 
 void IrcNetwork::start() {

@@ -76,7 +76,8 @@ TEST_CASE("100 messages at 10/s reach IRC in order and once, through a kill -9 a
     });
     received.readFor(5s);
     f.killBridge();  // the flood queue holds ~40 lines here
-    INFO("IRC had before kill -9: " << received.summary());
+    const std::string atKill = received.summary();
+    INFO("IRC had before kill -9: " << atKill);
     CHECK(received.numbers().size() < 20);
     f.startBridge();
     sender.join();
@@ -87,7 +88,8 @@ TEST_CASE("100 messages at 10/s reach IRC in order and once, through a kill -9 a
     std::size_t beforeStop = received.numbers().size();
     CHECK(f.stopBridge() == std::optional<int>(0));
     received.readFor(1s);
-    INFO("IRC had at SIGTERM: " << received.summary());
+    const std::string atStop = received.summary();
+    INFO("IRC had at SIGTERM: " << atStop);
     CHECK(received.numbers().size() < static_cast<std::size_t>(kMessages) - 10);
     CHECK(received.numbers().size() >= beforeStop);
     f.startBridge();
