@@ -1,5 +1,6 @@
 #include "runtime.h"
 
+#include <map>
 #include <random>
 #include <thread>
 
@@ -41,6 +42,19 @@ public:
                 if (it->key == key) return it->value;
         }
         return journal_.kvGet(key);
+    }
+    std::vector<std::pair<std::string, std::string>> list(const std::string& prefix) override {
+        std::map<std::string, std::optional<std::string>> staged;
+        if (HookStage* stage = currentHookStage(); stage && stage->kv)
+            for (const KvWrite& w : *stage->kv)
+                if (w.key.starts_with(prefix)) staged[w.key] = w.value;
+        std::map<std::string, std::string> merged;
+        for (auto& [key, value] : journal_.kvList(prefix)) merged[key] = std::move(value);
+        for (auto& [key, value] : staged) {
+            if (value) merged[key] = *value;
+            else merged.erase(key);
+        }
+        return {std::make_move_iterator(merged.begin()), std::make_move_iterator(merged.end())};
     }
 
 private:

@@ -20,12 +20,12 @@ void IrcConnector::registerCommands() {
     commands.add(Command{"join", "<#channel> [network] [key]", "Bridge an IRC channel and get its room address",
                          Permission::User, 1, [this](CommandCall& call) {
         const std::string& chan = call.args[0];
-        if (!isChannelName(chan) || chan.find_first_of(" ,\x07") != std::string::npos) {
-            call.reply("\"" + chan + "\" is not a channel name.");
-            return;
-        }
         IrcNetwork* net = networkArg(call, 1);
         if (!net) return;
+        if (auto problem = net->channelProblem(chan)) {
+            call.reply("\"" + chan + "\" is not a channel name on " + net->config().name + ": " + *problem + ".");
+            return;
+        }
         net->ensureChannel(chan, call.args.size() > 2 ? call.args[2] : std::string());
         PortalInfo portal = net->channelPortal(chan);
         call.reply("Bridging " + chan + " on " + net->config().name + ". Its room is the alias with id \"" +
@@ -37,12 +37,17 @@ void IrcConnector::registerCommands() {
                          "Link a room you moderate to an IRC channel (a channel op on IRC approves, or an admin)",
                          Permission::User, 2, [this](CommandCall& call) {
         const std::string& chan = call.args[1];
-        if (!isValidRoomId(call.args[0]) || !isChannelName(chan) || chan.find_first_of(" ,\x07") != std::string::npos) {
+        if (!isValidRoomId(call.args[0])) {
             call.reply("Usage: !link <!room:server> <#channel> [network]");
             return;
         }
         IrcNetwork* net = networkArg(call, 2);
         if (!net) return;
+        if (auto problem = net->channelProblem(chan)) {
+            call.reply("\"" + chan + "\" is not a channel name on " + net->config().name + ": " + *problem +
+                       ". Usage: !link <!room:server> <#channel> [network]");
+            return;
+        }
         Link link{RoomId(call.args[0]), channelRoomId(net->config().name, chan)};
         Result<void> consent = call.senderIsAdmin
                                    ? Result<void>()

@@ -60,10 +60,20 @@ void IrcConnector::stop() {
     });
     finished.wait_for(std::chrono::seconds(10));
     work_.reset();
-    // QUITs get a moment to leave; then the loop is stopped.
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    // QUITs get a moment to leave (IrcConnection::stop gives a server 2 s to read one), so the
+    // lines written before them are confirmed rather than sent again at the next start.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    auto allDown = [this] {
+        for (auto& [name, net] : networks_)
+            if (!net->connectionsDown()) return false;
+        return true;
+    };
+    while (!allDown() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
     io_.stop();
     loop_.join();
+    // Lines still queued stay owed in each network's ledger; what was confirmed is written.
+    for (auto& [name, net] : networks_) net->flushLedger();
     networks_.clear();
     ident_.reset();
 }
@@ -204,6 +214,8 @@ Result<void> IrcConnector::onLinkRequested(const LinkRequest& request) {
         return Error::permanent("M_NOT_FOUND", "\"" + request.link.remote.str() +
                                                    "\" is not an IRC channel of this bridge; use <network>/<#channel>.");
     if (request.unlink) return {};
+    if (auto problem = net->channelProblem(target->channel))
+        return Error::permanent("M_INVALID_PARAM", "\"" + target->channel + "\" is not an IRC channel name: " + *problem + ".");
     const nlohmann::json& options = request.link.options;
     for (const auto& [key, value] : options.items()) {
         if (key == "relay" && value.is_boolean()) continue;
@@ -256,6 +268,10 @@ AliasQueryAnswer IrcConnector::onAliasQuery(const RoomAlias& alias) {
     if (!target) return AliasQueryAnswer::notFound();
     IrcNetwork* net = network(target->network);
     if (!net) return AliasQueryAnswer::notFound();
+    if (auto problem = net->channelProblem(target->channel)) {
+        log_->info("alias names no IRC channel", {{"alias", alias.str()}, {"why", *problem}});
+        return AliasQueryAnswer::notFound();
+    }
     net->ensureChannel(target->channel);
     log_->info("portal on demand", {{"alias", alias.str()}, {"network", target->network}, {"channel", target->channel}});
     return AliasQueryAnswer::create(net->channelPortal(target->channel));

@@ -3,6 +3,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "mxbridge/irc/channel_name.h"
 #include "mxbridge/irc/ctcp.h"
 #include "mxbridge/irc/formatting.h"
 #include "mxbridge/irc/nick.h"
@@ -31,6 +32,19 @@ IrcConnectionOptions baseOptions(const NetworkConfig& c) {
     return o;
 }
 
+IrcMessage lineTo(const RemoteTarget& target, MessageKind kind, const std::string& text) {
+    return kind == MessageKind::Emote    ? build::ctcpAction(target.ircTarget(), text)
+           : kind == MessageKind::Notice ? build::notice(target.ircTarget(), text)
+                                         : build::privmsg(target.ircTarget(), text);
+}
+
+Error notSent(const SendFailure& failure, const std::string& connectionTrouble) {
+    return failure.error == SendError::QueueFull
+               ? Error::permanent("irc_queue_full", "Not delivered to IRC: the connection has too much queued")
+               : Error::permanent("irc_not_sent",
+                                  "Not delivered to IRC: the connection was stopped (" + connectionTrouble + ")");
+}
+
 }  // namespace
 
 IrcNetwork::IrcNetwork(const NetworkConfig& config, const IrcBridgeConfig& bridge, BridgeContext& ctx,
@@ -43,6 +57,7 @@ IrcNetwork::IrcNetwork(const NetworkConfig& config, const IrcBridgeConfig& bridg
                                           {{"network", config.name}, {"state", "connected"}})),
       io_(io),
       log_(ctx.logger("irc." + config.name)),
+      ledger_(ctx.kv(), config.name, ctx.logger("irc." + config.name)),
       netsplits_(std::chrono::seconds(config.netsplitDebounceSeconds)),
       tickTimer_(io) {
     isDefault_ = &bridge.defaultNetwork() == &config || bridge.defaultNetwork().name == config.name;
@@ -51,14 +66,15 @@ IrcNetwork::IrcNetwork(const NetworkConfig& config, const IrcBridgeConfig& bridg
     po.limiter.burst = config.connectBurst;
     po.ident = config.identEnabled ? ident : nullptr;
     pool_ = std::make_unique<ConnectionPool>(io, po);
+    makeBot();
+    restoreOwed();
 }
 
 IrcNetwork::~IrcNetwork() = default;
 
 // --- Lifecycle (loop thread) ---------------------------------------------------------------------
 
-void IrcNetwork::start() {
-    std::lock_guard lock(mutex_);
+void IrcNetwork::makeBot() {
     IrcConnectionOptions o = baseOptions(config_);
     o.nick = config_.botNick;
     o.username = usernameFor(config_.botNick, config_.botNick);
@@ -84,9 +100,29 @@ void IrcNetwork::start() {
                            " (" + f.numeric + "). Messages from IRC will not arrive until this is fixed.");
     };
     h.onSendFailure = [this](const SendFailure& f) {
-        log_.warn("bridge bot line not sent", {{"command", f.message.command}});
+        std::string trouble;
+        {
+            std::lock_guard l(mutex_);
+            if (stopped_) return;  // a clean stop: the line stays owed for the next start
+            trouble = std::string(stateName(botState_));
+        }
+        if (f.receipt == 0) log_.warn("bridge bot line not sent", {{"command", f.message.command}});
+        else onLineFailed(f, trouble);
     };
+    h.onSent = [this](std::uint64_t receipt) { ledger_.settled(receipt); };
     bot_ = pool_->create(o, std::move(h));
+}
+
+// Before the first hook (from the constructor): what the ircd had not confirmed when the
+// bridge last stopped or crashed goes out first, in the order it was accepted.
+void IrcNetwork::restoreOwed() {
+    std::vector<OutboundLedger::Line> owed = ledger_.owed();  // reads the store: not under mutex_
+    std::lock_guard lock(mutex_);
+    for (const OutboundLedger::Line& line : owed) sendOwed(line);
+}
+
+void IrcNetwork::start() {
+    std::lock_guard lock(mutex_);
     bot_.start();
     for (const ChannelConfig& c : config_.channels) {
         Channel& ch = channels_[foldName(c.name)];
@@ -110,8 +146,6 @@ void IrcNetwork::start() {
 }
 
 void IrcNetwork::stop() {
-    std::map<UserId, std::unique_ptr<Puppet>> puppets;
-    IrcConnection bot;
     {
         std::lock_guard lock(mutex_);
         stopped_ = true;
@@ -124,12 +158,24 @@ void IrcNetwork::stop() {
                        "; " + c.ask.link.room.str() + " was not linked. Ask again once it is back.");
         }
         consents_.clear();
-        puppets.swap(puppets_);
-        bot = std::move(bot_);
+        // Each QUIT goes after the lines already written, so the server reads those first:
+        // their receipts come as the connection closes, and only those still queued stay
+        // owed. The connections live on until the loop ends, to be heard.
+        for (auto& [user, p] : puppets_) {
+            p->conn.stop("Bridge shutting down");
+            closing_.push_back(std::move(p));
+        }
+        puppets_.clear();
+        if (bot_) bot_.stop("Bridge shutting down");
+        closingBot_ = std::move(bot_);
     }
-    for (auto& [user, p] : puppets) p->conn.stop("Bridge shutting down");
-    if (bot) bot.stop("Bridge shutting down");
-    // Destroyed here, on the loop thread, after the lock is released.
+}
+
+bool IrcNetwork::connectionsDown() {
+    std::lock_guard lock(mutex_);
+    for (const auto& p : closing_)
+        if (p->conn.state() != ConnectionState::Stopped) return false;
+    return !closingBot_ || closingBot_.state() == ConnectionState::Stopped;
 }
 
 void IrcNetwork::scheduleTick() {
@@ -153,7 +199,9 @@ void IrcNetwork::tick() {
                 ghostLeft(ch, nick, RemoteMembership::Change::Leave, "Lost in a net-split");
         if (config_.idleTimeoutSeconds > 0) {
             for (auto it = puppets_.begin(); it != puppets_.end();) {
-                if (now - it->second->lastActive > std::chrono::seconds(config_.idleTimeoutSeconds)) {
+                // Lines still waiting for the flood control keep a puppet busy, not idle.
+                if (now - it->second->lastActive > std::chrono::seconds(config_.idleTimeoutSeconds) &&
+                    it->second->conn.info().queuedLines == 0) {
                     log_.info("puppet idle, disconnecting", {{"user", it->first.str()}});
                     puppetNicks_.erase(foldName(it->second->nick));
                     noteState(it->second->state, ConnectionState::Stopped);
@@ -227,6 +275,10 @@ void IrcNetwork::onBotMessage(const IrcMessage& msg) {
     Source src = msg.sourceParts();
     if (cmd == "001") {
         botNick_ = msg.param(0);
+        return;
+    }
+    if (cmd == "005") {
+        serverRules_ = bot_.isupport();
         return;
     }
     if (cmd == "NICK" && isBotNick(src.nick)) {
@@ -594,9 +646,16 @@ IrcNetwork::Puppet& IrcNetwork::puppetFor(const UserId& user, const std::string&
         if (isLive(user, gen)) onPuppetState(user, c);
     };
     h.onSendFailure = [this, user](const SendFailure& f) {
-        std::lock_guard l(mutex_);
-        if (!stopped_) onPuppetSendFailure(user, f);
+        std::string trouble = "disconnected";
+        {
+            std::lock_guard l(mutex_);
+            if (stopped_) return;  // a clean stop: the line stays owed for the next start
+            if (auto it = puppets_.find(user); it != puppets_.end()) trouble = it->second->stateReason;
+        }
+        if (f.receipt == 0) log_.warn("puppet line not sent", {{"user", user.str()}, {"command", f.message.command}});
+        else onLineFailed(f, trouble);
     };
+    h.onSent = [this](std::uint64_t receipt) { ledger_.settled(receipt); };
     h.onJoinFailure = [this, user, gen](const JoinFailure& f) {
         std::lock_guard l(mutex_);
         if (!isLive(user, gen)) return;
@@ -662,21 +721,9 @@ void IrcNetwork::onPuppetState(const UserId& user, const StateChange& change) {
     }
 }
 
-void IrcNetwork::onPuppetSendFailure(const UserId& user, const SendFailure& failure) {
-    auto it = puppets_.find(user);
-    if (it == puppets_.end()) return;
-    std::string wire = failure.message.serialize();
-    for (const SentLine& s : it->second->recent) {
-        if (s.wire != wire) continue;
-        Error e = Error::permanent(failure.error == SendError::QueueFull ? "irc_queue_full" : "irc_not_sent",
-                                   "Not delivered to IRC: the connection " +
-                                       std::string(failure.error == SendError::QueueFull ? "has too much queued"
-                                                                                           : "was stopped (" +
-                                                                                                 it->second->stateReason + ")"));
-        ctx_.reportDeliveryFailure(s.room, s.event, e);
-        return;
-    }
-    log_.warn("puppet line not sent", {{"user", user.str()}, {"command", failure.message.command}});
+void IrcNetwork::onLineFailed(const SendFailure& failure, const std::string& connectionTrouble) {
+    if (auto origin = ledger_.failed(failure.receipt))
+        ctx_.reportDeliveryFailure(origin->room, origin->event, notSent(failure, connectionTrouble));
 }
 
 void IrcNetwork::onPuppetMessage(const UserId& user, const IrcMessage& msg) {
@@ -792,16 +839,71 @@ std::vector<std::string> IrcNetwork::renderLines(const MatrixMessage& message, c
     return splitForIrc(text, budget);
 }
 
-void IrcNetwork::deliver(IrcConnection& conn, Puppet* puppet, const RemoteTarget& target, const std::string& line,
-                         MessageKind kind, const RoomId& room, const EventId& event) {
-    IrcMessage m = kind == MessageKind::Emote    ? build::ctcpAction(target.ircTarget(), line)
-                   : kind == MessageKind::Notice ? build::notice(target.ircTarget(), line)
-                                                 : build::privmsg(target.ircTarget(), line);
-    if (puppet) {
-        puppet->recent.push_back(SentLine{m.serialize(), room, event});
-        if (puppet->recent.size() > kRecentLines) puppet->recent.pop_front();
+void IrcNetwork::sendDurably(OutboundLedger::Line line) {
+    ledger_.stage(line);
+    sendOwed(line);
+}
+
+IrcConnection* IrcNetwork::connectionFor(const std::string& connection, const std::string& senderName,
+                                         const RemoteTarget& target, bool create) {
+    if (connection.empty()) return &bot_;
+    Puppet* puppet = nullptr;
+    if (create) {
+        puppet = &puppetFor(UserId(connection), senderName);
+    } else if (auto it = puppets_.find(UserId(connection)); it != puppets_.end()) {
+        puppet = it->second.get();
     }
-    conn.send(std::move(m));
+    if (!puppet) return nullptr;
+    if (target.isChannel()) {
+        auto ch = channels_.find(foldName(target.channel));
+        joinPuppet(*puppet, ch != channels_.end() ? ch->second.name : target.channel);
+    }
+    return &puppet->conn;
+}
+
+void IrcNetwork::sendOwed(const OutboundLedger::Line& line) {
+    auto target = parseRemoteRoom(line.target);
+    auto message = line.paste ? std::optional<IrcMessage>() : IrcMessage::parse(line.wire);
+    if (!target || (!line.paste && !message)) {
+        log_.error("IRC line owed cannot be sent; dropped", {{"target", line.target.str()}, {"line", line.wire}});
+        ledger_.failed(line.seq);
+        ctx_.reportDeliveryFailure(line.room, line.event,
+                                   Error::permanent("irc_not_sent", "The bridge could not read it back to send it"));
+        return;
+    }
+    if (line.paste) {
+        connectionFor(line.connection, line.senderName, *target, true);
+        sendPaste(line, *target);
+        return;
+    }
+    connectionFor(line.connection, line.senderName, *target, true)->send(std::move(*message), line.seq);
+}
+
+void IrcNetwork::sendPaste(const OutboundLedger::Line& line, const RemoteTarget& target) {
+    ctx_.bot().uploadMedia(line.paste->body, "text/plain; charset=utf-8", "message.txt",
+                           [this, line, target](Result<std::string> r) {
+        std::lock_guard l(mutex_);
+        if (stopped_) return;  // stays owed for the next start
+        IrcConnection* conn = connectionFor(line.connection, line.senderName, target, false);
+        if (!conn) {
+            ledger_.failed(line.seq);
+            ctx_.reportDeliveryFailure(line.room, line.event,
+                                       Error::permanent("irc_not_sent", "Your IRC connection went away"));
+            return;
+        }
+        const OutboundLedger::Paste& paste = *line.paste;
+        if (r.ok()) {
+            conn->send(lineTo(target, paste.kind,
+                              paste.head + " … (" + std::to_string(paste.wires.size()) + " lines: " +
+                                  mediaLink(*r, bridge_.mediaBaseUrl) + ")"),
+                       line.seq);
+            return;
+        }
+        log_.warn("paste upload failed; sending every line", {{"error", r.error().message}});
+        // Only the last line carries the receipt: the connection confirms in order.
+        for (std::size_t i = 0; i < paste.wires.size(); ++i)
+            if (auto m = IrcMessage::parse(paste.wires[i])) conn->send(std::move(*m), i + 1 == paste.wires.size() ? line.seq : 0);
+    });
 }
 
 HookResult IrcNetwork::sendMessage(const MatrixMessage& message, const RemoteTarget& target) {
@@ -809,7 +911,6 @@ HookResult IrcNetwork::sendMessage(const MatrixMessage& message, const RemoteTar
     bool relay = relayFor(message.room, target);
     if (target.isChannel()) ensureChannelLocked(target.channel);
     Puppet* puppet = nullptr;
-    IrcConnection* conn = &bot_;
     std::string prefix;
     if (relay) {
         if (botState_ == ConnectionState::Banned || botState_ == ConnectionState::BadCredentials)
@@ -821,7 +922,6 @@ HookResult IrcNetwork::sendMessage(const MatrixMessage& message, const RemoteTar
         if (auto dead = deadPuppetResult(*puppet)) return *dead;
         puppet->lastActive = Clock::now();
         if (target.isChannel()) joinPuppet(*puppet, target.channel);
-        conn = &puppet->conn;
     }
     bool emote = false;
     std::vector<std::string> lines = renderLines(message, target, prefix, emote);
@@ -830,44 +930,30 @@ HookResult IrcNetwork::sendMessage(const MatrixMessage& message, const RemoteTar
                                                            : MessageKind::Text;
     std::string nick = relay ? botNick_ : puppet->nick;
     RemoteMessageId id(config_.name + "/" + foldName(nick) + "/m:" + message.event.eventId().str());
+    const RemoteRoomId remote = target.isChannel() ? channelRoomId(config_.name, target.channel)
+                                                   : directRoomId(config_.name, target.nick, target.matrixUser);
     // Staged with the event's done mark: replies and reactions to it later name its author.
-    ctx_.eventMappings().map(message.room, message.event.eventId(),
-                             target.isChannel() ? channelRoomId(config_.name, target.channel)
-                                                : directRoomId(config_.name, target.nick, target.matrixUser),
-                             id);
+    ctx_.eventMappings().map(message.room, message.event.eventId(), remote, id);
+    const OutboundLedger::Line base{.seq = 0,
+                                    .connection = relay ? std::string() : message.sender.str(),
+                                    .senderName = message.senderName,
+                                    .room = message.room,
+                                    .event = message.event.eventId(),
+                                    .target = remote,
+                                    .wire = {},
+                                    .paste = std::nullopt};
     if (lines.size() > static_cast<size_t>(config_.condense.maxLinesBeforePaste)) {
         // Too long for IRC: one line with a link to the whole text.
-        std::string first = lines.front();
-        std::string body = message.body;
-        RoomId room = message.room;
-        EventId event = message.event.eventId();
-        UserId sender = message.sender;
-        ctx_.bot().uploadMedia(body, "text/plain; charset=utf-8", "message.txt",
-                               [this, first, lines, room, event, sender, relay, target, prefix, kind](Result<std::string> r) {
-            std::lock_guard l(mutex_);
-            if (stopped_) return;
-            IrcConnection* c = &bot_;
-            Puppet* p = nullptr;
-            if (!relay) {
-                auto it = puppets_.find(sender);
-                if (it == puppets_.end()) {
-                    ctx_.reportDeliveryFailure(room, event, Error::permanent("irc_not_sent", "Your IRC connection went away"));
-                    return;
-                }
-                p = it->second.get();
-                c = &p->conn;
-            }
-            if (r.ok()) {
-                std::string link = mediaLink(*r, bridge_.mediaBaseUrl);
-                deliver(*c, p, target, prefix + first + " … (" + std::to_string(lines.size()) + " lines: " + link + ")",
-                        kind, room, event);
-            } else {
-                log_.warn("paste upload failed; sending every line", {{"error", r.error().message}});
-                for (const auto& line : lines) deliver(*c, p, target, prefix + line, kind, room, event);
-            }
-        });
+        OutboundLedger::Line paste = base;
+        paste.paste = OutboundLedger::Paste{.body = message.body, .head = prefix + lines.front(), .kind = kind, .wires = {}};
+        for (const auto& line : lines) paste.paste->wires.push_back(lineTo(target, kind, prefix + line).serialize());
+        sendDurably(std::move(paste));
     } else {
-        for (const auto& line : lines) deliver(*conn, puppet, target, prefix + line, kind, message.room, message.event.eventId());
+        for (const auto& line : lines) {
+            OutboundLedger::Line one = base;
+            one.wire = lineTo(target, kind, prefix + line).serialize();
+            sendDurably(std::move(one));
+        }
     }
     sentAt_[message.event.eventId()] = Clock::now();
     sentOrder_.push_back(message.event.eventId());
@@ -911,7 +997,6 @@ void IrcNetwork::sendEditNow(const EventId& target) {
     PendingEdit e = std::move(it->second);
     pendingEdits_.erase(it);
     IrcConnection* conn = &bot_;
-    Puppet* puppet = nullptr;
     std::string prefix;
     if (config_.relay) {
         prefix = relayPrefix(e.sender.str(), false);
@@ -921,14 +1006,16 @@ void IrcNetwork::sendEditNow(const EventId& target) {
             ctx_.reportDeliveryFailure(e.room, e.event, Error::permanent("irc_not_sent", "Your IRC connection went away"));
             return;
         }
-        puppet = p->second.get();
-        conn = &puppet->conn;
+        conn = &p->second->conn;
     }
     std::size_t budget = maxPayloadBytes(e.target.ircTarget().size(), 0, false);
     budget = budget > prefix.size() + 2 + kMinSplitBytes ? budget - prefix.size() - 2 : kMinSplitBytes;
     auto lines = splitForIrc(e.text, budget);
     if (lines.empty()) return;
-    deliver(*conn, puppet, e.target, prefix + "* " + lines.front(), MessageKind::Text, e.room, e.event);
+    // Sent after its hook returned, so not in the ledger: a crash within the debounce loses
+    // it. Its sender still hears when the connection gives it up.
+    std::uint64_t receipt = ledger_.track({config_.relay ? std::string() : e.sender.str(), e.room, e.event});
+    conn->send(lineTo(e.target, MessageKind::Text, prefix + "* " + lines.front()), receipt);
 }
 
 HookResult IrcNetwork::memberChanged(const MatrixMembership& change, const RemoteTarget& target) {
@@ -955,16 +1042,27 @@ HookResult IrcNetwork::sendReaction(const MatrixReaction& reaction, const Remote
     std::lock_guard lock(mutex_);
     std::string about = reaction.targetRemote ? currentNick(remoteAuthorNick(*reaction.targetRemote)) : std::string();
     std::string text = reactionAction(reaction.key, about);
+    OutboundLedger::Line line{.seq = 0,
+                              .connection = {},
+                              .senderName = {},
+                              .room = reaction.room,
+                              .event = reaction.event.eventId(),
+                              .target = target.isChannel() ? channelRoomId(config_.name, target.channel)
+                                                           : directRoomId(config_.name, target.nick, target.matrixUser),
+                              .wire = {},
+                              .paste = std::nullopt};
     if (relayFor(reaction.room, target)) {
-        deliver(bot_, nullptr, target, relayPrefix(localpartOf(reaction.sender.str()), true) + text, MessageKind::Text,
-                reaction.room, reaction.event.eventId());
+        line.wire = lineTo(target, MessageKind::Text, relayPrefix(localpartOf(reaction.sender.str()), true) + text).serialize();
+        sendDurably(std::move(line));
         return HookResult::delivered();
     }
     Puppet& puppet = puppetFor(reaction.sender, "");
     if (auto dead = deadPuppetResult(puppet)) return *dead;
     puppet.lastActive = Clock::now();
     if (target.isChannel()) joinPuppet(puppet, target.channel);
-    deliver(puppet.conn, &puppet, target, text, MessageKind::Emote, reaction.room, reaction.event.eventId());
+    line.connection = reaction.sender.str();
+    line.wire = lineTo(target, MessageKind::Emote, text).serialize();
+    sendDurably(std::move(line));
     return HookResult::delivered();
 }
 
@@ -1070,6 +1168,11 @@ void IrcNetwork::ensureChannelLocked(const std::string& channel, const std::stri
     if (bot_) bot_.join(channel, key);
 }
 
+std::optional<std::string> IrcNetwork::channelProblem(const std::string& channel) {
+    std::lock_guard lock(mutex_);
+    return channelNameProblem(channel, serverRules_);
+}
+
 // --- Commands ------------------------------------------------------------------------------------
 
 void IrcNetwork::setNick(const UserId& user, const std::string& nick, std::function<void(const std::string&)> reply) {
@@ -1082,7 +1185,8 @@ void IrcNetwork::setNick(const UserId& user, const std::string& nick, std::funct
     ctx_.users().saveLogin(login);
     std::lock_guard lock(mutex_);
     auto it = puppets_.find(user);
-    if (it != puppets_.end()) it->second->conn.send(build::nick(nick));
+    // Not a plain NICK line: the connection registers with it after every reconnect too.
+    if (it != puppets_.end()) it->second->conn.changeNick(nick);
     reply("Your nick on " + config_.name + " is now " + nick + ".");
 }
 

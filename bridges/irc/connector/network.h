@@ -19,8 +19,10 @@
 
 #include "mapping.h"
 #include "mxbridge/irc/connection_pool.h"
+#include "mxbridge/irc/isupport.h"
 #include "mxbridge/irc/irc_connection.h"
 #include "network_config.h"
+#include "outbound_ledger.h"
 
 namespace mxbridge::irc {
 
@@ -35,10 +37,16 @@ public:
     const NetworkConfig& config() const { return config_; }
     bool isDefault() const { return isDefault_; }
 
-    // Loop thread: connect the bot and join configured and linked channels.
+    // Loop thread: connect the bot and join configured and linked channels. Lines owed from
+    // before the last stop or crash were queued by the constructor, ahead of any hook's.
     void start();
-    // Loop thread: QUIT everything; connections are destroyed here.
+    // Loop thread: QUIT everything. Lines still queued stay owed in the ledger for the next
+    // start; the connections are kept until they are down (connectionsDown()).
     void stop();
+    // Any thread: every connection stop() closed is down.
+    bool connectionsDown();
+    // After the loop has stopped: what the ircd confirmed is written to the ledger.
+    void flushLedger() { ledger_.stop(); }
 
     // --- Called from hooks and commands (any thread); never block ---
     HookResult sendMessage(const MatrixMessage& message, const RemoteTarget& target);
@@ -54,6 +62,9 @@ public:
     void refreshMembers(const std::string& channel);
     // The nick a Matrix user id stands for on this network (ghost or puppet), if any.
     std::optional<std::string> nickForUser(const std::string& userId);
+    // Why `channel` (from provisioning, a command or an alias) cannot be joined as one channel
+    // on this server (its CHANTYPES and CHANNELLEN, defaults until the bot has heard them).
+    std::optional<std::string> channelProblem(const std::string& channel);
 
     // A Matrix user asks to link a room to a channel of this network (link_consent.cpp).
     struct LinkAsk {
@@ -93,11 +104,6 @@ private:
         std::set<std::string> ghostsJoined;  // lazy channels: who Matrix has seen
         std::string topic;
     };
-    struct SentLine {
-        std::string wire;
-        RoomId room;
-        EventId event;
-    };
     struct Puppet {
         UserId user;
         std::string displayName;
@@ -108,7 +114,6 @@ private:
         std::optional<Clock::time_point> downSince;
         ConnectionState state = ConnectionState::Connecting;
         std::string stateReason;
-        std::deque<SentLine> recent;  // to name the event when a line fails
         uint64_t generation = 0;      // a later puppet of the same user has a higher one
     };
     struct PendingEdit {
@@ -145,7 +150,9 @@ private:
     void onBotState(const StateChange& change);
     void onPuppetMessage(const UserId& user, const IrcMessage& msg);
     void onPuppetState(const UserId& user, const StateChange& change);
-    void onPuppetSendFailure(const UserId& user, const SendFailure& failure);
+    // A line with a receipt will not be sent: its sender is told (unless the bridge stops,
+    // when it stays owed for the next start).
+    void onLineFailed(const SendFailure& failure, const std::string& connectionTrouble);
     void bridgeChannelText(const std::string& nick, const std::string& channel, const IrcMessage& msg,
                            MessageKind kind, const std::string& text);
     void bridgeDirectText(Puppet& puppet, const std::string& nick, const IrcMessage& msg, MessageKind kind,
@@ -184,8 +191,19 @@ private:
     std::optional<HookResult> deadPuppetResult(const Puppet& puppet) const;
     std::vector<std::string> renderLines(const MatrixMessage& message, const RemoteTarget& target,
                                          const std::string& prefix, bool& emote);
-    void deliver(IrcConnection& conn, Puppet* puppet, const RemoteTarget& target, const std::string& line,
-                 MessageKind kind, const RoomId& room, const EventId& event);
+    // In a hook: `line` (or its paste) is stored in the ledger, committed with the event's
+    // done mark, and queued on its connection.
+    void sendDurably(OutboundLedger::Line line);
+    // Queues a ledger line on its connection (the sender's puppet, joined to the channel
+    // first, or the bot); a paste is uploaded first.
+    void sendOwed(const OutboundLedger::Line& line);
+    void sendPaste(const OutboundLedger::Line& line, const RemoteTarget& target);
+    // The connection of a ledger line's sender (creating the puppet), or null when it has
+    // none (a paste's puppet gone before the upload finished).
+    IrcConnection* connectionFor(const std::string& connection, const std::string& senderName,
+                                 const RemoteTarget& target, bool create);
+    void makeBot();
+    void restoreOwed();
     void sendEditNow(const EventId& target);
     // The link's own `relay` option, else the network's.
     bool relayFor(const RoomId& room, const RemoteTarget& target);
@@ -208,9 +226,11 @@ private:
     Logger log_;
     bool isDefault_ = false;
     std::unique_ptr<ConnectionPool> pool_;
+    OutboundLedger ledger_;
 
     std::mutex mutex_;
     IrcConnection bot_;
+    ISupport serverRules_;  // the bot's copy of the server's 005, for hooks and commands
     std::string botNick_;
     ConnectionState botState_ = ConnectionState::Stopped;
     std::map<std::string, Channel> channels_;     // folded name
@@ -227,6 +247,9 @@ private:
     uint64_t puppetGeneration_ = 0;
     boost::asio::steady_timer tickTimer_;
     bool stopped_ = false;
+    // stop() closed these; kept until the loop ends, so their last receipts are heard.
+    std::vector<std::unique_ptr<Puppet>> closing_;
+    IrcConnection closingBot_;
 };
 
 }  // namespace mxbridge::irc

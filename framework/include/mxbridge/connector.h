@@ -78,6 +78,9 @@ public:
     virtual void put(const std::string& key, const std::string& value) = 0;
     virtual void erase(const std::string& key) = 0;
     virtual std::optional<std::string> get(const std::string& key) = 0;
+    // Every key starting with `prefix`, with its value, in key order; sees what get() sees.
+    // For a bridge's own durable queues, read back at start. @since 0.4
+    virtual std::vector<std::pair<std::string, std::string>> list(const std::string& prefix) = 0;
 };
 
 // A user-id query (GET /users/{userId}) for an id in the bridge's namespace.

@@ -311,6 +311,31 @@ std::optional<std::string> Journal::kvGet(const std::string& key) {
                        static_cast<size_t>(q.getColumn(0).getBytes()));
 }
 
+std::vector<std::pair<std::string, std::string>> Journal::kvList(const std::string& prefix) {
+    std::map<std::string, std::optional<std::string>> found;
+    {
+        std::lock_guard lock(readMutex_);
+        // A range on the primary key: keys from `prefix` up to the first key past all of them.
+        SQLite::Statement q(*readDb_, "SELECT key, value FROM bridge_kv WHERE key >= ? ORDER BY key");
+        q.bind(1, prefix);
+        while (q.executeStep()) {
+            std::string key = q.getColumn(0).getString();
+            if (!key.starts_with(prefix)) break;
+            found[key] = std::string(static_cast<const char*>(q.getColumn(1).getBlob()),
+                                     static_cast<size_t>(q.getColumn(1).getBytes()));
+        }
+    }
+    {
+        std::lock_guard lock(overlayMutex_);
+        for (const auto& [key, entry] : overlay_)
+            if (key.starts_with(prefix)) found[key] = entry.first;
+    }
+    std::vector<std::pair<std::string, std::string>> out;
+    for (auto& [key, value] : found)
+        if (value) out.emplace_back(key, std::move(*value));
+    return out;
+}
+
 void Journal::kvWriteNow(std::vector<KvWrite> writes) {
     noteOverlay(writes);
     queueRequest(KvRequest{std::move(writes), {}, nullptr}, true);

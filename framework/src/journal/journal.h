@@ -117,6 +117,8 @@ public:
 
     // The bridge's key/value store. Reads see staged and queued writes first.
     std::optional<std::string> kvGet(const std::string& key);
+    // Keys starting with `prefix` and their values, in key order, queued writes included.
+    std::vector<std::pair<std::string, std::string>> kvList(const std::string& prefix);
     // Blocks until the writes are committed (for writes made outside a hook).
     void kvWriteNow(std::vector<KvWrite> writes);
     // Makes a finished hook's writes visible to kvGet() at once, before its completion is

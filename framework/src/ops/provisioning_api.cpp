@@ -46,6 +46,8 @@ json linkJson(const Link& l) {
 ProvisioningReply replyFor(const Error& e) {
     if (e.retryable) return ProvisioningReply::error(503, e.code.rfind("M_", 0) == 0 ? e.code : "M_UNKNOWN", e.message);
     if (e.code == "M_NOT_FOUND") return ProvisioningReply::error(404, e.code, e.message);
+    // The bridge found the request malformed (e.g. not one remote room): the caller's mistake.
+    if (e.code == "M_INVALID_PARAM") return ProvisioningReply::error(400, e.code, e.message);
     return ProvisioningReply::error(403, e.code.rfind("M_", 0) == 0 ? e.code : "M_FORBIDDEN", e.message);
 }
 

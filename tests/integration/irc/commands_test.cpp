@@ -59,3 +59,22 @@ TEST_CASE("bot commands: help, join, whois, listrooms, nick, reconnect, quit; !c
     CHECK(has(line, ":bridgebot!"));
     CHECK(has(line, "from the admin"));
 }
+
+TEST_CASE("a nick set with !nick is the puppet's nick again after the ircd restarts") {
+    IrcBridgeFixture f;
+    LineSocket bob = f.ircUser("bob", "#renick");
+    f.startBridge();
+    std::string room = f.joinPortal(kAlice, "#renick");
+    f.say(room, kAlice, "before");
+    bob.readUntil(R"(^:alice\[m\]!\S+ PRIVMSG #renick :before$)", 20s);
+    std::string dm = f.openBotDm(kAlice);
+    std::string nick = f.command(dm, kAlice, "!nick AliceNew");
+    CHECK_MESSAGE(has(nick, "AliceNew"), nick);
+    bob.readUntil(R"(^:alice\[m\]!\S+ NICK :?AliceNew$)", 10s);
+
+    f.ircd().restart();
+    LineSocket bob2 = f.ircUser("bob", "#renick");
+    f.say(room, kAlice, "after");
+    std::string line = bob2.readUntil(R"(PRIVMSG #renick :after$)", 60s);
+    CHECK_MESSAGE(line.rfind(":AliceNew!", 0) == 0, line);
+}

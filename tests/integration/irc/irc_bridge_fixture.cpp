@@ -72,7 +72,8 @@ void IrcBridgeFixture::startBridge() {
       << "bridge:\n  type: irc\n  networks:\n"
       << "    - name: test\n      address: 127.0.0.1\n      port: " << ircd_->port()
       << "\n      tls: false\n      bot_nick: bridgebot\n      relay: " << (options_.relay ? "true" : "false")
-      << "\n      flood: {burst: 50, interval_ms: 10}\n      connect_rate: {per_second: 50, burst: 50}\n"
+      << "\n" << (options_.defaultFlood ? "" : "      flood: {burst: 50, interval_ms: 10}\n")
+      << "      connect_rate: {per_second: 50, burst: 50}\n"
       << "      condense: {edit_debounce_ms: 200, max_lines_before_paste: 4}\n";
     for (const auto& line : options_.extraNetworkLines) y << "      " << line << "\n";
     writeFile(dir_ / "config.yaml", y.str());
@@ -85,8 +86,15 @@ void IrcBridgeFixture::startBridge() {
     bridge_->waitForLine("bridge is running", 20s);
 }
 
-void IrcBridgeFixture::stopBridge() {
-    if (bridge_) bridge_->terminate(10s);
+std::optional<int> IrcBridgeFixture::stopBridge() {
+    std::optional<int> code;
+    if (bridge_) code = bridge_->terminate(10s);
+    bridge_.reset();
+    return code;
+}
+
+void IrcBridgeFixture::killBridge() {
+    if (bridge_) bridge_->kill9();
     bridge_.reset();
 }
 

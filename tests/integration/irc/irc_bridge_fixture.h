@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,9 @@ struct IrcBridgeOptions {
     std::vector<std::string> extraNetworkLines;  // e.g. "netsplit_debounce_seconds: 1"
     std::vector<std::string> admins;             // appservice.admins
     bool provisioning = false;                   // with kProvisioningSecret
+    // The network's default flood control (burst 5, then one line per 2 s) instead of the
+    // tests' fast one: for what must hold with the settings operators actually run.
+    bool defaultFlood = false;
 };
 
 class IrcBridgeFixture {
@@ -37,7 +41,10 @@ public:
     std::string bridgeUrl() const { return "http://127.0.0.1:" + std::to_string(bridgePort_); }
 
     void startBridge();
-    void stopBridge();
+    // SIGTERM; the exit code (nullopt: it had to be killed).
+    std::optional<int> stopBridge();
+    // kill -9, as a crash.
+    void killBridge();
 
     // A Matrix user joins the portal of `channel` through its alias (#irc_<channel>:hs.test):
     // the homeserver asks the bridge, which creates the room. Returns the room id.

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include "fake_ircd.h"
 #include "mxbridge/irc/source_address.h"
@@ -143,6 +144,52 @@ TEST_CASE("with echo-message, a line written but never echoed before a KILL is s
     // Only the unconfirmed line comes again, not the echoed one.
     CHECK(server.readUntil("PRIVMSG") == "PRIVMSG #x :in flight");
     CHECK(probe->sendFailures().empty());
+}
+
+TEST_CASE("a line's receipt comes with its echo, not its write; a stop reports the rest queued, and a new nick outlives a reconnect") {
+    FakeIrcd server;
+    TestEnv env;
+    Probe* probe = nullptr;
+    irc::IrcConnectionOptions options = localOptions(server.port(), "alice");
+    // Registration's five protocol lines (CAP LS, NICK, USER, CAP REQ, CAP END) take five
+    // tokens: the first owner line gets the last one, the second waits a minute.
+    options.floodBurst = 6;
+    options.floodInterval = std::chrono::milliseconds(60'000);
+    auto& conn = env.add(options, &probe);
+    conn.start();
+    REQUIRE(server.accept(5s));
+    welcomeWithEcho(server, "alice");
+    REQUIRE(probe->waitState(ConnectionState::Connected));
+    conn.send(irc::build::privmsg("#x", "one"), 11);
+    conn.send(irc::build::privmsg("#x", "two"), 12);
+    CHECK(server.readUntil("PRIVMSG") == "PRIVMSG #x :one");
+    CHECK(probe->waitReceipts(1, 300ms).empty());  // written, not yet echoed
+    server.writeLine(":alice!aliceu@fake.test PRIVMSG #x :one");
+    CHECK(probe->waitReceipts(1) == std::vector<std::uint64_t>{11});
+
+    conn.changeNick("AliceNew");
+    CHECK(server.readUntil("NICK") == "NICK AliceNew");
+    server.writeLine(":alice!aliceu@fake.test NICK :AliceNew");
+    std::size_t seen = probe->stateCount();
+    server.writeLine("ERROR :Closing link: restarting");
+    server.closeClient();
+    REQUIRE(server.accept(10s));
+    server.readUntil("CAP LS 302");
+    CHECK(server.readUntil("NICK") == "NICK AliceNew");  // not the configured "alice"
+    server.writeLine(":fake.test CAP * LS :echo-message");
+    server.readUntil("CAP REQ");
+    server.writeLine(":fake.test CAP AliceNew ACK :echo-message");
+    server.readUntil("CAP END");
+    server.writeLine(":fake.test 001 AliceNew :Welcome");
+    REQUIRE_MESSAGE(probe->waitState(ConnectionState::Connected, 10s, seen), probe->history());
+
+    conn.stop("bye");
+    REQUIRE(probe->waitState(ConnectionState::Stopped, 5s));
+    // Reported right after the state change.
+    for (int i = 0; i < 100 && probe->sendFailures().empty(); ++i) std::this_thread::sleep_for(20ms);
+    auto failures = probe->sendFailures();
+    REQUIRE(failures.size() == 1);
+    CHECK(failures[0].receipt == 12);  // still waiting for the flood control: not sent
 }
 
 TEST_CASE("SASL PLAIN sends the credentials in AUTHENTICATE and a 904 is BadCredentials") {

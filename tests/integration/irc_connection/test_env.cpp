@@ -26,7 +26,18 @@ irc::IrcConnectionHandlers Probe::handlers() {
         sendFailures_.push_back(f);
         cv_.notify_all();
     };
+    h.onSent = [this](std::uint64_t receipt) {
+        std::lock_guard lock(mutex_);
+        receipts_.push_back(receipt);
+        cv_.notify_all();
+    };
     return h;
+}
+
+std::vector<std::uint64_t> Probe::waitReceipts(std::size_t count, std::chrono::milliseconds timeout) {
+    waitFor([&] { return receipts_.size() >= count; }, timeout);
+    std::lock_guard lock(mutex_);
+    return receipts_;
 }
 
 bool Probe::waitFor(std::function<bool()> pred, std::chrono::milliseconds timeout) {

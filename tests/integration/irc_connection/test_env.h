@@ -35,6 +35,8 @@ public:
     std::vector<irc::StateChange> states() const;
     std::vector<irc::SendFailure> sendFailures() const;
     std::vector<irc::JoinFailure> joinFailures() const;
+    // Receipts reported through onSent, in order; waits until `count` are in.
+    std::vector<std::uint64_t> waitReceipts(std::size_t count, std::chrono::milliseconds timeout = 10s);
     std::string history() const;  // states, for failure messages
 
 private:
@@ -46,6 +48,7 @@ private:
     std::vector<irc::IrcMessage> messages_;
     std::vector<irc::SendFailure> sendFailures_;
     std::vector<irc::JoinFailure> joinFailures_;
+    std::vector<std::uint64_t> receipts_;
 };
 
 class TestEnv {

@@ -54,6 +54,8 @@ struct Rig {
                 return Error::permanent("remote_refused", "#private is invite-only on libera");
             if (link.remote.str() == "libera/#ask")
                 return Error::permanent(kLinkPending, "Asked the ops of #ask on libera");
+            if (link.remote.str() == "libera/#a,#b")
+                return Error::permanent("M_INVALID_PARAM", "\"#a,#b\" is not one channel name");
             return {};
         },
         metrics};
@@ -220,6 +222,15 @@ TEST_CASE("the bridge can veto a link, and its reason reaches the caller") {
     CHECK(vetoed.status == 403);
     CHECK(errcode(vetoed) == "M_FORBIDDEN");
     CHECK(bodyOf(vetoed)["error"] == "#private is invite-only on libera");
+    CHECK(rig.stores.stores().links().all().empty());
+}
+
+TEST_CASE("a remote room the bridge finds malformed is answered 400 with its reason, not 403") {
+    Rig rig;
+    auto bad = rig.call("POST", "/link", linkBody("@mod:hs.test", "libera/#a,#b"));
+    CHECK(bad.status == 400);
+    CHECK(errcode(bad) == "M_INVALID_PARAM");
+    CHECK(bodyOf(bad)["error"] == "\"#a,#b\" is not one channel name");
     CHECK(rig.stores.stores().links().all().empty());
 }
 

@@ -96,6 +96,12 @@ double randomUnit() {
 
 namespace detail {
 
+// A line of the owner's, with the receipt it asked for (0: none).
+struct OwnerLine {
+    IrcMessage message;
+    std::uint64_t receipt = 0;
+};
+
 class IrcConnectionImpl : public std::enable_shared_from_this<IrcConnectionImpl> {
 public:
     IrcConnectionImpl(ConnectionPool& pool, IrcConnectionOptions options,
@@ -144,29 +150,41 @@ public:
         finishStop();
     }
 
-    void send(IrcMessage message) {
+    void send(IrcMessage message, std::uint64_t receipt) {
         // Lines sent before the first start() wait for it; after stop() or a ban they fail.
         if (isTerminal(state_) && everStarted_) {
-            fail(SendError::Stopped, std::move(message));
+            fail(SendError::Stopped, OwnerLine{std::move(message), receipt});
             return;
         }
         if (queue_.size() >= options_.maxQueuedLines) {
-            fail(SendError::QueueFull, std::move(message));
+            fail(SendError::QueueFull, OwnerLine{std::move(message), receipt});
             return;
         }
-        queue_.push_back(std::move(message));
+        queue_.push_back(OwnerLine{std::move(message), receipt});
         publish();
         pump();
     }
 
+    void changeNick(std::string nick) {
+        options_.nick = nick;
+        if (state_ == ConnectionState::Connected) {
+            control_.push_back(build::nick(nick).wire());
+            pump();
+        } else if (state_ == ConnectionState::Registering) {
+            // Registration is under way with the old nick: change it once that is done.
+            queue_.push_front(OwnerLine{build::nick(std::move(nick)), 0});
+            publish();
+        }
+    }
+
     void join(std::string channel, std::string key) {
         channels_[channel] = key;
-        send(build::join(channel, key));
+        send(build::join(channel, key), 0);
     }
 
     void part(std::string channel, std::string reason) {
         channels_.erase(channel);
-        send(build::part(channel, reason));
+        send(build::part(channel, reason), 0);
     }
 
     // Stops callbacks: the owner is going away.
@@ -420,13 +438,19 @@ private:
     // A line is only known to have reached the server when it comes back as an echo; until
     // then it is kept, because a socket can die with it unread: an oper's KILL, or a drop,
     // lands between our write and the server reading it.
-    void written(IrcMessage line) {
-        if (!caps_.isEnabled("echo-message") || (line.command != "PRIVMSG" && line.command != "NOTICE"))
+    void written(OwnerLine line) {
+        if (!caps_.isEnabled("echo-message") ||
+            (line.message.command != "PRIVMSG" && line.message.command != "NOTICE")) {
+            sent(line);  // no receipt to wait for: written is the best we know
             return;
+        }
         unconfirmed_.push_back(std::move(line));
         // Lines the server refused (404, 401) are never echoed; a later echo clears them, and
         // this bounds them for a connection that never speaks again.
-        if (unconfirmed_.size() > kMaxUnconfirmed) unconfirmed_.pop_front();
+        if (unconfirmed_.size() > kMaxUnconfirmed) {
+            sent(unconfirmed_.front());
+            unconfirmed_.pop_front();
+        }
     }
 
     // The server handles lines in order, so an echo confirms its line and every line before
@@ -434,11 +458,16 @@ private:
     void confirmEcho(const IrcMessage& echo) {
         CaseMapping cm = isupport_.caseMapping();
         if (!ircEquals(echo.sourceParts().nick, nick_, cm)) return;
-        auto it = std::find_if(unconfirmed_.begin(), unconfirmed_.end(), [&](const IrcMessage& m) {
+        auto it = std::find_if(unconfirmed_.begin(), unconfirmed_.end(), [&](const OwnerLine& l) {
+            const IrcMessage& m = l.message;
             return m.command == echo.command && ircEquals(m.param(0), echo.param(0), cm) &&
                    m.param(1) == echo.param(1);
         });
-        if (it != unconfirmed_.end()) unconfirmed_.erase(unconfirmed_.begin(), std::next(it));
+        if (it == unconfirmed_.end()) return;
+        auto confirmed = std::vector<OwnerLine>(std::make_move_iterator(unconfirmed_.begin()),
+                                                std::make_move_iterator(std::next(it)));
+        unconfirmed_.erase(unconfirmed_.begin(), std::next(it));
+        for (const OwnerLine& line : confirmed) sent(line);
     }
 
     // Unconfirmed lines go back to the front of the queue, in order, to be sent after the
@@ -584,7 +613,7 @@ private:
                 armFloodTimer(flood_.nextAvailable(now));
                 return;
             }
-            t->writeBuffer = queue_.front().wire();
+            t->writeBuffer = queue_.front().message.wire();
             userLine = true;
         } else {
             if (stopping_ && control_.empty()) finishStop();
@@ -726,7 +755,10 @@ private:
 
     void finishStop() {
         closeTransport();
-        unconfirmed_.clear();  // our QUIT went after them: the server read them first
+        // Our QUIT went after them: the server read them first.
+        auto readBeforeQuit = std::move(unconfirmed_);
+        unconfirmed_.clear();
+        for (const OwnerLine& line : readBeforeQuit) sent(line);
         reconnectTimer_.cancel();
         stopping_ = false;
         setState(ConnectionState::Stopped, {});
@@ -737,13 +769,17 @@ private:
         auto pending = std::move(queue_);
         queue_.clear();
         publish();
-        for (auto& m : pending) fail(SendError::Stopped, std::move(m));
+        for (auto& line : pending) fail(SendError::Stopped, std::move(line));
     }
 
     // --- owner notifications ---
 
-    void fail(SendError error, IrcMessage message) {
-        notify(handlers_.onSendFailure, SendFailure{error, std::move(message)});
+    void fail(SendError error, OwnerLine line) {
+        notify(handlers_.onSendFailure, SendFailure{error, std::move(line.message), line.receipt});
+    }
+
+    void sent(const OwnerLine& line) {
+        if (line.receipt != 0) notify(handlers_.onSent, line.receipt);
     }
 
     void deliver(const IrcMessage& msg) { notify(handlers_.onMessage, msg); }
@@ -824,8 +860,8 @@ private:
     std::uint16_t remotePort_ = 0;
 
     std::deque<std::string> control_;  // protocol lines, already serialized
-    std::deque<IrcMessage> queue_;     // owner lines, kept across reconnects
-    std::deque<IrcMessage> unconfirmed_;  // owner lines written, their echo not seen yet
+    std::deque<OwnerLine> queue_;        // owner lines, kept across reconnects
+    std::deque<OwnerLine> unconfirmed_;  // owner lines written, their echo not seen yet
     static constexpr std::size_t kMaxUnconfirmed = 256;
     FloodControl flood_;
 
@@ -875,9 +911,15 @@ void IrcConnection::stop(std::string reason) {
     });
 }
 
-void IrcConnection::send(IrcMessage message) {
-    asio::post(impl_->pool().context(), [impl = impl_, m = std::move(message)]() mutable {
-        impl->send(std::move(m));
+void IrcConnection::send(IrcMessage message, std::uint64_t receipt) {
+    asio::post(impl_->pool().context(), [impl = impl_, m = std::move(message), receipt]() mutable {
+        impl->send(std::move(m), receipt);
+    });
+}
+
+void IrcConnection::changeNick(std::string nick) {
+    asio::post(impl_->pool().context(), [impl = impl_, n = std::move(nick)]() mutable {
+        impl->changeNick(std::move(n));
     });
 }
 

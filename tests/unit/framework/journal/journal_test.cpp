@@ -208,6 +208,29 @@ TEST_CASE("kvWriteNow is durable when it returns and an erase removes the key") 
     CHECK_FALSE(fileValue(dir / "j.db", "SELECT value FROM bridge_kv WHERE key = ?", "k").has_value());
 }
 
+TEST_CASE("kvList gives the keys under a prefix in key order, staged writes included, erased ones not") {
+    TempDir dir;
+    {
+        JournalRig rig(dir / "j.db");
+        rig.journal().kvWriteNow({KvWrite{"q.002", std::string("b")}, KvWrite{"q.001", std::string("a")},
+                                  KvWrite{"q.003", std::string("c")}, KvWrite{"qx", std::string("other")},
+                                  KvWrite{"p.001", std::string("before")}});
+        rig.journal().kvWriteNow({KvWrite{"q.003", std::nullopt}});
+        CHECK(rig.submitAndWait("t1", txnBody({event("$a", "!r")})) == SubmitOutcome::Accepted);
+        REQUIRE(rig.waitDispatched(1));
+        // Shown to readers at once, before its commit: a list right after sees it.
+        rig.journal().complete({completionOf(rig.dispatched()[0], {KvWrite{"q.004", std::string("d")},
+                                                                   KvWrite{"q.001", std::nullopt}})});
+        using Pairs = std::vector<std::pair<std::string, std::string>>;
+        CHECK(rig.journal().kvList("q.") == Pairs{{"q.002", "b"}, {"q.004", "d"}});
+    }
+    JournalRig rig(dir / "j.db");
+    using Pairs = std::vector<std::pair<std::string, std::string>>;
+    CHECK(rig.journal().kvList("q.") == Pairs{{"q.002", "b"}, {"q.004", "d"}});
+    CHECK(rig.journal().kvList("q") == Pairs{{"q.002", "b"}, {"q.004", "d"}, {"qx", "other"}});
+    CHECK(rig.journal().kvList("none").empty());
+}
+
 TEST_CASE("with several workers and many rooms each room's items are handled in the order sent") {
     TempDir dir;
     std::mutex mutex;

@@ -106,6 +106,7 @@ enum class SendError {
 struct SendFailure {
     SendError error = SendError::QueueFull;
     IrcMessage message;
+    std::uint64_t receipt = 0;  // as given to send(); 0: none
 };
 
 struct IrcConnectionHandlers {
@@ -121,6 +122,10 @@ struct IrcConnectionHandlers {
     std::function<void(const JoinFailure&)> onJoinFailure;
     // A line that will not be sent; never silent.
     std::function<void(const SendFailure&)> onSendFailure;
+    // The server has the line sent with this receipt: its echo came back (echo-message), or,
+    // without echo-message, it was written; lines written before our QUIT count too, since
+    // the server reads them first. Receipts come in the order of send().
+    std::function<void(std::uint64_t receipt)> onSent;
 };
 
 struct IrcConnectionInfo {
@@ -156,7 +161,11 @@ public:
     // when the socket dies is sent again (at-least-once). With echo-message, PRIVMSG/NOTICE
     // lines written but not yet echoed when the socket dies are sent again too; without it,
     // a line the server had not read when it closed the link (a KILL) is lost.
-    void send(IrcMessage message);
+    // A non-zero `receipt` comes back through onSent (or onSendFailure) for this line.
+    void send(IrcMessage message, std::uint64_t receipt = 0);
+    // NICK now, and the nick registered with on every reconnect from here on (not only the
+    // nick first configured): what the owner asked for survives an ircd restart.
+    void changeNick(std::string nick);
     // JOIN now (queued like send()) and on every reconnect until PART, KICK or a refusal.
     void join(std::string channel, std::string key = {});
     void part(std::string channel, std::string reason = {});
