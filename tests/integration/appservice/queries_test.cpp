@@ -2,6 +2,9 @@
 // 200 only once the ghost or room exists on the homeserver; answers checked against the spec.
 #include <doctest/doctest.h>
 
+#include <future>
+#include <thread>
+
 #include "bridge_process.h"
 #include "test_checks.h"
 
@@ -87,6 +90,59 @@ TEST_CASE("third-party protocol metadata is served for the bridge's protocol and
     CHECK(nf.status == 404);
     CHECK(responseProblems("getProtocolMetadata", nf).empty());
     CHECK(client.get("/_matrix/app/v1/thirdparty/protocol/probe").status == 401);
+    CHECK(env.bridge->stop() == 0);
+    checkNoSpecViolations(*env.hs);
+}
+
+TEST_CASE("/health answers at once while four alias queries wait on a slow createRoom, and the queries run side by side") {
+    BridgedHomeserver env;
+    env.bridge->startRunning();
+    env.hs->setOperationLatency("createRoom", 1500ms);
+    auto started = std::chrono::steady_clock::now();
+    std::vector<std::future<AsResponse>> queries;
+    for (int i = 0; i < 4; ++i) {
+        queries.push_back(std::async(std::launch::async, [&env, i] {
+            AsClient client(env.bridge->port());
+            return client.get(aliasPath("#probe_knownslow" + std::to_string(i) + ":hs.test"), bearer(), 15s);
+        }));
+    }
+    std::this_thread::sleep_for(200ms);  // the queries are waiting on the homeserver now
+    AsClient monitor(env.bridge->port());
+    AsResponse health = monitor.get("/health", {}, 5s);
+    CHECK(health.status == 200);
+    CHECK(health.elapsed < 500ms);
+    CHECK(monitor.get("/metrics", {}, 5s).elapsed < 500ms);
+    for (auto& q : queries) {
+        AsResponse r = q.get();
+        CHECK(r.status == 200);
+        CHECK(responseProblems("queryRoomByAlias", r).empty());
+    }
+    // One after another they would take four createRooms: 6 s and more.
+    auto took = std::chrono::steady_clock::now() - started;
+    INFO("four alias queries took " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
+    CHECK(took < 4s);
+    for (int i = 0; i < 4; ++i) CHECK(env.hs->roomForAlias("#probe_knownslow" + std::to_string(i) + ":hs.test").has_value());
+    CHECK(env.bridge->stop() == 0);
+    checkNoSpecViolations(*env.hs);
+}
+
+TEST_CASE("an alias query the homeserver is too slow to finish is answered 404 by appservice.query_timeout_seconds, and the room still appears") {
+    BridgedHomeserver env({}, [](BridgeSettings& s) { s.queryTimeoutSeconds = 1; });
+    env.bridge->startRunning();
+    env.hs->setOperationLatency("createRoom", 3000ms);
+    const std::string alias = "#probe_knowntardy:hs.test";
+    AsClient client(env.bridge->port());
+    AsResponse r = client.get(aliasPath(alias), bearer(), 10s);
+    INFO(env.bridge->lastLines());
+    CHECK(r.status == 404);
+    CHECK(errcodeOf(r) == "M_NOT_FOUND");
+    CHECK(responseProblems("queryRoomByAlias", r).empty());
+    CHECK(r.elapsed < 1800ms);  // the homeserver's own timeout here is 3 s
+    CHECK_NOTHROW(env.bridge->process().waitForLine("not done in time", 2s));
+    // The work went on: the room and its alias exist once the homeserver is done.
+    CHECK(env.hs->waitFor([&] { return env.hs->roomForAlias(alias).has_value(); }, 8s));
+    env.hs->setOperationLatency("createRoom", 0ms);
+    CHECK(client.get(aliasPath(alias), bearer()).status == 200);
     CHECK(env.bridge->stop() == 0);
     checkNoSpecViolations(*env.hs);
 }
