@@ -22,24 +22,31 @@ void ConnectionTable::Slot::setWaiting(bool waiting) {
 }
 
 std::unique_ptr<ConnectionTable::Slot> ConnectionTable::admit(std::function<void()> evict) {
-    std::lock_guard lock(mutex_);
-    // Slots being evicted count as free: their connections are closing.
-    if (slots_.size() - evicting_ >= capacity_) {
-        Slot* victim = nullptr;
-        for (Slot* s : slots_) {
-            if (s->evicting_ || s->trusted() || !s->waiting_.load(std::memory_order_relaxed)) continue;
-            if (!victim || s->waitingSinceMs_.load(std::memory_order_relaxed) <
-                               victim->waitingSinceMs_.load(std::memory_order_relaxed))
-                victim = s;
+    std::function<void()> evictVictim;
+    std::unique_ptr<Slot> slot;
+    {
+        std::lock_guard lock(mutex_);
+        // Slots being evicted count as free: their connections are closing.
+        if (slots_.size() - evicting_ >= capacity_) {
+            Slot* victim = nullptr;
+            for (Slot* s : slots_) {
+                if (s->evicting_ || s->trusted() || !s->waiting_.load(std::memory_order_relaxed)) continue;
+                if (!victim || s->waitingSinceMs_.load(std::memory_order_relaxed) <
+                                   victim->waitingSinceMs_.load(std::memory_order_relaxed))
+                    victim = s;
+            }
+            if (!victim) return nullptr;
+            victim->evicting_ = true;
+            ++evicting_;
+            evictVictim = victim->evict_;
         }
-        if (!victim) return nullptr;
-        victim->evicting_ = true;
-        ++evicting_;
-        victim->evict_();
+        slot.reset(new Slot(shared_from_this(), std::move(evict)));
+        slot->setWaiting(true);
+        slots_.push_back(slot.get());
     }
-    std::unique_ptr<Slot> slot(new Slot(shared_from_this(), std::move(evict)));
-    slot->setWaiting(true);
-    slots_.push_back(slot.get());
+    // Outside the lock: asking may drop the last reference to the victim's connection,
+    // whose slot then leaves the table (and takes the lock) on this thread.
+    if (evictVictim) evictVictim();
     return slot;
 }
 

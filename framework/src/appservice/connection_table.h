@@ -49,9 +49,9 @@ public:
         return std::shared_ptr<ConnectionTable>(new ConnectionTable(capacity));
     }
 
-    // A slot for a new connection, making room by evicting if the table is full (`evict` of
-    // the victim is called, under the table's lock, so it must only post work). nullptr when
-    // every slot is held by the homeserver or by a request being served.
+    // A slot for a new connection, making room by evicting if the table is full (the
+    // victim's `evict` is called, outside the table's lock, and must not block). nullptr
+    // when every slot is held by the homeserver or by a request being served.
     std::unique_ptr<Slot> admit(std::function<void()> evict);
 
     std::size_t capacity() const { return capacity_; }

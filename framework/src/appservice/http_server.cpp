@@ -54,7 +54,7 @@ public:
         net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->readHeader(); });
     }
 
-    // Called by the connection table, under its lock: only posts.
+    // Called by the connection table to make room: only posts.
     void evict() {
         net::post(stream_.get_executor(), [self = shared_from_this()] { self->close(); });
     }
