@@ -31,7 +31,8 @@ const std::map<std::string, std::vector<std::string>>& coreKeys() {
         {"appservice",
          {"id", "bind_address", "port", "public_url", "registration_file", "as_token", "hs_token",
           "bot_localpart", "user_template", "alias_template", "allow_query_token", "max_body_bytes",
-          "receive_ephemeral", "rate_limited", "dispatch_workers", "extra_user_regexes", "admins"}},
+          "receive_ephemeral", "rate_limited", "dispatch_workers", "extra_user_regexes", "admins",
+          "query_timeout_seconds"}},
         {"database", {"path", "durability", "secret_key"}},
         {"logging", {"level", "json", "components"}},
         {"metrics", {"enabled", "bind_address", "port"}},
@@ -412,6 +413,9 @@ Config build(const std::string& file, detail::YamlTree& tree, std::vector<std::s
     collect(errors, [&] { a.receiveEphemeral = as.getBool("receive_ephemeral", a.receiveEphemeral); });
     collect(errors, [&] { a.rateLimited = as.getBool("rate_limited", a.rateLimited); });
     collect(errors, [&] { a.dispatchWorkers = static_cast<unsigned>(as.getInt("dispatch_workers", a.dispatchWorkers, 1, 64)); });
+    collect(errors, [&] {
+        a.queryTimeoutSeconds = static_cast<unsigned>(as.getInt("query_timeout_seconds", a.queryTimeoutSeconds, 1, 300));
+    });
     collect(errors, [&] {
         a.extraUserRegexes = as.getStringList("extra_user_regexes");
         for (size_t i = 0; i < a.extraUserRegexes.size(); ++i) {

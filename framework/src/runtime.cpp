@@ -23,6 +23,7 @@
 #include "journal/journal.h"
 #include "matrix/hs_client.h"
 #include "store/database.h"
+#include "util/fd_limit.h"
 
 namespace mxbridge {
 
@@ -494,6 +495,15 @@ void Runtime::start() {
         throw StartupError(kExitFailure, "this mxbridge was built for CPUs with AVX2, which this "
                                          "machine lacks; rebuild with -DMXBRIDGE_SIMD_LEVEL=generic");
     }
+    // Before anything opens descriptors: puppets and inbound connections need many (fd_limit.h).
+    FdLimitChange fds = raiseFdLimitToHard();
+    if (fds.error.empty()) {
+        s.log.info("open-file limit", {{"soft_before", fds.before}, {"soft", fds.after}, {"hard", fds.hard}});
+    } else {
+        s.log.warn("could not raise the open-file limit to the hard limit; raise it for the service "
+                   "(systemd: LimitNOFILE=)",
+                   {{"soft", fds.before}, {"hard", fds.hard}, {"error", fds.error}});
+    }
     try {
         s.database = std::make_unique<Database>(c.database.path, c.bridge.type, c.database.durability);
     } catch (const DatabaseError& e) {
@@ -606,6 +616,7 @@ void Runtime::start() {
     apiOptions.allowQueryToken = c.appservice.allowQueryToken;
     apiOptions.maxBodyBytes = c.appservice.maxBodyBytes;
     apiOptions.serveMetrics = c.metrics.enabled && c.metrics.port == 0;
+    apiOptions.queryDeadline = std::chrono::seconds(c.appservice.queryTimeoutSeconds);
     s.api = std::make_unique<AppserviceApi>(apiOptions, *s.journal, s, s.registry);
     if (c.provisioning.enabled) {
         auto* linkHandler = dynamic_cast<LinkHandler*>(s.connector.get());

@@ -73,6 +73,7 @@ struct HomeserverDouble::State {
     int failCount = 0;
     int failStatus = 500;
     milliseconds latency{0};
+    std::map<std::string, milliseconds> operationLatency;
     std::thread pusher;
     std::thread downTimer;
     bool downTimerCancel = false;
@@ -297,6 +298,12 @@ HttpResponse HomeserverDouble::handle(const HttpRequest& req) {
     {
         std::lock_guard lock(state_->mutex);
         latency = state_->latency;
+        if (!state_->operationLatency.empty()) {
+            for (const Operation* op : SpecCatalog::shared().findOperations(req.method, req.path)) {
+                auto it = state_->operationLatency.find(op->operationId);
+                if (it != state_->operationLatency.end()) latency += it->second;
+            }
+        }
     }
     if (latency.count() > 0) std::this_thread::sleep_for(latency);
 
@@ -1049,6 +1056,15 @@ void HomeserverDouble::failNext(int n, int status) {
     std::lock_guard lock(state_->mutex);
     state_->failCount = n;
     state_->failStatus = status;
+}
+
+void HomeserverDouble::setOperationLatency(const std::string& operationId, milliseconds latency) {
+    std::lock_guard lock(state_->mutex);
+    if (latency.count() > 0) {
+        state_->operationLatency[operationId] = latency;
+    } else {
+        state_->operationLatency.erase(operationId);
+    }
 }
 
 void HomeserverDouble::setLatency(milliseconds latency) {

@@ -167,6 +167,9 @@ public:
     void failNext(int n, int status = 500);
     /// Delay before answering each client request.
     void setLatency(std::chrono::milliseconds latency);
+    /// Extra delay before answering requests to one spec operation, e.g. "createRoom" (0
+    /// removes it); other requests are answered meanwhile.
+    void setOperationLatency(const std::string& operationId, std::chrono::milliseconds latency);
     /// Next new transaction is numbered "1" again (Synapse on SQLite after a restart).
     void restartTxnIds();
     /// Pauses/resumes the transaction pusher.

@@ -103,6 +103,9 @@ struct AppserviceConfig {
     bool receiveEphemeral = true;
     bool rateLimited = false;
     unsigned dispatchWorkers = 4;          // room queues run on this many threads
+    // A user/alias query not done in this time is answered 404 (its work goes on): keep it
+    // under the homeserver's timeout for appservice calls (Synapse: 60 s).
+    unsigned queryTimeoutSeconds = 20;
     // Extra, non-exclusive user namespaces (ECMAScript regexes), e.g. to see the Matrix users
     // the bridge puppets. Validated at load; written into the registration as-is.
     std::vector<std::string> extraUserRegexes;

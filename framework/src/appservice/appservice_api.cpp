@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 
 #include "mxbridge/ids.h"
+#include "util/log_text.h"
 
 namespace mxbridge::detail {
 
@@ -10,11 +11,6 @@ namespace {
 
 constexpr std::string_view kPrefix = "/_matrix/app/v1/";
 constexpr std::string_view kUnstablePrefix = "/_matrix/app/unstable/";
-
-int64_t steadyMs() {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-}
 
 bool startsWith(std::string_view s, std::string_view prefix) {
     return s.substr(0, prefix.size()) == prefix;
@@ -46,9 +42,10 @@ AppserviceApi::AppserviceApi(AppserviceApiOptions options, Journal& journal, Que
       ackSeconds_(metrics.histogram("mxbridge_transaction_ack_seconds",
                                     "From a transaction's body received to its durable ack", {},
                                     {0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025,
-                                     0.05, 0.1, 0.25, 1})) {}
+                                     0.05, 0.1, 0.25, 1})),
+      queryRunner_(options_.queryConcurrency, options_.queryDeadline) {}
 
-AppserviceApi::~AppserviceApi() { queryPool_.join(); }
+AppserviceApi::~AppserviceApi() { healthLane_.join(); }
 
 AppserviceApi::Match AppserviceApi::match(http::verb method, std::string_view path) {
     Match m;
@@ -110,16 +107,11 @@ AppserviceApi::Match AppserviceApi::match(http::verb method, std::string_view pa
     return m;
 }
 
-void AppserviceApi::warnQueryTokenRefused(std::string_view path) {
-    int64_t now = steadyMs();
-    int64_t last = lastQueryTokenWarning_.load();
-    if (now - last < 60000 && last != 0) return;
-    lastQueryTokenWarning_ = now;
-    log_.warn("refused a request authenticated only by ?access_token= in the query string; "
-              "older homeservers (e.g. Synapse 1.67, or use_appservice_legacy_authorization) do "
-              "this. To accept it set appservice.allow_query_token: true "
-              "(env MXBRIDGE_APPSERVICE_ALLOW_QUERY_TOKEN=true)",
-              {{"path", path}});
+void AppserviceApi::warnRefused(LogThrottle& throttle, std::string_view message,
+                                std::string_view path) {
+    auto heldBack = throttle.pass();
+    if (!heldBack) return;
+    log_.warn(message, {{"path", boundedForLog(path)}, {"similar_warnings_held_back", *heldBack}});
 }
 
 HttpHandler* AppserviceApi::provisioningFor(std::string_view path) const {
@@ -134,7 +126,8 @@ std::optional<HttpResponse> AppserviceApi::onHeaders(const http::request_header<
     std::string_view path = target.substr(0, target.find('?'));
     if (HttpHandler* provisioning = provisioningFor(path)) return provisioning->onHeaders(header);
     Match m = match(header.method(), path);
-    if (m.route == Route::NotFound) {
+    if (m.route == Route::NotFound || (m.route == Route::Metrics && !options_.serveMetrics)) {
+        // With metrics off or on a port of their own, /metrics here is just an unknown path.
         badRequests_.inc();
         return matrixError(http::status::not_found, "M_UNRECOGNIZED", "Unrecognized request");
     }
@@ -149,20 +142,27 @@ std::optional<HttpResponse> AppserviceApi::onHeaders(const http::request_header<
             break;
         case AuthResult::Missing:
             refusedAuth_.inc();
-            log_.warn("request without an access token refused", {{"path", path}});
+            warnRefused(missingTokenWarnings_, "request without an access token refused", path);
             return matrixError(http::status::unauthorized, "M_MISSING_TOKEN",
                                "Missing access token");
         case AuthResult::QueryTokenRefused:
             refusedAuth_.inc();
-            warnQueryTokenRefused(path);
+            warnRefused(queryTokenWarnings_,
+                        "refused a request authenticated only by ?access_token= in the query "
+                        "string; older homeservers (e.g. Synapse 1.67, or "
+                        "use_appservice_legacy_authorization) do this. To accept it set "
+                        "appservice.allow_query_token: true "
+                        "(env MXBRIDGE_APPSERVICE_ALLOW_QUERY_TOKEN=true)",
+                        path);
             return matrixError(http::status::unauthorized, "M_MISSING_TOKEN",
                                "Access token in the query string is not accepted by this "
                                "bridge's configuration (appservice.allow_query_token)");
         case AuthResult::Wrong:
             refusedAuth_.inc();
-            log_.warn("request with a wrong hs_token refused: the registration file the "
-                      "homeserver loaded does not match this bridge's",
-                      {{"path", path}});
+            warnRefused(wrongTokenWarnings_,
+                        "request with a wrong hs_token refused: the registration file the "
+                        "homeserver loaded does not match this bridge's",
+                        path);
             return matrixError(http::status::forbidden, "M_FORBIDDEN", "Bad token supplied");
     }
     // The id in a user or alias query is one a client gave the homeserver: held to the
@@ -175,6 +175,16 @@ std::optional<HttpResponse> AppserviceApi::onHeaders(const http::request_header<
                                                   : "Not a valid Matrix room alias (at most 255 bytes)");
     }
     return std::nullopt;
+}
+
+RequestTerms AppserviceApi::termsFor(const http::request_header<>& header) const {
+    std::string_view target(header.target().data(), header.target().size());
+    std::string_view path = target.substr(0, target.find('?'));
+    if (HttpHandler* provisioning = provisioningFor(path)) return provisioning->termsFor(header);
+    // onHeaders() let it through, so a route that needs the hs_token had the right one.
+    return RequestTerms{.bodyLimit = options_.maxBodyBytes,
+                        .limitName = "appservice.max_body_bytes",
+                        .fromHomeserver = needsAuth(match(header.method(), path).route)};
 }
 
 void AppserviceApi::onRequest(HttpRequest&& request, Responder respond) {
@@ -192,7 +202,7 @@ void AppserviceApi::onRequest(HttpRequest&& request, Responder respond) {
         case Route::Metrics: {
             HttpResponse r{http::status::ok, 11};
             r.set(http::field::content_type, "text/plain; version=0.0.4");
-            r.body() = options_.serveMetrics ? metrics_.renderPrometheus() : "";
+            r.body() = metrics_.renderPrometheus();
             respond(std::move(r));
             return;
         }
@@ -216,42 +226,52 @@ void AppserviceApi::onRequest(HttpRequest&& request, Responder respond) {
             respond(emptyOk());
             return;
         }
+        case Route::Health:
+            answerHealth(std::move(respond));
+            return;
         default:
             break;
     }
-    // Everything else may need the homeserver or the connector: off the HTTP threads.
     std::string query(target.find('?') == std::string_view::npos
                           ? std::string_view() : target.substr(target.find('?') + 1));
-    boost::asio::post(queryPool_, [this, m, query, respond = std::move(respond)] {
+    // Everything else may need the homeserver or the connector: off the HTTP threads.
+    answerQuery(m, query, std::move(respond));
+}
+
+void AppserviceApi::answerHealth(Responder respond) {
+    boost::asio::post(healthLane_, [this, respond = std::move(respond)] {
+        try {
+            std::string problem = queries_.healthProblem();
+            nlohmann::json body = {{"status", problem.empty() ? "ok" : "unhealthy"}};
+            if (!problem.empty()) body["problem"] = problem;
+            respond(jsonResponse(problem.empty() ? http::status::ok : http::status::service_unavailable,
+                                 body.dump()));
+        } catch (const std::exception& e) {
+            log_.error("health check failed", {{"error", e.what()}});
+            respond(matrixError(http::status::internal_server_error, "M_UNKNOWN", "health check failed"));
+        }
+    });
+}
+
+void AppserviceApi::answerQuery(const Match& m, const std::string& query, Responder respond) {
+    auto work = [this, m, query]() -> HttpResponse {
         try {
             switch (m.route) {
                 case Route::User:
-                    respond(queries_.queryUser(m.param)
-                                ? emptyOk()
-                                : matrixError(http::status::not_found, "M_NOT_FOUND",
-                                              "This bridge does not provide that user"));
-                    return;
+                    return queries_.queryUser(m.param)
+                               ? emptyOk()
+                               : matrixError(http::status::not_found, "M_NOT_FOUND",
+                                             "This bridge does not provide that user");
                 case Route::Alias:
-                    respond(queries_.queryAlias(m.param)
-                                ? emptyOk()
-                                : matrixError(http::status::not_found, "M_NOT_FOUND",
-                                              "This bridge does not provide that room alias"));
-                    return;
+                    return queries_.queryAlias(m.param)
+                               ? emptyOk()
+                               : matrixError(http::status::not_found, "M_NOT_FOUND",
+                                             "This bridge does not provide that room alias");
                 case Route::ThirdpartyProtocol: {
                     auto protocol = queries_.thirdpartyProtocol(m.param);
-                    respond(protocol ? jsonResponse(http::status::ok, protocol->dump())
-                                     : matrixError(http::status::not_found, "M_NOT_FOUND",
-                                                   "No such protocol"));
-                    return;
-                }
-                case Route::Health: {
-                    std::string problem = queries_.healthProblem();
-                    nlohmann::json body = {{"status", problem.empty() ? "ok" : "unhealthy"}};
-                    if (!problem.empty()) body["problem"] = problem;
-                    respond(jsonResponse(problem.empty() ? http::status::ok
-                                                         : http::status::service_unavailable,
-                                         body.dump()));
-                    return;
+                    return protocol ? jsonResponse(http::status::ok, protocol->dump())
+                                    : matrixError(http::status::not_found, "M_NOT_FOUND",
+                                                  "No such protocol");
                 }
                 default:
                     break;
@@ -274,17 +294,30 @@ void AppserviceApi::onRequest(HttpRequest&& request, Responder respond) {
             std::string kind = (m.route == Route::ThirdpartyUser ||
                                 m.route == Route::ThirdpartyUserReverse) ? "user" : "location";
             nlohmann::json results = queries_.thirdpartyQuery(kind, m.param, fields);
-            if (!results.is_array() || results.empty()) {
-                respond(matrixError(http::status::not_found, "M_NOT_FOUND", "No results"));
-            } else {
-                respond(jsonResponse(http::status::ok, results.dump()));
-            }
+            if (!results.is_array() || results.empty())
+                return matrixError(http::status::not_found, "M_NOT_FOUND", "No results");
+            return jsonResponse(http::status::ok, results.dump());
         } catch (const std::exception& e) {
-            log_.error("query failed", {{"error", e.what()}});
-            respond(matrixError(http::status::internal_server_error, "M_UNKNOWN",
-                                "The bridge could not answer this query"));
+            log_.error("query failed", {{"error", boundedForLog(e.what(), 1000)}});
+            return matrixError(http::status::internal_server_error, "M_UNKNOWN",
+                               "The bridge could not answer this query");
         }
-    });
+    };
+    // Answered in time even when the homeserver is slow to do what the query asked of it
+    // (a room to create): 404, as the spec has no "not yet", and the work carries on, so
+    // asking again shortly finds the room.
+    auto late = [this, param = m.param] {
+        if (auto heldBack = lateQueryWarnings_.pass()) {
+            log_.warn("a query was not done in time and was answered 404; it goes on in the "
+                      "background (is the homeserver slow?)",
+                      {{"query", boundedForLog(param)},
+                       {"deadline_ms", static_cast<int64_t>(queryRunner_.deadline().count())},
+                       {"similar_warnings_held_back", *heldBack}});
+        }
+        return matrixError(http::status::not_found, "M_NOT_FOUND",
+                           "The bridge did not finish this in time; try again shortly");
+    };
+    queryRunner_.run(std::move(work), std::move(respond), std::move(late));
 }
 
 void AppserviceApi::handleTransaction(const std::string& txnId, HttpRequest&& request,
@@ -297,7 +330,7 @@ void AppserviceApi::handleTransaction(const std::string& txnId, HttpRequest&& re
         badRequests_.inc();
         bool notJson = parsed.status == ParseOutcome::Status::NotJson;
         log_.warn("transaction refused as malformed; nothing of it was applied",
-                  {{"txn_id", txnId}, {"error", parsed.error}});
+                  {{"txn_id", boundedForLog(txnId)}, {"error", boundedForLog(parsed.error, 1000)}});
         respond(matrixError(http::status::bad_request, notJson ? "M_NOT_JSON" : "M_BAD_JSON",
                             parsed.error));
         return;

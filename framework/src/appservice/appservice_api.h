@@ -14,15 +14,18 @@
 #include <nlohmann/json.hpp>
 
 #include "appservice/http_server.h"
+#include "appservice/query_runner.h"
 #include "appservice/token_auth.h"
 #include "journal/journal.h"
 #include "mxbridge/log.h"
 #include "mxbridge/metrics.h"
+#include "util/log_throttle.h"
 
 namespace mxbridge::detail {
 
 // What the API asks of the rest of the runtime. Called on a query worker thread, never on
-// an HTTP thread, so an implementation may call the homeserver.
+// an HTTP thread, so an implementation may call the homeserver; several queries run at once
+// (AppserviceApiOptions::queryConcurrency), so implementations must be thread-safe.
 class QueryService {
 public:
     virtual ~QueryService() = default;
@@ -33,7 +36,9 @@ public:
     virtual std::optional<nlohmann::json> thirdpartyProtocol(const std::string& protocol) = 0;
     virtual nlohmann::json thirdpartyQuery(const std::string& kind, const std::string& protocol,
                                            const std::map<std::string, std::string>& fields) = 0;
-    // Readiness for /health: empty when healthy, else what is wrong.
+    // Readiness for /health: empty when healthy, else what is wrong. Called on a thread of
+    // its own that no query shares, so /health never waits behind the homeserver; it should
+    // not itself wait on the network.
     virtual std::string healthProblem() = 0;
 };
 
@@ -41,7 +46,13 @@ struct AppserviceApiOptions {
     Secret<std::string> hsToken;
     bool allowQueryToken = false;
     uint64_t maxBodyBytes = 64 * 1024 * 1024;
+    // /metrics on this listener; false (metrics off, or on a port of their own) answers 404.
     bool serveMetrics = true;
+    // User/alias/third-party queries running at once, and how long one may take before it
+    // is answered 404 "not ready" (its work goes on): keep it under the homeserver's own
+    // timeout for appservice calls (Synapse: 60 s).
+    unsigned queryConcurrency = 8;
+    std::chrono::milliseconds queryDeadline{20000};
 };
 
 class AppserviceApi : public HttpHandler {
@@ -52,6 +63,7 @@ public:
 
     std::optional<HttpResponse> onHeaders(const http::request_header<>& header) override;
     uint64_t bodyLimit() const override { return options_.maxBodyBytes; }
+    RequestTerms termsFor(const http::request_header<>& header) const override;
     void onRequest(HttpRequest&& request, Responder respond) override;
 
     // The transaction_id of the last appservice ping the homeserver relayed to us.
@@ -77,7 +89,12 @@ private:
     static bool needsAuth(Route route) { return route != Route::Metrics && route != Route::Health; }
 
     void handleTransaction(const std::string& txnId, HttpRequest&& request, Responder respond);
-    void warnQueryTokenRefused(std::string_view path);
+    void answerQuery(const Match& m, const std::string& query, Responder respond);
+    void answerHealth(Responder respond);
+    // A refusal's warning, at most one a minute per kind (the held-back ones are counted in
+    // the next), with the path cut to a bounded length: a flood of refused requests must not
+    // become a flood of log.
+    void warnRefused(LogThrottle& throttle, std::string_view message, std::string_view path);
 
     AppserviceApiOptions options_;
     TokenAuth auth_;
@@ -88,10 +105,16 @@ private:
     Counter& refusedAuth_;
     Counter& badRequests_;
     Histogram& ackSeconds_;
-    boost::asio::thread_pool queryPool_{2};
     mutable std::mutex pingMutex_;
     std::string lastPingTxn_;
-    std::atomic<int64_t> lastQueryTokenWarning_{0};
+    LogThrottle queryTokenWarnings_{std::chrono::seconds(60)};
+    LogThrottle missingTokenWarnings_{std::chrono::seconds(60)};
+    LogThrottle wrongTokenWarnings_{std::chrono::seconds(60)};
+    LogThrottle lateQueryWarnings_{std::chrono::seconds(60)};
+    // Declared after what their work uses, so they are joined before it is destroyed.
+    QueryRunner queryRunner_;
+    // /health has a lane of its own: it must answer while every query waits on the homeserver.
+    boost::asio::thread_pool healthLane_{1};
     std::atomic<HttpHandler*> provisioning_{nullptr};
     HttpHandler* provisioningFor(std::string_view path) const;
 };

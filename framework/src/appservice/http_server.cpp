@@ -1,4 +1,7 @@
 #include "appservice/http_server.h"
+#include "appservice/connection_table.h"
+#include "appservice/request_framing.h"
+#include "util/fd_limit.h"
 #include "util/thread_name.h"
 
 #include <algorithm>
@@ -19,21 +22,41 @@ using tcp = net::ip::tcp;
 
 namespace {
 
+// A connection the homeserver authenticated on may idle as long as its keep-alive pool likes;
+// one nobody vouched for gets a short while to send a whole header, so idle or trickling
+// clients do not hold descriptors and buffers for minutes (issue 9, item 21).
 constexpr auto kIdleTimeout = std::chrono::seconds(75);
+constexpr auto kUntrustedIdleTimeout = std::chrono::seconds(15);
 constexpr auto kBodyTimeout = std::chrono::seconds(120);
 // After refusing a request early we keep reading (and discarding) what the client still
 // sends for a moment, so the kernel does not reset the connection before it reads our answer.
 constexpr auto kLingerTimeout = std::chrono::seconds(2);
 constexpr size_t kLingerMaxBytes = 64 * 1024 * 1024;
 constexpr size_t kMaxReadReserve = 1024 * 1024;
+// accept() failing for want of descriptors (EMFILE) fails again at once while the connection
+// waits in the backlog: pause instead of spinning a core.
+constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
+
+// Errors that mean the peer went away or time ran out: nothing to answer.
+bool peerGone(beast::error_code ec) {
+    return ec == http::error::end_of_stream || ec == beast::error::timeout ||
+           ec == net::error::operation_aborted || ec == net::error::connection_reset ||
+           ec == net::error::broken_pipe || ec == net::error::bad_descriptor;
+}
 
 class Session : public std::enable_shared_from_this<Session> {
 public:
     Session(tcp::socket&& socket, HttpHandler& handler, std::shared_ptr<std::atomic<int>> inFlight)
         : stream_(std::move(socket)), handler_(handler), inFlight_(std::move(inFlight)) {}
 
-    void start() {
+    void start(std::unique_ptr<ConnectionTable::Slot> slot) {
+        slot_ = std::move(slot);
         net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->readHeader(); });
+    }
+
+    // Called by the connection table to make room: only posts.
+    void evict() {
+        net::post(stream_.get_executor(), [self = shared_from_this()] { self->close(); });
     }
 
 private:
@@ -41,20 +64,22 @@ private:
         parser_.emplace();
         parser_->header_limit(16 * 1024);
         parser_->body_limit(handler_.bodyLimit());
-        stream_.expires_after(kIdleTimeout);
+        terms_ = RequestTerms{.bodyLimit = handler_.bodyLimit(), .limitName = "appservice.max_body_bytes"};
+        slot_->setWaiting(true);
+        stream_.expires_after(slot_->trusted() ? kIdleTimeout : kUntrustedIdleTimeout);
         http::async_read_header(stream_, buffer_, *parser_,
             [self = shared_from_this()](beast::error_code ec, size_t) { self->onHeader(ec); });
     }
 
     void onHeader(beast::error_code ec) {
+        slot_->setWaiting(false);
         if (ec == http::error::body_limit) {
             // Beast checks Content-Length against body_limit while parsing the header.
             respondAndClose(tooLarge());
             return;
         }
         if (ec) {
-            if (ec != http::error::end_of_stream && ec != beast::error::timeout &&
-                ec != net::error::operation_aborted && ec != net::error::connection_reset) {
+            if (!peerGone(ec)) {
                 respondAndClose(matrixError(http::status::bad_request, "M_UNKNOWN",
                                             "malformed HTTP request: " + ec.message()));
             } else {
@@ -64,11 +89,19 @@ private:
         }
         const auto& header = parser_->get();
         version_ = header.version();
+        if (auto problem = framingProblem(header)) {
+            respondAndClose(matrixError(http::status::bad_request, "M_UNKNOWN", *problem));
+            return;
+        }
         if (auto early = handler_.onHeaders(header)) {
             respondAndClose(std::move(*early));
             return;
         }
-        if (auto length = parser_->content_length(); length && *length > handler_.bodyLimit()) {
+        terms_ = handler_.termsFor(header);
+        if (terms_.fromHomeserver) slot_->markTrusted();
+        // The limit Beast counts the body's bytes against as they are read, chunked or not.
+        parser_->body_limit(terms_.bodyLimit);
+        if (auto length = parser_->content_length(); length && *length > terms_.bodyLimit) {
             respondAndClose(tooLarge());
             return;
         }
@@ -85,8 +118,8 @@ private:
 
     HttpResponse tooLarge() const {
         return matrixError(http::status::payload_too_large, "M_TOO_LARGE",
-                           "request body is larger than appservice.max_body_bytes (" +
-                               std::to_string(handler_.bodyLimit()) + " bytes)");
+                           "request body is larger than " + terms_.limitName + " (" +
+                               std::to_string(terms_.bodyLimit) + " bytes)");
     }
 
     void onBody(beast::error_code ec) {
@@ -95,7 +128,14 @@ private:
             return;
         }
         if (ec) {
-            close();
+            // A bad chunk size, a missing CRLF, a body cut short by the peer's close: say so,
+            // rather than close without a word (a half-closed peer still reads the answer).
+            if (!peerGone(ec)) {
+                respondAndClose(matrixError(http::status::bad_request, "M_UNKNOWN",
+                                            "malformed HTTP request body: " + ec.message()));
+            } else {
+                close();
+            }
             return;
         }
         HttpRequest request = parser_->release();
@@ -133,6 +173,7 @@ private:
         beast::error_code ignored;
         stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
         stream_.expires_after(kLingerTimeout);
+        slot_->setWaiting(true);
         drain();
     }
 
@@ -155,6 +196,7 @@ private:
     beast::tcp_stream stream_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
+    RequestTerms terms_;
     std::shared_ptr<HttpResponse> response_;
     std::vector<char> scratch_;
     size_t drained_ = 0;
@@ -162,6 +204,7 @@ private:
     unsigned version_ = 11;
     HttpHandler& handler_;
     std::shared_ptr<std::atomic<int>> inFlight_;
+    std::unique_ptr<ConnectionTable::Slot> slot_;
 };
 
 }  // namespace
@@ -179,8 +222,13 @@ HttpResponse matrixError(http::status status, const std::string& errcode, const 
     return jsonResponse(status, body.dump());
 }
 
-HttpServer::HttpServer(HttpHandler& handler, unsigned threads)
-    : handler_(handler), threadCount_(threads == 0 ? 1 : threads) {}
+HttpServer::HttpServer(HttpHandler& handler, unsigned threads, std::size_t maxConnections)
+    : handler_(handler),
+      threadCount_(threads == 0 ? 1 : threads),
+      connections_(ConnectionTable::create(maxConnections != 0 ? maxConnections
+                                                               : inboundConnectionCap(fdLimit()))) {}
+
+std::size_t HttpServer::maxConnections() const { return connections_->capacity(); }
 
 HttpServer::~HttpServer() { stop(std::chrono::milliseconds(0)); }
 
@@ -211,11 +259,35 @@ void HttpServer::listen(const std::string& address, uint16_t port) {
 void HttpServer::accept() {
     acceptor_->async_accept(net::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
         if (ec == net::error::operation_aborted) return;
-        if (!ec) {
-            socket.set_option(tcp::no_delay(true), ec);
-            std::make_shared<Session>(std::move(socket), handler_, inFlight_)->start();
+        if (ec) {
+            if (auto heldBack = acceptFailures_.pass())
+                log_.warn("cannot accept connections; retrying every 100 ms",
+                          {{"error", ec.message()}, {"similar_warnings_held_back", *heldBack}});
+            return acceptLater();
+        }
+        socket.set_option(tcp::no_delay(true), ec);
+        auto session = std::make_shared<Session>(std::move(socket), handler_, inFlight_);
+        auto slot = connections_->admit([weak = std::weak_ptr<Session>(session)] {
+            if (auto s = weak.lock()) s->evict();
+        });
+        if (slot) {
+            session->start(std::move(slot));
+        } else if (auto heldBack = refusals_.pass()) {
+            // The session's destructor closes the socket.
+            log_.warn("refused a connection: every slot is held by the homeserver or a request "
+                      "in progress",
+                      {{"max_connections", connections_->capacity()},
+                       {"similar_warnings_held_back", *heldBack}});
         }
         if (acceptor_->is_open()) accept();
+    });
+}
+
+void HttpServer::acceptLater() {
+    if (!acceptRetry_) acceptRetry_ = std::make_unique<net::steady_timer>(acceptor_->get_executor());
+    acceptRetry_->expires_after(kAcceptRetryDelay);
+    acceptRetry_->async_wait([this](beast::error_code ec) {
+        if (!ec && acceptor_->is_open()) accept();
     });
 }
 
@@ -225,6 +297,7 @@ void HttpServer::stop(std::chrono::milliseconds grace) {
         net::post(acceptor_->get_executor(), [this] {
             beast::error_code ignored;
             acceptor_->close(ignored);
+            if (acceptRetry_) acceptRetry_->cancel();
         });
     }
     auto deadline = std::chrono::steady_clock::now() + grace;

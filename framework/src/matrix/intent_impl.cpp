@@ -221,8 +221,12 @@ void IntentImpl::create(const RoomCreation& c, const BridgeStateInfo* info,
     if (!state.empty()) body["initial_state"] = state;
     // Replaces the default "users" map, so the creator is listed too.
     body["power_level_content_override"] = json{{"users", {{bot.str(), 100}, {user_.str(), 100}}}};
+    // Rooms for different aliases are created side by side: one queue per user made alias
+    // queries for different rooms wait for each other's createRoom (issue 9, item 22).
+    std::string queueKey = "create:" + user_.str();
+    if (!c.aliasLocalpart.empty()) queueKey += "#" + c.aliasLocalpart;
     outbox_.enqueueTransient(
-        OutboxRequest{"create:" + user_.str(), user_, "create_room", json{{"body", body}}, {}}, false,
+        OutboxRequest{queueKey, user_, "create_room", json{{"body", body}}, {}}, false,
         [done = std::move(done)](Result<json> r) {
             if (!done) return;
             if (!r.ok()) return done(r.error());

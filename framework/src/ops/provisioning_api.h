@@ -28,6 +28,7 @@
 #include "mxbridge/metrics.h"
 #include "mxbridge/result.h"
 #include "mxbridge/store.h"
+#include "util/log_throttle.h"
 
 namespace mxbridge::detail {
 
@@ -81,6 +82,7 @@ public:
 
     std::optional<HttpResponse> onHeaders(const http::request_header<>& header) override;
     uint64_t bodyLimit() const override { return options_.maxBodyBytes; }
+    RequestTerms termsFor(const http::request_header<>& header) const override;
     void onRequest(HttpRequest&& request, Responder respond) override;
 
 private:
@@ -97,6 +99,7 @@ private:
     Counter& refused_;
     Counter& linked_;
     Counter& unlinked_;
+    LogThrottle wrongSecretWarnings_{std::chrono::seconds(60)};
     std::mutex extrasMutex_;
     std::map<std::pair<std::string, std::string>, ExtraHandler> extras_;
     // Power checks call the homeserver: never on the HTTP threads.

@@ -54,14 +54,16 @@ void BridgeProcess::writeConfig() {
       << "  bot_localpart: " << kBotLocalpart << "\n"
       << "  allow_query_token: " << (settings_.allowQueryToken ? "true" : "false") << "\n";
     if (settings_.maxBodyBytes) y << "  max_body_bytes: " << settings_.maxBodyBytes << "\n";
+    if (settings_.queryTimeoutSeconds) y << "  query_timeout_seconds: " << settings_.queryTimeoutSeconds << "\n";
     y << "  dispatch_workers: 2\n"
       << "database:\n"
       << "  path: " << dbPath().string() << "\n"
       << "logging:\n"
       << "  level: info\n"
       << "metrics:\n"
-      << "  enabled: true\n"
-      << "bridge:\n"
+      << "  enabled: " << (settings_.metricsEnabled ? "true" : "false") << "\n";
+    if (settings_.metricsPort) y << "  port: " << settings_.metricsPort << "\n";
+    y << "bridge:\n"
       << "  type: " << probePlugin() << "\n";
     for (const auto& line : settings_.probeOptions) y << "  " << line << "\n";
     writeFile(configPath(), y.str());
@@ -73,6 +75,14 @@ void BridgeProcess::start() {
     static int starts = 0;
     ProcessOptions options;
     options.argv = {mxbridgeBinary(), "run", "-c", configPath().string()};
+    if (auto limit = settings_.openFileLimit) {
+        // The shell sets the limit (soft first: it may not exceed the hard one) and becomes
+        // the bridge (exec), so signals still reach it.
+        options.argv.insert(options.argv.begin(),
+                            {"/bin/sh", "-c",
+                             "ulimit -S -n " + std::to_string(limit->soft) + " && ulimit -H -n " +
+                                 std::to_string(limit->hard) + " && exec \"$0\" \"$@\""});
+    }
     options.workDir = dir_.path();
     options.logFile = dir_ / ("mxbridge-" + std::to_string(++starts) + ".log");
     options.name = "mxbridge";

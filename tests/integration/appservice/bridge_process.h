@@ -41,6 +41,15 @@ struct BridgeSettings {
     /// Extra lines for the probe's `bridge:` section, e.g. "slow_ms: 20".
     std::vector<std::string> probeOptions;
     std::uint16_t port = 0;  ///< 0: a free port, kept across restarts
+    int queryTimeoutSeconds = 0;  ///< appservice.query_timeout_seconds; 0: the default
+    bool metricsEnabled = true;
+    std::uint16_t metricsPort = 0;  ///< metrics.port; 0: served on the appservice listener
+    /// The open-file limit (RLIMIT_NOFILE) the bridge starts under; unset: inherited.
+    struct FileLimit {
+        int soft;
+        int hard;
+    };
+    std::optional<FileLimit> openFileLimit;
 };
 
 // A double set up as the bridge's homeserver: hs.test, the probe's namespaces, fast retries.

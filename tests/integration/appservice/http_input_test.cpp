@@ -2,13 +2,11 @@
 // legacy or hostile: the right spec error, nothing half-applied, and service goes on.
 #include <doctest/doctest.h>
 
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include <thread>
 
 #include "bridge_process.h"
 #include "harness_error.h"
+#include "raw_connection.h"
 #include "test_checks.h"
 
 namespace mxbridge::test {
@@ -18,52 +16,6 @@ using nlohmann::json;
 namespace {
 
 std::string txnBody(const std::vector<json>& events) { return json{{"events", events}}.dump(); }
-
-// A raw TCP connection, for requests no well-behaved client would send.
-class RawConnection {
-public:
-    explicit RawConnection(std::uint16_t port) {
-        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_port = htons(port);
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-            throw HarnessError("cannot connect to 127.0.0.1:" + std::to_string(port));
-    }
-    ~RawConnection() { close(); }
-    void send(std::string_view data) {
-        while (!data.empty()) {
-            ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-            if (n <= 0) return;
-            data.remove_prefix(static_cast<size_t>(n));
-        }
-    }
-    void shutdownWrite() { ::shutdown(fd_, SHUT_WR); }
-    // Whatever arrives until the peer closes or `timeout` passes.
-    std::string receive(std::chrono::milliseconds timeout) {
-        std::string out;
-        auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (std::chrono::steady_clock::now() < deadline) {
-            pollfd p{fd_, POLLIN, 0};
-            int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                            deadline - std::chrono::steady_clock::now()).count());
-            if (::poll(&p, 1, std::max(left, 1)) <= 0) break;
-            char buf[4096];
-            ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-            if (n <= 0) break;
-            out.append(buf, static_cast<size_t>(n));
-        }
-        return out;
-    }
-    void close() {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = -1;
-    }
-
-private:
-    int fd_ = -1;
-};
 
 std::string rawPut(const std::string& target, std::size_t contentLength, const std::string& body,
                    const std::string& contentType = "application/json") {
@@ -349,6 +301,195 @@ TEST_CASE("a hostile mix of stalled, truncated, invalid and deeply nested reques
     CHECK(env.bridge->stop() == 0);
     CHECK(env.bridge->handledCount("$hostile") == 1);
     checkNoSpecViolations(*env.hs);
+}
+
+}  // namespace mxbridge::test
+
+namespace mxbridge::test {
+
+namespace {
+
+// The HTTP status lines in whatever a raw connection received.
+std::vector<std::string> statusLines(const std::string& received) {
+    std::vector<std::string> lines;
+    for (size_t at = received.find("HTTP/1."); at != std::string::npos; at = received.find("HTTP/1.", at + 1)) {
+        lines.push_back(received.substr(at, received.find("\r\n", at) - at));
+    }
+    return lines;
+}
+
+std::string chunkedPut(const std::string& target, const std::string& transferEncoding,
+                       const std::string& afterHeader) {
+    return "PUT " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + kHsToken +
+           "\r\nContent-Type: application/json\r\nTransfer-Encoding: " + transferEncoding + "\r\n\r\n" + afterHeader;
+}
+
+}  // namespace
+
+TEST_CASE("a Transfer-Encoding other than plain chunked is answered 400 and the connection closed, so a GET /metrics smuggled in its body is never answered") {
+    BridgedHomeserver env;
+    env.bridge->startRunning();
+    const std::string smuggled = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    // A front end that reads the body by the coding (to the end of the connection, say)
+    // passes the smuggled request on as this one's body: the bridge must never take it for
+    // a request of its own.
+    for (const std::string coding : {"xchunked", "identity", "gzip", "chunked, identity", "chunked, chunked"}) {
+        INFO("Transfer-Encoding: " << coding);
+        RawConnection raw(env.bridge->port());
+        raw.send(chunkedPut(transactionPath("te"), coding, smuggled));
+        std::string received = raw.receive(3s);
+        auto statuses = statusLines(received);
+        REQUIRE(statuses.size() == 1);
+        CHECK(statuses[0].find(" 400 ") != std::string::npos);
+        CHECK(received.find("mxbridge_") == std::string::npos);  // no metrics in any answer
+    }
+    {
+        // Two Transfer-Encoding fields, each a plausible one.
+        RawConnection raw(env.bridge->port());
+        raw.send("PUT " + transactionPath("te2") + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                 kHsToken + "\r\nTransfer-Encoding: identity\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + smuggled);
+        auto statuses = statusLines(raw.receive(3s));
+        REQUIRE(statuses.size() == 1);
+        CHECK(statuses[0].find(" 400 ") != std::string::npos);
+    }
+    // Plain chunked is HTTP/1.1 as it should be: accepted.
+    std::string body = txnBody({timelineEvent("$chunked", "!te:hs.test", "@alice:hs.test")});
+    RawConnection good(env.bridge->port());
+    char size[16];
+    std::snprintf(size, sizeof size, "%zx", body.size());
+    good.send(chunkedPut(transactionPath("chunked"), "chunked", std::string(size) + "\r\n" + body + "\r\n0\r\n\r\n"));
+    auto statuses = statusLines(good.receive(1s));
+    REQUIRE(statuses.size() == 1);
+    CHECK(statuses[0].find(" 200 ") != std::string::npos);
+    CHECK(eventually([&] { return env.bridge->handledCount("$chunked") == 1; }));
+    CHECK(env.bridge->stop() == 0);
+    checkNoSpecViolations(*env.hs);
+}
+
+TEST_CASE("a bad chunk size, an over-long chunk, a missing CRLF, a negative size and a body cut short are answered 400, not closed in silence") {
+    BridgedHomeserver env;
+    env.bridge->startRunning();
+    std::string body = txnBody({timelineEvent("$badchunk", "!chunks:hs.test", "@alice:hs.test")});
+    char size[16];
+    std::snprintf(size, sizeof size, "%zx", body.size());
+    const std::string hex(size);
+    struct Case {
+        const char* what;
+        std::string request;
+    };
+    const std::vector<Case> cases = {
+        {"chunk size not hex", chunkedPut(transactionPath("c1"), "chunked", "zz\r\n" + body + "\r\n0\r\n\r\n")},
+        {"negative chunk size", chunkedPut(transactionPath("c2"), "chunked", "-5\r\nhello\r\n0\r\n\r\n")},
+        {"chunk longer than its size", chunkedPut(transactionPath("c3"), "chunked", "5\r\n" + body + "\r\n0\r\n\r\n")},
+        {"no CRLF after the chunk", chunkedPut(transactionPath("c4"), "chunked", hex + "\r\n" + body + "0\r\n\r\n")},
+        {"chunk size overflowing 64 bits", chunkedPut(transactionPath("c5"), "chunked", "1ffffffffffffffff\r\nx\r\n0\r\n\r\n")},
+        {"chunked body cut short", chunkedPut(transactionPath("c6"), "chunked", hex + "\r\n" + body.substr(0, 10))},
+        {"Content-Length body cut short", rawPut(transactionPath("c7"), body.size(), body.substr(0, body.size() / 2))},
+    };
+    for (const auto& c : cases) {
+        INFO("case: " << c.what);
+        RawConnection raw(env.bridge->port());
+        raw.send(c.request);
+        raw.shutdownWrite();  // the peer is done: what it sent is all there is
+        auto statuses = statusLines(raw.receive(3s));
+        REQUIRE(statuses.size() == 1);
+        CHECK(statuses[0].find(" 400 ") != std::string::npos);
+    }
+    AsClient client(env.bridge->port());
+    CHECK(putTransaction(client, "after-chunks", body).status == 200);
+    CHECK(eventually([&] { return env.bridge->handledCount("$badchunk") == 1; }));
+    CHECK(env.bridge->stop() == 0);
+    checkNoSpecViolations(*env.hs);
+}
+
+TEST_CASE("two Authorization headers are refused with 400, whichever of them is the right one") {
+    BridgedHomeserver env;
+    env.bridge->startRunning();
+    std::string body = txnBody({timelineEvent("$twoauth", "!auth:hs.test", "@alice:hs.test")});
+    const std::string right = std::string("Bearer ") + kHsToken;
+    for (auto [first, second] : {std::pair{right, std::string("Bearer wrong")}, std::pair{std::string("Bearer wrong"), right},
+                                 std::pair{right, right}}) {
+        INFO("first " << first << ", then " << second);
+        RawConnection raw(env.bridge->port());  // an HTTP client library would send one of them
+        raw.send("PUT " + transactionPath("twoauth") + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + first +
+                 "\r\nAuthorization: " + second + "\r\nContent-Type: application/json\r\nContent-Length: " +
+                 std::to_string(body.size()) + "\r\n\r\n" + body);
+        auto statuses = statusLines(raw.receive(3s));
+        REQUIRE(statuses.size() == 1);
+        CHECK(statuses[0].find(" 400 ") != std::string::npos);
+    }
+    CHECK(env.bridge->handledCount("$twoauth") == 0);
+    CHECK(env.bridge->stop() == 0);
+    CHECK(env.bridge->handledCount("$twoauth") == 0);
+    checkNoSpecViolations(*env.hs);
+}
+
+TEST_CASE("a flood of refused requests with 15 KB paths costs a few log lines, each path cut short") {
+    BridgedHomeserver env;
+    env.bridge->startRunning();
+    const std::string longTail(15 * 1024, 'p');
+    size_t before = env.bridge->output().size();
+    for (int i = 0; i < 150; ++i) {
+        AsClient client(env.bridge->port(), false);
+        CHECK(client.get("/_matrix/app/v1/users/%40x" + longTail, bearer("wrong_token")).status == 403);
+        AsClient missing(env.bridge->port(), false);
+        CHECK(missing.get("/_matrix/app/v1/rooms/%23x" + longTail).status == 401);
+    }
+    // The refusals are still told, once each kind, with the path cut to a bounded length.
+    CHECK_NOTHROW(env.bridge->process().waitForLine("wrong hs_token refused", 5s));
+    CHECK_NOTHROW(env.bridge->process().waitForLine("without an access token refused", 5s));
+    std::string logged = env.bridge->output().substr(before);
+    INFO("logged " << logged.size() << " bytes for 300 refusals");
+    CHECK(logged.size() < 8 * 1024);  // whole paths: 300 x 15 KB = 4.5 MB
+    CHECK(logged.find(longTail.substr(0, 1024)) == std::string::npos);
+    CHECK(logged.find("bytes)") != std::string::npos);
+    CHECK(env.bridge->stop() == 0);
+    checkNoSpecViolations(*env.hs);
+}
+
+TEST_CASE("with the open-file limit held by idle connections, a transaction and /health are still answered") {
+    // soft = hard = 256: raising to the hard limit gains nothing, so only the connection cap
+    // (a quarter of the limit) and evicting idle strangers keep descriptors free.
+    BridgedHomeserver env({}, [](BridgeSettings& s) { s.openFileLimit = BridgeSettings::FileLimit{.soft = 256, .hard = 256}; });
+    env.bridge->startRunning();
+    std::vector<RawConnection> idle;
+    for (int i = 0; i < 400; ++i) {
+        idle.emplace_back(env.bridge->port());
+        if (i % 2) idle.back().send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ");  // a header never finished
+    }
+    std::this_thread::sleep_for(300ms);  // let the bridge take them all in
+    AsClient client(env.bridge->port());
+    std::string body = txnBody({timelineEvent("$crowded", "!crowd:hs.test", "@alice:hs.test")});
+    AsResponse ok;
+    try {
+        ok = putTransaction(client, "crowded", body);
+    } catch (const HarnessError& e) {
+        FAIL_CHECK(e.what() << "\n" << env.bridge->lastLines());
+    }
+    INFO(env.bridge->lastLines());
+    CHECK(ok.status == 200);
+    CHECK(ok.elapsed < 2s);
+    // The homeserver's connection, once authenticated, keeps its slot while strangers come.
+    for (int i = 0; i < 200; ++i) idle.emplace_back(env.bridge->port());
+    std::this_thread::sleep_for(300ms);
+    AsResponse again = putTransaction(client, "crowded2", txnBody({timelineEvent("$crowded2", "!crowd:hs.test", "@alice:hs.test")}));
+    CHECK(again.status == 200);
+    AsClient monitor(env.bridge->port());
+    AsResponse health = monitor.get("/health", {}, 3s);
+    CHECK(health.status == 200);
+    CHECK(eventually([&] { return env.bridge->handledCount("$crowded2") == 1; }));
+    idle.clear();
+    CHECK(env.bridge->stop() == 0);
+    checkNoSpecViolations(*env.hs);
+}
+
+TEST_CASE("the soft open-file limit is raised to the hard limit at start, and the log says so") {
+    BridgedHomeserver env({}, [](BridgeSettings& s) { s.openFileLimit = BridgeSettings::FileLimit{.soft = 300, .hard = 4000}; });
+    env.bridge->startRunning();
+    // Logged before "bridge is running", which startRunning() waited for.
+    INFO(env.bridge->lastLines());
+    CHECK(env.bridge->output().find("open-file limit soft_before=300 soft=4000 hard=4000") != std::string::npos);
+    CHECK(env.bridge->stop() == 0);
 }
 
 }  // namespace mxbridge::test

@@ -2,6 +2,9 @@
 // 200 only once the ghost or room exists on the homeserver; answers checked against the spec.
 #include <doctest/doctest.h>
 
+#include <future>
+#include <thread>
+
 #include "bridge_process.h"
 #include "test_checks.h"
 
@@ -116,6 +119,38 @@ TEST_CASE("user and alias queries for ids outside the spec's grammar get 400 M_I
     checkNoSpecViolations(*env.hs);
 }
 
+TEST_CASE("/health answers at once while four alias queries wait on a slow createRoom, and the queries run side by side") {
+    BridgedHomeserver env;
+    env.bridge->startRunning();
+    env.hs->setOperationLatency("createRoom", 1500ms);
+    auto started = std::chrono::steady_clock::now();
+    std::vector<std::future<AsResponse>> queries;
+    for (int i = 0; i < 4; ++i) {
+        queries.push_back(std::async(std::launch::async, [&env, i] {
+            AsClient client(env.bridge->port());
+            return client.get(aliasPath("#probe_knownslow" + std::to_string(i) + ":hs.test"), bearer(), 15s);
+        }));
+    }
+    std::this_thread::sleep_for(200ms);  // the queries are waiting on the homeserver now
+    AsClient monitor(env.bridge->port());
+    AsResponse health = monitor.get("/health", {}, 5s);
+    CHECK(health.status == 200);
+    CHECK(health.elapsed < 500ms);
+    CHECK(monitor.get("/metrics", {}, 5s).elapsed < 500ms);
+    for (auto& q : queries) {
+        AsResponse r = q.get();
+        CHECK(r.status == 200);
+        CHECK(responseProblems("queryRoomByAlias", r).empty());
+    }
+    // One after another they would take four createRooms: 6 s and more.
+    auto took = std::chrono::steady_clock::now() - started;
+    INFO("four alias queries took " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
+    CHECK(took < 4s);
+    for (int i = 0; i < 4; ++i) CHECK(env.hs->roomForAlias("#probe_knownslow" + std::to_string(i) + ":hs.test").has_value());
+    CHECK(env.bridge->stop() == 0);
+    checkNoSpecViolations(*env.hs);
+}
+
 TEST_CASE("user and alias queries for valid ids holding '/', '..', '?' and '#' reach the homeserver as exactly those ids") {
     BridgedHomeserver env;
     env.bridge->startRunning();
@@ -148,6 +183,29 @@ TEST_CASE("user and alias queries for valid ids holding '/', '..', '?' and '#' r
     auto lookups = paramsOf("getRoomIdByAlias");
     REQUIRE_FALSE(lookups.empty());
     for (const auto& params : lookups) CHECK(params == StringMap{{"roomAlias", alias}});
+    CHECK(env.bridge->stop() == 0);
+    checkNoSpecViolations(*env.hs);
+}
+
+TEST_CASE("an alias query the homeserver is too slow to finish is answered 404 by appservice.query_timeout_seconds, and the room still appears") {
+    BridgedHomeserver env({}, [](BridgeSettings& s) { s.queryTimeoutSeconds = 1; });
+    env.bridge->startRunning();
+    env.hs->setOperationLatency("createRoom", 3000ms);
+    const std::string alias = "#probe_knowntardy:hs.test";
+    AsClient client(env.bridge->port());
+    AsResponse r = client.get(aliasPath(alias), bearer(), 10s);
+    INFO(env.bridge->lastLines());
+    CHECK(r.status == 404);
+    CHECK(errcodeOf(r) == "M_NOT_FOUND");
+    CHECK(responseProblems("queryRoomByAlias", r).empty());
+    CHECK(r.elapsed < 1800ms);  // the homeserver's own timeout here is 3 s
+    CHECK_NOTHROW(env.bridge->process().waitForLine("not done in time", 2s));
+    // The work went on: the room and its alias exist once the homeserver is done, and the
+    // bridge has linked it, so asking again is answered from the link.
+    CHECK_NOTHROW(env.bridge->process().waitForLine("portal created for an alias", 8s));
+    CHECK(env.hs->roomForAlias(alias).has_value());
+    env.hs->setOperationLatency("createRoom", 0ms);
+    CHECK(client.get(aliasPath(alias), bearer()).status == 200);
     CHECK(env.bridge->stop() == 0);
     checkNoSpecViolations(*env.hs);
 }

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "bridge_process.h"
+#include "ports.h"
 #include "test_checks.h"
 
 namespace mxbridge::test {
@@ -229,6 +230,33 @@ TEST_CASE("metrics count transactions and health answers 200 once running") {
     AsResponse health = client.get("/health");
     CHECK(health.status == 200);
     CHECK(json::parse(health.body, nullptr, false).value("status", "") == "ok");
+    CHECK(env.bridge->stop() == 0);
+    checkNoSpecViolations(*env.hs);
+}
+
+TEST_CASE("with metrics disabled or moved to metrics.port, /metrics on the appservice listener answers 404, not an empty 200") {
+    BridgedHomeserver env({}, [](BridgeSettings& s) { s.metricsEnabled = false; });
+    env.bridge->startRunning();
+    {
+        AsClient client(env.bridge->port());
+        AsResponse off = client.get("/metrics");
+        CHECK(off.status == 404);
+        CHECK(errcodeOf(off) == "M_UNRECOGNIZED");
+        CHECK(client.get("/health").status == 200);
+    }
+    CHECK(env.bridge->stop() == 0);
+
+    env.bridge->settings().metricsEnabled = true;
+    env.bridge->settings().metricsPort = freePort();
+    env.bridge->startRunning();
+    AsClient client(env.bridge->port());
+    AsResponse moved = client.get("/metrics");
+    CHECK(moved.status == 404);
+    CHECK(errcodeOf(moved) == "M_UNRECOGNIZED");
+    AsClient monitoring(env.bridge->settings().metricsPort);
+    AsResponse there = monitoring.get("/metrics");
+    CHECK(there.status == 200);
+    CHECK(there.body.find("mxbridge_") != std::string::npos);
     CHECK(env.bridge->stop() == 0);
     checkNoSpecViolations(*env.hs);
 }

@@ -11,6 +11,7 @@
 #include "http_client.h"
 #include "mxbridge/connector.h"
 #include "ops/provisioning_api.h"
+#include "raw_connection.h"
 #include "store_rig.h"
 
 using namespace mxbridge;
@@ -291,5 +292,47 @@ TEST_CASE("on the appservice listener, provisioning paths go to the API and the 
     CHECK(client.request("GET", "/_matrix/app/v1/users/%40x%3Ahs.test",
                          {{"Authorization", "Bearer hs-token"}}).status == 404);
     CHECK(client.request("GET", "/_mxbridge/provisioning", kAuth).status == 404);
+    server.stop(std::chrono::milliseconds(500));
+}
+
+TEST_CASE("on the appservice listener, a chunked provisioning body over the provisioning limit is refused with 413 as it is read, and nothing is linked") {
+    Rig rig;
+    NoQueries queries;
+    // The appservice listener's own limit (64 MiB) is far above the provisioning API's 64 KiB.
+    AppserviceApi as(AppserviceApiOptions{Secret<std::string>("hs-token"), false}, rig.stores.journal(), queries,
+                     rig.metrics);
+    as.setProvisioning(&rig.api);
+    HttpServer server(as, 1);
+    server.listen("127.0.0.1", 0);
+
+    // A valid link request, padded to 4 MB, sent chunked: no Content-Length to check.
+    test::RawConnection raw(server.port());
+    raw.send("POST " + kPrefix + "/link HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + kSecret +
+             "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
+    auto chunk = [](const std::string& data) {
+        char size[16];
+        std::snprintf(size, sizeof size, "%zx", data.size());
+        return std::string(size) + "\r\n" + data + "\r\n";
+    };
+    std::string head = linkBody("@mod:hs.test").dump();
+    head.pop_back();  // reopen the object for the padding
+    raw.send(chunk(head + R"(,"pad":[1)"));
+    std::string padding;
+    for (int i = 0; i < 8 * 1024; ++i) padding += ",1";
+    std::string received;
+    size_t sent = 0;
+    for (int i = 0; i < 256 && received.empty(); ++i) {  // 256 x 16 KB = 4 MB
+        sent += raw.send(chunk(padding));
+        received = raw.receive(std::chrono::milliseconds(1));
+    }
+    if (received.empty()) {
+        raw.send(chunk("]}") + "0\r\n\r\n");
+        received = raw.receive(std::chrono::seconds(5));
+    }
+    INFO("sent " << sent << " bytes of padding; received: " << received.substr(0, 300));
+    CHECK(received.rfind("HTTP/1.1 413 ", 0) == 0);
+    CHECK(received.find("provisioning body limit") != std::string::npos);
+    CHECK(sent < 1024 * 1024);  // refused while reading, not after taking it all
+    CHECK(rig.stores.stores().links().all().empty());
     server.stop(std::chrono::milliseconds(500));
 }
