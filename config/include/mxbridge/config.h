@@ -144,6 +144,9 @@ struct BridgeConfig {
 
 struct Config {
     std::string sourceFile;  // where it was loaded from, for messages
+    // Key paths of secrets (tokens, keys, passwords) written in the file itself rather than
+    // given through the environment: the bridge warns when others may read such a file.
+    std::vector<std::string> secretsInFile;
     HomeserverConfig homeserver;
     AppserviceConfig appservice;
     DatabaseConfig database;

@@ -41,6 +41,7 @@ struct BridgeSettings {
     /// Extra lines for the probe's `bridge:` section, e.g. "slow_ms: 20".
     std::vector<std::string> probeOptions;
     std::uint16_t port = 0;  ///< 0: a free port, kept across restarts
+    std::string databasePath;  ///< empty: data/mxbridge.db in the bridge's own folder
 };
 
 // A double set up as the bridge's homeserver: hs.test, the probe's namespaces, fast retries.
@@ -57,7 +58,10 @@ public:
     std::string url() const { return "http://127.0.0.1:" + std::to_string(settings_.port); }
     const std::filesystem::path& dir() const { return dir_.path(); }
     std::filesystem::path configPath() const { return dir_ / "config.yaml"; }
-    std::filesystem::path dbPath() const { return dir_ / "data" / "mxbridge.db"; }
+    std::filesystem::path dbPath() const {
+        return settings_.databasePath.empty() ? dir_ / "data" / "mxbridge.db"
+                                              : std::filesystem::path(settings_.databasePath);
+    }
     BridgeSettings& settings() { return settings_; }
 
     /// Writes the config and starts `mxbridge run`.
