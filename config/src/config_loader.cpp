@@ -505,6 +505,32 @@ Config build(const std::string& file, detail::YamlTree& tree, std::vector<std::s
 }  // namespace
 
 namespace {
+
+// Whether a key names a secret: the core config's tokens and keys, and any "password" in a
+// bridge's section (IRC's server, SASL and NickServ passwords).
+bool isSecretKey(const std::string& key) {
+    return key == "as_token" || key == "hs_token" || key == "secret_key" || key == "shared_secret" ||
+           key.find("password") != std::string::npos;
+}
+
+// Paths of non-empty secrets whose value came from the file (the environment's are erased
+// from the line map when they override it).
+void collectSecretsInFile(const json& value, const std::string& path, const detail::YamlTree& tree,
+                          std::vector<std::string>& out) {
+    if (value.is_object()) {
+        for (const auto& [key, child] : value.items()) {
+            std::string childPath = path.empty() ? key : path + "." + key;
+            if (child.is_string() && !child.get<std::string>().empty() && isSecretKey(key) &&
+                tree.lines.count(childPath) && !tree.provenance->envVars.count(childPath))
+                out.push_back(childPath);
+            else collectSecretsInFile(child, childPath, tree, out);
+        }
+    } else if (value.is_array()) {
+        for (size_t i = 0; i < value.size(); ++i)
+            collectSecretsInFile(value[i], path + "[" + std::to_string(i) + "]", tree, out);
+    }
+}
+
 Config loadWith(const std::string& path, const std::map<std::string, std::string>& env,
                 bool allowPlaceholders) {
     std::ifstream in(path, std::ios::binary);
@@ -522,6 +548,7 @@ Config loadWith(const std::string& path, const std::map<std::string, std::string
     std::vector<std::string> errors = tree.errors;
     applyEnv(tree, env, path, errors);
     Config c = build(path, tree, errors, allowPlaceholders);
+    collectSecretsInFile(tree.value, "", tree, c.secretsInFile);
     if (!errors.empty()) {
         // In file order, so the report reads top to bottom; environment problems last.
         auto lineOf = [&](const std::string& e) -> long {

@@ -22,8 +22,11 @@
 #include "journal/hook_stage.h"
 #include "journal/journal.h"
 #include "matrix/hs_client.h"
+#include "ops/bridge_health.h"
 #include "store/database.h"
 #include "util/fd_limit.h"
+#include "store/instance_lock.h"
+#include "store/private_files.h"
 
 namespace mxbridge {
 
@@ -99,10 +102,12 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
     std::unique_ptr<MemberNames> memberNames;  // for MatrixMessage::senderName
     Logger log{"runtime"};
     Metrics registry;
+    BridgeHealth health{&registry};  // what /health reports; the pipeline reports into it
     std::string botId;
     std::pair<std::string, std::string> userTemplate;
     std::pair<std::string, std::string> aliasTemplate;
 
+    std::unique_ptr<InstanceLock> instanceLock;  // before the database: released after it
     std::unique_ptr<Database> database;
     std::unique_ptr<Journal> journal;
     std::unique_ptr<Dispatcher> dispatcher;
@@ -376,7 +381,18 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
         return connector->onThirdpartyQuery(kind, protocol, fields);
     }
     std::string healthProblem() override {
-        return ready ? std::string() : std::string("starting");
+        return ready ? health.problem() : std::string("starting");
+    }
+
+    // A config file holding tokens or passwords that other users may read gives the bridge
+    // away (issue 9, item 18); the registration file is written 0600 already.
+    void warnAboutReadableSecrets() const {
+        if (settings.secretsInFile.empty() || !readableByOthers(settings.sourceFile)) return;
+        std::string keys;
+        for (const auto& k : settings.secretsInFile) keys += (keys.empty() ? "" : ", ") + k;
+        log.warn("the config file holds secrets and other users may read it: chmod 600 " +
+                     settings.sourceFile + ", or pass the secrets as MXBRIDGE_..._FILE variables",
+                 {{"file", settings.sourceFile}, {"keys", keys}});
     }
 
     void checkHomeserver();
@@ -504,18 +520,24 @@ void Runtime::start() {
                    "(systemd: LimitNOFILE=)",
                    {{"soft", fds.before}, {"hard", fds.hard}, {"error", fds.error}});
     }
+    s.warnAboutReadableSecrets();
     try {
+        s.instanceLock = std::make_unique<InstanceLock>(c.database.path);
         s.database = std::make_unique<Database>(c.database.path, c.bridge.type, c.database.durability);
+    } catch (const AlreadyRunningError& e) {
+        throw StartupError(kExitAlreadyRunning, e.what());
     } catch (const DatabaseError& e) {
         throw StartupError(kExitDatabase, e.what());
     }
     s.journal = std::make_unique<Journal>(*s.database, JournalOptions{}, s.registry);
+    s.journal->reportTo(s.health);
     s.kvStore = std::make_unique<KvStoreImpl>(*s.journal);
     s.dispatcher = std::make_unique<Dispatcher>(
         c.appservice.dispatchWorkers, [&s](DispatchItem& item) { return s.handle(item); },
         [&s](std::vector<Completion>&& done) { s.journal->complete(std::move(done)); }, s.registry,
         [&s](std::vector<KvWrite>& writes) { s.journal->showWrites(writes); });
     s.hs = std::make_unique<HomeserverClient>(c.homeserver.url, s.registration.asToken);
+    s.hs->reportTo(s.health);
 
     std::vector<DispatchItem> replay = s.journal->recover();
     // The writer runs from here on: stores and the outbox write through it from the start.
@@ -609,6 +631,7 @@ void Runtime::start() {
     s.connectorStarted = true;
     s.dispatcher->enqueue(std::move(replay));
     s.dispatcher->start();
+    s.intents->outbox().reportTo(s.health);
     s.intents->start();
 
     AppserviceApiOptions apiOptions;

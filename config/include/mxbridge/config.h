@@ -151,6 +151,9 @@ struct Config {
     // "config.yaml:12" or "env MXBRIDGE_APPSERVICE_AS_TOKEN_FILE (/run/secrets/as)", for
     // problems found after loading (a token the registration file disagrees with).
     ConfigSection origins;
+    // Key paths of secrets (tokens, keys, passwords) written in the file itself rather than
+    // given through the environment: the bridge warns when others may read such a file.
+    std::vector<std::string> secretsInFile;
     HomeserverConfig homeserver;
     AppserviceConfig appservice;
     DatabaseConfig database;

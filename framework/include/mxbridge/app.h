@@ -14,6 +14,7 @@ enum ExitCode : int {
     kExitRegistration = 5,      // the registration file is missing, invalid or conflicting
     kExitListen = 6,            // the appservice port cannot be bound
     kExitBridge = 7,            // the bridge type is unknown or its plug-in failed to load
+    kExitAlreadyRunning = 8,    // another mxbridge process runs on the same database
     kExitHomeserverDown = 10,   // /_matrix/client/versions never answered
     kExitHomeserverTooOld = 11, // the homeserver supports no spec version we can work with
     kExitTokenRejected = 12,    // whoami refused the as_token

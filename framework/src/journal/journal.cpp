@@ -82,7 +82,9 @@ Journal::Journal(const Database& database, JournalOptions options, Metrics& metr
                                    "Transactions committed together in one group commit", {},
                                    {1, 2, 4, 8, 16, 32, 64, 128, 256, 512})),
       seenTxns_(options.txnWindow),
-      seenEvents_(options.eventWindow) {
+      seenEvents_(options.eventWindow),
+      checkpointLimit_(options.checkpointAfterFrames),
+      restartLimit_(options.restartAfterFrames) {
     readDb_ = database_.connect();
 }
 
@@ -192,6 +194,7 @@ void Journal::checkpointLoop() {
     uint64_t passedGeneration = ~uint64_t{0};
     int framesAtLastLook = 0;
     std::pair<uint64_t, int> idlePassAt{~uint64_t{0}, 0};  // generation and length then
+    bool checkpointWarned = false;
     std::unique_lock lock(mutex_);
     while (!stopping_) {
         checkpointWake_.wait_for(lock, std::chrono::seconds(1));
@@ -201,18 +204,23 @@ void Journal::checkpointLoop() {
         const bool idle = frames > 0 && frames == framesAtLastLook &&
                           idlePassAt != std::pair{generation, frames};
         framesAtLastLook = frames;
-        const bool due = frames > options_.checkpointAfterFrames && generation != passedGeneration;
+        const bool due = frames > checkpointLimit_.load(std::memory_order_relaxed) &&
+                         generation != passedGeneration;
         // Past the restart bound the writer checkpoints the rest itself (see run()); a pass
         // here would only make its restart fail as busy.
-        if (!(due || idle) || frames > options_.restartAfterFrames) continue;
+        if (!(due || idle) || frames > restartLimit_.load(std::memory_order_relaxed)) continue;
         lock.unlock();
         int rc = sqlite3_wal_checkpoint_v2(db->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                            nullptr, nullptr);
         if (rc == SQLITE_OK) {
             passedGeneration = generation;
             if (idle) idlePassAt = {generation, frames};
+            checkpointWarned = false;
         } else if (rc != SQLITE_BUSY) {
-            log_.warn("WAL checkpoint failed; will retry", {{"error", sqlite3_errmsg(db->getHandle())}});
+            // The idle pass is tried every second: one line per outage (a full disk), not per try.
+            log_.log(checkpointWarned ? LogLevel::Debug : LogLevel::Warn, "WAL checkpoint failed; will retry",
+                     {{"error", sqlite3_errmsg(db->getHandle())}});
+            checkpointWarned = true;
         }
         lock.lock();
     }
@@ -369,6 +377,52 @@ void Journal::queueRequest(KvRequest request, bool wait) {
 
 uint64_t Journal::committedTransactions() const { return committedTxns_.load(); }
 
+void Journal::freeLogSpace(SQLite::Database& db) {
+    // A log as long as the one that met the full disk would meet it again: restart it at half
+    // that from now on, so the space freed for it is enough (not a whole 64 MB generation).
+    // Lowered whether or not the truncation below succeeds: with the disk still full, copying
+    // the log into the database may need pages the disk lacks, and the next restart, due at
+    // once, is what then gives the log its space back once some is free.
+    constexpr int kMinRestartFrames = 512;  // 2 MB: below that, restarts would cost every commit
+    const int frames = logFrames_.load(std::memory_order_relaxed);
+    const int lowered = std::max(kMinRestartFrames, frames / 2);
+    diskWasFull_ = true;
+    if (lowered < restartLimit_.load(std::memory_order_relaxed)) {
+        restartLimit_.store(lowered, std::memory_order_relaxed);
+        checkpointLimit_.store(lowered * 3 / 4, std::memory_order_relaxed);
+        log_.warn("the disk holding the database is full: its write-ahead log is now started over "
+                  "every " + std::to_string(lowered * 4 / 1024) + " MB (restart the bridge once "
+                  "there is room again to go back to " +
+                  std::to_string(options_.restartAfterFrames * 4 / 1024) + " MB)",
+                  {{"database", database_.path()}});
+    }
+    int rc = sqlite3_wal_checkpoint_v2(db.getHandle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+    if (rc != SQLITE_OK) {
+        log_.debug("truncating the WAL after a full disk failed", {{"error", sqlite3_errmsg(db.getHandle())}});
+        return;
+    }
+    logFrames_.store(0, std::memory_order_relaxed);
+    logGeneration_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Journal::abandonUncommitted(std::vector<Submission>& subs, std::vector<Completion>& comps,
+                                 std::vector<KvRequest>& kvs) {
+    for (Submission& sub : subs) {
+        txnFailed_.inc();
+        if (sub.onDone) sub.onDone(SubmitOutcome::Failed);
+    }
+    size_t kvWrites = 0;
+    for (KvRequest& r : kvs) {
+        kvWrites += r.writes.size() + r.ops.size();
+        if (r.onDone) r.onDone();  // their callers must not wait forever on a stopping bridge
+    }
+    if (!comps.empty() || kvWrites > 0) {
+        log_.error("stopping with writes the journal could not commit: the events they finished "
+                   "are handled again at the next start; the other writes are lost",
+                   {{"done_marks", comps.size()}, {"other_writes", kvWrites}});
+    }
+}
+
 void Journal::run() {
     auto db = database_.connect();
     db->exec("PRAGMA wal_autocheckpoint=0");  // checkpointLoop() does it off this thread
@@ -388,7 +442,8 @@ void Journal::run() {
                 self->logGeneration_.fetch_add(1, std::memory_order_relaxed);
             self->logFrames_.store(frames, std::memory_order_relaxed);
             const uint64_t generation = self->logGeneration_.load(std::memory_order_relaxed);
-            if (frames > self->options_.checkpointAfterFrames && generation != self->wokenGeneration_) {
+            if (frames > self->checkpointLimit_.load(std::memory_order_relaxed) &&
+                generation != self->wokenGeneration_) {
                 self->wokenGeneration_ = generation;
                 self->checkpointWake_.notify_one();
             }
@@ -429,20 +484,27 @@ void Journal::run() {
     std::vector<Submission> subs;
     std::vector<Completion> comps;
     std::vector<KvRequest> kvs;
+    std::chrono::milliseconds retryDelay = options_.retryFirst;
+    bool restartWarned = false;
     for (;;) {
-        if (logFrames_.load(std::memory_order_relaxed) > options_.restartAfterFrames) {
+        if (logFrames_.load(std::memory_order_relaxed) > restartLimit_.load(std::memory_order_relaxed)) {
             // SQLite starts the log over only when a commit begins with every frame copied
             // back, which under steady load (a commit always running while the checkpointer
             // copies) never happens: the log file would grow by every body received, and
             // appending to fresh file pages costs more than overwriting old ones. So restart
             // it here, between two commits; the checkpointer has copied most of it already.
-            int rc = sqlite3_wal_checkpoint_v2(db->getHandle(), nullptr, SQLITE_CHECKPOINT_RESTART,
+            // After a full disk, TRUNCATE: the log file then gives back what it grew to.
+            int rc = sqlite3_wal_checkpoint_v2(db->getHandle(), nullptr,
+                                               diskWasFull_ ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_RESTART,
                                                nullptr, nullptr);
             if (rc == SQLITE_OK) {
                 logFrames_.store(0, std::memory_order_relaxed);
                 logGeneration_.fetch_add(1, std::memory_order_relaxed);
+                restartWarned = false;
             } else if (rc != SQLITE_BUSY) {  // BUSY: the checkpointer is at it; after the next commit
-                log_.warn("WAL restart failed; will retry", {{"error", sqlite3_errmsg(db->getHandle())}});
+                log_.log(restartWarned ? LogLevel::Debug : LogLevel::Warn, "WAL restart failed; will retry",
+                         {{"error", sqlite3_errmsg(db->getHandle())}});
+                restartWarned = true;
             }
         }
         {
@@ -493,8 +555,10 @@ void Journal::run() {
         std::vector<uint64_t> finishedTxns;
         bool ok = true;
         std::string failure;
+        int failureCode = SQLITE_OK;
         size_t duplicates = 0;
         try {
+            if (databaseLost_) throw std::runtime_error("the database file is gone from " + database_.path());
             begin.exec();
             begin.reset();
             // The dedupe sets are megabytes: start every cache miss of this batch at once.
@@ -586,9 +650,20 @@ void Journal::run() {
             }
             commit.exec();
             commit.reset();
+            // SQLite in WAL mode goes on committing into a file deleted or replaced under it,
+            // and the next start would begin with an empty database: check the name still
+            // leads to our file before anything of this commit is acknowledged.
+            int moved = 0;
+            sqlite3_file_control(db->getHandle(), "main", SQLITE_FCNTL_HAS_MOVED, &moved);
+            if (moved) {
+                databaseLost_ = true;
+                throw std::runtime_error("the database file " + database_.path() +
+                                         " was deleted or replaced while the bridge ran");
+            }
         } catch (const std::exception& e) {
             ok = false;
             failure = e.what();
+            if (auto* sqlite = dynamic_cast<const SQLite::Exception*>(&e)) failureCode = sqlite->getErrorCode();
             begin.tryReset();
             commit.tryReset();
             try {
@@ -605,8 +680,13 @@ void Journal::run() {
         if (!ok) {
             // Undo the in-memory view of this batch; completions and kv writes are retried,
             // transactions are refused so the homeserver sends them again.
-            log_.error("journal commit failed; transactions will be retried by the homeserver",
-                       {{"error", failure}});
+            if (databaseLost_) {
+                health_->failing(HealthPart::Database, "database file deleted or replaced while running",
+                                 database_.path() + " is not the file the bridge opened");
+            } else {
+                health_->failing(HealthPart::Journal, "journal cannot commit", failure);
+                if ((failureCode & 0xff) == SQLITE_FULL) freeLogSpace(*db);
+            }
             // Newest first: each key is then at the head of the set's eviction ring.
             for (auto k = newTxnKeys.rbegin(); k != newTxnKeys.rend(); ++k) seenTxns_.erase(*k);
             for (auto h = newEventHashes.rbegin(); h != newEventHashes.rend(); ++h) seenEvents_.erase(*h);
@@ -625,9 +705,22 @@ void Journal::run() {
             subs.clear();
             comps.clear();
             kvs.clear();
-            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            std::unique_lock lock(mutex_);
+            if (stopping_) {
+                subs.swap(submissions_);
+                comps.swap(completions_);
+                kvs.swap(kvRequests_);
+                lock.unlock();
+                abandonUncommitted(subs, comps, kvs);
+                break;
+            }
+            // With the file gone nothing is tried, so a new transaction is refused at once.
+            wake_.wait_for(lock, retryDelay, [&] { return stopping_ || (databaseLost_ && !submissions_.empty()); });
+            retryDelay = std::min(retryDelay * 2, options_.retryCap);
             continue;
         }
+        retryDelay = options_.retryFirst;
+        health_->recovered(HealthPart::Journal);
 
         for (const Completion& c : comps) {
             auto it = remaining_.find(c.txnSeq);

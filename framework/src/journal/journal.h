@@ -22,6 +22,7 @@
 #include "mxbridge/events.h"
 #include "mxbridge/log.h"
 #include "mxbridge/metrics.h"
+#include "ops/bridge_health.h"
 #include "store/database.h"
 #include "util/bounded_hash_set.h"
 
@@ -44,6 +45,10 @@ struct JournalOptions {
     // because steady load kept SQLite from doing it (~64 MB): the bound on the file's size.
     int checkpointAfterFrames = 12288;
     int restartAfterFrames = 16384;
+    // A failed commit is tried again after this, doubling up to the cap: a full disk must not
+    // spin the writer (and the log) every few milliseconds.
+    std::chrono::milliseconds retryFirst{250};
+    std::chrono::milliseconds retryCap{5000};
 };
 
 struct KvWrite {
@@ -130,6 +135,9 @@ public:
     void runOps(std::vector<StagedOp> ops, bool wait);
 
     uint64_t committedTransactions() const;
+    // Where commit failures, a full disk and a vanished database file are reported (for
+    // /health and the WARN lines); without it the journal keeps its own. Call before start().
+    void reportTo(BridgeHealth& health) { health_ = &health; }
 
 private:
     struct KvRequest {
@@ -143,6 +151,12 @@ private:
     void queueRequest(KvRequest request, bool wait);
     void noteOverlay(std::vector<KvWrite>& writes);
     void dropOverlay(const std::vector<KvWrite>& writes);
+    // After SQLITE_FULL: copies the log into the database and truncates it, which gives its
+    // space back, and from then on restarts the log before it grows as long again.
+    void freeLogSpace(SQLite::Database& db);
+    // Stopping while commits fail: tells every waiter, logs what is left for the replay.
+    void abandonUncommitted(std::vector<Submission>& subs, std::vector<Completion>& comps,
+                            std::vector<KvRequest>& kvs);
 
     const Database& database_;
     JournalOptions options_;
@@ -178,6 +192,16 @@ private:
     uint64_t wokenGeneration_ = ~uint64_t{0};  // writer: the generation it woke the checkpointer for
     uint64_t commits_ = 0;
     std::atomic<uint64_t> committedTxns_{0};
+    // The log lengths that start a checkpoint pass and a restart: the options', lowered for
+    // good once the disk was found full (read by the checkpointer and the WAL hook too).
+    std::atomic<int> checkpointLimit_;
+    std::atomic<int> restartLimit_;
+    // Set once the database file is gone from its path (deleted or replaced): nothing is
+    // committed or acknowledged again by this process.
+    bool databaseLost_ = false;
+    bool diskWasFull_ = false;  // writer: a commit met SQLITE_FULL since the start
+    BridgeHealth ownHealth_;
+    BridgeHealth* health_ = &ownHealth_;
 
     std::mutex overlayMutex_;
     std::unordered_map<std::string, std::pair<std::optional<std::string>, uint64_t>> overlay_;

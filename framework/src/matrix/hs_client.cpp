@@ -111,6 +111,12 @@ HsResponse HomeserverClient::send(const std::string& method, const std::string& 
         out.status = 0;
         out.networkError = e.what();
     }
+    if (health_) {
+        if (out.status == 0 || out.status == 502 || out.status == 503 || out.status == 504)
+            health_->failing(HealthPart::Homeserver, "homeserver unreachable", out.error());
+        else
+            health_->recovered(HealthPart::Homeserver);
+    }
     return out;
 }
 

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mxbridge/log.h"
+#include "ops/bridge_health.h"
 
 namespace web::http::client {
 class http_client;
@@ -51,6 +52,9 @@ public:
                        const std::map<std::string, std::string>& query = {});
 
     const std::string& baseUrl() const { return baseUrl_; }
+    // Every answer tells `health` whether the homeserver is reachable: no answer, or a
+    // 502/503/504 from the proxy in front of it, is an outage; any other answer ends one.
+    void reportTo(BridgeHealth& health) { health_ = &health; }
 
 private:
     HsResponse send(const std::string& method, const std::string& path, const std::string* bytes,
@@ -60,6 +64,7 @@ private:
     std::string baseUrl_;
     Secret<std::string> asToken_;
     std::unique_ptr<web::http::client::http_client> client_;
+    BridgeHealth* health_ = nullptr;
 };
 
 // Percent-encodes one path segment or query value: every byte but A-Z a-z 0-9 - . _ ~,

@@ -278,6 +278,7 @@ void Outbox::finish(const std::shared_ptr<Op>& op, Outcome outcome) {
                        {{"room_id", room.str()}, {"actor", op->actor.str()}, {"kind", op->kind},
                         {"attempts", op->attempts}, {"delay_ms", outcome.delay.count()},
                         {"reason", outcome.failure.error()}});
+            noteRetried(*op, outcome);
             {
                 std::lock_guard lock(mutex_);
                 Queue& queue = queues_[op->queueKey];
@@ -289,6 +290,7 @@ void Outbox::finish(const std::shared_ptr<Op>& op, Outcome outcome) {
         }
     }
     if (op->id != 0) deleteRow(op->id);
+    noteLeft(*op);
     if (outcome.kind == Outcome::Kind::Done) {
         if (!outcome.result.is_null() && outcome.result.is_object() && outcome.result.contains("event_id") &&
             onSent_ && (op->kind == "send" || op->kind == "redact" || op->kind == "state")) {
@@ -340,6 +342,33 @@ void Outbox::finish(const std::shared_ptr<Op>& op, Outcome outcome) {
     }
     wake_.notify_one();
     idle_.notify_all();
+}
+
+void Outbox::noteRetried(Op& op, const Outcome& outcome) {
+    if (!health_) return;
+    const int64_t waitedMs = nowMs() - op.createdMs;
+    if (waitedMs < options_.stuckAfter.count()) return;
+    {
+        std::lock_guard lock(mutex_);
+        if (!op.stuck) {
+            op.stuck = true;
+            ++stuckOps_;
+        }
+    }
+    health_->failing(HealthPart::Outbox, "outbox stuck",
+                     "a " + op.kind + " request in " + op.queueKey + " has waited " +
+                         std::to_string(waitedMs / 1000) + " s: " + outcome.failure.error());
+}
+
+void Outbox::noteLeft(Op& op) {
+    if (!op.stuck || !health_) return;
+    bool none;
+    {
+        std::lock_guard lock(mutex_);
+        op.stuck = false;
+        none = --stuckOps_ == 0;
+    }
+    if (none) health_->recovered(HealthPart::Outbox);
 }
 
 size_t Outbox::pending() const {

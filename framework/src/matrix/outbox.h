@@ -31,6 +31,7 @@
 #include "mxbridge/log.h"
 #include "mxbridge/metrics.h"
 #include "mxbridge/result.h"
+#include "ops/bridge_health.h"
 #include "store/database.h"
 
 namespace mxbridge::detail {
@@ -44,6 +45,9 @@ struct OutboxOptions {
     // Typing, receipts and presence are given up after this many failed attempts: a stale
     // typing notice is worse than none.
     uint32_t ephemeralAttempts = 3;
+    // A request still being retried this long after it was queued makes /health answer 503
+    // ("outbox stuck") until it is sent or dropped.
+    std::chrono::milliseconds stuckAfter{std::chrono::minutes(5)};
 };
 
 // An event the outbox sent, for the event mapping store (edits, replies, redactions later).
@@ -117,6 +121,9 @@ public:
     std::optional<std::string> profileValue(const UserId& user, const std::string& field);
     void noteProfileRequested(const UserId& user, const std::string& field, const std::string& value);
 
+    // Where requests stuck past OutboxOptions::stuckAfter are reported. Call before start().
+    void reportTo(BridgeHealth& health) { health_ = &health; }
+
     const UserId& botUser() const { return bot_; }
     // Requests queued or in flight (including those being committed).
     size_t pending() const;
@@ -135,6 +142,7 @@ private:
         std::string txnId;
         bool ephemeral = false;
         bool recheckedMembership = false;
+        bool stuck = false;  // counted in stuckOps_
         OutboxDone done;
         std::shared_ptr<const std::string> bytes;
     };
@@ -161,6 +169,9 @@ private:
     void push(std::shared_ptr<Op> op);
     void schedule(const std::string& key, Queue& queue, int64_t dueMs);
     void finish(const std::shared_ptr<Op>& op, Outcome outcome);
+    // Health bookkeeping for a retried request, and for one that leaves its queue.
+    void noteRetried(Op& op, const Outcome& outcome);
+    void noteLeft(Op& op);
 
     Outcome execute(Op& op);
     Outcome perform(Op& op);
@@ -207,6 +218,8 @@ private:
     std::set<std::pair<int64_t, std::string>> due_;  // (dueMs, queue key) of idle, non-empty queues
     size_t pendingOps_ = 0;
     size_t committing_ = 0;  // enqueued outside hooks, not yet committed
+    size_t stuckOps_ = 0;    // requests retried past options_.stuckAfter, still queued
+    BridgeHealth* health_ = nullptr;
     bool stopping_ = false;
     bool started_ = false;
     std::vector<std::thread> workers_;

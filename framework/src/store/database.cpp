@@ -5,6 +5,7 @@
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
+#include "store/private_files.h"
 #include "store/wal_batching_vfs.h"
 
 namespace mxbridge::detail {
@@ -28,11 +29,15 @@ Database::Database(const std::string& path, const std::string& bridgeType, Durab
     : path_(path), durability_(durability) {
     namespace fs = std::filesystem;
     try {
-        fs::path parent = fs::path(path).parent_path();
-        if (!parent.empty()) fs::create_directories(parent);
+        createPrivateFolders(fs::path(path).parent_path());
     } catch (const std::exception& e) {
         throw DatabaseError("cannot create the folder for database " + path + ": " + e.what() +
                             " (set database.path to a writable location)");
+    }
+    try {
+        createPrivateFile(path);  // before SQLite makes it 0644; its -wal and -shm copy the mode
+    } catch (const std::exception& e) {
+        throw DatabaseError(std::string(e.what()) + " (set database.path to a writable location)");
     }
     try {
         SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, 0, walBatchingVfsName());

@@ -50,6 +50,7 @@ struct BridgeSettings {
         int hard;
     };
     std::optional<FileLimit> openFileLimit;
+    std::string databasePath;  ///< empty: data/mxbridge.db in the bridge's own folder
 };
 
 // A double set up as the bridge's homeserver: hs.test, the probe's namespaces, fast retries.
@@ -66,7 +67,10 @@ public:
     std::string url() const { return "http://127.0.0.1:" + std::to_string(settings_.port); }
     const std::filesystem::path& dir() const { return dir_.path(); }
     std::filesystem::path configPath() const { return dir_ / "config.yaml"; }
-    std::filesystem::path dbPath() const { return dir_ / "data" / "mxbridge.db"; }
+    std::filesystem::path dbPath() const {
+        return settings_.databasePath.empty() ? dir_ / "data" / "mxbridge.db"
+                                              : std::filesystem::path(settings_.databasePath);
+    }
     BridgeSettings& settings() { return settings_; }
 
     /// Writes the config and starts `mxbridge run`.

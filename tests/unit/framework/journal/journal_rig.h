@@ -62,11 +62,14 @@ struct Ack {
 class JournalRig {
 public:
     // handler == nullptr: items are only collected (no dispatcher); complete() by hand.
+    // `health`: where the journal reports its failures (its own when null).
     explicit JournalRig(const std::filesystem::path& file, JournalOptions options = {},
-                        Dispatcher::Handler handler = nullptr, unsigned workers = 4)
+                        Dispatcher::Handler handler = nullptr, unsigned workers = 4,
+                        BridgeHealth* health = nullptr)
         : path_(file.string()) {
         database_ = std::make_unique<Database>(path_, "probe", Durability::ProcessCrash);
         journal_ = std::make_unique<Journal>(*database_, options, metrics_);
+        if (health) journal_->reportTo(*health);
         replayed_ = journal_->recover();
         if (handler) {
             dispatcher_ = std::make_unique<Dispatcher>(
