@@ -21,6 +21,7 @@
 
 #include "fuzz_check.h"
 #include "journal/transaction_parser.h"
+#include "util/json_lone_surrogates.h"
 #include "util/json_number_literals.h"
 #include "mxbridge/config.h"
 #include "mxbridge/registration.h"
@@ -54,6 +55,10 @@ public:
     bool beyondLimits = false;
     // Where nlohmann stopped at a number no double holds (1e400), which RFC 8259 allows.
     std::optional<std::pair<std::size_t, std::string>> overflow;
+    // Where nlohmann stopped at a lone surrogate escape, which RFC 8259 allows too, and
+    // whether it was a high one (then nlohmann read past it to see what follows).
+    std::optional<std::pair<std::size_t, std::string>> loneSurrogate;
+    bool loneHigh = false;
 
     bool null() override { return value(Kind::Other); }
     bool boolean(bool) override { return value(Kind::Other); }
@@ -93,6 +98,13 @@ public:
     bool parse_error(std::size_t position, const std::string& token,
                      const nlohmann::detail::exception& e) override {
         if (e.id == 406) overflow.emplace(position, token);  // "number overflow parsing '1e400'"
+        std::string_view what = e.what();
+        if (e.id == 101 && what.find("surrogate U+D800..U+DBFF must be followed by") != what.npos) {
+            loneSurrogate.emplace(position, token);
+            loneHigh = true;
+        } else if (e.id == 101 && what.find("surrogate U+DC00..U+DFFF must follow") != what.npos) {
+            loneSurrogate.emplace(position, token);
+        }
         return false;
     }
 
@@ -231,8 +243,10 @@ void checkSlices(const std::string& body, const ParseOutcome& out) {
         MXBRIDGE_FUZZ_CHECK(raw.front() == '{' && raw.back() == '}');
         // What a handler reads later (MatrixEvent::json, numbers past a double quoted) must
         // parse on its own.
-        std::optional<std::string> quoted = detail::withOutOfRangeNumbersQuoted(raw);
-        json event = json::parse(quoted ? std::string_view(*quoted) : raw, nullptr, false);
+        std::optional<std::string> replaced = detail::withLoneSurrogatesReplaced(raw);
+        std::string_view text = replaced ? std::string_view(*replaced) : raw;
+        std::optional<std::string> quoted = detail::withOutOfRangeNumbersQuoted(text);
+        json event = json::parse(quoted ? std::string_view(*quoted) : text, nullptr, false);
         MXBRIDGE_FUZZ_CHECK(event.is_object());
         if (item.fields.eventId.size())
             MXBRIDGE_FUZZ_CHECK(event.value("event_id", "") == item.fields.eventId);
@@ -241,21 +255,50 @@ void checkSlices(const std::string& body, const ParseOutcome& out) {
     }
 }
 
-// Reads `input` with ReferenceReader. nlohmann stops at a number no double holds; RFC 8259
-// allows it, so that token, where nlohmann reports it, becomes `0.0` padded to its length (a
-// number, not an int64, as it was) and the reading starts again.
+// Where the escape nlohmann refused as a lone surrogate starts, from what it had read of the
+// string (`token`, ending at `end`): a low one is the last thing read; after a high one it
+// read one character (`"\ud800x`), an escape that is not `\u` (`\n`) or a whole `\uXXXX`.
+std::optional<std::size_t> loneSurrogateStart(std::string_view token, std::size_t end, bool high) {
+    // Whether the token holds `\u` `back` characters before its end.
+    auto escapeAt = [&](std::size_t back) {
+        return token.size() >= back && token.substr(token.size() - back, 2) == "\\u";
+    };
+    std::size_t back = 6;  // a low one
+    if (high && escapeAt(12) && escapeAt(6)) {
+        back = 12;
+    } else if (high) {
+        back = token.size() >= 2 && token[token.size() - 2] == '\\' ? 8 : 7;
+    }
+    if (!escapeAt(back)) return std::nullopt;
+    return end - back;
+}
+
+// Reads `input` with ReferenceReader. nlohmann stops at a number no double holds and at a
+// lone surrogate escape; RFC 8259 allows both, so that token, where nlohmann reports it,
+// becomes `0.0` padded to its length (a number, not an int64, as it was), or that escape
+// `\ufffd` (what the parser reads, U+FFFD), and the reading starts again.
 ReferenceReader readReference(std::string_view input, bool& isJson) {
     std::string text(input);
-    // Each round turns one overflowing token into one that is not: at most one per byte.
+    // Each round turns one overflowing token or lone escape into one that is not: at most
+    // one per byte.
     for (std::size_t round = 0;; ++round) {
         ReferenceReader ref;
         isJson = text.find('\0') == std::string::npos &&
                  json::sax_parse(text, &ref, json::input_format_t::json, true);
-        if (isJson || !ref.overflow || round > input.size()) return ref;
-        auto [end, token] = *ref.overflow;
-        if (token.size() < 3 || end < token.size() || text.compare(end - token.size(), token.size(), token) != 0)
+        if (isJson || round > input.size()) return ref;
+        auto found = ref.overflow ? ref.overflow : ref.loneSurrogate;
+        if (!found) return ref;
+        auto [end, token] = *found;
+        if (end < token.size() || end > text.size() || text.compare(end - token.size(), token.size(), token) != 0)
             return ref;
-        text.replace(end - token.size(), token.size(), "0.0" + std::string(token.size() - 3, ' '));
+        if (ref.overflow) {
+            if (token.size() < 3) return ref;
+            text.replace(end - token.size(), token.size(), "0.0" + std::string(token.size() - 3, ' '));
+        } else {
+            std::optional<std::size_t> start = loneSurrogateStart(token, end, ref.loneHigh);
+            if (!start) return ref;
+            text.replace(*start, 6, "\\ufffd");
+        }
     }
 }
 

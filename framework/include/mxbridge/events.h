@@ -49,7 +49,8 @@ public:
 
     // The whole event as sent by the homeserver, and its parsed forms (parsed once, lazily;
     // malformed JSON yields an empty object). rawJson() is byte-exact; in json() a number no
-    // int64, uint64 or double holds (2^64, 1e400) is a string of its exact text.
+    // int64, uint64 or double holds (2^64, 1e400) is a string of its exact text, and a lone
+    // surrogate escape (a UTF-16 half, no character) is U+FFFD, in json() and in the ids.
     std::string_view rawJson() const { return raw_; }
     const nlohmann::json& json() const;
     const nlohmann::json& content() const;

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include "util/json_lone_surrogates.h"
 #include "util/json_number_literals.h"
 
 namespace mxbridge::detail {
@@ -140,6 +141,36 @@ void readItems(od::value arrayValue, EventSource source, const char* base, std::
     }
 }
 
+// simdjson refuses two kinds of valid JSON (RFC 8259) by design, and a refused transaction is
+// retried forever, stalling every room, so bodies with them get a second look, the slow path
+// only they take: numbers past int64/uint64/double (NUMBER_ERROR, as for malformed ones) are
+// checked as 0, and lone surrogate escapes (STRING_ERROR, as for `\uZZZZ`) as `\ufffd`, on a
+// copy of the same length. Each rewrite is tried once, in the order the errors come; what is
+// still refused is not JSON. `readable` gets the body with only its surrogates replaced, if
+// it has any: the on-demand pass unescapes keys and routing fields, and cannot unescape those.
+simdjson::error_code validateAsRfc8259Allows(simdjson::dom::parser& validator, const std::string& body,
+                                             simdjson::error_code error,
+                                             std::optional<std::string>& readable) {
+    std::string checked = body;
+    bool numbersZeroed = false;
+    bool surrogatesReplaced = false;
+    for (;;) {
+        if (error == simdjson::NUMBER_ERROR && !numbersZeroed) {
+            numbersZeroed = true;
+            checked = withNumbersZeroed(checked);
+        } else if (error == simdjson::STRING_ERROR && !surrogatesReplaced) {
+            surrogatesReplaced = true;
+            std::optional<std::string> replaced = withLoneSurrogatesReplaced(checked);
+            if (!replaced) return error;
+            checked = std::move(*replaced);
+            readable = withLoneSurrogatesReplaced(body);
+        } else {
+            return error;
+        }
+        error = validator.parse(checked).error();
+    }
+}
+
 }  // namespace
 
 bool TransactionParser::cpuSupported() {
@@ -171,18 +202,27 @@ ParseOutcome TransactionParser::parse(std::string& body) {
         // The DOM pass runs at several GB/s, a few microseconds for a typical transaction.
         thread_local simdjson::dom::parser validator;
         auto error = validator.parse(body.data(), body.size(), false).error();
-        if (error == simdjson::NUMBER_ERROR) {
-            // RFC 8259 sets no limit on numbers, simdjson does (int64/uint64/double) and says
-            // NUMBER_ERROR for those as for malformed ones, while a refused transaction is
-            // retried forever, stalling every room. Check everything else on a copy whose
-            // well-formed numbers are all 0: the slow path only such bodies take.
-            std::string zeroed = withNumbersZeroed(body);
-            error = validator.parse(zeroed).error();
-        }
+        std::optional<std::string> readable;
+        if (error == simdjson::NUMBER_ERROR || error == simdjson::STRING_ERROR)
+            error = validateAsRfc8259Allows(validator, body, error, readable);
         if (error) {
             outcome.status = ParseOutcome::Status::NotJson;
             outcome.error = std::string("body is not JSON: ") + simdjson::error_message(error);
             return outcome;
+        }
+        // The on-demand pass reads a body with lone surrogates on a copy that has them
+        // replaced; the copy has the body's length, so item offsets into it are offsets into
+        // the body, which is journalled as it came.
+        const char* text = body.data();
+        if (readable) {
+            padBody(*readable);
+            padded = simdjson::padded_string_view(readable->data(), readable->size(), readable->capacity());
+            if (auto error = impl_->parser.iterate(padded).get(doc)) {
+                outcome.status = ParseOutcome::Status::NotJson;
+                outcome.error = std::string("body is not JSON: ") + simdjson::error_message(error);
+                return outcome;
+            }
+            text = readable->data();
         }
         od::object root;
         if (auto error = doc.get_object().get(root)) {
@@ -210,11 +250,11 @@ ParseOutcome TransactionParser::parse(std::string& body) {
             }
             if (key == "events") {
                 hasEvents = true;
-                readItems(field.value(), EventSource::Timeline, body.data(), "events", outcome.items);
+                readItems(field.value(), EventSource::Timeline, text, "events", outcome.items);
             } else if (key == "ephemeral" || key == "de.sorunome.msc2409.ephemeral") {
-                readItems(field.value(), EventSource::Ephemeral, body.data(), key, outcome.items);
+                readItems(field.value(), EventSource::Ephemeral, text, key, outcome.items);
             } else if (key == "to_device" || key == "de.sorunome.msc2409.to_device") {
-                readItems(field.value(), EventSource::ToDevice, body.data(), key, outcome.items);
+                readItems(field.value(), EventSource::ToDevice, text, key, outcome.items);
             }
         }
         const char* trailing = nullptr;

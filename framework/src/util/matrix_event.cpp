@@ -1,6 +1,7 @@
 #include <stdexcept>
 
 #include "journal/transaction_parser.h"
+#include "util/json_lone_surrogates.h"
 #include "util/json_number_literals.h"
 #include "mxbridge/events.h"
 
@@ -39,10 +40,14 @@ MatrixEvent MatrixEvent::fromJson(EventSource source, std::string rawJson) {
 
 const nlohmann::json& MatrixEvent::json() const {
     if (!json_) {
+        // nlohmann refuses a whole event for a lone surrogate escape, which names no
+        // character: hooks read U+FFFD in its place, as the transaction parser did.
+        std::optional<std::string> replaced = detail::withLoneSurrogatesReplaced(raw_);
+        std::string_view text = replaced ? std::string_view(*replaced) : raw_;
         // Numbers past int64/uint64/double reach hooks as strings of their exact text:
         // nlohmann would round big integers and refuse 1e400 (and so the whole event).
-        std::optional<std::string> quoted = detail::withOutOfRangeNumbersQuoted(raw_);
-        std::string_view text = quoted ? std::string_view(*quoted) : raw_;
+        std::optional<std::string> quoted = detail::withOutOfRangeNumbersQuoted(text);
+        if (quoted) text = *quoted;
         json_ = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
         if (json_->is_discarded() || !json_->is_object()) json_ = nlohmann::json::object();
     }

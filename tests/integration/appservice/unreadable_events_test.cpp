@@ -1,7 +1,8 @@
 // Issue 9, items 1 and 2: no content of one event makes its transaction fail. Numbers past
-// int64/uint64/double are valid JSON and handled, kept as text; an event the spec forbids
-// (content not an object...) is acknowledged, skipped, logged with its id and counted, and its
-// sender told in the portal. Bodies are written by hand: nlohmann cannot print such numbers.
+// int64/uint64/double are valid JSON and handled, kept as text; lone surrogate escapes are
+// handled, read as U+FFFD; an event the spec forbids (content not an object...) is
+// acknowledged, skipped, logged with its id and counted, and its sender told in the portal.
+// Bodies are written by hand: nlohmann can print neither such numbers nor such escapes.
 #include <doctest/doctest.h>
 
 #include "bridge_process.h"
@@ -62,6 +63,35 @@ TEST_CASE("a transaction with 2^64, 200-digit and 1e400 numbers in content is ac
     CHECK(json::parse(env.bridge->kv("content:$digits").value_or("{}"))["n"] == digits);
     CHECK(json::parse(env.bridge->kv("content:$exp").value_or("{}"))["n"] == "1e400");
     CHECK(metricsLine(client, "mxbridge_events_unreadable_total") == "mxbridge_events_unreadable_total 0");
+    CHECK(env.bridge->stop() == 0);
+    checkNoSpecViolations(*env.hs);
+}
+
+// Synapse (Python) accepts a lone surrogate escape from a client and sends it on as it came.
+TEST_CASE("a transaction with lone surrogate escapes is acknowledged and its events handled, each half pair read as U+FFFD") {
+    BridgedHomeserver env;
+    env.bridge->startRunning();
+    AsClient client(env.bridge->port());
+    const std::string room = "!surrogates:hs.test";
+    std::string body = R"({"events":[)" +
+                       event("$high", room, R"({"msgtype":"m.text","body":"a\ud800b"})") + "," +
+                       event("$low", room, R"({"msgtype":"m.text","body":"\udc00","\ud800x":"\ud83d\ude00"})") +
+                       "," + event("$after", room, R"({"msgtype":"m.text","body":"fine"})") + "]}";
+    AsResponse r = putTransaction(client, "1", body);
+    INFO(r.body << "\n" << env.bridge->lastLines());
+    CHECK(r.status == 200);
+    CHECK(eventually([&] { return env.bridge->handledCount("$after") == 1; }));
+    CHECK(env.bridge->handledLog(room) == std::vector<std::string>{"$high", "$low", "$after"});
+    const std::string replacement = "\xEF\xBF\xBD";
+    CHECK(json::parse(env.bridge->kv("content:$high").value_or("{}"))["body"] == "a" + replacement + "b");
+    json low = json::parse(env.bridge->kv("content:$low").value_or("{}"));
+    CHECK(low["body"] == replacement);
+    CHECK(low[replacement + "x"] == "\xF0\x9F\x98\x80");
+    CHECK(metricsLine(client, "mxbridge_events_unreadable_total") == "mxbridge_events_unreadable_total 0");
+    // An escape that is not JSON beside one is still refused.
+    AsResponse bad = putTransaction(client, "2", R"({"events":[],"a":"\ud800","b":"\uZZZZ"})");
+    CHECK(bad.status == 400);
+    CHECK(errcodeOf(bad) == "M_NOT_JSON");
     CHECK(env.bridge->stop() == 0);
     checkNoSpecViolations(*env.hs);
 }

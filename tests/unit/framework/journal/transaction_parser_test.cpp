@@ -248,6 +248,17 @@ std::string timeline(const std::string& extra, const std::string& content = "{}"
            content + extra + "}";
 }
 
+// A body of valid JSON an earlier parser refused: acked, and both its items (the timeline event
+// "$1" and one more) read as usual.
+void checkAcceptedWithTwoReadableItems(const ParseOutcome& out) {
+    CHECK(out.error == "");
+    REQUIRE(out.status == Status::Ok);
+    REQUIRE(out.items.size() == 2);
+    CHECK(out.items[0].unreadable == "");
+    CHECK(out.items[1].unreadable == "");
+    CHECK(out.items[0].fields.eventId == "$1");
+}
+
 }  // namespace
 
 // Issue 9, item 1: RFC 8259 sets no limit on numbers and room versions 1-5 accept any, while a
@@ -264,12 +275,7 @@ TEST_CASE("a transaction with integers past 2^64 or 1e400 in event content is ac
                            R"(],"ephemeral":[{"type":"m.receipt","room_id":"!r:x","content":{"$1":{"m.read":{"@s:x":{"ts":)" +
                            number + "}}}}}]}";
         ParseOutcome out = parse(body);
-        CHECK(out.error == "");
-        REQUIRE(out.status == Status::Ok);
-        REQUIRE(out.items.size() == 2);
-        CHECK(out.items[0].unreadable == "");
-        CHECK(out.items[1].unreadable == "");
-        CHECK(out.items[0].fields.eventId == "$1");
+        checkAcceptedWithTwoReadableItems(out);
     }
 }
 
@@ -346,4 +352,54 @@ TEST_CASE("an origin_server_ts no int64 holds marks only that event unreadable")
         CHECK(out.items[1].unreadable == "");
         CHECK(out.items[1].fields.originServerTs == std::numeric_limits<int64_t>::min());
     }
+}
+
+// Issue 9, item 1 again: RFC 8259's grammar allows an escape of half a UTF-16 pair, and
+// Synapse re-emits one a client sent; simdjson refuses it like a malformed escape.
+TEST_CASE("a transaction with lone surrogate escapes in content, keys and routing fields is accepted and its events readable") {
+    for (const std::string lone : {R"(\ud800)", R"(\udc00)", R"(\ud800x)", R"(\uDBFF\u0041)", R"(\ud800\ud800)",
+                                   R"(\udfff\ud800)"}) {
+        CAPTURE(lone);
+        std::string event = R"({"type":"m.room.message","event_id":"$1","room_id":"!r:x","sender":"@s:x",)"
+                            R"("content":{"body":"a)" + lone + R"(b",")" + lone + R"(":[")" + lone + R"("]},)"
+                            R"(")" + lone + R"(":1,"state_key":")" + lone + R"("})";
+        std::string body = R"({"events":[)" + event + R"(],")" + lone +
+                           R"(":[],"ephemeral":[{"type":"m.typing","room_id":"!r:x","content":{"user_ids":[")" + lone +
+                           R"("]}}]})";
+        ParseOutcome out = parse(body);
+        checkAcceptedWithTwoReadableItems(out);
+        CHECK(slice(body, out.items[0]) == event);  // the body journalled is the one that came
+        CHECK(out.items[1].fields.roomId == "!r:x");
+        // A routing field reads U+FFFD where the half pair was, as hooks read the content.
+        CHECK(out.items[0].fields.stateKey->find("\xEF\xBF\xBD") != std::string::npos);
+    }
+    ParseOutcome pair = parse(R"({"events":[)" + timeline("", R"({"body":"\ud83d\ude00 \u00e9"})") + "]}");
+    CHECK(pair.status == Status::Ok);
+}
+
+TEST_CASE("escapes that are not JSON, control characters and invalid UTF-8 are still M_NOT_JSON beside a lone surrogate") {
+    for (const std::string& bad : {std::string(R"(\uZZZZ)"), std::string(R"(\u12)"), std::string(R"(\x)"),
+                                  std::string("\x01"), std::string("\xff"), std::string("\xed\xa0\x80")}) {
+        CAPTURE(bad);
+        CHECK(parse(R"({"events":[],"lone":"\ud800","bad":")" + bad + R"("})").status == Status::NotJson);
+        CHECK(parse(R"({"events":[],"bad":")" + bad + R"(","lone":"\ud800"})").status == Status::NotJson);
+        CHECK(parse(R"({"events":[)" + timeline("", R"({"b":"\udc00)" + bad + R"("})") + "]}").status ==
+              Status::NotJson);
+    }
+    CHECK(parse(R"({"events":[],"x":"\ud800)").status == Status::NotJson);
+    CHECK(parse(R"({"events":[],"x":["\ud800",,1]})").status == Status::NotJson);
+    CHECK(parse(R"({"events":[],"x":"\ud800"} "\ud800")").status == Status::NotJson);
+}
+
+TEST_CASE("a lone surrogate and a number past 2^64 in one body are both accepted, whichever comes first") {
+    for (const std::string& content : {std::string(R"({"s":"\ud800","n":18446744073709551616})"),
+                                      std::string(R"({"n":1e400,"s":"\udc00"})")}) {
+        CAPTURE(content);
+        ParseOutcome out = parse(R"({"events":[)" + timeline(R"(,"origin_server_ts":5)", content) + "]}");
+        REQUIRE(out.status == Status::Ok);
+        CHECK(out.items[0].unreadable == "");
+        CHECK(out.items[0].fields.originServerTs == 5);
+    }
+    CHECK(parse(R"({"events":[],"s":"\ud800","n":18446744073709551616,"bad":01})").status == Status::NotJson);
+    CHECK(parse(R"({"events":[],"n":1e400,"s":"\ud800","bad":"\uZZZZ"})").status == Status::NotJson);
 }

@@ -26,3 +26,15 @@ TEST_CASE("numbers past int64, uint64 and double reach hooks as strings of their
     CHECK(event.json()["type"] == "m.room.message");
     CHECK(event.rawJson() == raw);  // the journal and raw handlers still see every byte
 }
+
+TEST_CASE("a lone surrogate escape reaches hooks as U+FFFD and the rest of the event as sent") {
+    std::string raw = R"({"type":"m.room.message","event_id":"$1","room_id":"!r:x","sender":"@s:x",)"
+                      R"("content":{"body":"a\ud800b \ud83d\ude00","\udc00":1,"n":1e400,"msgtype":"m.text"}})";
+    MatrixEvent event = MatrixEvent::fromJson(EventSource::Timeline, raw);
+    const auto& content = event.content();
+    CHECK(content["body"] == "a\xEF\xBF\xBD" "b \xF0\x9F\x98\x80");
+    CHECK(content["\xEF\xBF\xBD"] == 1);
+    CHECK(content["n"] == "1e400");
+    CHECK(content["msgtype"] == "m.text");
+    CHECK(event.rawJson() == raw);
+}
