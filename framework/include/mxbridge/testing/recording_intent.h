@@ -27,7 +27,9 @@ struct IntentAction {
     std::optional<OutgoingMessage> message;
     std::optional<RoomCreation> creation;
     std::map<UserId, int> levels;
-    nlohmann::json content;  // sendState's content; {"typing": bool} / {"visible": bool}
+    // sendState's content; otherwise the call's other arguments: {"typing", "timeout"} for
+    // setTyping, {"visible"}, {"status_msg"}, {"mimetype", "size"} for uploadMedia.
+    nlohmann::json content;
 };
 
 // What every intent of a test has done, and how their deferred calls are answered.
