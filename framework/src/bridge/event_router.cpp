@@ -1,5 +1,7 @@
 #include "bridge/event_router.h"
 
+#include "mxbridge/format/reply_fallback.h"
+
 namespace mxbridge::detail {
 
 namespace {
@@ -60,30 +62,6 @@ EventRouter::EventRouter(Deps deps)
       typing_(dynamic_cast<TypingHandler*>(&deps_.connector)),
       receipts_(dynamic_cast<ReceiptHandler*>(&deps_.connector)),
       presence_(dynamic_cast<PresenceHandler*>(&deps_.connector)) {}
-
-std::string EventRouter::stripReplyFallback(const std::string& body) {
-    // Spec (rich replies): the fallback is leading lines starting with "> ", then one empty
-    // line. Only strip when that shape is really there.
-    size_t pos = 0;
-    bool sawQuote = false;
-    while (pos < body.size() && body.compare(pos, 1, ">") == 0) {
-        sawQuote = true;
-        size_t nl = body.find('\n', pos);
-        if (nl == std::string::npos) return body;
-        pos = nl + 1;
-    }
-    if (!sawQuote) return body;
-    if (pos < body.size() && body[pos] == '\n') return body.substr(pos + 1);
-    return body;
-}
-
-std::string EventRouter::stripHtmlReplyFallback(const std::string& html) {
-    size_t start = html.find("<mx-reply>");
-    if (start == std::string::npos) return html;
-    size_t end = html.find("</mx-reply>", start);
-    if (end == std::string::npos) return html;
-    return html.substr(0, start) + html.substr(end + std::string("</mx-reply>").size());
-}
 
 HookResult EventRouter::route(const MatrixEvent& event) {
     switch (event.source()) {
@@ -173,11 +151,11 @@ HookResult EventRouter::routeMessage(const MatrixEvent& event, std::vector<Remot
     if (!replyTo.empty()) {
         m.replyTo = EventId(replyTo);
         m.replyToRemote = deps_.remoteFor(*m.replyTo);
-        m.body = stripReplyFallback(m.body);
+        m.body = format::stripPlainReplyFallback(m.body);
     }
     if (str(content, "format") == "org.matrix.custom.html") {
         std::string html = str(content, "formatted_body");
-        m.html = replyTo.empty() ? html : stripHtmlReplyFallback(html);
+        m.html = replyTo.empty() ? html : format::stripHtmlReplyFallback(html);
     }
     return deps_.connector.onMatrixMessage(m);
 }

@@ -35,10 +35,6 @@ public:
 
     HookResult route(const MatrixEvent& event);
 
-    // Exposed for tests: the reply fallback removed from a body / formatted body.
-    static std::string stripReplyFallback(const std::string& body);
-    static std::string stripHtmlReplyFallback(const std::string& html);
-
 private:
     HookResult routeTimeline(const MatrixEvent& event);
     HookResult routeEphemeral(const MatrixEvent& event);

@@ -15,6 +15,7 @@
 
 #include "mxbridge/intent.h"
 #include "mxbridge/store.h"
+#include "mxbridge/testing/memory_stores.h"
 
 namespace fakes {
 
@@ -312,42 +313,7 @@ private:
     std::map<UserId, RemoteUserId> ghosts_;
 };
 
-class FakeEventMappingStore final : public EventMappingStore {
-public:
-    void map(const RoomId& room, const EventId& event, const RemoteRoomId& remoteRoom,
-             const RemoteMessageId& remote) override {
-        std::lock_guard lock(mutex_);
-        rows_.push_back({room, event, remoteRoom, remote});
-    }
-    std::optional<RemoteMessageId> remoteFor(const EventId& event) override {
-        std::lock_guard lock(mutex_);
-        for (const Row& r : rows_)
-            if (r.event == event) return r.remote;
-        return std::nullopt;
-    }
-    std::optional<EventId> eventFor(const RemoteRoomId& remoteRoom,
-                                    const RemoteMessageId& remote) override {
-        std::lock_guard lock(mutex_);
-        for (const Row& r : rows_)
-            if (r.remoteRoom == remoteRoom && r.remote == remote) return r.event;
-        return std::nullopt;
-    }
-    std::optional<RoomId> roomForEvent(const EventId& event) override {
-        std::lock_guard lock(mutex_);
-        for (const Row& r : rows_)
-            if (r.event == event) return r.room;
-        return std::nullopt;
-    }
-
-private:
-    struct Row {
-        RoomId room;
-        EventId event;
-        RemoteRoomId remoteRoom;
-        RemoteMessageId remote;
-    };
-    std::mutex mutex_;
-    std::vector<Row> rows_;
-};
+// The testing kit's store, under the name these tests know it by.
+using FakeEventMappingStore = mxbridge::testing::MemoryEventMappingStore;
 
 }  // namespace fakes

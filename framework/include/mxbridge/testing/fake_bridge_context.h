@@ -1,0 +1,121 @@
+// A BridgeContext for unit tests of a connector: no process, no homeserver, no database.
+// It records what the connector asks of the framework (queueRemote, reportDeliveryFailure,
+// intent actions, commands, timers) and keeps the stores in memory, so a test drives the
+// connector's hooks directly and checks what came out:
+//
+//   mxbridge::testing::FakeBridgeContext ctx({.config = {{"prefix", "> "}}});
+//   connector.start(ctx);
+//   connector.onMatrixMessage(message);
+//   CHECK(ctx.remoteEventsOf<RemoteMessage>().at(0).body == "> hi");
+//   ctx.clock().advance(std::chrono::seconds(30));  // timers due by then fire, in order
+//
+// Link with mxbridge::testing (find_package(mxbridge) provides it). Thread-safe like the real
+// context; timers and deferred intent answers run only inside clock().advance().
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "mxbridge/connector.h"
+#include "mxbridge/testing/manual_clock.h"
+#include "mxbridge/testing/memory_stores.h"
+#include "mxbridge/testing/recording_command_registry.h"
+#include "mxbridge/testing/recording_intent.h"
+
+namespace mxbridge::testing {
+
+struct FakeContextOptions {
+    nlohmann::json config = nlohmann::json::object();  // the bridge's section (`bridge:`)
+    std::string serverName = "hs.test";
+    std::string botLocalpart = "bridge_bot";
+    std::string userTemplate = "remote_{id}";  // ghost localparts, with one "{id}"
+    std::string bridgeName = "test";           // what !version and !help name
+};
+
+// A reportDeliveryFailure call.
+struct DeliveryFailure {
+    RoomId room;
+    EventId event;
+    Error error;
+};
+
+class FakeBridgeContext final : public BridgeContext {
+public:
+    explicit FakeBridgeContext(FakeContextOptions options = {});
+    ~FakeBridgeContext() override;
+
+    // --- BridgeContext ---
+    const ConfigSection& config() const override { return config_; }
+    Logger logger(const std::string& component) const override { return Logger(component); }
+    Metrics& metrics() override { return metrics_; }
+    const std::string& serverName() const override { return options_.serverName; }
+    UserId botUserId() const override { return bot_; }
+    // Escaped and shortened exactly as the framework does ("Alice" -> "@remote__alice:hs.test").
+    UserId ghostUserId(const std::string& ghostId) const override;
+    bool isGhost(const UserId& user) const override;
+    void queueRemote(RemoteEvent event) override;
+    void reportDeliveryFailure(const RoomId& room, const EventId& event, const Error& error) override;
+    Intent& bot() override { return intentFor(bot_); }
+    Intent& intent(const UserId& user) override { return intentFor(user); }
+    KvStore& kv() override { return kv_; }
+    LinkStore& links() override { return links_; }
+    UserStore& users() override { return users_; }
+    EventMappingStore& eventMappings() override { return mappings_; }
+    CommandRegistry& commands() override { return commands_; }
+    TimerHandle every(std::chrono::milliseconds interval, std::function<void()> task) override {
+        return clock_.every(interval, std::move(task));
+    }
+    TimerHandle after(std::chrono::milliseconds delay, std::function<void()> task) override {
+        return clock_.after(delay, std::move(task));
+    }
+
+    // --- what the connector did ---
+    std::vector<RemoteEvent> remoteEvents() const;
+    // The queued events of one kind (RemoteMessage, RemoteEdit, …), in order.
+    template <typename T>
+    std::vector<T> remoteEventsOf() const {
+        std::vector<T> out;
+        for (const RemoteEvent& e : remoteEvents())
+            if (const T* t = std::get_if<T>(&e)) out.push_back(*t);
+        return out;
+    }
+    std::vector<DeliveryFailure> deliveryFailures() const;
+    // Forgets recorded remote events, failures and intent actions (stores and timers stay).
+    void clearRecords();
+
+    IntentLog& intentLog() { return intentLog_; }
+    ManualClock& clock() { return clock_; }
+    RecordingCommandRegistry& commandRegistry() { return commands_; }
+    MemoryKvStore& memoryKv() { return kv_; }
+
+private:
+    RecordingIntent& intentFor(const UserId& user);
+
+    FakeContextOptions options_;
+    ConfigSection config_;
+    UserId bot_;
+    std::string ghostPrefix_;
+    std::string ghostSuffix_;
+    Metrics metrics_;
+    // Before the intents: their deferred answers live in the clock and name them.
+    ManualClock clock_;
+    IntentLog intentLog_;
+    MemoryKvStore kv_;
+    MemoryLinkStore links_;
+    MemoryUserStore users_;
+    MemoryEventMappingStore mappings_;
+    RecordingCommandRegistry commands_;
+
+    mutable std::mutex mutex_;
+    std::map<UserId, std::unique_ptr<RecordingIntent>> intents_;
+    std::vector<RemoteEvent> remoteEvents_;
+    std::vector<DeliveryFailure> failures_;
+};
+
+}  // namespace mxbridge::testing

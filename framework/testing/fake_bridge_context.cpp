@@ -1,0 +1,72 @@
+// FakeBridgeContext: the kit's pieces behind the BridgeContext interface.
+#include "mxbridge/testing/fake_bridge_context.h"
+
+#include <stdexcept>
+
+#include "bridge/ghost_names.h"
+
+namespace mxbridge::testing {
+
+FakeBridgeContext::FakeBridgeContext(FakeContextOptions options)
+    : options_(std::move(options)),
+      config_(options_.config, "bridge", "test-config.yaml", {}),
+      bot_("@" + options_.botLocalpart + ":" + options_.serverName),
+      commands_(options_.bridgeName) {
+    size_t id = options_.userTemplate.find("{id}");
+    if (id == std::string::npos)
+        throw std::invalid_argument("FakeContextOptions::userTemplate needs one {id}: " +
+                                    options_.userTemplate);
+    ghostPrefix_ = options_.userTemplate.substr(0, id);
+    ghostSuffix_ = options_.userTemplate.substr(id + 4);
+}
+
+FakeBridgeContext::~FakeBridgeContext() = default;
+
+UserId FakeBridgeContext::ghostUserId(const std::string& ghostId) const {
+    return detail::ghostUserIdFor(ghostPrefix_, ghostSuffix_, options_.serverName, ghostId);
+}
+
+bool FakeBridgeContext::isGhost(const UserId& user) const {
+    if (user == bot_ || serverOf(user.str()) != options_.serverName) return false;
+    std::string_view local = localpartOf(user.str());
+    return local.size() >= ghostPrefix_.size() + ghostSuffix_.size() &&
+           local.starts_with(ghostPrefix_) && local.ends_with(ghostSuffix_);
+}
+
+void FakeBridgeContext::queueRemote(RemoteEvent event) {
+    std::lock_guard lock(mutex_);
+    remoteEvents_.push_back(std::move(event));
+}
+
+void FakeBridgeContext::reportDeliveryFailure(const RoomId& room, const EventId& event, const Error& error) {
+    std::lock_guard lock(mutex_);
+    failures_.push_back(DeliveryFailure{.room = room, .event = event, .error = error});
+}
+
+RecordingIntent& FakeBridgeContext::intentFor(const UserId& user) {
+    std::lock_guard lock(mutex_);
+    std::unique_ptr<RecordingIntent>& intent = intents_[user];
+    if (!intent) intent = std::make_unique<RecordingIntent>(user, options_.serverName, intentLog_, clock_);
+    return *intent;
+}
+
+std::vector<RemoteEvent> FakeBridgeContext::remoteEvents() const {
+    std::lock_guard lock(mutex_);
+    return remoteEvents_;
+}
+
+std::vector<DeliveryFailure> FakeBridgeContext::deliveryFailures() const {
+    std::lock_guard lock(mutex_);
+    return failures_;
+}
+
+void FakeBridgeContext::clearRecords() {
+    {
+        std::lock_guard lock(mutex_);
+        remoteEvents_.clear();
+        failures_.clear();
+    }
+    intentLog_.clear();
+}
+
+}  // namespace mxbridge::testing

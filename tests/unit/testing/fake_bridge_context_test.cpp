@@ -1,0 +1,95 @@
+// FakeBridgeContext: what a connector asks of the framework is recorded, not sent anywhere.
+#include <doctest/doctest.h>
+
+#include "mxbridge/testing/fake_bridge_context.h"
+
+using namespace mxbridge;
+using namespace mxbridge::testing;
+using namespace std::chrono_literals;
+
+TEST_CASE("queueRemote and reportDeliveryFailure calls are recorded in order") {
+    FakeBridgeContext ctx;
+    ctx.queueRemote(RemoteTyping{.room = RemoteRoomId("net/#x"), .sender = {}, .typing = true});
+    ctx.queueRemote(RemoteMessage{.portal = {.id = RemoteRoomId("net/#x")}, .body = "hello"});
+    ctx.reportDeliveryFailure(RoomId("!r:hs.test"), EventId("$e"),
+                              Error::permanent("remote_refused", "the channel is moderated"));
+    CHECK(ctx.remoteEvents().size() == 2);
+    REQUIRE(ctx.remoteEventsOf<RemoteMessage>().size() == 1);
+    CHECK(ctx.remoteEventsOf<RemoteMessage>()[0].body == "hello");
+    REQUIRE(ctx.deliveryFailures().size() == 1);
+    CHECK(ctx.deliveryFailures()[0].event == EventId("$e"));
+    CHECK(ctx.deliveryFailures()[0].error.message == "the channel is moderated");
+    ctx.clearRecords();
+    CHECK(ctx.remoteEvents().empty());
+    CHECK(ctx.deliveryFailures().empty());
+}
+
+TEST_CASE("ghost ids are escaped as the framework escapes them and recognised as ghosts") {
+    FakeBridgeContext ctx({.serverName = "example.org", .userTemplate = "irc_{id}"});
+    CHECK(ctx.ghostUserId("Alice") == UserId("@irc__alice:example.org"));
+    CHECK(ctx.ghostUserId("#chan") == UserId("@irc_=23chan:example.org"));
+    CHECK(ctx.isGhost(ctx.ghostUserId("bob")));
+    CHECK_FALSE(ctx.isGhost(ctx.botUserId()));
+    CHECK_FALSE(ctx.isGhost(UserId("@alice:example.org")));
+    CHECK_FALSE(ctx.isGhost(UserId("@irc_bob:elsewhere.org")));
+}
+
+TEST_CASE("the bridge section is read with the framework's typed getters and their errors") {
+    FakeBridgeContext ctx({.config = {{"prefix", "> "}, {"limit", "many"}}});
+    CHECK(ctx.config().getString("prefix", "") == "> ");
+    CHECK(ctx.config().getString("absent", "d") == "d");
+    CHECK_THROWS_AS(ctx.config().getInt("limit", 1, 0, 10), ConfigError);
+}
+
+TEST_CASE("the same user always gets the same intent, and the bot acts as the bot user") {
+    FakeBridgeContext ctx;
+    Intent& ghost = ctx.intent(UserId("@remote_bob:hs.test"));
+    CHECK(&ghost == &ctx.intent(UserId("@remote_bob:hs.test")));
+    ctx.bot().join(RoomId("!r:hs.test"));
+    ghost.leave(RoomId("!r:hs.test"), "bye");
+    std::vector<IntentAction> actions = ctx.intentLog().all();
+    REQUIRE(actions.size() == 2);
+    CHECK(actions[0].actor == ctx.botUserId());
+    CHECK(actions[1].op == "leave");
+    CHECK(actions[1].text == "bye");
+}
+
+TEST_CASE("a registered command runs through the bot's parser, permissions and help") {
+    FakeBridgeContext ctx({.bridgeName = "net"});
+    std::vector<std::string> seen;
+    ctx.commands().add(Command{.name = "join", .syntax = "<#channel>", .help = "join a channel",
+                               .minArgs = 1, .run = [&](CommandCall& call) {
+                                   seen = call.args;
+                                   call.reply("joining " + call.args[0]);
+                               }});
+    ctx.commands().add(Command{.name = "restart", .help = "restart the network",
+                               .permission = Permission::Admin,
+                               .run = [](CommandCall& call) { call.reply("restarting"); }});
+    REQUIRE(ctx.commandRegistry().registered().size() == 2);
+    CHECK(ctx.commandRegistry().find("join")->syntax == "<#channel>");
+
+    CHECK(ctx.commandRegistry().run("!join \"#a b\"") == std::vector<std::string>{"joining #a b"});
+    CHECK(seen == std::vector<std::string>{"#a b"});
+    std::vector<std::string> refused = ctx.commandRegistry().run("!restart");
+    REQUIRE(refused.size() == 1);
+    CHECK(refused[0].find("restarting") == std::string::npos);
+    CHECK(ctx.commandRegistry().run("!restart", {.isAdmin = true}) == std::vector<std::string>{"restarting"});
+    std::vector<std::string> help = ctx.commandRegistry().run("!help");
+    REQUIRE(help.size() == 1);
+    CHECK(help[0].find("join a channel") != std::string::npos);
+    CHECK(ctx.commandRegistry().run("not a command").empty());
+}
+
+TEST_CASE("every and after fire only when the test advances the context's clock") {
+    FakeBridgeContext ctx;
+    int pings = 0;
+    TimerHandle ping = ctx.every(30s, [&] { ++pings; });
+    bool timedOut = false;
+    TimerHandle timeout = ctx.after(90s, [&] { timedOut = true; });
+    ctx.clock().advance(60s);
+    CHECK(pings == 2);
+    CHECK_FALSE(timedOut);
+    ctx.clock().advance(30s);
+    CHECK(pings == 3);
+    CHECK(timedOut);
+}
