@@ -17,6 +17,7 @@
 #include "ops/room_power.h"
 #include "ops/provisioning_api.h"
 #include "ops/timer_service.h"
+#include "store/sqlite_portal_wait_store.h"
 #include "store/sqlite_stores.h"
 #include "journal/dispatcher.h"
 #include "journal/hook_stage.h"
@@ -119,6 +120,7 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
     std::unique_ptr<HomeserverClient> hs;
     std::unique_ptr<SqliteStores> stores;
     std::unique_ptr<IntentPool> intents;
+    std::unique_ptr<SqlitePortalWaitStore> portalWaits;  // outlives `portals`
     std::unique_ptr<PortalManager> portals;
     std::unique_ptr<CommandRegistryImpl> commandRegistry;
     std::unique_ptr<TimerService> timers;
@@ -580,6 +582,7 @@ void Runtime::start() {
             }
         });
     BridgeInfo info = s.connector->info();
+    s.portalWaits = std::make_unique<SqlitePortalWaitStore>(*s.database, *s.journal);
     s.portals = std::make_unique<PortalManager>(PortalManager::Deps{
         [&s](const UserId& user) -> Intent& { return s.intents->intent(user); },
         s.intents->bot(), s.stores->links(), s.stores->users(), s.stores->eventMappings(),
@@ -588,7 +591,9 @@ void Runtime::start() {
             return aliasId.empty() ? std::string()
                                    : s.aliasTemplate.first + escapeGhostId(aliasId) + s.aliasTemplate.second;
         },
-        info.name, s.networkName, s.registry});
+        info.name, s.networkName, s.registry, Logger("portals"), 1, s.portalWaits.get()});
+    // Before the bridge starts reporting: what waited for a portal comes first, in order.
+    s.portals->resumeWaiting();
     // A room's power levels, as the provisioning API and room-changing commands check them.
     PowerLevelsFetch powerLevels = [&s](const RoomId& room) -> std::optional<nlohmann::json> {
         HsResponse r = s.hs->call("GET", "/_matrix/client/v3/rooms/" + urlEncode(room.str()) +

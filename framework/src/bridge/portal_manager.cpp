@@ -1,6 +1,7 @@
 // PortalManager: one FIFO per remote room, run on the caller's thread when idle and by worker
 // threads after an asynchronous step (room creation, media upload) finishes.
 #include "bridge/portal_manager.h"
+#include "bridge/remote_event_json.h"
 #include "util/thread_name.h"
 
 #include <algorithm>
@@ -34,12 +35,7 @@ struct Overloaded : F... {
     using F::operator()...;
 };
 
-// Metric label and log field per RemoteEvent alternative, in variant order.
-constexpr const char* kTypeNames[] = {"message", "edit", "redaction", "reaction", "membership",
-                                      "room_update", "power_levels", "typing", "profile"};
-static_assert(std::size(kTypeNames) == std::variant_size_v<RemoteEvent>);
-
-const char* typeName(const RemoteEvent& event) { return kTypeNames[event.index()]; }
+const char* typeName(const RemoteEvent& event) { return kRemoteEventTypes[event.index()]; }
 
 // The remote room an event belongs to; empty for RemoteProfile (no room).
 RemoteRoomId remoteRoomOf(const RemoteEvent& event) {
@@ -85,6 +81,7 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
     struct Item {
         uint64_t seq;
         RemoteEvent event;
+        bool stored = false;  // held in d.waiting: removed in the commit that applies it
     };
     struct Portal {
         explicit Portal(RemoteRoomId id) : remote(std::move(id)) {}
@@ -108,7 +105,7 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
     };
 
     explicit State(Deps deps) : d(std::move(deps)), log(d.logger) {
-        for (const char* type : kTypeNames) {
+        for (const char* type : kRemoteEventTypes) {
             byType.push_back(&d.metrics.counter("mxbridge_remote_events_total",
                                                 "Remote events queued by the bridge, by type",
                                                 {{"type", type}}));
@@ -151,6 +148,7 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
             portal = slot;
             portal->queue.push_back(Item{++nextSeq, std::move(event)});
             ++pendingEvents;
+            if (portal->waiting && (portal->creating || portal->held)) storeWaitingLocked(*portal);
             if (portal->scheduled || portal->waiting) return;  // its runner will get to it
             portal->scheduled = true;
             if (portal->queue.size() > 1) {
@@ -224,7 +222,7 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
             }
             Item& item = portal->queue.front();  // stays put: only the runner pops, pushes go to the back
             lock.unlock();
-            Step step = stepSafely(*portal, item);
+            Step step = item.stored ? stepReleasing(*portal, item) : stepSafely(*portal, item);
             lock.lock();
             switch (step) {
                 case Step::Done:
@@ -239,6 +237,7 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
                     // The result may have come while the lock was free: then go again at once.
                     if (portal->created || portal->uploaded) break;
                     if (!portal->creating && portal->uploadSeq == 0 && !portal->held) break;  // released
+                    if (portal->creating || portal->held) storeWaitingLocked(*portal);
                     portal->waiting = true;
                     portal->scheduled = false;
                     return;
@@ -248,12 +247,117 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
                         log.warn("remote event not delivered: its portal could not be created",
                                  {{"remote_room", portal->remote.str()},
                                   {"type", typeName(lost.event)}});
+                        if (lost.stored) d.waiting->release(lost.seq, [] { return true; });
                     }
                     finished(portal->queue.size());
                     portal->queue.clear();
                     break;
             }
         }
+    }
+
+    // The portal waits for its room: what is in its queue is written down, so a restart
+    // meanwhile loses none of it. Writes are only queued here (no wait under the lock).
+    void storeWaitingLocked(Portal& portal) {
+        if (!d.waiting) return;
+        for (Item& item : portal.queue) {
+            if (item.stored) continue;
+            try {
+                d.waiting->hold(HeldRemoteEvent{.seq = item.seq, .remote = portal.remote,
+                                                .event = remoteEventToJson(item.event)});
+                item.stored = true;
+            } catch (const std::exception& e) {
+                log.error("could not store a remote event waiting for its portal; it waits in "
+                          "memory only",
+                          {{"remote_room", portal.remote.str()}, {"type", typeName(item.event)},
+                           {"error", e.what()}});
+            }
+        }
+    }
+
+    // A stored event: its intent calls and its removal from the store commit together.
+    Step stepReleasing(Portal& portal, const Item& item) {
+        Step step = Step::Done;
+        try {
+            d.waiting->release(item.seq, [&] {
+                step = stepSafely(portal, item);
+                return step != Step::Wait;
+            });
+        } catch (const std::exception& e) {
+            failedError->inc();
+            log.error("could not release a stored remote event",
+                      {{"remote_room", portal.remote.str()}, {"error", e.what()}});
+        }
+        return step;
+    }
+
+    void resumeWaiting() {
+        if (!d.waiting) return;
+        std::vector<PendingPortalCreation> creations = d.waiting->creations();
+        std::vector<HeldRemoteEvent> held = d.waiting->heldEvents();
+        struct Redo {
+            std::shared_ptr<Portal> portal;
+            RoomCreation request;
+            UserId creator;
+            std::shared_ptr<std::promise<Result<RoomId>>> promise;
+        };
+        std::vector<Redo> redo;
+        size_t resumed = 0;
+        {
+            std::lock_guard lock(mutex);
+            for (HeldRemoteEvent& h : held) {
+                nextSeq = std::max(nextSeq, h.seq);
+                try {
+                    RemoteEvent event = remoteEventFromJson(h.event);
+                    portalLocked(h.remote)->queue.push_back(Item{h.seq, std::move(event), true});
+                    ++pendingEvents;
+                    ++resumed;
+                } catch (const std::exception& e) {
+                    // Left in the table for the operator to see; nothing else reads it.
+                    failedError->inc();
+                    log.error("a stored remote event could not be read back, not delivered",
+                              {{"remote_room", h.remote.str()}, {"seq", h.seq}, {"error", e.what()}});
+                }
+            }
+            for (PendingPortalCreation& c : creations) {
+                // The room was linked just before the stop: only the record was left behind.
+                if (!d.links.forRemote(c.remote).empty()) {
+                    d.waiting->creationEnded(c.remote);
+                    continue;
+                }
+                try {
+                    RoomCreation request = roomCreationFromJson(c.request);
+                    std::shared_ptr<Portal> portal = portalLocked(c.remote);
+                    redo.push_back(Redo{portal, std::move(request), c.creator, nullptr});
+                    redo.back().promise = beginCreationLocked(*portal, redo.back().request, c.creator);
+                } catch (const std::exception& e) {
+                    failedError->inc();
+                    log.error("a stored portal creation could not be read back; the next message "
+                              "creates the room",
+                              {{"remote_room", c.remote.str()}, {"error", e.what()}});
+                    d.waiting->creationEnded(c.remote);
+                }
+            }
+            for (auto& [remote, portal] : portals) {
+                if (portal->queue.empty() || portal->scheduled) continue;
+                portal->scheduled = true;
+                ready.push_back(portal);
+            }
+            wake.notify_all();
+        }
+        if (resumed > 0 || !redo.empty())
+            log.info("resuming what waited for portals before the restart",
+                     {{"events", resumed}, {"creations", redo.size()}});
+        for (Redo& r : redo) {
+            Intent& creator = r.creator == d.bot.userId() ? d.bot : d.intentFor(r.creator);
+            sendCreation(r.portal, r.request, creator, std::move(r.promise));
+        }
+    }
+
+    std::shared_ptr<Portal> portalLocked(const RemoteRoomId& remote) {
+        auto& slot = portals[remote];
+        if (!slot) slot = std::make_shared<Portal>(remote);
+        return slot;
     }
 
     void finished(size_t n) {
@@ -360,13 +464,14 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
         const auto* message = std::get_if<RemoteMessage>(&event);
         if (!message || !message->portal.createIfMissing) return Step::Drop;
         std::shared_ptr<Portal> self = portalPtr(portal);
+        Intent& creator = creatorOf(*message);
+        RoomCreation request = creationFor(message->portal, creator.userId());
         std::shared_ptr<std::promise<Result<RoomId>>> promise;
         {
             std::lock_guard lock(mutex);
-            promise = beginCreationLocked(*self);
+            promise = beginCreationLocked(*self, request, creator.userId());
         }
-        Intent& creator = creatorOf(*message);
-        sendCreation(self, creationFor(message->portal, creator.userId()), creator, std::move(promise));
+        sendCreation(self, request, creator, std::move(promise));
         return Step::Wait;
     }
 
@@ -400,7 +505,14 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
     }
 
     // Marks `portal` as being created; the caller holds `mutex` and sends the request next.
-    std::shared_ptr<std::promise<Result<RoomId>>> beginCreationLocked(Portal& portal) {
+    // The request is written down first (under the lock, so before any event stored as
+    // waiting for it): a restart redoes it.
+    std::shared_ptr<std::promise<Result<RoomId>>> beginCreationLocked(Portal& portal, const RoomCreation& request,
+                                                                      const UserId& creator) {
+        if (d.waiting) {
+            d.waiting->creationStarted(PendingPortalCreation{
+                .remote = portal.remote, .creator = creator, .request = roomCreationToJson(request)});
+        }
         auto promise = std::make_shared<std::promise<Result<RoomId>>>();
         portal.creating = true;
         portal.created.reset();
@@ -427,8 +539,11 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
     // The room exists (or could not be made): link it before anyone waiting looks for the
     // link, then let the portal's waiting events go in their order.
     void creationFinished(const std::shared_ptr<Portal>& portal, const Result<RoomId>& result) {
+        if (result.ok()) d.links.link(Link{result.value(), portal->remote});
+        // After the link: a restart in between finds the link and does not redo the creation.
+        // A failure is not redone either; as before, the next message tries again.
+        if (d.waiting) d.waiting->creationEnded(portal->remote);
         if (result.ok()) {
-            d.links.link(Link{result.value(), portal->remote});
             portalsCreated->inc();
             log.info("portal created",
                      {{"remote_room", portal->remote.str()}, {"room_id", result.value().str()}});
@@ -488,6 +603,8 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
         std::shared_future<Result<RoomId>> creation;
         std::shared_ptr<Portal> portal;
         std::shared_ptr<std::promise<Result<RoomId>>> promise;
+        RoomCreation request = creationFor(info, d.bot.userId());
+        request.aliasLocalpart = aliasLocalpart;
         {
             std::lock_guard lock(mutex);
             // Read under the lock: a creation that finished has linked before clearing
@@ -498,14 +615,10 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
             auto& slot = portals[info.id];
             if (!slot) slot = std::make_shared<Portal>(info.id);
             portal = slot;
-            if (!portal->creating) promise = beginCreationLocked(*portal);
+            if (!portal->creating) promise = beginCreationLocked(*portal, request, d.bot.userId());
             creation = portal->creation;
         }
-        if (promise) {
-            RoomCreation request = creationFor(info, d.bot.userId());
-            request.aliasLocalpart = aliasLocalpart;
-            sendCreation(portal, request, d.bot, std::move(promise));
-        }
+        if (promise) sendCreation(portal, request, d.bot, std::move(promise));
         if (creation.wait_for(timeout) != std::future_status::ready)
             return Error::transient("portal_timeout", "the homeserver did not create the room in time");
         return creation.get();
@@ -738,6 +851,8 @@ void PortalManager::queueRemote(RemoteEvent event) {
     }
 }
 
+void PortalManager::resumeWaiting() { state_->resumeWaiting(); }
+
 Result<RoomId> PortalManager::ensurePortal(const PortalInfo& info, const std::string& aliasLocalpart,
                                            std::chrono::milliseconds timeout) {
     return state_->ensurePortal(info, aliasLocalpart, timeout);
@@ -770,10 +885,17 @@ void PortalManager::stop() {
     }
     for (std::thread& t : state_->threads) t.join();
     std::lock_guard lock(state_->mutex);
-    if (state_->pendingEvents > 0) {
-        state_->failedStopped->inc(state_->pendingEvents);
-        state_->log.warn("remote events not delivered at shutdown",
-                         {{"count", state_->pendingEvents}});
+    // Events stored as waiting for their portal are not lost: the next start resumes them.
+    size_t kept = 0;
+    for (const auto& [remote, portal] : state_->portals)
+        kept += std::count_if(portal->queue.begin(), portal->queue.end(),
+                              [](const State::Item& item) { return item.stored; });
+    if (kept > 0)
+        state_->log.info("remote events waiting for their portal are kept for the next start",
+                         {{"count", kept}});
+    if (size_t lost = state_->pendingEvents - kept; lost > 0) {
+        state_->failedStopped->inc(lost);
+        state_->log.warn("remote events not delivered at shutdown", {{"count", lost}});
     }
 }
 

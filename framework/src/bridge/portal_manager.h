@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "bridge/portal_wait_store.h"
 #include "mxbridge/intent.h"
 #include "mxbridge/log.h"
 #include "mxbridge/metrics.h"
@@ -46,12 +47,20 @@ public:
         Metrics& metrics;
         Logger logger{"portals"};
         unsigned workers = 1;  // threads that resume portals after creations and uploads
+        // Where events waiting for a room creation, and the creation, are kept across a
+        // restart; nullptr keeps them in memory only (unit tests without a database).
+        PortalWaitStore* waiting = nullptr;
     };
 
     explicit PortalManager(Deps deps);
     ~PortalManager();  // stop()
     PortalManager(const PortalManager&) = delete;
     PortalManager& operator=(const PortalManager&) = delete;
+
+    // At start-up, before the bridge queues anything: redoes the room creations the last run
+    // left unfinished and queues the events that waited for them, in their order. A creation
+    // that had linked its room before the stop is not redone.
+    void resumeWaiting();
 
     // BridgeContext::queueRemote. A sender with an empty ghostId is the bot (relayed).
     void queueRemote(RemoteEvent event);
@@ -76,8 +85,8 @@ public:
     bool waitIdle(std::chrono::milliseconds timeout);
     // Events queued and not yet handed to the intents.
     size_t pending() const;
-    // Stops the workers; events still waiting (for a room creation or an upload) are logged
-    // as not delivered. Later queueRemote calls are logged and counted, not delivered.
+    // Stops the workers; events still waiting (for an upload, or for a room creation without
+    // Deps::waiting) are logged as not delivered; stored ones are kept for resumeWaiting(). Later queueRemote calls are logged and counted, not delivered.
     void stop();
 
 private:

@@ -663,9 +663,21 @@ Outbox::Outcome Outbox::perform(Op& op) {
         return simple("PUT", kClient + "/presence/" + urlEncode(actor) + "/status", body);
     }
     if (op.kind == "create_room") {
-        HsResponse r = call("create_room", "POST", kClient + "/createRoom", p.value("body", json::object()), actor);
-        if (!r.ok()) return classify(r, "create_room", op.attempts);
-        const std::string created = r.body.value("room_id", "");
+        const json body = p.value("body", json::object());
+        HsResponse r = call("create_room", "POST", kClient + "/createRoom", body, actor);
+        std::string created = r.ok() ? r.body.value("room_id", "") : std::string();
+        if (!r.ok() && r.errcode() == "M_ROOM_IN_USE" && body.contains("room_alias_name")) {
+            // The alias is in the bridge's exclusive namespace, so only this bridge made it:
+            // in an earlier attempt whose answer was lost (a crash, a timeout). That room is
+            // the one asked for; creating another would collide on every retry.
+            const std::string& botId = bot_.str();
+            const std::string alias = "#" + body["room_alias_name"].get<std::string>() +
+                                      botId.substr(botId.find(':'));
+            HsResponse existing = call("create_room alias read", "GET",
+                                       kClient + "/directory/room/" + urlEncode(alias), std::nullopt, actor);
+            if (existing.ok()) created = existing.body.value("room_id", "");
+        }
+        if (!r.ok() && created.empty()) return classify(r, "create_room", op.attempts);
         setMembership(op.actor, created, "join");
         return done(json{{"room_id", created}});
     }

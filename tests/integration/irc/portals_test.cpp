@@ -139,3 +139,47 @@ TEST_CASE("a Matrix user whose display name is Alice speaks on IRC as Alice[m]")
     bob.readUntil(R"(^:Alice\[m\]!\S+ PRIVMSG #names :hello, I am Alice$)", 20s);
     CHECK(f.hs().specViolations().empty());
 }
+
+TEST_CASE("a bridge killed while it creates a portal on demand brings the channel's state into that room after a restart, once") {
+    IrcBridgeFixture f;
+    auto users = busyChannel(f, "#crash", "k");
+    f.startBridge();
+    f.bridge().waitForLine("bridge bot connection state=Connected", 20s);
+    // Wide window: the homeserver takes 1.5 s per request, so the room is not made (nor
+    // linked) when the bridge dies; the ircd's NAMES and topic are waiting for it by then.
+    f.hs().setLatency(std::chrono::milliseconds(1500));
+    std::thread join([&] {
+        try {
+            f.joinPortal(kAlice, "#crash");
+        } catch (const std::exception&) {
+            // expected: the bridge dies under the query
+        }
+    });
+    f.bridge().waitForLine("creating portal", 20s);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the NAMES replies come meanwhile
+    const std::string before = f.bridge().lastLines(400);
+    f.bridge().kill9();
+    join.join();
+    REQUIRE_MESSAGE(before.find("portal created") == std::string::npos, "the kill came after the portal was linked");
+
+    f.hs().setLatency(std::chrono::milliseconds(0));
+    f.startBridge();
+    auto& hs = f.hs();
+    std::optional<std::string> room;
+    REQUIRE(hs.waitFor([&] { return (room = hs.roomForAlias("#irc_#crash:" + std::string(kIrcServerName))).has_value(); }, 20s));
+    hs.forceJoin(*room, kAlice);
+    checkCarriesState(f, *room, "#crash", "k");
+    // Once: the held events went out after the restart and were not sent a second time.
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    std::map<std::string, int> joins;
+    int topics = 0;
+    for (const json& e : hs.timeline(*room)) {
+        if (e.value("type", "") == "m.room.member" && e["content"].value("membership", "") == "join")
+            ++joins[e.value("state_key", "")];
+        if (e.value("type", "") == "m.room.topic" && e["content"].value("topic", "") == "topic of #crash") ++topics;
+    }
+    for (const char* who : {"op", "m1", "m2"}) CHECK(joins[f.ghost(std::string("k") + who)] == 1);
+    CHECK(topics == 1);
+    CHECK(noPortalFailures(f) == 0);
+    CHECK(hs.specViolations().empty());
+}

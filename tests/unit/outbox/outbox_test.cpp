@@ -297,6 +297,20 @@ TEST_CASE("a portal room is created with m.bridge and uk.half-shot.bridge and th
     CHECK(rig.hs.specViolations().empty());
 }
 
+TEST_CASE("a portal creation whose alias an earlier unanswered attempt already took gets that room, not an error") {
+    Rig rig;
+    // What the attempt before a crash made: the room exists with the alias, nothing knows it.
+    const std::string earlier = rig.hs.createRoom(rig.hs.botUserId(),
+                                                  json{{"preset", "public_chat"}, {"room_alias_name", "_bridge_libera_matrix"}});
+    RoomCreation creation;
+    creation.name = "#matrix";
+    creation.aliasLocalpart = "_bridge_libera_matrix";
+    CHECK(createdBy(rig.bot(), creation).str() == earlier);
+    CHECK(rig.hs.roomForAlias("#_bridge_libera_matrix:example.org") == std::optional<std::string>(earlier));
+    CHECK(rig.failuresSeen().empty());
+    CHECK(rig.hs.specViolations().empty());
+}
+
 TEST_CASE("a 429 with retry_after_ms is waited out before the message is sent again") {
     Rig rig;
     const std::string room = publicRoom(rig.hs);

@@ -6,7 +6,12 @@
 
 #include "bridge/ghost_names.h"
 #include "bridge/portal_manager.h"
+#include "bridge/remote_event_json.h"
 #include "fakes.h"
+#include "journal/journal.h"
+#include "store/database.h"
+#include "store/sqlite_portal_wait_store.h"
+#include "temp_dir.h"
 
 using namespace mxbridge;
 using namespace mxbridge::detail;
@@ -16,7 +21,7 @@ using namespace std::chrono_literals;
 namespace {
 
 struct World {
-    explicit World(unsigned workers = 1) {
+    explicit World(unsigned workers = 1, PortalWaitStore* waiting = nullptr) {
         manager = std::make_unique<PortalManager>(PortalManager::Deps{
             .intentFor = [this](const UserId& user) -> Intent& { return intent(user); },
             .bot = bot,
@@ -30,6 +35,7 @@ struct World {
             .metrics = metrics,
             .logger = Logger("portals"),
             .workers = workers,
+            .waiting = waiting,
         });
     }
     ~World() {
@@ -572,4 +578,139 @@ TEST_CASE("events held during an alias query that made no portal are dropped and
     world.settle();
     CHECK(world.calls.ofOp("typing").empty());
     CHECK(world.counter("mxbridge_remote_events_failed_total", {{"reason", "no_portal"}}) == 2);
+}
+
+namespace {
+
+// The bridge's SQLite file with a running journal, as the runtime wires them, and the store
+// PortalManager keeps waiting events in; reopened over the same file to play a restart.
+class WaitDatabase {
+public:
+    WaitDatabase() { open(); }
+    ~WaitDatabase() { close(); }
+    // The writer has committed everything queued so far (what a crash would not lose).
+    void flush() { journal_->runOps({StagedOp{[](SQLite::Database&) {}, nullptr}}, true); }
+    void restart() {
+        close();
+        open();
+    }
+    PortalWaitStore& store() { return *store_; }
+
+private:
+    void open() {
+        database_ = std::make_unique<Database>((dir_ / "bridge.db").string(), "probe", Durability::ProcessCrash);
+        journal_ = std::make_unique<Journal>(*database_, JournalOptions{}, metrics_);
+        (void)journal_->recover();
+        journal_->start([](std::vector<DispatchItem>&&) {}, [] { return size_t{0}; });
+        store_ = std::make_unique<SqlitePortalWaitStore>(*database_, *journal_);
+    }
+    void close() {
+        store_.reset();
+        if (journal_) journal_->stop();
+        journal_.reset();
+        database_.reset();
+    }
+
+    test::TempDir dir_{"mxbridge-portals"};
+    Metrics metrics_;
+    std::unique_ptr<Database> database_;
+    std::unique_ptr<Journal> journal_;
+    std::unique_ptr<SqlitePortalWaitStore> store_;
+};
+
+// Every kind of event a bridge reports while joining a channel, in the order it reports them.
+std::vector<RemoteEvent> channelState(const PortalInfo& info) {
+    std::vector<RemoteEvent> out;
+    out.push_back(message(info, sender("alice", "Alice"), "m1", "first"));
+    out.push_back(RemoteMembership{.room = info.id, .user = sender("bob"), .change = RemoteMembership::Change::Join,
+                                   .actor = std::nullopt, .reason = ""});
+    out.push_back(RemoteRoomUpdate{.room = info.id, .actor = sender("alice"), .name = std::nullopt,
+                                   .topic = "the topic, with ünïcode"});
+    out.push_back(RemotePowerLevels{.room = info.id, .levels = {{sender("alice"), 50}}});
+    RemoteMessage withReply = message(info, sender("bob"), "m2", "second");
+    withReply.html = "<b>second</b>";
+    withReply.replyTo = RemoteMessageId("m1");
+    out.push_back(withReply);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("events waiting for a portal survive a restart mid-creation and arrive in order once the room exists") {
+    WaitDatabase db;
+    PortalInfo info = portal("net/#chan");
+    {
+        World before(1, &db.store());
+        before.options.createDelay = 300ms;  // the answer comes after the "crash"
+        for (RemoteEvent& event : channelState(info)) before.queue(std::move(event));
+        REQUIRE(before.calls.ofOp("create").size() == 1);
+        db.flush();
+        // The crash: the manager goes before the homeserver answers, so nothing is linked.
+        before.manager->stop();
+        before.manager.reset();
+        CHECK(before.calls.ofOp("send").empty());
+    }
+    db.flush();
+    db.restart();
+    CHECK(db.store().heldEvents().size() == 5);
+    REQUIRE(db.store().creations().size() == 1);
+
+    World after(1, &db.store());
+    after.manager->resumeWaiting();
+    after.settle();
+
+    auto creates = after.calls.ofOp("create");
+    REQUIRE(creates.size() == 1);
+    CHECK(creates[0].user == "@bot:hs");
+    CHECK(creates[0].creation.aliasLocalpart == "test_alias");
+    CHECK(creates[0].creation.name == "Room net/#chan");
+    const std::string room = "!created1:hs";
+    REQUIRE(after.links.forRemote(info.id).size() == 1);
+    CHECK(after.links.forRemote(info.id)[0].room.str() == room);
+
+    std::vector<std::string> order;
+    for (const Call& c : after.calls.all())
+        if (c.op != "create" && c.op != "displayname") order.push_back(c.op + ":" + c.user + ":" + c.room + ":" + c.text);
+    std::vector<std::string> expected = {
+        "send:" + kAlice + ":" + room + ":first",
+        "join:" + kBob + ":" + room + ":",
+        "topic:" + kAlice + ":" + room + ":the topic, with ünïcode",
+        "power:@bot:hs:" + room + ":",
+        "send:" + kBob + ":" + room + ":second",
+    };
+    CHECK(order == expected);
+    auto sends = after.calls.ofOp("send");
+    REQUIRE(sends.size() == 2);
+    CHECK(sends[1].message.html == std::optional<std::string>("<b>second</b>"));
+
+    db.flush();
+    CHECK(db.store().heldEvents().empty());  // removed as they went out: a second restart sends nothing again
+    CHECK(db.store().creations().empty());
+}
+
+TEST_CASE("a restart after the portal was linked but before its creation was marked done does not create a second room") {
+    WaitDatabase db;
+    PortalInfo info = portal("net/#chan");
+    db.store().creationStarted(PendingPortalCreation{
+        .remote = info.id, .creator = UserId("@bot:hs"),
+        .request = roomCreationToJson(RoomCreation{.name = "Room net/#chan", .topic = "", .aliasLocalpart = "test_alias",
+                                                   .isPublic = true, .isDirect = false, .invite = {}, .initialState = {}})});
+    db.store().hold(HeldRemoteEvent{.seq = 7, .remote = info.id,
+                                    .event = remoteEventToJson(message(info, sender("alice"), "m1", "kept"))});
+    db.flush();
+
+    World after(1, &db.store());
+    after.links.link(Link{RoomId("!linked:hs"), info.id});
+    after.manager->resumeWaiting();
+    after.settle();
+
+    CHECK(after.calls.ofOp("create").empty());
+    CHECK(bodies(after.calls.ofOp("send"), "!linked:hs") == std::vector<std::string>{"kept"});
+    // Events queued after the restart get later sequence numbers than the stored ones.
+    after.queue(message(info, sender("alice"), "m2", "new"));
+    after.settle();
+    CHECK(bodies(after.calls.ofOp("send"), "!linked:hs") == std::vector<std::string>{"kept", "new"});
+    db.flush();
+    CHECK(db.store().heldEvents().empty());
+    CHECK(db.store().creations().empty());
 }
