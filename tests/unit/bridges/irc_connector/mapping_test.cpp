@@ -150,6 +150,18 @@ TEST_CASE("relay prefixes, media links and condensed replies") {
     CHECK(condenseLines("one\ntwo\r\n\nthree") == "one two three");
 }
 
+TEST_CASE("an mxc URI that is not server name and media id is shown as sent, never turned into another link") {
+    const std::string base = "https://hs.example";
+    for (const char* hostile : {"mxc://hs/../../_matrix/client/v3/account", "mxc://hs/abc?access_token=x",
+                                "mxc://hs/abc#frag", "mxc://hs/", "mxc:///abc", "mxc://bad host/abc",
+                                "mxc://hs/a%2Fb"}) {
+        INFO(hostile);
+        CHECK(mediaLink(hostile, base) == hostile);
+    }
+    CHECK(mediaLink("mxc://hs.example:8448/AbC_12-x", base) ==
+          "https://hs.example/_matrix/media/v3/download/hs.example:8448/AbC_12-x");
+}
+
 TEST_CASE("hostile Matrix text cannot inject IRC commands") {
     std::string evil = relayPrefix("x\r\nQUIT :bye", false) + "hi\r\nKICK #c bob";
     IrcMessage m = build::privmsg("#c", evil);
