@@ -3,6 +3,7 @@
 
 #include <map>
 #include <mutex>
+#include <stdexcept>
 
 #include "outbound_ledger.h"
 
@@ -155,4 +156,23 @@ TEST_CASE("a paste is stored whole and read back whole") {
     CHECK(back->paste->kind == MessageKind::Notice);
     CHECK(back->paste->wires.size() == 2);
     CHECK(back->connection.empty());
+}
+
+TEST_CASE("a network whose name would be a prefix of another's queue is refused, and that queue survives") {
+    MemoryKv kv;
+    {
+        OutboundLedger other(kv, "a-q", Logger("test"));
+        auto line = lineFrom("@alice:hs", "kept");
+        other.stage(line);
+        other.stop();
+    }
+    // "a.q" would list its lines under irc.out.a.q.q., a prefix network "a" also lists.
+    CHECK_THROWS_AS(OutboundLedger(kv, "a.q", Logger("test")), std::invalid_argument);
+    CHECK_THROWS_AS(OutboundLedger(kv, "", Logger("test")), std::invalid_argument);
+    {
+        OutboundLedger a(kv, "a", Logger("test"));
+        CHECK(a.owed().empty());
+    }
+    OutboundLedger again(kv, "a-q", Logger("test"));
+    CHECK(wiresOf(again.owed()) == std::vector<std::string>{"PRIVMSG #chan :kept"});
 }
