@@ -229,4 +229,13 @@ void OutboundLedger::run() {
     }
 }
 
+std::vector<PasteFallbackLine> pasteFallbackLines(const OutboundLedger::Line& line) {
+    std::vector<PasteFallbackLine> out;
+    if (!line.paste) return out;
+    for (const std::string& wire : line.paste->wires)
+        if (auto m = IrcMessage::parse(wire)) out.push_back({.message = std::move(*m), .receipt = 0});
+    if (!out.empty()) out.back().receipt = line.seq;
+    return out;
+}
+
 }  // namespace mxbridge::irc

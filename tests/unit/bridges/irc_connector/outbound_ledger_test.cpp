@@ -176,3 +176,21 @@ TEST_CASE("a network whose name would be a prefix of another's queue is refused,
     OutboundLedger again(kv, "a-q", Logger("test"));
     CHECK(wiresOf(again.owed()) == std::vector<std::string>{"PRIVMSG #chan :kept"});
 }
+
+TEST_CASE("a paste sent line by line after a failed upload is confirmed even when its last stored line no longer parses") {
+    auto line = lineFrom("@alice:hs", "head");
+    line.seq = 42;
+    line.paste = OutboundLedger::Paste{.body = "one\ntwo\n",
+                                       .head = "one",
+                                       .kind = MessageKind::Text,
+                                       .wires = {"PRIVMSG #chan :one", "PRIVMSG #chan :two", ""}};
+    auto lines = pasteFallbackLines(line);
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0].message.serialize() == "PRIVMSG #chan :one");
+    CHECK(lines[0].receipt == 0);
+    CHECK(lines[1].message.serialize() == "PRIVMSG #chan :two");
+    CHECK(lines[1].receipt == 42);  // the receipt rides on the last line actually sent
+
+    line.paste->wires = {"", "   "};
+    CHECK(pasteFallbackLines(line).empty());  // nothing to send: the caller settles it as failed
+}
