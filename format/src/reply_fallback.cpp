@@ -17,7 +17,7 @@ std::string stripHtmlReplyFallback(std::string_view html) {
     pos += n;
     while (depth > 0 && pos < html.size()) {
         std::size_t lt = html.find('<', pos);
-        if (lt == std::string_view::npos) return {};
+        if (lt == std::string_view::npos) break;
         pos = lt;
         if (std::size_t skipped = detail::skipNonElement(html, pos)) {
             pos += skipped;
@@ -32,7 +32,9 @@ std::string stripHtmlReplyFallback(std::string_view html) {
         pos += length;
         if (tag.name == "mx-reply" && !tag.selfClosing) depth += tag.closing ? -1 : 1;
     }
-    return depth > 0 ? std::string() : std::string(html.substr(pos));
+    // An unclosed fallback is not one we can tell from the reply: keep the message whole
+    // rather than delete what the sender wrote.
+    return depth > 0 ? std::string(html) : std::string(html.substr(pos));
 }
 
 std::string stripPlainReplyFallback(std::string_view body) {

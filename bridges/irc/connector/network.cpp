@@ -900,9 +900,14 @@ void IrcNetwork::sendPaste(const OutboundLedger::Line& line, const RemoteTarget&
             return;
         }
         log_.warn("paste upload failed; sending every line", {{"error", r.error().message}});
-        // Only the last line carries the receipt: the connection confirms in order.
-        for (std::size_t i = 0; i < paste.wires.size(); ++i)
-            if (auto m = IrcMessage::parse(paste.wires[i])) conn->send(std::move(*m), i + 1 == paste.wires.size() ? line.seq : 0);
+        std::vector<PasteFallbackLine> lines = pasteFallbackLines(line);
+        if (lines.empty()) {  // settled as failed, not owed again at every restart
+            ledger_.failed(line.seq);
+            ctx_.reportDeliveryFailure(line.room, line.event,
+                                       Error::permanent("irc_not_sent", "The message has no line IRC can carry"));
+            return;
+        }
+        for (PasteFallbackLine& l : lines) conn->send(std::move(l.message), l.receipt);
     });
 }
 

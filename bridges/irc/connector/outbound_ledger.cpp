@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 namespace mxbridge::irc {
 
@@ -33,10 +34,20 @@ std::optional<std::uint64_t> number(const std::string& digits) {
     }
 }
 
+// Keys are listed by prefix: network "a" lists irc.out.a.q., which would also match network
+// "a.q"'s irc.out.a.q.q.<seq> and erase them as unreadable. A name with no '.' cannot be a
+// prefix of another's keys (the config allows only [a-z0-9-]; this keeps the ledger safe alone).
+std::string ledgerPrefix(const std::string& network) {
+    if (network.empty() || network.find('.') != std::string::npos)
+        throw std::invalid_argument("IRC outbound ledger: network name \"" + network +
+                                    "\" must be non-empty and hold no '.'");
+    return "irc.out." + network + ".";
+}
+
 }  // namespace
 
 OutboundLedger::OutboundLedger(KvStore& kv, const std::string& network, Logger log)
-    : kv_(kv), prefix_("irc.out." + network + "."), log_(std::move(log)) {
+    : kv_(kv), prefix_(ledgerPrefix(network)), log_(std::move(log)) {
     writer_ = std::thread([this] { run(); });
 }
 
@@ -216,6 +227,15 @@ void OutboundLedger::run() {
         }
         lock.lock();
     }
+}
+
+std::vector<PasteFallbackLine> pasteFallbackLines(const OutboundLedger::Line& line) {
+    std::vector<PasteFallbackLine> out;
+    if (!line.paste) return out;
+    for (const std::string& wire : line.paste->wires)
+        if (auto m = IrcMessage::parse(wire)) out.push_back({.message = std::move(*m), .receipt = 0});
+    if (!out.empty()) out.back().receipt = line.seq;
+    return out;
 }
 
 }  // namespace mxbridge::irc

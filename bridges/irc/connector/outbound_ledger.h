@@ -24,6 +24,7 @@
 #include <vector>
 
 #include <mxbridge/connector.h>
+#include <mxbridge/irc/message.h>
 
 namespace mxbridge::irc {
 
@@ -104,5 +105,14 @@ private:
     bool stopping_ = false;
     std::thread writer_;
 };
+
+// A paste sent line by line when its upload failed: every stored wire that parses, in order.
+// Only the last carries the line's seq as its receipt (the connection confirms in order; 0 is
+// none), so a wire that no longer parses never leaves the seq unsettled. Empty when none parses.
+struct PasteFallbackLine {
+    IrcMessage message;
+    std::uint64_t receipt = 0;
+};
+std::vector<PasteFallbackLine> pasteFallbackLines(const OutboundLedger::Line& line);
 
 }  // namespace mxbridge::irc

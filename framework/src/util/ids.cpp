@@ -115,6 +115,7 @@ bool isValidServerName(std::string_view name) {
         std::string_view port = rest.substr(1);
         if (rest[0] != ':' || port.empty() || port.size() > 5 || !allOf(port, isDigit)) return false;
     }
+    if (host.empty()) return false;  // "@a:" or ":8448": there is no host to read
     if (host[0] == '[') return true;
     // Four numeric parts are an IPv4 literal and must be in range, not a DNS name.
     if (allOf(host, [](char c) { return isDigit(c) || c == '.'; }) &&

@@ -20,8 +20,10 @@ TEST_CASE("HTML that does not begin with mx-reply is left as it is") {
     CHECK(stripHtmlReplyFallback("") == "");
 }
 
-TEST_CASE("an mx-reply that never closes takes the rest of the body with it") {
-    CHECK(stripHtmlReplyFallback("<mx-reply>quoted and then nothing") == "");
+TEST_CASE("a message whose mx-reply never closes is bridged whole, not deleted") {
+    CHECK(stripHtmlReplyFallback("<mx-reply>quoted and then nothing") == "<mx-reply>quoted and then nothing");
+    CHECK(stripHtmlReplyFallback("<mx-reply>q<b>bold</b> answer") == "<mx-reply>q<b>bold</b> answer");
+    CHECK(stripHtmlReplyFallback("<mx-reply>a<mx-reply>b</mx-reply>c") == "<mx-reply>a<mx-reply>b</mx-reply>c");
 }
 
 TEST_CASE("the plain-text fallback's quoted lines and the blank line after them are removed") {

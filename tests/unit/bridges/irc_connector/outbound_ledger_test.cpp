@@ -3,6 +3,7 @@
 
 #include <map>
 #include <mutex>
+#include <stdexcept>
 
 #include "outbound_ledger.h"
 
@@ -155,4 +156,41 @@ TEST_CASE("a paste is stored whole and read back whole") {
     CHECK(back->paste->kind == MessageKind::Notice);
     CHECK(back->paste->wires.size() == 2);
     CHECK(back->connection.empty());
+}
+
+TEST_CASE("a network whose name would be a prefix of another's queue is refused, and that queue survives") {
+    MemoryKv kv;
+    {
+        OutboundLedger other(kv, "a-q", Logger("test"));
+        auto line = lineFrom("@alice:hs", "kept");
+        other.stage(line);
+        other.stop();
+    }
+    // "a.q" would list its lines under irc.out.a.q.q., a prefix network "a" also lists.
+    CHECK_THROWS_AS(OutboundLedger(kv, "a.q", Logger("test")), std::invalid_argument);
+    CHECK_THROWS_AS(OutboundLedger(kv, "", Logger("test")), std::invalid_argument);
+    {
+        OutboundLedger a(kv, "a", Logger("test"));
+        CHECK(a.owed().empty());
+    }
+    OutboundLedger again(kv, "a-q", Logger("test"));
+    CHECK(wiresOf(again.owed()) == std::vector<std::string>{"PRIVMSG #chan :kept"});
+}
+
+TEST_CASE("a paste sent line by line after a failed upload is confirmed even when its last stored line no longer parses") {
+    auto line = lineFrom("@alice:hs", "head");
+    line.seq = 42;
+    line.paste = OutboundLedger::Paste{.body = "one\ntwo\n",
+                                       .head = "one",
+                                       .kind = MessageKind::Text,
+                                       .wires = {"PRIVMSG #chan :one", "PRIVMSG #chan :two", ""}};
+    auto lines = pasteFallbackLines(line);
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0].message.serialize() == "PRIVMSG #chan :one");
+    CHECK(lines[0].receipt == 0);
+    CHECK(lines[1].message.serialize() == "PRIVMSG #chan :two");
+    CHECK(lines[1].receipt == 42);  // the receipt rides on the last line actually sent
+
+    line.paste->wires = {"", "   "};
+    CHECK(pasteFallbackLines(line).empty());  // nothing to send: the caller settles it as failed
 }

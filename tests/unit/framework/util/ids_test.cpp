@@ -3,12 +3,16 @@
 // log line, an IRC line or a C string, or is over 255 bytes, does not.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <memory>
 #include <string>
+#include <string_view>
 
 #include "mxbridge/ids.h"
 
 using namespace mxbridge;
 using namespace std::string_literals;
+using namespace std::string_view_literals;
 
 namespace {
 
@@ -34,6 +38,24 @@ TEST_CASE("server names follow the spec's grammar") {
     CHECK_FALSE(isValidServerName("localhost\0"s));
     CHECK(isValidServerName(std::string(255, 'a')));
     CHECK_FALSE(isValidServerName(std::string(256, 'a')));
+}
+
+TEST_CASE("an id whose server name is empty is refused without reading past its end") {
+    // Views over buffers with no terminator after them: a read past the end is caught by ASan.
+    for (std::string_view text : {"@ab:"sv, "!ab:"sv, "#ab:"sv, ":8448"sv}) {
+        INFO(text);
+        auto exact = std::make_unique<char[]>(text.size());
+        std::copy(text.begin(), text.end(), exact.get());
+        std::string_view id(exact.get(), text.size());
+        if (id[0] == ':') {
+            CHECK_FALSE(isValidServerName(id));
+        } else {
+            CHECK_FALSE(isValidServerName(id.substr(id.size())));
+            CHECK_FALSE(isValidUserId(id));
+            CHECK_FALSE(isValidRoomId(id));
+            CHECK_FALSE(isValidRoomAlias(id));
+        }
+    }
 }
 
 TEST_CASE("user ids with control characters, NUL, a bad server name or over 255 bytes are refused") {
