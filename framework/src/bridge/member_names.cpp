@@ -2,6 +2,10 @@
 #include "bridge/member_names.h"
 #include "matrix/hs_client.h"
 
+#include <atomic>
+#include <chrono>
+#include <memory>
+
 namespace mxbridge::detail {
 
 namespace {
@@ -49,13 +53,28 @@ std::string MemberNames::displayName(const RoomId& room, const UserId& user) {
 }
 
 MemberNames::Lookup MemberNames::viaHomeserver(HomeserverClient& homeserver) {
-    return [&homeserver](const RoomId& room, const UserId& user) -> std::optional<nlohmann::json> {
+    // When the homeserver does not answer (down, or failing with 5xx), each unseen sender
+    // would hold its room's queue for two timed-out calls: for a while after such a failure
+    // the lookup gives up at once (the localpart is used; the sender is asked again later).
+    using Clock = std::chrono::steady_clock;
+    constexpr auto kQuietAfterOutage = std::chrono::seconds(30);
+    auto quietUntil = std::make_shared<std::atomic<Clock::rep>>(0);
+    auto outage = [](const HsResponse& r) { return r.status == 0 || r.status >= 500; };
+    return [&homeserver, quietUntil, outage, kQuietAfterOutage](
+               const RoomId& room, const UserId& user) -> std::optional<nlohmann::json> {
+        if (Clock::now().time_since_epoch().count() < quietUntil->load()) return std::nullopt;
+        auto failed = [&] {
+            quietUntil->store((Clock::now() + kQuietAfterOutage).time_since_epoch().count());
+            return std::nullopt;
+        };
         const std::string client = "/_matrix/client/v3";
         HsResponse member = homeserver.call("GET", client + "/rooms/" + urlEncode(room.str()) +
                                                        "/state/m.room.member/" + urlEncode(user.str()));
         if (member.ok() && member.body.is_object()) return member.body;
+        if (outage(member)) return failed();
         HsResponse profile = homeserver.call("GET", client + "/profile/" + urlEncode(user.str()));
         if (profile.ok() && profile.body.is_object()) return profile.body;
+        if (outage(profile)) return failed();
         return std::nullopt;
     };
 }

@@ -35,6 +35,7 @@ public:
 
     // A Lookup through the Client-Server API: the member event as the bot, else the
     // sender's global profile (the bot is not in every room, e.g. a ghost's private chat).
+    // For 30 s after the homeserver failed to answer (no answer, 5xx) it asks nothing.
     static Lookup viaHomeserver(HomeserverClient& homeserver);
 
 private:

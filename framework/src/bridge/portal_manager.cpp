@@ -94,7 +94,12 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
         bool creating = false;
         std::optional<Result<RoomId>> created;  // its result, until the runner takes it
         std::shared_future<Result<RoomId>> creation;
+        // The creation in flight was started by ensurePortal: if it fails, what waits for it
+        // resolves again (a message allowed to create the room tries again) instead of failing.
+        bool creationForQuery = false;
         bool held = false;  // its front event has no portal and waits for alias queries to end
+        std::chrono::steady_clock::time_point heldSince;
+        bool holdExpired = false;  // held past aliasQueryHoldLimit: no more holding until no query is in flight
         uint64_t uploadSeq = 0;  // the queued event whose media is uploading; 0: none
         std::optional<Result<std::string>> uploaded;
     };
@@ -453,9 +458,12 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
                 created = std::move(portal.created);
                 portal.created.reset();
                 portal.creating = false;
+                if (created && !created->ok() && portal.creationForQuery) created.reset();
+                portal.creationForQuery = false;
             }
         }
-        // creationFinished has linked the room, or logged and counted the failure.
+        // creationFinished has linked the room, or logged and counted the failure. An alias
+        // query's failed creation was never asked for by these events: they resolve again.
         if (created && !created->ok()) return Step::FailAll;
         for (const Link& link : d.links.forRemote(portal.remote)) rooms.push_back(link.room);
         if (rooms.empty() && created) rooms.push_back(created->value());
@@ -515,6 +523,7 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
         }
         auto promise = std::make_shared<std::promise<Result<RoomId>>>();
         portal.creating = true;
+        portal.creationForQuery = false;
         portal.created.reset();
         portal.creation = promise->get_future().share();
         return promise;
@@ -574,25 +583,40 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
     // replies) would find no portal: such events wait until no alias query is in flight.
     bool holdDuringAliasQueries(Portal& portal) {
         std::lock_guard lock(mutex);
-        if (aliasQueries == 0) return false;
+        if (aliasQueries == 0 || portal.holdExpired) return false;
         if (!portal.held) {
             portal.held = true;
+            portal.heldSince = std::chrono::steady_clock::now();
             heldPortals.push_back(portals.at(portal.remote));
         }
         return true;
     }
 
+    // The last query's end releases every held portal; an earlier one only those held past
+    // aliasQueryHoldLimit (overlapping queries would otherwise hold them without end).
     void aliasQueryEnded() {
         std::lock_guard lock(mutex);
-        if (--aliasQueries > 0) return;
-        for (const std::shared_ptr<Portal>& portal : heldPortals) {
+        --aliasQueries;
+        auto now = std::chrono::steady_clock::now();
+        std::erase_if(heldPortals, [&](const std::shared_ptr<Portal>& portal) {
+            bool expired = now - portal->heldSince >= d.aliasQueryHoldLimit;
+            if (aliasQueries > 0 && !expired) return false;
+            if (aliasQueries > 0) {
+                portal->holdExpired = true;
+                expiredPortals.push_back(portal);
+            }
             portal->held = false;  // its runner, if still before parking, goes again at once
-            if (!portal->waiting) continue;
-            portal->waiting = false;
-            portal->scheduled = true;
-            ready.push_back(portal);
+            if (portal->waiting) {
+                portal->waiting = false;
+                portal->scheduled = true;
+                ready.push_back(portal);
+            }
+            return true;
+        });
+        if (aliasQueries == 0) {
+            for (const std::shared_ptr<Portal>& portal : expiredPortals) portal->holdExpired = false;
+            expiredPortals.clear();
         }
-        heldPortals.clear();
         wake.notify_all();
     }
 
@@ -615,7 +639,10 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
             auto& slot = portals[info.id];
             if (!slot) slot = std::make_shared<Portal>(info.id);
             portal = slot;
-            if (!portal->creating) promise = beginCreationLocked(*portal, request, d.bot.userId());
+            if (!portal->creating) {
+                promise = beginCreationLocked(*portal, request, d.bot.userId());
+                portal->creationForQuery = true;
+            }
             creation = portal->creation;
         }
         if (promise) sendCreation(portal, request, d.bot, std::move(promise));
@@ -821,6 +848,7 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
     std::deque<std::shared_ptr<Portal>> ready;
     size_t aliasQueries = 0;                          // AliasQueryGuards alive
     std::vector<std::shared_ptr<Portal>> heldPortals;  // waiting for them to end
+    std::vector<std::shared_ptr<Portal>> expiredPortals;  // held past the limit meanwhile
     size_t pendingEvents = 0;
     uint64_t nextSeq = 0;
     bool stopping = false;

@@ -50,6 +50,10 @@ public:
         // Where events waiting for a room creation, and the creation, are kept across a
         // restart; nullptr keeps them in memory only (unit tests without a database).
         PortalWaitStore* waiting = nullptr;
+        // How long events with no portal wait for alias queries in flight (aliasQueryInFlight)
+        // when queries overlap: checked as each query ends, so one query's wait for another
+        // room does not hold every room's events (and memory) for as long as queries go on.
+        std::chrono::milliseconds aliasQueryHoldLimit = std::chrono::seconds(30);
     };
 
     explicit PortalManager(Deps deps);

@@ -1,7 +1,12 @@
 // MemberNames: the display names bridges give puppets (MatrixMessage::senderName).
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <chrono>
+
 #include "bridge/member_names.h"
+#include "matrix/hs_client.h"
+#include "test_http_server.h"
 
 using namespace mxbridge;
 using namespace mxbridge::detail;
@@ -43,4 +48,20 @@ TEST_CASE("a member not seen joining is asked for once; without an answer the lo
     names.noteMembership(room, carol, "leave", "");
     CHECK(names.displayName(room, carol) == "Carol C.");  // asked again after leaving
     CHECK(lookups == 3);
+}
+
+TEST_CASE("while the homeserver fails, an unseen sender's name is its localpart at once, not two more failed calls") {
+    std::atomic<int> asked{0};
+    mxbridge::test::TestHttpServer homeserver([&](const mxbridge::test::HttpRequest&) {
+        ++asked;
+        return mxbridge::test::HttpResponse::error(503, "M_UNKNOWN", "down for maintenance");
+    });
+    HomeserverClient client(homeserver.url(), Secret<std::string>("as-token"), std::chrono::seconds(5));
+    MemberNames names(MemberNames::viaHomeserver(client));
+    const RoomId room("!r:hs");
+    CHECK(names.displayName(room, UserId("@carol:hs")) == "carol");
+    CHECK(asked == 1);  // the member event's 503 is enough: the profile is not asked
+    CHECK(names.displayName(room, UserId("@dave:hs")) == "dave");
+    CHECK(names.displayName(room, UserId("@carol:hs")) == "carol");
+    CHECK(asked == 1);
 }

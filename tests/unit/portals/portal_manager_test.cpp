@@ -21,7 +21,8 @@ using namespace std::chrono_literals;
 namespace {
 
 struct World {
-    explicit World(unsigned workers = 1, PortalWaitStore* waiting = nullptr) {
+    explicit World(unsigned workers = 1, PortalWaitStore* waiting = nullptr,
+                   std::chrono::milliseconds aliasQueryHoldLimit = std::chrono::seconds(30)) {
         manager = std::make_unique<PortalManager>(PortalManager::Deps{
             .intentFor = [this](const UserId& user) -> Intent& { return intent(user); },
             .bot = bot,
@@ -36,6 +37,7 @@ struct World {
             .logger = Logger("portals"),
             .workers = workers,
             .waiting = waiting,
+            .aliasQueryHoldLimit = aliasQueryHoldLimit,
         });
     }
     ~World() {
@@ -531,6 +533,32 @@ TEST_CASE("remote events that arrive while an alias query creates their portal w
     CHECK(world.links.linkCalls == 1);
 }
 
+TEST_CASE("messages waiting for an alias query's room creation that fails are not lost: the first one creates the room again") {
+    World world;
+    world.options.createDelay = 100ms;
+    world.options.failCreations = 1;
+    PortalInfo info = portal("net/#retry");
+    std::optional<Result<RoomId>> answered;
+    std::thread query([&] { answered = world.manager->ensurePortal(info, "test_retry", 5s); });
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (world.calls.ofOp("create").empty() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(1ms);
+    REQUIRE(world.calls.ofOp("create").size() == 1);
+    world.queue(message(info, sender("alice"), "m1", "kept 1"));
+    world.queue(message(info, sender("alice"), "m2", "kept 2"));
+    query.join();
+    world.settle();
+
+    REQUIRE(answered.has_value());
+    CHECK_FALSE(answered->ok());
+    CHECK(world.calls.ofOp("create").size() == 2);
+    auto sends = world.calls.ofOp("send");
+    REQUIRE(sends.size() == 2);
+    CHECK(sends[0].text == "kept 1");
+    CHECK(sends[1].text == "kept 2");
+    CHECK(world.counter("mxbridge_remote_events_failed_total", {{"reason", "portal_creation"}}) == 0);
+}
+
 TEST_CASE("an alias query during a message's portal creation gets that room, and no second room is made") {
     World world;
     world.options.createDelay = 100ms;
@@ -578,6 +606,25 @@ TEST_CASE("events held during an alias query that made no portal are dropped and
     world.settle();
     CHECK(world.calls.ofOp("typing").empty());
     CHECK(world.counter("mxbridge_remote_events_failed_total", {{"reason", "no_portal"}}) == 2);
+}
+
+TEST_CASE("overlapping alias queries hold another room's events no longer than the hold limit") {
+    World world(1, nullptr, 50ms);
+    RemoteRoomId remote("net/#other");
+    std::shared_ptr<void> first = world.manager->aliasQueryInFlight();
+    world.queue(RemoteTyping{remote, sender("alice"), true});
+    std::this_thread::sleep_for(100ms);
+    std::shared_ptr<void> second = world.manager->aliasQueryInFlight();  // still in flight below
+    first.reset();
+    CHECK(world.manager->waitIdle(5s));
+    CHECK(world.counter("mxbridge_remote_events_failed_total", {{"reason", "no_portal"}}) == 1);
+    // While the second query goes on, that room's events are not held again.
+    world.queue(RemoteTyping{remote, sender("alice"), false});
+    CHECK(world.manager->waitIdle(5s));
+    CHECK(world.counter("mxbridge_remote_events_failed_total", {{"reason", "no_portal"}}) == 2);
+    second.reset();
+    world.settle();
+    CHECK(world.calls.ofOp("typing").empty());
 }
 
 namespace {
