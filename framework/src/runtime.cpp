@@ -686,6 +686,9 @@ void Runtime::start() {
 void Runtime::stop() {
     Impl& s = *impl_;
     s.ready = false;
+    // While commits fail (full disk, database file gone), writes made outside a hook would
+    // hold the connector's and the outbox's threads, joined below, forever.
+    if (s.journal) s.journal->stopWaiting();
     // Order matters: no new transactions, then the ones in flight commit and are answered,
     // then handlers finish what they can, then the last done marks commit.
     if (s.server) s.server->stop(std::chrono::seconds(5));

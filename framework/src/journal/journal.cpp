@@ -245,6 +245,33 @@ void Journal::stop() {
     if (checkpointer_.joinable()) checkpointer_.join();
 }
 
+void Journal::stopWaiting() {
+    std::vector<std::function<void()>> waiters;
+    {
+        std::lock_guard lock(mutex_);
+        stopRequested_ = true;
+        if (waitingIsHopeless()) waiters = takeWaiters();
+    }
+    releaseWaiters(std::move(waiters));
+}
+
+std::vector<std::function<void()>> Journal::takeWaiters() {
+    std::vector<std::function<void()>> waiters;
+    for (KvRequest& r : kvRequests_) {
+        if (r.onDone) waiters.push_back(std::move(r.onDone));
+        r.onDone = nullptr;
+    }
+    return waiters;
+}
+
+void Journal::releaseWaiters(std::vector<std::function<void()>> waiters) {
+    if (waiters.empty()) return;
+    log_.error("the journal cannot commit: writes made outside a hook are not waited for any "
+               "longer; they are retried until the bridge stops and lost if none succeeds",
+               {{"waiting_writers", waiters.size()}});
+    for (auto& w : waiters) w();
+}
+
 void Journal::submit(Submission submission) {
     submission.txnKey = txnKeyOf(submission.txnId, *submission.body);
     submission.itemHashes.assign(submission.items.size(), kNoEventId);
@@ -367,6 +394,13 @@ void Journal::queueRequest(KvRequest request, bool wait) {
     }
     {
         std::lock_guard lock(mutex_);
+        if (wait && waitingIsHopeless()) {
+            // The caller would wait for a disk that may never come back (see stopWaiting()).
+            request.onDone = nullptr;
+            wait = false;
+            log_.error("the journal cannot commit: not waiting for a write made outside a hook; "
+                       "it is retried until the bridge stops and lost if none succeeds");
+        }
         kvRequests_.push_back(std::move(request));
     }
     wake_.notify_one();
@@ -485,6 +519,7 @@ void Journal::run() {
     std::vector<Completion> comps;
     std::vector<KvRequest> kvs;
     std::chrono::milliseconds retryDelay = options_.retryFirst;
+    bool lastCommitFailed = false;  // mirrored in commitsFailing_ for the waiters
     bool restartWarned = false;
     for (;;) {
         if (logFrames_.load(std::memory_order_relaxed) > restartLimit_.load(std::memory_order_relaxed)) {
@@ -695,13 +730,18 @@ void Journal::run() {
                 txnFailed_.inc();
                 if (sub.onDone) sub.onDone(SubmitOutcome::Failed);
             }
+            std::vector<std::function<void()>> hopeless;
             {
                 std::lock_guard lock(mutex_);
                 completions_.insert(completions_.begin(), std::make_move_iterator(comps.begin()),
                                     std::make_move_iterator(comps.end()));
                 kvRequests_.insert(kvRequests_.begin(), std::make_move_iterator(kvs.begin()),
                                    std::make_move_iterator(kvs.end()));
+                commitsFailing_ = lastCommitFailed = true;
+                lostForGood_ = databaseLost_;
+                if (waitingIsHopeless()) hopeless = takeWaiters();
             }
+            releaseWaiters(std::move(hopeless));
             subs.clear();
             comps.clear();
             kvs.clear();
@@ -718,6 +758,11 @@ void Journal::run() {
             wake_.wait_for(lock, retryDelay, [&] { return stopping_ || (databaseLost_ && !submissions_.empty()); });
             retryDelay = std::min(retryDelay * 2, options_.retryCap);
             continue;
+        }
+        if (lastCommitFailed) {
+            lastCommitFailed = false;
+            std::lock_guard lock(mutex_);
+            commitsFailing_ = false;
         }
         retryDelay = options_.retryFirst;
         health_->recovered(HealthPart::Journal);

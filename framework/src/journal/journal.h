@@ -116,6 +116,11 @@ public:
     void start(DispatchSink sink, BacklogProbe backlog);
     // Commits what is queued, then stops the writer thread.
     void stop();
+    // Called as the bridge begins to stop, before the connector: from then on, while commits
+    // fail, a caller waiting for its write (kvWriteNow, runOps with wait) is let go instead
+    // of waiting for a disk that may never come back, so the stop can finish. The write
+    // stays queued and is retried until stop().
+    void stopWaiting();
 
     void submit(Submission submission);
     void complete(std::vector<Completion>&& completions);
@@ -124,7 +129,9 @@ public:
     std::optional<std::string> kvGet(const std::string& key);
     // Keys starting with `prefix` and their values, in key order, queued writes included.
     std::vector<std::pair<std::string, std::string>> kvList(const std::string& prefix);
-    // Blocks until the writes are committed (for writes made outside a hook).
+    // Blocks until the writes are committed (for writes made outside a hook); returns
+    // without it, logged, once the database file is gone or the bridge is stopping while
+    // commits fail (see stopWaiting()).
     void kvWriteNow(std::vector<KvWrite> writes);
     // Makes a finished hook's writes visible to kvGet() at once, before its completion is
     // handed over (the next event of the room may run before that). complete() does it for
@@ -157,6 +164,12 @@ private:
     // Stopping while commits fail: tells every waiter, logs what is left for the replay.
     void abandonUncommitted(std::vector<Submission>& subs, std::vector<Completion>& comps,
                             std::vector<KvRequest>& kvs);
+    // Under mutex_: true when a waiter would wait for a commit that may never come.
+    bool waitingIsHopeless() const { return commitsFailing_ && (stopRequested_ || lostForGood_); }
+    // Under mutex_: takes the waiters off the queued requests (their writes stay queued).
+    std::vector<std::function<void()>> takeWaiters();
+    // Lets taken waiters go, outside mutex_, and says their writes are not committed yet.
+    void releaseWaiters(std::vector<std::function<void()>> waiters);
 
     const Database& database_;
     JournalOptions options_;
@@ -174,6 +187,9 @@ private:
     std::vector<Completion> completions_;
     std::vector<KvRequest> kvRequests_;
     bool stopping_ = false;
+    bool stopRequested_ = false;   // stopWaiting() was called
+    bool commitsFailing_ = false;  // the last commit failed (set by the writer)
+    bool lostForGood_ = false;     // the writer's databaseLost_, seen under mutex_
     std::thread writer_;
     // Checkpoints copy the WAL into the database file and fsync it; done on their own thread
     // so the writer (and so the acks) never waits for them.

@@ -420,3 +420,32 @@ TEST_CASE("once transactions stop coming, the database file alone holds them wit
     }
     CHECK(rows == 20);
 }
+
+TEST_CASE("once the database file is gone, a write made outside a hook returns instead of waiting forever") {
+    TempDir dir;
+    std::future<void> wrote;  // before the rig: a write still waiting is let go by its stop
+    JournalRig rig(dir / "j.db");
+    rig.journal().kvWriteNow({KvWrite{"k", std::string("v1")}});
+    for (const std::string suffix : {"", "-wal", "-shm"}) std::filesystem::remove(dir / ("j.db" + suffix));
+    wrote = std::async(std::launch::async, [&] { rig.journal().kvWriteNow({KvWrite{"k", std::string("v2")}}); });
+    CHECK(wrote.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+    CHECK(rig.journal().kvGet("k") == std::optional<std::string>("v2"));  // still queued, still read
+}
+
+TEST_CASE("a bridge stopping while commits fail lets a write made outside a hook return") {
+    TempDir dir;
+    std::future<void> wrote;  // before the rig: a write still waiting is let go by its stop
+    JournalRig rig(dir / "j.db");
+    rig.journal().kvWriteNow({KvWrite{"k", std::string("v1")}});
+    // Another process holds the database's write lock: every commit fails after the busy wait.
+    SQLite::Database outside((dir / "j.db").string(), SQLite::OPEN_READWRITE);
+    outside.exec("BEGIN IMMEDIATE");
+    wrote = std::async(std::launch::async, [&] { rig.journal().kvWriteNow({KvWrite{"k", std::string("v2")}}); });
+    CHECK(wrote.wait_for(std::chrono::milliseconds(300)) == std::future_status::timeout);  // waits
+    rig.journal().stopWaiting();
+    CHECK(wrote.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+    // A write made now, with commits known to fail, does not wait at all.
+    auto now = std::async(std::launch::async, [&] { rig.journal().kvWriteNow({KvWrite{"k", std::string("v3")}}); });
+    CHECK(now.wait_for(std::chrono::seconds(2)) == std::future_status::ready);
+    outside.exec("ROLLBACK");
+}
