@@ -693,6 +693,9 @@ void Runtime::stop() {
     // then handlers finish what they can, then the last done marks commit.
     if (s.server) s.server->stop(std::chrono::seconds(5));
     if (s.metricsServer) s.metricsServer->stop(std::chrono::seconds(0));
+    // Queries still running use the connector, portals and the server's io_context: they
+    // finish before any of those stops (issue 9 review, finding 2).
+    if (s.api) s.api->stopQueries();
     if (s.dispatcher) s.dispatcher->stop(std::chrono::seconds(10));
     // The connector may still report what its network said while closing.
     if (s.connectorStarted) {
@@ -708,8 +711,8 @@ void Runtime::stop() {
     // Unsent requests stay in the outbox table for the next start.
     if (s.intents) s.intents->stop();
     if (s.journal) s.journal->stop();
+    s.api.reset();  // its answers post to the server's io_context: gone first
     s.server.reset();
-    s.api.reset();
     s.metricsServer.reset();
     s.metricsEndpoint.reset();
 }

@@ -66,6 +66,10 @@ public:
     RequestTerms termsFor(const http::request_header<>& header) const override;
     void onRequest(HttpRequest&& request, Responder respond) override;
 
+    // Stops taking queries and waits for those in progress: call after the HTTP server
+    // stopped and before what queries use (the connector, portals) is stopped.
+    void stopQueries() { queryRunner_.stop(); }
+
     // The transaction_id of the last appservice ping the homeserver relayed to us.
     std::string lastPingTransactionId() const;
 

@@ -86,3 +86,50 @@ TEST_CASE("a query not done by its deadline gets the late answer once, and its o
     CHECK(answers.statuses == std::vector<unsigned>{404, 404});
     CHECK(started.load() == 1);  // the second's deadline passed before a thread was free
 }
+
+TEST_CASE("a query whose deadline passed while it waited for a free thread gets the not-started answer, not the one promising its work goes on") {
+    Answers answers;
+    std::promise<void> release;
+    std::shared_future<void> released = release.get_future().share();
+    std::mutex bodiesMutex;
+    std::vector<std::string> bodies;
+    Responder keepBody([&](HttpResponse&& r) {
+        std::lock_guard lock(bodiesMutex);
+        bodies.push_back(r.body());
+    });
+    {
+        QueryRunner runner(1, 100ms);
+        for (int i = 0; i < 2; ++i) {
+            runner.run([released] {
+                released.wait();
+                return status(http::status::ok);
+            }, keepBody, [] { return jsonResponse(http::status::not_found, "goes on"); },
+               [] { return jsonResponse(http::status::not_found, "never started"); });
+        }
+        CHECK(waitFor([&] { std::lock_guard lock(bodiesMutex); return bodies.size() == 2; }, 2s));
+        release.set_value();
+    }
+    CHECK(bodies == std::vector<std::string>{"goes on", "never started"});
+}
+
+TEST_CASE("stopping the query runner waits for the query in progress, and a query after it is not run") {
+    Answers answers;
+    std::atomic<bool> finished{false}, ranAfterStop{false};
+    QueryRunner runner(2, 10s);
+    runner.run([&] {
+        std::this_thread::sleep_for(200ms);
+        finished = true;
+        return status(http::status::ok);
+    }, answers.responder(), [] { return status(http::status::not_found); });
+    std::this_thread::sleep_for(20ms);  // let it start
+    runner.stop();
+    CHECK(finished.load());  // stop() returned only once the work was done
+    CHECK(answers.statuses == std::vector<unsigned>{200});
+    runner.run([&] {
+        ranAfterStop = true;
+        return status(http::status::ok);
+    }, answers.responder(), [] { return status(http::status::not_found); });
+    std::this_thread::sleep_for(50ms);
+    CHECK_FALSE(ranAfterStop.load());
+    runner.stop();  // idempotent: the destructor calls it again too
+}
