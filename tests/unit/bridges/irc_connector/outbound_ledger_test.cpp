@@ -1,10 +1,9 @@
 // The IRC outbound ledger: what a restart sends again, and what it must not.
 #include <doctest/doctest.h>
 
-#include <map>
-#include <mutex>
 #include <stdexcept>
 
+#include "mxbridge/testing/memory_stores.h"
 #include "outbound_ledger.h"
 
 using namespace mxbridge;
@@ -12,38 +11,8 @@ using namespace mxbridge::irc;
 
 namespace {
 
-// The bridge's kv store as the framework keeps it, in memory: survives a ledger's "restart".
-class MemoryKv final : public KvStore {
-public:
-    void put(const std::string& key, const std::string& value) override {
-        std::lock_guard lock(mutex_);
-        map_[key] = value;
-    }
-    void erase(const std::string& key) override {
-        std::lock_guard lock(mutex_);
-        map_.erase(key);
-    }
-    std::optional<std::string> get(const std::string& key) override {
-        std::lock_guard lock(mutex_);
-        auto it = map_.find(key);
-        return it == map_.end() ? std::nullopt : std::optional<std::string>(it->second);
-    }
-    std::vector<std::pair<std::string, std::string>> list(const std::string& prefix) override {
-        std::lock_guard lock(mutex_);
-        std::vector<std::pair<std::string, std::string>> out;
-        for (auto it = map_.lower_bound(prefix); it != map_.end() && it->first.starts_with(prefix); ++it)
-            out.emplace_back(*it);
-        return out;
-    }
-    std::size_t size() {
-        std::lock_guard lock(mutex_);
-        return map_.size();
-    }
-
-private:
-    std::mutex mutex_;
-    std::map<std::string, std::string> map_;
-};
+// The kit's in-memory kv store survives a ledger's "restart" as the framework's does.
+using MemoryKv = mxbridge::testing::MemoryKvStore;
 
 OutboundLedger::Line lineFrom(const std::string& connection, const std::string& text) {
     return OutboundLedger::Line{.seq = 0,
