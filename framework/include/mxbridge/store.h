@@ -41,6 +41,9 @@ struct Login {
     std::string remoteName;              // e.g. nick or account name
     Secret<std::string> secret;          // password or token; empty when none
     nlohmann::json data = nlohmann::json::object();  // bridge-defined, not encrypted
+    // Which of the user's logins on `network` (LoginKey::id); empty for the only one.
+    // Several secrets (a token and a cookie): one JSON object in `secret`.
+    std::string id;
 };
 
 class UserStore {
