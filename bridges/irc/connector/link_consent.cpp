@@ -22,13 +22,6 @@ uint32_t randomWord() {
 
 }  // namespace
 
-bool IrcNetwork::isOpMember(const Channel& channel, const std::string& foldedNick) const {
-    auto m = channel.members.find(foldedNick);
-    if (m == channel.members.end()) return false;
-    const std::set<char>& modes = m->second.modes;
-    return modes.count('o') || modes.count('q') || modes.count('a');
-}
-
 bool IrcNetwork::linkedAlready(const Link& link) {
     for (const Link& l : ctx_.links().forRoom(link.room))
         if (l.remote == link.remote) return true;
@@ -39,8 +32,7 @@ Result<void> IrcNetwork::requestLink(LinkAsk ask) {
     std::lock_guard lock(mutex_);
     const std::string folded = foldName(ask.channel);
     auto ch = channels_.find(folded);
-    if (auto p = puppets_.find(ask.requester); p != puppets_.end() && ch != channels_.end() &&
-                                               isOpMember(ch->second, foldName(p->second->nick)))
+    if (const Puppet* p = puppets_.find(ask.requester); p && ch != channels_.end() && ch->second.isOp(foldName(p->nick)))
         return {};
     if (config_.linkConsent == NetworkConfig::LinkConsent::AdminsOnly)
         return Error::permanent("M_FORBIDDEN", "Only bridge admins may link rooms to channels on " + config_.name + ".");
@@ -92,7 +84,7 @@ void IrcNetwork::askOps(PendingConsent& p) {
     auto ch = channels_.find(p.channel);
     if (ch != channels_.end())
         for (const auto& [folded, m] : ch->second.members)
-            if (isOpMember(ch->second, folded) && !isBotNick(m.nick) && !isPuppetNick(folded))
+            if (ch->second.isOp(folded) && !isBotNick(m.nick) && !isPuppetNick(folded))
                 p.askedOps[folded] = m.nick;
     if (p.askedOps.empty()) {
         p.timer->cancel();
@@ -118,7 +110,7 @@ void IrcNetwork::onConsentAnswer(const std::string& nick, const std::string& tex
     }
     PendingConsent& p = it->second;
     auto ch = channels_.find(p.channel);
-    if (ch == channels_.end() || !isOpMember(ch->second, foldName(nick)) || isPuppetNick(foldName(nick))) {
+    if (ch == channels_.end() || !ch->second.isOp(foldName(nick)) || isPuppetNick(foldName(nick))) {
         log_.info("link answer from a non-op ignored", {{"request", p.id}, {"nick", nick}, {"channel", p.ask.channel}});
         bot_.send(build::notice(nick, "Only ops of " + p.ask.channel + " can answer request " + p.id +
                                           "; your answer changes nothing."));

@@ -18,25 +18,6 @@ namespace {
 constexpr std::size_t kRecentLines = 64;
 constexpr std::size_t kSentMemory = 2000;
 constexpr auto kTick = std::chrono::seconds(5);
-constexpr std::string_view kVersion = "mxbridge IRC bridge";
-
-IrcConnectionOptions baseOptions(const NetworkConfig& c) {
-    IrcConnectionOptions o;
-    o.host = c.address;
-    o.port = c.port;
-    o.tls = c.tls;
-    o.verifyCertificate = c.tlsVerify;
-    o.serverPassword = c.password;
-    o.floodBurst = c.floodBurst;
-    o.floodInterval = std::chrono::milliseconds(c.floodIntervalMs);
-    return o;
-}
-
-IrcMessage lineTo(const RemoteTarget& target, MessageKind kind, const std::string& text) {
-    return kind == MessageKind::Emote    ? build::ctcpAction(target.ircTarget(), text)
-           : kind == MessageKind::Notice ? build::notice(target.ircTarget(), text)
-                                         : build::privmsg(target.ircTarget(), text);
-}
 
 Error notSent(const SendFailure& failure, const std::string& connectionTrouble) {
     return failure.error == SendError::QueueFull
@@ -57,10 +38,15 @@ IrcNetwork::IrcNetwork(const NetworkConfig& config, const IrcBridgeConfig& bridg
                                           {{"network", config.name}, {"state", "connected"}})),
       io_(io),
       log_(ctx.logger("irc." + config.name)),
+      isDefault_(&bridge.defaultNetwork() == &config || bridge.defaultNetwork().name == config.name),
+      ids_(config.name, isDefault_),
+      renderer_(config_, bridge),
       ledger_(ctx.kv(), config.name, ctx.logger("irc." + config.name)),
+      puppets_(config_, [this](const UserId& user, uint64_t generation, IrcConnectionOptions options) {
+          return makePuppetConnection(user, generation, std::move(options));
+      }),
       netsplits_(std::chrono::seconds(config.netsplitDebounceSeconds)),
       tickTimer_(io) {
-    isDefault_ = &bridge.defaultNetwork() == &config || bridge.defaultNetwork().name == config.name;
     ConnectionPoolOptions po;
     po.limiter.attemptsPerSecond = config.connectPerSecond;
     po.limiter.burst = config.connectBurst;
@@ -75,7 +61,7 @@ IrcNetwork::~IrcNetwork() = default;
 // --- Lifecycle (loop thread) ---------------------------------------------------------------------
 
 void IrcNetwork::makeBot() {
-    IrcConnectionOptions o = baseOptions(config_);
+    IrcConnectionOptions o = networkConnectionOptions(config_);
     o.nick = config_.botNick;
     o.username = usernameFor(config_.botNick, config_.botNick);
     o.realname = "Matrix bridge bot";
@@ -125,7 +111,7 @@ void IrcNetwork::start() {
     std::lock_guard lock(mutex_);
     bot_.start();
     for (const ChannelConfig& c : config_.channels) {
-        Channel& ch = channels_[foldName(c.name)];
+        ChannelState& ch = channels_[foldName(c.name)];
         ch.name = c.name;
         ch.key = c.key;
         bot_.join(c.name, c.key);
@@ -135,7 +121,7 @@ void IrcNetwork::start() {
         if (!t || t->network != config_.name || !t->isChannel()) continue;
         std::string folded = foldName(t->channel);
         if (channels_.count(folded)) continue;
-        Channel& ch = channels_[folded];
+        ChannelState& ch = channels_[folded];
         ch.name = t->channel;
         if (link.options.contains("key") && link.options["key"].is_string()) ch.key = link.options["key"];
         bot_.join(ch.name, ch.key);
@@ -161,11 +147,10 @@ void IrcNetwork::stop() {
         // Each QUIT goes after the lines already written, so the server reads those first:
         // their receipts come as the connection closes, and only those still queued stay
         // owed. The connections live on until the loop ends, to be heard.
-        for (auto& [user, p] : puppets_) {
+        for (auto& p : puppets_.takeWhere([](const Puppet&) { return true; })) {
             p->conn.stop("Bridge shutting down");
             closing_.push_back(std::move(p));
         }
-        puppets_.clear();
         if (bot_) bot_.stop("Bridge shutting down");
         closingBot_ = std::move(bot_);
     }
@@ -198,18 +183,14 @@ void IrcNetwork::tick() {
             for (const auto& ch : channels)
                 ghostLeft(ch, nick, RemoteMembership::Change::Leave, "Lost in a net-split");
         if (config_.idleTimeoutSeconds > 0) {
-            for (auto it = puppets_.begin(); it != puppets_.end();) {
-                // Lines still waiting for the flood control keep a puppet busy, not idle.
-                if (now - it->second->lastActive > std::chrono::seconds(config_.idleTimeoutSeconds) &&
-                    it->second->conn.info().queuedLines == 0) {
-                    log_.info("puppet idle, disconnecting", {{"user", it->first.str()}});
-                    puppetNicks_.erase(foldName(it->second->nick));
-                    noteState(it->second->state, ConnectionState::Stopped);
-                    idle.push_back(std::move(it->second));
-                    it = puppets_.erase(it);
-                } else {
-                    ++it;
-                }
+            // Lines still waiting for the flood control keep a puppet busy, not idle.
+            idle = puppets_.takeWhere([&](const Puppet& p) {
+                return now - p.lastActive > std::chrono::seconds(config_.idleTimeoutSeconds) &&
+                       p.conn.info().queuedLines == 0;
+            });
+            for (auto& p : idle) {
+                log_.info("puppet idle, disconnecting", {{"user", p->user.str()}});
+                noteState(p->state, ConnectionState::Stopped);
             }
         }
         scheduleTick();
@@ -218,11 +199,6 @@ void IrcNetwork::tick() {
 }
 
 // --- IRC -> Matrix ---------------------------------------------------------------------------------
-
-RemoteSender IrcNetwork::ghost(const std::string& nick) const {
-    return RemoteSender{remoteUserId(config_.name, nick), ghostIdFor(config_.name, nick, isDefault_), nick,
-                        std::nullopt};
-}
 
 bool IrcNetwork::isBotNick(const std::string& nick) const { return foldName(nick) == foldName(botNick_); }
 
@@ -235,14 +211,6 @@ PortalInfo IrcNetwork::channelPortal(const std::string& channel) const {
         if (foldName(c.name) == foldName(channel) && !c.aliasId.empty()) p.aliasId = c.aliasId;
     p.isPublic = true;
     return p;
-}
-
-RemoteMessageId IrcNetwork::nextRemoteId(const std::string& nick, const IrcMessage& msg) {
-    std::string base = config_.name + "/" + foldName(nick) + "/";
-    if (auto id = msg.tag("msgid"); id && !id->empty()) return RemoteMessageId(base + std::string(*id));
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                  std::chrono::system_clock::now().time_since_epoch()).count();
-    return RemoteMessageId(base + std::to_string(ms) + "-" + std::to_string(++counter_));
 }
 
 void IrcNetwork::noteState(ConnectionState& stored, ConnectionState next) {
@@ -263,243 +231,7 @@ void IrcNetwork::onBotState(const StateChange& change) {
     }
     if (change.state == ConnectionState::TransientDisconnect) {
         // Membership is re-read from NAMES after the rejoin.
-        for (auto& [folded, ch] : channels_) {
-            ch.namesDone = false;
-            ch.namesBuffer.clear();
-        }
-    }
-}
-
-void IrcNetwork::onBotMessage(const IrcMessage& msg) {
-    const std::string& cmd = msg.command;
-    Source src = msg.sourceParts();
-    if (cmd == "001") {
-        botNick_ = msg.param(0);
-        return;
-    }
-    if (cmd == "005") {
-        serverRules_ = bot_.isupport();
-        return;
-    }
-    if (cmd == "NICK" && isBotNick(src.nick)) {
-        botNick_ = msg.param(0);
-        return;
-    }
-    if (cmd == "PRIVMSG" || cmd == "NOTICE") {
-        if (src.nick.empty() || src.isServer() || src.user.empty()) return;
-        std::string target = msg.param(0);
-        std::string text = decodeIrcText(msg.param(1));
-        MessageKind kind = cmd == "NOTICE" ? MessageKind::Notice : MessageKind::Text;
-        if (auto ctcp = parseCtcp(text)) {
-            if (ctcp->command != "ACTION") {
-                if (cmd == "PRIVMSG")
-                    if (auto reply = ctcpReply(*ctcp, kVersion)) bot_.send(build::notice(src.nick, *reply));
-                return;
-            }
-            kind = MessageKind::Emote;
-            text = ctcp->params;
-        }
-        if (isBotNick(src.nick) || isPuppetNick(foldName(src.nick))) return;  // our own echoes
-        if (isChannelName(target)) bridgeChannelText(src.nick, target, msg, kind, text);
-        // Private messages to the bot have no Matrix reader (puppets receive their own), but
-        // an op may be answering a link request.
-        else if (cmd == "PRIVMSG" && kind == MessageKind::Text) onConsentAnswer(src.nick, text);
-        return;
-    }
-    if (cmd == "JOIN") {
-        std::string chan = msg.param(0);
-        std::string folded = foldName(chan);
-        if (isBotNick(src.nick)) {
-            Channel& ch = channels_[folded];
-            ch.name = chan;
-            ch.members.clear();
-            ch.namesDone = false;
-            return;
-        }
-        auto it = channels_.find(folded);
-        if (it == channels_.end()) return;
-        Member& m = it->second.members[foldName(src.nick)];
-        m.nick = src.nick;
-        m.modes.clear();
-        if (isPuppetNick(foldName(src.nick))) return;
-        if (netsplits_.rejoined(foldName(src.nick), folded)) return;
-        if (!it->second.lazy) ghostJoined(it->second, src.nick);
-        return;
-    }
-    if (cmd == "PART") {
-        std::string folded = foldName(msg.param(0));
-        if (isBotNick(src.nick)) {
-            channels_.erase(folded);
-            return;
-        }
-        auto it = channels_.find(folded);
-        if (it == channels_.end()) return;
-        it->second.members.erase(foldName(src.nick));
-        if (!isPuppetNick(foldName(src.nick)))
-            ghostLeft(folded, src.nick, RemoteMembership::Change::Leave, decodeIrcText(msg.param(1)));
-        return;
-    }
-    if (cmd == "KICK") {
-        std::string folded = foldName(msg.param(0));
-        std::string victim = msg.param(1);
-        std::string reason = decodeIrcText(msg.param(2));
-        auto it = channels_.find(folded);
-        if (it == channels_.end()) return;
-        if (isBotNick(victim)) {
-            noticeInPortal(channelRoomId(config_.name, it->second.name),
-                           "The bridge bot was kicked from " + it->second.name + " by " + src.nick + ": " + reason +
-                               ". Messages from IRC are not bridged until it is back (!join).");
-            channels_.erase(it);
-            return;
-        }
-        it->second.members.erase(foldName(victim));
-        if (auto p = puppetNicks_.find(foldName(victim)); p != puppetNicks_.end()) {
-            auto pit = puppets_.find(p->second);
-            if (pit != puppets_.end()) pit->second->channels.erase(folded);
-            noticeInPortal(channelRoomId(config_.name, it->second.name),
-                           p->second.str() + " was kicked from " + it->second.name + " on IRC by " + src.nick + ": " +
-                               reason);
-            return;
-        }
-        ghostLeft(folded, victim, RemoteMembership::Change::Kick, reason, src.nick);
-        return;
-    }
-    if (cmd == "QUIT") {
-        std::string folded = foldName(src.nick);
-        std::set<std::string> in;
-        for (auto& [name, ch] : channels_)
-            if (ch.members.erase(folded)) in.insert(name);
-        if (isPuppetNick(folded) || in.empty()) return;
-        std::string reason = decodeIrcText(msg.param(0));
-        if (config_.netsplitDebounceSeconds > 0 && isNetsplitQuit(reason)) {
-            netsplits_.quit(folded, in, Clock::now());
-            return;
-        }
-        for (const auto& ch : in) ghostLeft(ch, src.nick, RemoteMembership::Change::Leave, "Quit: " + reason);
-        return;
-    }
-    if (cmd == "NICK") {
-        std::string oldFolded = foldName(src.nick);
-        std::string nick = msg.param(0);
-        if (isPuppetNick(oldFolded)) return;
-        for (auto& [name, ch] : channels_) {
-            auto it = ch.members.find(oldFolded);
-            if (it == ch.members.end()) continue;
-            Member m = it->second;
-            ch.members.erase(it);
-            m.nick = nick;
-            ch.members[foldName(nick)] = m;
-            ghostLeft(name, src.nick, RemoteMembership::Change::Leave, "Now known as " + nick);
-            ghostJoined(ch, nick);
-            if (!m.modes.empty()) sendPowerLevels(ch, {foldName(nick)});
-        }
-        return;
-    }
-    if (cmd == "MODE") {
-        std::string folded = foldName(msg.param(0));
-        auto it = channels_.find(folded);
-        if (it == channels_.end()) return;
-        std::vector<std::string> args(msg.params.size() > 2 ? msg.params.begin() + 2 : msg.params.end(),
-                                      msg.params.end());
-        std::vector<std::string> changed;
-        for (const ModeChange& c : parseModeChanges(msg.param(1), args, bot_.isupport())) {
-            if (bot_.isupport().prefixModes().find(c.mode) == std::string::npos) continue;
-            auto m = it->second.members.find(foldName(c.arg));
-            if (m == it->second.members.end()) continue;
-            if (c.add) m->second.modes.insert(c.mode);
-            else m->second.modes.erase(c.mode);
-            changed.push_back(m->first);
-        }
-        if (!changed.empty()) sendPowerLevels(it->second, changed);
-        return;
-    }
-    if (cmd == "TOPIC" || cmd == "332") {
-        std::string chan = cmd == "TOPIC" ? msg.param(0) : msg.param(1);
-        std::string topic = decodeIrcText(cmd == "TOPIC" ? msg.param(1) : msg.param(2));
-        auto it = channels_.find(foldName(chan));
-        if (it == channels_.end()) return;
-        if (cmd == "TOPIC" && (isBotNick(src.nick) || isPuppetNick(foldName(src.nick)))) {
-            auto p = puppetNicks_.find(foldName(src.nick));
-            // The echo of a Matrix user's change: Matrix has it already.
-            if (takeTopic(it->first, p == puppetNicks_.end() ? nullptr : &p->second)) {
-                it->second.topic = topic;
-                return;
-            }
-        }
-        if (it->second.topic == topic) return;
-        it->second.topic = topic;
-        RemoteRoomUpdate u;
-        u.room = channelRoomId(config_.name, chan);
-        if (cmd == "TOPIC" && !src.nick.empty() && !src.isServer() && !isBotNick(src.nick) &&
-            !isPuppetNick(foldName(src.nick)))
-            u.actor = ghost(src.nick);
-        u.topic = ircStripFormatting(topic);
-        ctx_.queueRemote(std::move(u));
-        return;
-    }
-    if (cmd == "482" || cmd == "442") {  // ERR_CHANOPRIVSNEEDED, ERR_NOTONCHANNEL
-        topicRefused(msg, nullptr);
-        return;
-    }
-    if (cmd == "353") {  // RPL_NAMREPLY: me = #chan :names
-        auto it = channels_.find(foldName(msg.param(2)));
-        if (it == channels_.end()) return;
-        if (it->second.namesDone) {
-            it->second.namesDone = false;
-            it->second.namesBuffer.clear();
-        }
-        std::string list = msg.param(3);
-        std::size_t pos = 0;
-        while (pos < list.size()) {
-            auto end = list.find(' ', pos);
-            if (end == std::string::npos) end = list.size();
-            if (end > pos) it->second.namesBuffer.push_back(list.substr(pos, end - pos));
-            pos = end + 1;
-        }
-        return;
-    }
-    if (cmd == "366") {  // RPL_ENDOFNAMES
-        auto it = channels_.find(foldName(msg.param(1)));
-        if (it == channels_.end()) return;
-        Channel& ch = it->second;
-        ch.members.clear();
-        ch.lazy = config_.lazyMembersAbove > 0 && ch.namesBuffer.size() > static_cast<size_t>(config_.lazyMembersAbove);
-        std::vector<std::string> ranked;
-        for (const std::string& entry : ch.namesBuffer) {
-            auto [nick, modes] = parseNamesEntry(entry, bot_.isupport());
-            if (nick.empty()) continue;
-            std::string folded = foldName(nick);
-            ch.members[folded] = Member{nick, modes};
-            if (isBotNick(nick) || isPuppetNick(folded)) continue;
-            if (!ch.lazy) ghostJoined(ch, nick);
-            if (!modes.empty()) ranked.push_back(folded);
-        }
-        ch.namesBuffer.clear();
-        ch.namesDone = true;
-        if (!ranked.empty()) sendPowerLevels(ch, ranked);
-        askOpsOnceNamed(it->first);
-        return;
-    }
-    // WHOIS replies: 311 user, 312 server, 319 channels, 330 account, 318 end, 401 no such nick.
-    if (cmd == "311" || cmd == "312" || cmd == "319" || cmd == "330" || cmd == "318" || cmd == "401" ||
-        cmd == "317" || cmd == "301") {
-        auto it = whois_.find(foldName(msg.param(1)));
-        if (it == whois_.end()) return;
-        PendingWhois& w = it->second;
-        if (cmd == "311") w.text += msg.param(1) + " is " + msg.param(2) + "@" + msg.param(3) + " (" +
-                                    decodeIrcText(msg.param(5)) + ")\n";
-        else if (cmd == "312") w.text += "on server " + msg.param(2) + "\n";
-        else if (cmd == "319") w.text += "in " + msg.param(2) + "\n";
-        else if (cmd == "330") w.text += "logged in as " + msg.param(2) + "\n";
-        else if (cmd == "301") w.text += "away: " + decodeIrcText(msg.param(2)) + "\n";
-        else if (cmd == "317") w.text += "idle " + msg.param(2) + " s\n";
-        else if (cmd == "401") w.text += msg.param(1) + ": no such nick\n";
-        if (cmd == "318" || cmd == "401") {
-            w.timer->cancel();
-            w.reply(w.text.empty() ? msg.param(1) + ": no answer" : w.text);
-            whois_.erase(it);
-        }
-        return;
+        for (auto& [folded, ch] : channels_) ch.forgetNames();
     }
 }
 
@@ -507,23 +239,22 @@ void IrcNetwork::bridgeChannelText(const std::string& nick, const std::string& c
                                    MessageKind kind, const std::string& text) {
     auto it = channels_.find(foldName(channel));
     if (it == channels_.end()) return;
-    Channel& ch = it->second;
+    ChannelState& ch = it->second;
     if (ch.lazy && !ch.ghostsJoined.count(foldName(nick))) ghostJoined(ch, nick);
     FormattedText f = ircToHtml(text);
     std::map<std::string, std::string> mentionable;
     for (const auto& [folded, m] : ch.members) {
         if (isBotNick(m.nick) || folded == foldName(nick)) continue;
-        auto p = puppetNicks_.find(folded);
-        mentionable[m.nick] = p != puppetNicks_.end() ? p->second.str()
-                                                      : ctx_.ghostUserId(ghostIdFor(config_.name, m.nick, isDefault_)).str();
+        const UserId* puppet = puppets_.userForNick(folded);
+        mentionable[m.nick] = puppet ? puppet->str() : ctx_.ghostUserId(ghostIdFor(config_.name, m.nick, isDefault_)).str();
     }
     std::string html = f.html.empty() ? escapeHtml(f.plain) : f.html;
     std::string linked = linkMentions(html, mentionable);
     RemoteMessage m;
     m.portal = channelPortal(ch.name);
     m.portal.topic = ircStripFormatting(ch.topic);
-    m.sender = ghost(nick);
-    m.id = nextRemoteId(nick, msg);
+    m.sender = ids_.ghost(nick);
+    m.id = ids_.received(nick, msg);
     m.kind = kind;
     m.body = f.plain;
     if (!f.html.empty() || linked != html) m.html = linked;
@@ -537,19 +268,19 @@ void IrcNetwork::bridgeDirectText(Puppet& puppet, const std::string& nick, const
     m.portal.id = directRoomId(config_.name, nick, puppet.user);
     m.portal.name = nick;
     m.portal.directWith = puppet.user;
-    m.sender = ghost(nick);
-    m.id = nextRemoteId(nick, msg);
+    m.sender = ids_.ghost(nick);
+    m.id = ids_.received(nick, msg);
     m.kind = kind;
     m.body = f.plain;
     if (!f.html.empty()) m.html = f.html;
     ctx_.queueRemote(std::move(m));
 }
 
-void IrcNetwork::ghostJoined(Channel& channel, const std::string& nick) {
+void IrcNetwork::ghostJoined(ChannelState& channel, const std::string& nick) {
     channel.ghostsJoined.insert(foldName(nick));
     RemoteMembership m;
     m.room = channelRoomId(config_.name, channel.name);
-    m.user = ghost(nick);
+    m.user = ids_.ghost(nick);
     m.change = RemoteMembership::Change::Join;
     ctx_.queueRemote(std::move(m));
 }
@@ -560,20 +291,20 @@ void IrcNetwork::ghostLeft(const std::string& channel, const std::string& nick, 
     if (it != channels_.end()) it->second.ghostsJoined.erase(foldName(nick));
     RemoteMembership m;
     m.room = channelRoomId(config_.name, channel);
-    m.user = ghost(nick);
+    m.user = ids_.ghost(nick);
     m.change = change;
     m.reason = reason;
-    if (actor && !isBotNick(*actor) && !isPuppetNick(foldName(*actor))) m.actor = ghost(*actor);
+    if (actor && !isBotNick(*actor) && !isPuppetNick(foldName(*actor))) m.actor = ids_.ghost(*actor);
     ctx_.queueRemote(std::move(m));
 }
 
-void IrcNetwork::sendPowerLevels(Channel& channel, const std::vector<std::string>& folded) {
+void IrcNetwork::sendPowerLevels(ChannelState& channel, const std::vector<std::string>& folded) {
     RemotePowerLevels pl;
     pl.room = channelRoomId(config_.name, channel.name);
     for (const std::string& f : folded) {
         auto it = channel.members.find(f);
         if (it == channel.members.end() || isPuppetNick(f) || isBotNick(it->second.nick)) continue;
-        pl.levels.emplace_back(ghost(it->second.nick), powerForModes(it->second.modes, config_.modesToPower));
+        pl.levels.emplace_back(ids_.ghost(it->second.nick), powerForModes(it->second.modes, config_.modesToPower));
     }
     if (!pl.levels.empty()) ctx_.queueRemote(std::move(pl));
 }
@@ -587,37 +318,18 @@ void IrcNetwork::noticeInPortal(const RemoteRoomId& remote, const std::string& t
 
 // --- Puppets -------------------------------------------------------------------------------------
 
-std::string IrcNetwork::puppetNickFor(const UserId& user, const std::string& displayName) {
-    if (auto login = ctx_.users().login(user, config_.name); login && !login->remoteName.empty())
-        return login->remoteName;
-    std::string name = displayName.empty() ? std::string(localpartOf(user.str())) : displayName;
-    return sanitizeNick(name, 30, config_.nickTemplate);
+Puppet& IrcNetwork::puppetFor(const UserId& user, const std::string& displayName) {
+    if (Puppet* p = puppets_.find(user)) {
+        p->connect();
+        return *p;
+    }
+    Puppet& p = puppets_.create(user, displayName, puppetSetup(user));
+    log_.info("puppet connecting", {{"user", user.str()}, {"nick", p.nick}});
+    return p;
 }
 
-IrcNetwork::Puppet& IrcNetwork::puppetFor(const UserId& user, const std::string& displayName) {
-    auto it = puppets_.find(user);
-    if (it != puppets_.end()) {
-        if (it->second->state == ConnectionState::Stopped) it->second->conn.start();
-        return *it->second;
-    }
-    auto p = std::make_unique<Puppet>();
-    p->user = user;
-    p->displayName = displayName;
-    p->nick = puppetNickFor(user, displayName);
-    std::string localpart(localpartOf(user.str()));
-    IrcConnectionOptions o = baseOptions(config_);
-    o.nick = p->nick;
-    o.username = usernameFor(config_.usernameTemplate, localpart);
-    o.realname = fillTemplate(config_.realname, localpart, displayName.empty() ? localpart : displayName);
-    o.quitMessage = "Matrix user left";
-    if (auto login = ctx_.users().login(user, config_.name); login && !login->secret.empty()) {
-        bool useSasl = config_.sasl;
-        if (login->data.contains("auth") && login->data["auth"].is_string())
-            useSasl = login->data["auth"].get<std::string>() == "sasl";
-        std::string account = login->remoteName.empty() ? p->nick : login->remoteName;
-        if (useSasl) o.sasl = SaslPlainCredentials{"", account, login->secret.reveal()};
-        else o.nickservPassword = login->secret.reveal();
-    }
+PuppetSetup IrcNetwork::puppetSetup(const UserId& user) {
+    PuppetSetup setup{.login = ctx_.users().login(user, config_.name), .bindAddress = std::nullopt};
     if (!config_.ipv6Prefix.empty()) {
         // A stable index per user, so each keeps their own source address across restarts.
         std::string key = "irc.addr." + config_.name + "." + user.str();
@@ -631,11 +343,13 @@ IrcNetwork::Puppet& IrcNetwork::puppetFor(const UserId& user, const std::string&
             ctx_.kv().put(key, std::to_string(index));
         }
         std::string why;
-        if (auto addr = addressInPrefix(config_.ipv6Prefix, index + 1, &why)) o.bindAddress = *addr;
+        if (auto addr = addressInPrefix(config_.ipv6Prefix, index + 1, &why)) setup.bindAddress = *addr;
         else log_.warn("no source address for puppet", {{"user", user.str()}, {"why", why}});
     }
-    p->generation = ++puppetGeneration_;
-    const uint64_t gen = p->generation;
+    return setup;
+}
+
+IrcConnection IrcNetwork::makePuppetConnection(const UserId& user, uint64_t gen, IrcConnectionOptions options) {
     IrcConnectionHandlers h;
     h.onMessage = [this, user, gen](const IrcMessage& m) {
         std::lock_guard l(mutex_);
@@ -650,7 +364,7 @@ IrcNetwork::Puppet& IrcNetwork::puppetFor(const UserId& user, const std::string&
         {
             std::lock_guard l(mutex_);
             if (stopped_) return;  // a clean stop: the line stays owed for the next start
-            if (auto it = puppets_.find(user); it != puppets_.end()) trouble = it->second->stateReason;
+            if (const Puppet* p = puppets_.find(user)) trouble = p->stateReason;
         }
         if (f.receipt == 0) log_.warn("puppet line not sent", {{"user", user.str()}, {"command", f.message.command}});
         else onLineFailed(f, trouble);
@@ -659,26 +373,13 @@ IrcNetwork::Puppet& IrcNetwork::puppetFor(const UserId& user, const std::string&
     h.onJoinFailure = [this, user, gen](const JoinFailure& f) {
         std::lock_guard l(mutex_);
         if (!isLive(user, gen)) return;
-        auto pit = puppets_.find(user);
-        if (pit != puppets_.end()) pit->second->channels.erase(foldName(f.channel));
+        if (Puppet* p = puppets_.find(user)) p->channels.erase(foldName(f.channel));
         noticeInPortal(channelRoomId(config_.name, f.channel),
                        user.str() + " cannot join " + f.channel + " on IRC: " + f.text + " (" + f.numeric +
                            "); their messages there are not delivered" +
                            (config_.syncMembers ? ", and IRC users cannot see that they read along." : "."));
     };
-    p->conn = pool_->create(o, std::move(h));
-    p->conn.start();
-    puppetNicks_[foldName(p->nick)] = user;
-    log_.info("puppet connecting", {{"user", user.str()}, {"nick", p->nick}});
-    Puppet& ref = *p;
-    puppets_[user] = std::move(p);
-    return ref;
-}
-
-bool IrcNetwork::isLive(const UserId& user, uint64_t generation) const {
-    if (stopped_) return false;
-    auto it = puppets_.find(user);
-    return it != puppets_.end() && it->second->generation == generation;
+    return pool_->create(options, std::move(h));
 }
 
 void IrcNetwork::retirePuppet(std::unique_ptr<Puppet> puppet, const std::string& reason, std::function<void()> then) {
@@ -704,14 +405,11 @@ void IrcNetwork::whenStopped(std::shared_ptr<Puppet> puppet, std::shared_ptr<boo
 }
 
 void IrcNetwork::onPuppetState(const UserId& user, const StateChange& change) {
-    auto it = puppets_.find(user);
-    if (it == puppets_.end()) return;
-    Puppet& p = *it->second;
+    Puppet* found = puppets_.find(user);
+    if (!found) return;
+    Puppet& p = *found;
     noteState(p.state, change.state);
-    p.stateReason = change.reason;
-    if (change.state == ConnectionState::Connected) p.downSince.reset();
-    else if (!p.downSince && change.state != ConnectionState::Connecting && change.state != ConnectionState::Registering)
-        p.downSince = Clock::now();
+    p.stateChanged(change);
     if (change.state == ConnectionState::Banned || change.state == ConnectionState::BadCredentials) {
         std::string what = change.state == ConnectionState::Banned ? "is banned from" : "was refused by";
         for (const auto& [folded, key] : p.channels)
@@ -726,70 +424,15 @@ void IrcNetwork::onLineFailed(const SendFailure& failure, const std::string& con
         ctx_.reportDeliveryFailure(origin->room, origin->event, notSent(failure, connectionTrouble));
 }
 
-void IrcNetwork::onPuppetMessage(const UserId& user, const IrcMessage& msg) {
-    auto it = puppets_.find(user);
-    if (it == puppets_.end()) return;
-    Puppet& p = *it->second;
-    Source src = msg.sourceParts();
-    if (msg.command == "001") {
-        puppetNicks_.erase(foldName(p.nick));
-        p.nick = msg.param(0);
-        puppetNicks_[foldName(p.nick)] = user;
-        return;
-    }
-    if (msg.command == "NICK" && foldName(src.nick) == foldName(p.nick)) {
-        puppetNicks_.erase(foldName(p.nick));
-        p.nick = msg.param(0);
-        puppetNicks_[foldName(p.nick)] = user;
-        return;
-    }
-    if (msg.command == "482" || msg.command == "442") {
-        topicRefused(msg, &user);
-        return;
-    }
-    if ((msg.command == "PRIVMSG" || msg.command == "NOTICE") && !isChannelName(msg.param(0))) {
-        if (src.nick.empty() || src.isServer() || src.user.empty()) return;
-        if (foldName(msg.param(0)) != foldName(p.nick)) return;
-        if (isBotNick(src.nick) || isPuppetNick(foldName(src.nick))) return;
-        std::string text = decodeIrcText(msg.param(1));
-        MessageKind kind = msg.command == "NOTICE" ? MessageKind::Notice : MessageKind::Text;
-        if (auto ctcp = parseCtcp(text)) {
-            if (ctcp->command != "ACTION") {
-                if (msg.command == "PRIVMSG")
-                    if (auto reply = ctcpReply(*ctcp, kVersion)) p.conn.send(build::notice(src.nick, *reply));
-                return;
-            }
-            kind = MessageKind::Emote;
-            text = ctcp->params;
-        }
-        // Services talk to everyone; their notices are not a conversation.
-        if (kind == MessageKind::Notice && (foldName(src.nick) == "nickserv" || foldName(src.nick) == "chanserv"))
-            return;
-        bridgeDirectText(p, src.nick, msg, kind, text);
-    }
-}
-
 std::optional<HookResult> IrcNetwork::deadPuppetResult(const Puppet& p) const {
-    if (p.state == ConnectionState::Banned)
-        return HookResult::failed(Error::permanent("irc_banned", "Your IRC connection is banned from " + config_.name +
-                                                                     ": " + p.stateReason));
-    if (p.state == ConnectionState::BadCredentials)
-        return HookResult::failed(Error::permanent(
-            "irc_bad_credentials", "The IRC server refused your credentials: " + p.stateReason +
-                                       ". Fix them with !storepass or !removepass, then !reconnect."));
-    if (p.downSince && Clock::now() - *p.downSince > std::chrono::seconds(config_.deadAfterSeconds))
-        return HookResult::failed(Error::transient("irc_disconnected", "Your IRC connection to " + config_.name +
-                                                                           " has been down since a while: " +
-                                                                           p.stateReason));
-    return std::nullopt;
+    return p.unusable(config_.name, std::chrono::seconds(config_.deadAfterSeconds));
 }
 
 // --- Matrix -> IRC ---------------------------------------------------------------------------------
 
 std::optional<std::string> IrcNetwork::nickForUser(const std::string& userId) {
     std::lock_guard lock(mutex_);
-    auto p = puppets_.find(UserId(userId));
-    if (p != puppets_.end()) return p->second->nick;
+    if (const Puppet* p = puppets_.find(UserId(userId))) return p->nick;
     UserId id(userId);
     if (ctx_.isGhost(id)) {
         if (auto remote = ctx_.users().remoteForGhost(id)) {
@@ -805,38 +448,16 @@ std::optional<std::string> IrcNetwork::nickForUser(const std::string& userId) {
     return std::nullopt;
 }
 
-std::vector<std::string> IrcNetwork::renderLines(const MatrixMessage& message, const RemoteTarget& target,
-                                                 const std::string& prefix, bool& emote) {
-    emote = message.kind == MessageKind::Emote;
-    std::string text;
-    if (message.media) {
-        text = mediaLink(message.media->mxcUrl, bridge_.mediaBaseUrl);
-        std::string name = message.media->fileName.empty() ? message.body : message.media->fileName;
-        if (!name.empty() && name != text) text = name + " " + text;
-    } else if (message.html) {
-        text = htmlToIrc(replacePills(*message.html, [this](const std::string& u) {
-            auto p = puppets_.find(UserId(u));
-            if (p != puppets_.end()) return std::optional<std::string>(p->second->nick);
-            if (auto r = ctx_.users().remoteForGhost(UserId(u))) {
-                auto slash = r->str().find('/');
-                if (slash != std::string::npos) return std::optional<std::string>(r->str().substr(slash + 1));
-            }
-            return std::optional<std::string>();
-        }));
-    } else {
-        text = message.body;
-    }
-    if (message.replyTo) {
-        if (config_.condense.replyOneLine) text = condenseLines(text);
-        if (message.replyToRemote) {
-            // The replied-to author is addressed, IRC style.
-            std::string nick = currentNick(remoteAuthorNick(*message.replyToRemote));
-            if (!nick.empty()) text = nick + ": " + text;
-        }
-    }
-    std::size_t budget = maxPayloadBytes(target.ircTarget().size(), 0, emote);
-    budget = budget > prefix.size() + kMinSplitBytes ? budget - prefix.size() : kMinSplitBytes;
-    return splitForIrc(text, budget);
+OutboundRenderer::NickLookup IrcNetwork::nickLookup() {
+    return {.forUser = [this](const std::string& u) -> std::optional<std::string> {
+                if (const Puppet* p = puppets_.find(UserId(u))) return p->nick;
+                if (auto r = ctx_.users().remoteForGhost(UserId(u))) {
+                    auto slash = r->str().find('/');
+                    if (slash != std::string::npos) return r->str().substr(slash + 1);
+                }
+                return std::nullopt;
+            },
+            .current = [this](const std::string& folded) { return currentNick(folded); }};
 }
 
 void IrcNetwork::sendDurably(OutboundLedger::Line line) {
@@ -850,8 +471,8 @@ IrcConnection* IrcNetwork::connectionFor(const std::string& connection, const st
     Puppet* puppet = nullptr;
     if (create) {
         puppet = &puppetFor(UserId(connection), senderName);
-    } else if (auto it = puppets_.find(UserId(connection)); it != puppets_.end()) {
-        puppet = it->second.get();
+    } else {
+        puppet = puppets_.find(UserId(connection));
     }
     if (!puppet) return nullptr;
     if (target.isChannel()) {
@@ -893,7 +514,7 @@ void IrcNetwork::sendPaste(const OutboundLedger::Line& line, const RemoteTarget&
         }
         const OutboundLedger::Paste& paste = *line.paste;
         if (r.ok()) {
-            conn->send(lineTo(target, paste.kind,
+            conn->send(OutboundRenderer::lineTo(target, paste.kind,
                               paste.head + " … (" + std::to_string(paste.wires.size()) + " lines: " +
                                   mediaLink(*r, bridge_.mediaBaseUrl) + ")"),
                        line.seq);
@@ -929,12 +550,12 @@ HookResult IrcNetwork::sendMessage(const MatrixMessage& message, const RemoteTar
         if (target.isChannel()) joinPuppet(*puppet, target.channel);
     }
     bool emote = false;
-    std::vector<std::string> lines = renderLines(message, target, prefix, emote);
+    std::vector<std::string> lines = renderer_.lines(message, target, prefix, emote, nickLookup());
     MessageKind kind = message.kind == MessageKind::Notice ? MessageKind::Notice
                        : emote && !relay                   ? MessageKind::Emote
                                                            : MessageKind::Text;
     std::string nick = relay ? botNick_ : puppet->nick;
-    RemoteMessageId id(config_.name + "/" + foldName(nick) + "/m:" + message.event.eventId().str());
+    RemoteMessageId id = ids_.sent(nick, message.event.eventId());
     const RemoteRoomId remote = target.isChannel() ? channelRoomId(config_.name, target.channel)
                                                    : directRoomId(config_.name, target.nick, target.matrixUser);
     // Staged with the event's done mark: replies and reactions to it later name its author.
@@ -951,12 +572,12 @@ HookResult IrcNetwork::sendMessage(const MatrixMessage& message, const RemoteTar
         // Too long for IRC: one line with a link to the whole text.
         OutboundLedger::Line paste = base;
         paste.paste = OutboundLedger::Paste{.body = message.body, .head = prefix + lines.front(), .kind = kind, .wires = {}};
-        for (const auto& line : lines) paste.paste->wires.push_back(lineTo(target, kind, prefix + line).serialize());
+        for (const auto& line : lines) paste.paste->wires.push_back(OutboundRenderer::lineTo(target, kind, prefix + line).serialize());
         sendDurably(std::move(paste));
     } else {
         for (const auto& line : lines) {
             OutboundLedger::Line one = base;
-            one.wire = lineTo(target, kind, prefix + line).serialize();
+            one.wire = OutboundRenderer::lineTo(target, kind, prefix + line).serialize();
             sendDurably(std::move(one));
         }
     }
@@ -975,8 +596,7 @@ HookResult IrcNetwork::sendEdit(const MatrixEdit& edit, const RemoteTarget& targ
     if (sent == sentAt_.end() ||
         Clock::now() - sent->second > std::chrono::seconds(config_.condense.editWindowSeconds))
         return HookResult::unsupported("Edits of older messages are not sent to IRC.");
-    std::string text = edit.newHtml ? htmlToIrc(*edit.newHtml) : edit.newBody;
-    text = condenseLines(text);
+    std::string text = renderer_.editText(edit);
     auto [it, fresh] = pendingEdits_.try_emplace(edit.target);
     PendingEdit& p = it->second;
     p.text = text;
@@ -1006,21 +626,19 @@ void IrcNetwork::sendEditNow(const EventId& target) {
     if (config_.relay) {
         prefix = relayPrefix(e.sender.str(), false);
     } else {
-        auto p = puppets_.find(e.sender);
-        if (p == puppets_.end()) {
+        Puppet* p = puppets_.find(e.sender);
+        if (!p) {
             ctx_.reportDeliveryFailure(e.room, e.event, Error::permanent("irc_not_sent", "Your IRC connection went away"));
             return;
         }
-        conn = &p->second->conn;
+        conn = &p->conn;
     }
-    std::size_t budget = maxPayloadBytes(e.target.ircTarget().size(), 0, false);
-    budget = budget > prefix.size() + 2 + kMinSplitBytes ? budget - prefix.size() - 2 : kMinSplitBytes;
-    auto lines = splitForIrc(e.text, budget);
-    if (lines.empty()) return;
+    auto line = renderer_.editLine(e.text, e.target, prefix);
+    if (!line) return;
     // Sent after its hook returned, so not in the ledger: a crash within the debounce loses
     // it. Its sender still hears when the connection gives it up.
     std::uint64_t receipt = ledger_.track({config_.relay ? std::string() : e.sender.str(), e.room, e.event});
-    conn->send(lineTo(e.target, MessageKind::Text, prefix + "* " + lines.front()), receipt);
+    conn->send(OutboundRenderer::lineTo(e.target, MessageKind::Text, *line), receipt);
 }
 
 HookResult IrcNetwork::memberChanged(const MatrixMembership& change, const RemoteTarget& target) {
@@ -1034,9 +652,9 @@ HookResult IrcNetwork::memberChanged(const MatrixMembership& change, const Remot
         return HookResult::delivered();
     }
     if (change.membership == "leave" || change.membership == "ban") {
-        auto it = puppets_.find(change.target);
-        if (it == puppets_.end() || !it->second->channels.erase(folded)) return HookResult::ignored();
-        it->second->conn.part(target.channel, change.membership == "ban" ? "Banned on Matrix" : "Left the Matrix room");
+        Puppet* p = puppets_.find(change.target);
+        if (!p || !p->channels.erase(folded)) return HookResult::ignored();
+        p->conn.part(target.channel, change.membership == "ban" ? "Banned on Matrix" : "Left the Matrix room");
         return HookResult::delivered();
     }
     return HookResult::ignored();
@@ -1057,7 +675,7 @@ HookResult IrcNetwork::sendReaction(const MatrixReaction& reaction, const Remote
                               .wire = {},
                               .paste = std::nullopt};
     if (relayFor(reaction.room, target)) {
-        line.wire = lineTo(target, MessageKind::Text, relayPrefix(localpartOf(reaction.sender.str()), true) + text).serialize();
+        line.wire = OutboundRenderer::lineTo(target, MessageKind::Text, relayPrefix(localpartOf(reaction.sender.str()), true) + text).serialize();
         sendDurably(std::move(line));
         return HookResult::delivered();
     }
@@ -1066,14 +684,14 @@ HookResult IrcNetwork::sendReaction(const MatrixReaction& reaction, const Remote
     puppet.lastActive = Clock::now();
     if (target.isChannel()) joinPuppet(puppet, target.channel);
     line.connection = reaction.sender.str();
-    line.wire = lineTo(target, MessageKind::Emote, text).serialize();
+    line.wire = OutboundRenderer::lineTo(target, MessageKind::Emote, text).serialize();
     sendDurably(std::move(line));
     return HookResult::delivered();
 }
 
 std::string IrcNetwork::currentNick(const std::string& folded) const {
-    if (auto p = puppetNicks_.find(folded); p != puppetNicks_.end())
-        if (auto it = puppets_.find(p->second); it != puppets_.end()) return it->second->nick;
+    if (const UserId* user = puppets_.userForNick(folded))
+        if (const Puppet* p = puppets_.find(*user)) return p->nick;
     for (const auto& [name, ch] : channels_)
         if (auto m = ch.members.find(folded); m != ch.members.end()) return m->second.nick;
     return folded;
@@ -1089,12 +707,8 @@ bool IrcNetwork::relayFor(const RoomId& room, const RemoteTarget& target) {
 }
 
 void IrcNetwork::joinPuppet(Puppet& puppet, const std::string& channel) {
-    std::string folded = foldName(channel);
-    if (puppet.channels.count(folded)) return;
-    auto ch = channels_.find(folded);
-    std::string key = ch != channels_.end() ? ch->second.key : std::string();
-    puppet.channels[folded] = key;
-    puppet.conn.join(channel, key);
+    auto ch = channels_.find(foldName(channel));
+    puppet.joinOnce(channel, ch != channels_.end() ? ch->second.key : std::string());
 }
 
 HookResult IrcNetwork::setTopic(const MatrixStateChange& change, const RemoteTarget& target, const std::string& topic) {
@@ -1167,7 +781,7 @@ void IrcNetwork::ensureChannelLocked(const std::string& channel, const std::stri
         }
         return;
     }
-    Channel& ch = channels_[folded];
+    ChannelState& ch = channels_[folded];
     ch.name = channel;
     ch.key = key;
     if (bot_) bot_.join(channel, key);
@@ -1189,9 +803,8 @@ void IrcNetwork::setNick(const UserId& user, const std::string& nick, std::funct
     login.remoteName = nick;
     ctx_.users().saveLogin(login);
     std::lock_guard lock(mutex_);
-    auto it = puppets_.find(user);
     // Not a plain NICK line: the connection registers with it after every reconnect too.
-    if (it != puppets_.end()) it->second->conn.changeNick(nick);
+    if (Puppet* p = puppets_.find(user)) p->conn.changeNick(nick);
     reply("Your nick on " + config_.name + " is now " + nick + ".");
 }
 
@@ -1223,14 +836,11 @@ void IrcNetwork::reconnectPuppet(const UserId& user, std::function<void(const st
     std::string name;
     {
         std::lock_guard lock(mutex_);
-        auto it = puppets_.find(user);
-        if (it != puppets_.end()) {
-            old = std::move(it->second);
+        old = puppets_.take(user);
+        if (old) {
             channels = old->channels;
             name = old->displayName;
-            puppetNicks_.erase(foldName(old->nick));
             noteState(old->state, ConnectionState::Stopped);
-            puppets_.erase(it);
         }
     }
     // The new connection registers once the old one is gone, or the server still holds the nick.
@@ -1253,15 +863,12 @@ void IrcNetwork::quitPuppet(const UserId& user, std::function<void(const std::st
     std::unique_ptr<Puppet> old;
     {
         std::lock_guard lock(mutex_);
-        auto it = puppets_.find(user);
-        if (it == puppets_.end()) {
+        old = puppets_.take(user);
+        if (!old) {
             reply("You have no connection to " + config_.name + ".");
             return;
         }
-        old = std::move(it->second);
-        puppetNicks_.erase(foldName(old->nick));
         noteState(old->state, ConnectionState::Stopped);
-        puppets_.erase(it);
     }
     retirePuppet(std::move(old), "Quit");
     reply("Disconnected from " + config_.name + ". Your next message reconnects.");

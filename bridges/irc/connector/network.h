@@ -14,15 +14,22 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 
 #include <mxbridge/connector.h>
 
+#include "channel_state.h"
 #include "mapping.h"
 #include "mxbridge/irc/connection_pool.h"
 #include "mxbridge/irc/isupport.h"
 #include "mxbridge/irc/irc_connection.h"
 #include "network_config.h"
 #include "outbound_ledger.h"
+#include "outbound_renderer.h"
+#include "puppet.h"
+#include "puppet_registry.h"
+#include "remote_ids.h"
 
 namespace mxbridge::irc {
 
@@ -90,32 +97,6 @@ public:
     std::string status();
 
 private:
-    struct Member {
-        std::string nick;  // as last seen
-        std::set<char> modes;
-    };
-    struct Channel {
-        std::string name;
-        std::string key;
-        std::map<std::string, Member> members;  // folded nick
-        std::vector<std::string> namesBuffer;
-        bool namesDone = false;
-        bool lazy = false;
-        std::set<std::string> ghostsJoined;  // lazy channels: who Matrix has seen
-        std::string topic;
-    };
-    struct Puppet {
-        UserId user;
-        std::string displayName;
-        std::string nick;  // current (after fallback or !nick)
-        IrcConnection conn;
-        std::map<std::string, std::string> channels;  // folded -> key
-        Clock::time_point lastActive = Clock::now();
-        std::optional<Clock::time_point> downSince;
-        ConnectionState state = ConnectionState::Connecting;
-        std::string stateReason;
-        uint64_t generation = 0;      // a later puppet of the same user has a higher one
-    };
     struct PendingEdit {
         std::string text;
         RemoteTarget target;
@@ -145,11 +126,36 @@ private:
         std::shared_ptr<boost::asio::steady_timer> timer;
     };
 
-    // Loop thread, under mutex_.
+    // Loop thread, under mutex_. Inbound lines go through a table, command -> handler
+    // (bot_handlers.cpp, puppet_handlers.cpp); commands without a handler are ignored.
+    using BotHandler = void (IrcNetwork::*)(const IrcMessage& msg, const Source& src);
+    using PuppetHandler = void (IrcNetwork::*)(Puppet& puppet, const IrcMessage& msg, const Source& src);
+    static const std::unordered_map<std::string_view, BotHandler>& botHandlers();
+    static const std::unordered_map<std::string_view, PuppetHandler>& puppetHandlers();
     void onBotMessage(const IrcMessage& msg);
     void onBotState(const StateChange& change);
     void onPuppetMessage(const UserId& user, const IrcMessage& msg);
     void onPuppetState(const UserId& user, const StateChange& change);
+    // The bot's handlers (bot_handlers.cpp).
+    void onBotWelcome(const IrcMessage& msg, const Source& src);
+    void onBotISupport(const IrcMessage& msg, const Source& src);
+    void onNick(const IrcMessage& msg, const Source& src);
+    void onText(const IrcMessage& msg, const Source& src);
+    void onJoin(const IrcMessage& msg, const Source& src);
+    void onPart(const IrcMessage& msg, const Source& src);
+    void onKick(const IrcMessage& msg, const Source& src);
+    void onQuit(const IrcMessage& msg, const Source& src);
+    void onMode(const IrcMessage& msg, const Source& src);
+    void onTopic(const IrcMessage& msg, const Source& src);
+    void onBotTopicRefused(const IrcMessage& msg, const Source& src);
+    void onNames(const IrcMessage& msg, const Source& src);
+    void onEndOfNames(const IrcMessage& msg, const Source& src);
+    void onWhoisReply(const IrcMessage& msg, const Source& src);
+    // The puppets' handlers (puppet_handlers.cpp).
+    void onPuppetWelcome(Puppet& puppet, const IrcMessage& msg, const Source& src);
+    void onPuppetNick(Puppet& puppet, const IrcMessage& msg, const Source& src);
+    void onPuppetTopicRefused(Puppet& puppet, const IrcMessage& msg, const Source& src);
+    void onPuppetText(Puppet& puppet, const IrcMessage& msg, const Source& src);
     // A line with a receipt will not be sent: its sender is told (unless the bridge stops,
     // when it stays owed for the next start).
     void onLineFailed(const SendFailure& failure, const std::string& connectionTrouble);
@@ -157,13 +163,12 @@ private:
                            MessageKind kind, const std::string& text);
     void bridgeDirectText(Puppet& puppet, const std::string& nick, const IrcMessage& msg, MessageKind kind,
                           const std::string& text);
-    void ghostJoined(Channel& channel, const std::string& nick);
+    void ghostJoined(ChannelState& channel, const std::string& nick);
     void ghostLeft(const std::string& channel, const std::string& nick, RemoteMembership::Change change,
                    const std::string& reason, const std::optional<std::string>& actor = std::nullopt);
-    void sendPowerLevels(Channel& channel, const std::vector<std::string>& folded);
+    void sendPowerLevels(ChannelState& channel, const std::vector<std::string>& folded);
     void noticeInPortal(const RemoteRoomId& remote, const std::string& text);
     // Link consent (link_consent.cpp).
-    bool isOpMember(const Channel& channel, const std::string& foldedNick) const;
     void askOps(PendingConsent& pending);
     void askOpsOnceNamed(const std::string& foldedChannel);
     void onConsentAnswer(const std::string& nick, const std::string& text);
@@ -175,22 +180,23 @@ private:
     void scheduleTick();
 
     // Any thread, under mutex_.
-    RemoteSender ghost(const std::string& nick) const;
+    // The one place puppets are made (through puppets_.create).
     Puppet& puppetFor(const UserId& user, const std::string& displayName);
-    // The callbacks of `user`'s connection number `generation` still concern their puppet.
-    bool isLive(const UserId& user, uint64_t generation) const;
+    // What a new puppet of `user` needs from the stores (login, source address).
+    PuppetSetup puppetSetup(const UserId& user);
+    IrcConnection makePuppetConnection(const UserId& user, uint64_t generation, IrcConnectionOptions options);
+    bool isLive(const UserId& user, uint64_t generation) const { return !stopped_ && puppets_.isLive(user, generation); }
     // Loop or hook thread, without mutex_: QUITs the connection of a puppet already taken out
     // of puppets_, then (once the server has seen it go, so its nick is free) runs `then` on
     // the loop and lets it go.
     void retirePuppet(std::unique_ptr<Puppet> puppet, const std::string& reason, std::function<void()> then = {});
     void whenStopped(std::shared_ptr<Puppet> puppet, std::shared_ptr<boost::asio::steady_timer> timer,
                      Clock::time_point deadline, std::function<void()> then);
-    std::string puppetNickFor(const UserId& user, const std::string& displayName);
-    bool isPuppetNick(const std::string& folded) const { return puppetNicks_.count(folded) > 0; }
+    bool isPuppetNick(const std::string& folded) const { return puppets_.isPuppetNick(folded); }
     bool isBotNick(const std::string& nick) const;
     std::optional<HookResult> deadPuppetResult(const Puppet& puppet) const;
-    std::vector<std::string> renderLines(const MatrixMessage& message, const RemoteTarget& target,
-                                         const std::string& prefix, bool& emote);
+    // Who pills and replies name on IRC, for the renderer (puppets, then stored ghosts).
+    OutboundRenderer::NickLookup nickLookup();
     // In a hook: `line` (or its paste) is stored in the ledger, committed with the event's
     // done mark, and queued on its connection.
     void sendDurably(OutboundLedger::Line line);
@@ -214,7 +220,6 @@ private:
     // Takes the pending topic change of `user` (or the bot's, with viaBot) in `channel`.
     std::optional<PendingTopic> takeTopic(const std::string& channel, const UserId* user);
     void topicRefused(const IrcMessage& msg, const UserId* user);
-    RemoteMessageId nextRemoteId(const std::string& nick, const IrcMessage& msg);
 
     NetworkConfig config_;
     const IrcBridgeConfig& bridge_;
@@ -225,6 +230,8 @@ private:
     boost::asio::io_context& io_;
     Logger log_;
     bool isDefault_ = false;
+    RemoteIds ids_;
+    OutboundRenderer renderer_;
     std::unique_ptr<ConnectionPool> pool_;
     OutboundLedger ledger_;
 
@@ -233,9 +240,8 @@ private:
     ISupport serverRules_;  // the bot's copy of the server's 005, for hooks and commands
     std::string botNick_;
     ConnectionState botState_ = ConnectionState::Stopped;
-    std::map<std::string, Channel> channels_;     // folded name
-    std::map<UserId, std::unique_ptr<Puppet>> puppets_;
-    std::map<std::string, UserId> puppetNicks_;  // folded nick -> Matrix user
+    std::map<std::string, ChannelState> channels_;  // folded name
+    PuppetRegistry puppets_;
     NetsplitTracker netsplits_;
     std::map<EventId, Clock::time_point> sentAt_;  // Matrix messages we sent, for edit windows
     std::deque<EventId> sentOrder_;
@@ -243,8 +249,6 @@ private:
     std::map<std::string, PendingWhois> whois_;  // folded nick
     std::map<std::string, PendingConsent> consents_;  // by request id
     std::vector<PendingTopic> topics_;
-    uint64_t counter_ = 0;
-    uint64_t puppetGeneration_ = 0;
     boost::asio::steady_timer tickTimer_;
     bool stopped_ = false;
     // stop() closed these; kept until the loop ends, so their last receipts are heard.
