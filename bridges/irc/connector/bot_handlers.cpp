@@ -9,10 +9,6 @@
 
 namespace mxbridge::irc {
 
-namespace {
-constexpr std::string_view kVersion = "mxbridge IRC bridge";
-}  // namespace
-
 const std::unordered_map<std::string_view, IrcNetwork::BotHandler>& IrcNetwork::botHandlers() {
     static const std::unordered_map<std::string_view, BotHandler> table = {
         {"001", &IrcNetwork::onBotWelcome},
@@ -65,7 +61,7 @@ void IrcNetwork::onText(const IrcMessage& msg, const Source& src) {
     if (auto ctcp = parseCtcp(text)) {
         if (ctcp->command != "ACTION") {
             if (cmd == "PRIVMSG")
-                if (auto reply = ctcpReply(*ctcp, kVersion)) bot_.send(build::notice(src.nick, *reply));
+                if (auto reply = ctcpReply(*ctcp, kCtcpVersion)) bot_.send(build::notice(src.nick, *reply));
             return;
         }
         kind = MessageKind::Emote;

@@ -132,6 +132,8 @@ private:
     using PuppetHandler = void (IrcNetwork::*)(Puppet& puppet, const IrcMessage& msg, const Source& src);
     static const std::unordered_map<std::string_view, BotHandler>& botHandlers();
     static const std::unordered_map<std::string_view, PuppetHandler>& puppetHandlers();
+    // What the bot and every puppet answer to a CTCP VERSION.
+    static constexpr std::string_view kCtcpVersion = "mxbridge IRC bridge";
     void onBotMessage(const IrcMessage& msg);
     void onBotState(const StateChange& change);
     void onPuppetMessage(const UserId& user, const IrcMessage& msg);

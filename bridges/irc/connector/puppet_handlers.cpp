@@ -8,10 +8,6 @@
 
 namespace mxbridge::irc {
 
-namespace {
-constexpr std::string_view kVersion = "mxbridge IRC bridge";
-}  // namespace
-
 const std::unordered_map<std::string_view, IrcNetwork::PuppetHandler>& IrcNetwork::puppetHandlers() {
     static const std::unordered_map<std::string_view, PuppetHandler> table = {
         {"001", &IrcNetwork::onPuppetWelcome},
@@ -51,7 +47,7 @@ void IrcNetwork::onPuppetText(Puppet& p, const IrcMessage& msg, const Source& sr
     if (auto ctcp = parseCtcp(text)) {
         if (ctcp->command != "ACTION") {
             if (msg.command == "PRIVMSG")
-                if (auto reply = ctcpReply(*ctcp, kVersion)) p.conn.send(build::notice(src.nick, *reply));
+                if (auto reply = ctcpReply(*ctcp, kCtcpVersion)) p.conn.send(build::notice(src.nick, *reply));
             return;
         }
         kind = MessageKind::Emote;
