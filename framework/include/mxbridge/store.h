@@ -43,7 +43,7 @@ struct Login {
     nlohmann::json data = nlohmann::json::object();  // bridge-defined, not encrypted
     // Which of the user's logins on `network` (LoginKey::id); empty for the only one.
     // Several secrets (a token and a cookie): one JSON object in `secret`.
-    std::string id;
+    std::string id{};
 };
 
 class UserStore {
