@@ -13,6 +13,7 @@ BUILD_PACKAGES=(
     nlohmann-json3-dev libsimdjson-dev # JSON: general use, and the ack path's parser
     libsqlitecpp-dev libsqlite3-dev    # journal and stores
     libyaml-cpp-dev                    # config and registration files
+    libexpat1-dev                      # XMPP stream parser (streaming, namespaces, DTDs refused)
 )
 TEST_PACKAGES=(
     doctest-dev                        # unit tests
