@@ -18,6 +18,9 @@ BUILD_PACKAGES=(
 TEST_PACKAGES=(
     doctest-dev                        # unit tests
     inspircd                           # a real IRC server for the IRC bridge's tests
+    prosody                            # a real XMPP server for the XMPP bridge's tests; they
+                                       # start their own on free ports, never the service
+    python3-slixmpp                    # XMPP users in those tests (Debian's /usr/bin/python3)
     sqlite3                            # inspecting databases in tests and by hand
     clang libclang-rt-dev              # libFuzzer targets (fuzz_libfuzzer): clang only
                                        # recommends the runtime that holds libFuzzer, ASan, UBSan
