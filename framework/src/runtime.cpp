@@ -35,6 +35,8 @@ using namespace detail;
 
 namespace {
 
+// How long a room's queue waits, at most, for the answer to a send whose echo came first.
+constexpr std::chrono::milliseconds kEchoMappingWait{5000};
 
 class KvStoreImpl final : public KvStore {
 public:
@@ -265,6 +267,27 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
         currentHookStage() = nullptr;
     }
 
+    // The homeserver pushes the echo of an event it created for us before our request hears
+    // its answer; the event is mapped only when the answer is handled. A reaction, edit or
+    // reply to it comes after the echo in this room's queue, so holding the queue here until
+    // the send in flight is answered lets them find the remote message (seen as a race in
+    // integration_irc: "reacted 👍" without "to bob").
+    void awaitOwnSend(const MatrixEvent& event) {
+        if (event.isState()) return;
+        const std::string& room = event.roomId().str();
+        auto& outbox = intents->outbox();
+        if (!outbox.inFlight(room)) return;
+        try {
+            if (stores->eventMappings().remoteFor(event.eventId())) return;
+        } catch (const std::exception& e) {
+            log.warn("could not look up an echo's mapping", {{"event_id", event.eventId().str()}, {"error", e.what()}});
+            return;
+        }
+        if (!outbox.waitInFlight(room, kEchoMappingWait))
+            log.debug("an echo's send was not answered in time; what relates to it may not find it",
+                      {{"event_id", event.eventId().str()}, {"room_id", room}});
+    }
+
     HandleResult handle(DispatchItem& item) {
         const MatrixEvent& event = item.event;
         HandleResult result;
@@ -273,6 +296,7 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
             // Our own bot's and ghosts' events come back to us; handing them to the bridge
             // would loop them back to the remote side.
             echoes->inc();
+            awaitOwnSend(event);
             return result;
         }
         HookStage stage{&result.writes, &result.ops};

@@ -74,6 +74,7 @@ struct HomeserverDouble::State {
     int failStatus = 500;
     milliseconds latency{0};
     std::map<std::string, milliseconds> operationLatency;
+    std::map<std::string, milliseconds> answerDelay;  // per operation, after it took effect
     std::thread pusher;
     std::thread downTimer;
     bool downTimerCancel = false;
@@ -295,18 +296,28 @@ void HomeserverDouble::setAppserviceUrl(const std::string& url) {
 
 HttpResponse HomeserverDouble::handle(const HttpRequest& req) {
     milliseconds latency;
+    milliseconds answerDelay{0};
     {
         std::lock_guard lock(state_->mutex);
         latency = state_->latency;
-        if (!state_->operationLatency.empty()) {
+        if (!state_->operationLatency.empty() || !state_->answerDelay.empty()) {
             for (const Operation* op : SpecCatalog::shared().findOperations(req.method, req.path)) {
                 auto it = state_->operationLatency.find(op->operationId);
                 if (it != state_->operationLatency.end()) latency += it->second;
+                auto delayed = state_->answerDelay.find(op->operationId);
+                if (delayed != state_->answerDelay.end()) answerDelay += delayed->second;
             }
         }
     }
     if (latency.count() > 0) std::this_thread::sleep_for(latency);
+    HttpResponse res = handleNow(req);
+    // As on a real homeserver, what the request did (an event pushed to the appservice) may
+    // be seen by others before its answer reaches the caller.
+    if (answerDelay.count() > 0) std::this_thread::sleep_for(answerDelay);
+    return res;
+}
 
+HttpResponse HomeserverDouble::handleNow(const HttpRequest& req) {
     std::unique_lock lock(state_->mutex);
     const auto& catalog = SpecCatalog::shared();
     RecordedRequest rec{req.method, req.target, req.path, req.query, nullptr, "", "", 0, nullptr};
@@ -1064,6 +1075,15 @@ void HomeserverDouble::setOperationLatency(const std::string& operationId, milli
         state_->operationLatency[operationId] = latency;
     } else {
         state_->operationLatency.erase(operationId);
+    }
+}
+
+void HomeserverDouble::setAnswerDelay(const std::string& operationId, milliseconds delay) {
+    std::lock_guard lock(state_->mutex);
+    if (delay.count() > 0) {
+        state_->answerDelay[operationId] = delay;
+    } else {
+        state_->answerDelay.erase(operationId);
     }
 }
 

@@ -170,6 +170,9 @@ public:
     /// Extra delay before answering requests to one spec operation, e.g. "createRoom" (0
     /// removes it); other requests are answered meanwhile.
     void setOperationLatency(const std::string& operationId, std::chrono::milliseconds latency);
+    /// Delay between doing what a request to one spec operation asks (e.g. "sendMessage":
+    /// the event exists and is pushed to the appservice) and answering it (0 removes it).
+    void setAnswerDelay(const std::string& operationId, std::chrono::milliseconds delay);
     /// Next new transaction is numbered "1" again (Synapse on SQLite after a restart).
     void restartTxnIds();
     /// Pauses/resumes the transaction pusher.
@@ -179,6 +182,7 @@ private:
     friend class HomeserverLogic;
     struct State;
     HttpResponse handle(const HttpRequest& request);
+    HttpResponse handleNow(const HttpRequest& request);  // handle() without the delays
     void pusherLoop();
 
     HomeserverConfig config_;

@@ -286,6 +286,7 @@ void Outbox::finish(const std::shared_ptr<Op>& op, Outcome outcome) {
                 if (!stopping_) schedule(op->queueKey, queue, monoMs() + outcome.delay.count());
             }
             wake_.notify_one();
+            idle_.notify_all();  // waitInFlight: this request is no longer at the homeserver
             return;
         }
     }
@@ -379,6 +380,24 @@ size_t Outbox::pending() const {
 bool Outbox::waitIdle(std::chrono::milliseconds timeout) {
     std::unique_lock lock(mutex_);
     return idle_.wait_for(lock, timeout, [&] { return pendingOps_ == 0 && committing_ == 0; });
+}
+
+bool Outbox::inFlight(const std::string& queueKey) const {
+    std::lock_guard lock(mutex_);
+    auto it = queues_.find(queueKey);
+    return it != queues_.end() && it->second.busy;
+}
+
+bool Outbox::waitInFlight(const std::string& queueKey, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    auto it = queues_.find(queueKey);
+    if (it == queues_.end() || !it->second.busy || it->second.ops.empty()) return true;
+    const std::shared_ptr<Op> head = it->second.ops.front();
+    // finish() notifies idle_ whenever a request leaves the homeserver, answered or to retry.
+    return idle_.wait_for(lock, timeout, [&] {
+        auto q = queues_.find(queueKey);
+        return q == queues_.end() || !q->second.busy || q->second.ops.empty() || q->second.ops.front() != head;
+    });
 }
 
 // --- Executing one request ---------------------------------------------------------------------

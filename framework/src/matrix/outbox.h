@@ -129,6 +129,13 @@ public:
     size_t pending() const;
     // For tests and shutdown: waits until nothing is queued or in flight.
     bool waitIdle(std::chrono::milliseconds timeout);
+    // Whether a request of `queueKey`'s queue is at the homeserver now.
+    bool inFlight(const std::string& queueKey) const;
+    // Waits until the request of `queueKey`'s queue at the homeserver now (if any) is
+    // answered and its SentHook has run; true if none was or it was answered in time.
+    // The homeserver pushes the echo of an event it created before the sender hears its
+    // answer, so an echo can be read before its event is mapped.
+    bool waitInFlight(const std::string& queueKey, std::chrono::milliseconds timeout);
 
 private:
     struct Op {

@@ -309,6 +309,9 @@ TEST_CASE("reactions go to IRC as actions when configured; deleting a bridged me
     std::string room = f.joinPortal(kAlice, "#react");
     std::string mine = f.say(room, kAlice, "mine");
     bob.readUntil(R"(^:alice\[m\]!\S+ PRIVMSG #react :mine$)", 20s);
+    // The homeserver answers the ghost's send only after Alice has seen the message and
+    // reacted to it: her reaction still finds the IRC message it is about.
+    f.hs().setAnswerDelay("sendMessage", 1500ms);
     bob.writeLine("PRIVMSG #react :yours");
     json yours = f.waitForEvent(room, [&](const json& e) { return isMessage(e, f.ghost("bob"), "yours"); });
 
@@ -316,6 +319,7 @@ TEST_CASE("reactions go to IRC as actions when configured; deleting a bridged me
                       {{"m.relates_to", {{"rel_type", "m.annotation"}, {"event_id", yours["event_id"]}, {"key", "👍"}}}},
                       "m.reaction");
     bob.readUntil("^:alice\\[m\\]!\\S+ PRIVMSG #react :\x01" "ACTION reacted 👍 to bob\x01$", 10s);
+    f.hs().setAnswerDelay("sendMessage", 0ms);
     // Her own bridged message is mapped too, and its author spelled as on IRC (not folded).
     f.hs().sendAsUser(room, kAlice, {{"m.relates_to", {{"rel_type", "m.annotation"}, {"event_id", mine}, {"key", "ok"}}}},
                       "m.reaction");

@@ -610,3 +610,29 @@ TEST_CASE("a private chat created by a ghost has no bot until the bot must speak
     CHECK(rig.failuresSeen().empty());
     CHECK(rig.hs.specViolations().empty());
 }
+
+TEST_CASE("a send whose event the homeserver created before answering can be waited for, and is mapped when the wait ends") {
+    Rig rig;
+    const std::string room = publicRoom(rig.hs);
+    rig.ghost().sendMessage(RoomId(room), text("first"), RemoteMessageId("irc-first"));
+    rig.waitEvent("irc-first");
+    REQUIRE(rig.idle());
+    Outbox& outbox = rig.pool->outbox();
+    CHECK_FALSE(outbox.inFlight(room));
+    CHECK(outbox.waitInFlight(room, 10ms));  // nothing at the homeserver: no wait
+
+    rig.hs.setAnswerDelay("sendMessage", 800ms);
+    rig.ghost().sendMessage(RoomId(room), text("late answer"), RemoteMessageId("irc-late"));
+    // The event exists on the homeserver (and would be pushed) while its answer is held back.
+    REQUIRE(eventually([&] { return rig.bodies(room).size() == 2; }));
+    CHECK(outbox.inFlight(room));
+    CHECK(outbox.waitInFlight(room, 5s));
+    {
+        std::lock_guard lock(rig.mutex);
+        auto mapped = std::find_if(rig.sent.begin(), rig.sent.end(),
+                                   [](const SentEvent& s) { return s.remoteId.str() == "irc-late"; });
+        CHECK(mapped != rig.sent.end());
+    }
+    CHECK_FALSE(outbox.inFlight(room));
+    CHECK(rig.hs.specViolations().empty());
+}
