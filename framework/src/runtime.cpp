@@ -1,5 +1,6 @@
 #include "runtime.h"
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <thread>
@@ -385,7 +386,12 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
         AliasQueryAnswer answer = connector->onAliasQuery(RoomAlias(alias));
         if (!answer.portal) return false;
         // The alias being asked for is the one the room gets, whatever the bridge's aliasId.
-        Result<RoomId> room = portals->ensurePortal(*answer.portal, localpart, std::chrono::seconds(30));
+        // The query runner answers "try again shortly" at the query's deadline and lets this
+        // go on, so the wait must outlast that deadline: a fixed 30 s answered 500 to queries
+        // allowed longer (appservice.query_timeout_seconds above 30).
+        const auto creationWait = std::max<std::chrono::seconds>(
+            std::chrono::seconds(30), std::chrono::seconds(settings.appservice.queryTimeoutSeconds + 5));
+        Result<RoomId> room = portals->ensurePortal(*answer.portal, localpart, creationWait);
         if (!room.ok()) throw std::runtime_error("creating the room for " + alias + " failed: " +
                                                  room.error().message);
         // A room that already existed (linked earlier) gets the alias now; a new one has it.

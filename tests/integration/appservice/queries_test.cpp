@@ -210,4 +210,23 @@ TEST_CASE("an alias query the homeserver is too slow to finish is answered 404 b
     checkNoSpecViolations(*env.hs);
 }
 
+TEST_CASE("with appservice.query_timeout_seconds above 30, an alias query whose room takes over 30 s to create is answered 200, not 500 at 30 s") {
+    BridgedHomeserver env({}, [](BridgeSettings& s) { s.queryTimeoutSeconds = 50; });
+    env.bridge->startRunning();
+    // Each attempt takes 11 s, within the bridge's 30 s HTTP timeout; the first two are
+    // refused with 502 and retried, so the room exists after about 34 s.
+    env.hs->failNext(2, 502);
+    env.hs->setOperationLatency("createRoom", 11000ms);
+    const std::string alias = "#probe_knownpatient:hs.test";
+    AsClient client(env.bridge->port());
+    AsResponse r = client.get(aliasPath(alias), bearer(), 55s);
+    CHECK(r.elapsed > 30s);
+    INFO(env.bridge->lastLines());
+    CHECK(r.status == 200);
+    CHECK(responseProblems("queryRoomByAlias", r).empty());
+    CHECK(env.hs->roomForAlias(alias).has_value());
+    CHECK(env.bridge->stop() == 0);
+    checkNoSpecViolations(*env.hs);
+}
+
 }  // namespace mxbridge::test
