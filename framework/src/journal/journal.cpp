@@ -209,9 +209,15 @@ void Journal::checkpointLoop() {
         // Past the restart bound the writer checkpoints the rest itself (see run()); a pass
         // here would only make its restart fail as busy.
         if (!(due || idle) || frames > restartLimit_.load(std::memory_order_relaxed)) continue;
+        checkpointPassRunning_ = true;
         lock.unlock();
         int rc = sqlite3_wal_checkpoint_v2(db->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                            nullptr, nullptr);
+        {
+            std::lock_guard passed(mutex_);
+            checkpointPassRunning_ = false;
+        }
+        checkpointPassDone_.notify_all();
         if (rc == SQLITE_OK) {
             passedGeneration = generation;
             if (idle) idlePassAt = {generation, frames};
@@ -540,6 +546,18 @@ void Journal::run() {
                 log_.log(restartWarned ? LogLevel::Debug : LogLevel::Warn, "WAL restart failed; will retry",
                          {{"error", sqlite3_errmsg(db->getHandle())}});
                 restartWarned = true;
+            } else if (logFrames_.load(std::memory_order_relaxed) >
+                       2 * restartLimit_.load(std::memory_order_relaxed)) {
+                // The checkpointer's pass is taking long (its fsync on a busy disk, its thread
+                // starved of CPU): committing on regardless grows the log without bound (seen:
+                // 20 MB against a 512 KB limit). Past twice the limit, wait for the pass to end
+                // and restart then; transactions wait for their ack meanwhile, as a bound asks.
+                std::unique_lock lock(mutex_);
+                if (checkpointPassRunning_ && checkpointPassDone_.wait_for(lock, std::chrono::seconds(10), [&] {
+                        return !checkpointPassRunning_ || stopping_;
+                    }) && !stopping_) {
+                    continue;
+                }
             }
         }
         {

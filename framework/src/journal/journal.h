@@ -195,6 +195,10 @@ private:
     // so the writer (and so the acks) never waits for them.
     std::thread checkpointer_;
     std::condition_variable checkpointWake_;
+    // A checkpointer pass holds SQLite's checkpoint lock, so the writer's restart of the log
+    // fails as busy until it ends; under mutex_. Ended passes notify checkpointPassDone_.
+    bool checkpointPassRunning_ = false;
+    std::condition_variable checkpointPassDone_;
     DispatchSink sink_;
     BacklogProbe backlog_;
 
