@@ -1,0 +1,30 @@
+#include "xmpp_config.h"
+
+#include "mxbridge/xmpp/jid.h"
+
+namespace mxbridge::xmpp {
+
+XmppBridgeConfig parseXmppBridgeConfig(const ConfigSection& section) {
+    section.rejectUnknownKeys({"component"});
+    if (!section.has("component"))
+        section.fail("component", "missing: the XMPP server's component settings (jid, secret, host, port)");
+    ConfigSection component = section.child("component");
+    component.rejectUnknownKeys({"jid", "secret", "host", "port"});
+    XmppBridgeConfig config;
+    ComponentOptions& o = config.component;
+    std::string jid = component.requireString("jid");
+    std::string why;
+    auto parsed = Jid::parse(jid, &why);
+    if (!parsed) component.fail("jid", "not a JID (" + why + "): \"" + jid + "\"");
+    if (!parsed->local().empty() || !parsed->resource().empty())
+        component.fail("jid", "expected the component's domain alone (e.g. matrix.example.com), got \"" + jid + "\"");
+    o.jid = parsed->domain();
+    o.secret = component.requireString("secret");
+    if (o.secret.empty()) component.fail("secret", "empty; set the server's secret for " + o.jid);
+    o.host = component.getString("host", "127.0.0.1");
+    if (o.host.empty()) component.fail("host", "empty; the XMPP server's address");
+    o.port = static_cast<std::uint16_t>(component.getInt("port", 5347, 1, 65535));
+    return config;
+}
+
+}  // namespace mxbridge::xmpp

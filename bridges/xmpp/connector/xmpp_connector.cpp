@@ -1,0 +1,170 @@
+// The XMPP connector, first slice: the component connects to the XMPP server, and a chat
+// message an XMPP user sends to a Matrix user's JID at the component (see matrix_jids.h)
+// arrives in a direct chat between that Matrix user and the sender's ghost; what the Matrix
+// user answers there goes back as a chat message from their JID. Text only; no MUCs yet.
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <future>
+#include <optional>
+#include <thread>
+
+#include "matrix_jids.h"
+#include "mxbridge/connector.h"
+#include "mxbridge/xmpp/component_connection.h"
+#include "mxbridge/xmpp/jid.h"
+#include "mxbridge/xmpp/namespaces.h"
+#include "mxbridge/xmpp/stanza.h"
+#include "xmpp_config.h"
+
+namespace mxbridge::xmpp {
+
+namespace {
+
+// A direct chat's remote room: "chat/<xmpp bare jid>/<matrix user id>" (bare JIDs hold no '/').
+RemoteRoomId chatRoom(const Jid& xmppUser, const std::string& matrixUser) {
+    return RemoteRoomId("chat/" + xmppUser.bareStr() + "/" + matrixUser);
+}
+
+struct ChatRoom {
+    Jid xmppUser;
+    std::string matrixUser;
+};
+
+std::optional<ChatRoom> parseChatRoom(const RemoteRoomId& room) {
+    const std::string& s = room.str();
+    if (s.rfind("chat/", 0) != 0) return std::nullopt;
+    auto slash = s.find('/', 5);
+    if (slash == std::string::npos) return std::nullopt;
+    auto jid = Jid::parse(s.substr(5, slash - 5));
+    if (!jid) return std::nullopt;
+    return ChatRoom{*jid, s.substr(slash + 1)};
+}
+
+}  // namespace
+
+class XmppConnector final : public Connector, public ConfigValidator {
+public:
+    ~XmppConnector() override { stop(); }
+
+    BridgeInfo info() const override {
+        return BridgeInfo{"xmpp", "XMPP as an external component: 1:1 text chats (first slice)", "xmpp_{id}",
+                          "xmpp_{id}", {"xmpp"}, "XMPP"};
+    }
+
+    void validateConfig(const ConfigSection& section) const override { parseXmppBridgeConfig(section); }
+
+    void start(BridgeContext& context) override {
+        ctx_ = &context;
+        log_.emplace(context.logger("xmpp"));
+        config_ = parseXmppBridgeConfig(context.config());
+        ComponentHandlers handlers;
+        handlers.onStateChange = [this](const ComponentStateChange& change) { onState(change); };
+        handlers.onStanza = [this](const Element& stanza) { onStanza(stanza); };
+        handlers.onSendFailure = [this](const Element& stanza, const std::string& why) {
+            log_->warn("stanza not sent to the XMPP server", {{"to", std::string(stanza.attrOr("to"))}, {"why", why}});
+        };
+        work_.emplace(io_.get_executor());
+        connection_.emplace(io_, config_.component, std::move(handlers));
+        loop_ = std::thread([this] {
+            for (;;) {
+                try {
+                    io_.run();
+                    return;
+                } catch (const std::exception& e) {
+                    log_->error("XMPP loop handler threw; continuing", {{"error", e.what()}});
+                }
+            }
+        });
+        connection_->start();
+    }
+
+    void stop() override {
+        if (!loop_.joinable()) return;
+        auto done = std::make_shared<std::promise<void>>();
+        auto finished = done->get_future();
+        // Destroyed on its loop, as its contract asks: it closes the stream politely.
+        boost::asio::post(io_, [this, done] {
+            connection_.reset();
+            done->set_value();
+        });
+        finished.wait_for(std::chrono::seconds(10));
+        work_.reset();
+        io_.stop();
+        loop_.join();
+    }
+
+    HookResult onMatrixMessage(const MatrixMessage& message) override {
+        auto from = jidLocalForMatrixUser(message.sender.str());
+        if (!from) return HookResult::unsupported("this Matrix user id has no JID at the component");
+        bool sent = false;
+        for (const RemoteRoomId& remote : message.remotes) {
+            auto chat = parseChatRoom(remote);
+            if (!chat || chat->matrixUser != message.sender.str()) continue;
+            Element stanza("message", std::string(ns::kComponentAccept));
+            stanza.setAttr("from", *from + "@" + config_.component.jid)
+                .setAttr("to", chat->xmppUser.bareStr())
+                .setAttr("type", "chat")
+                .setAttr("id", "m" + message.event.eventId().str().substr(1));
+            stanza.addChild("body", std::string(ns::kComponentAccept)).addText(message.body);
+            connection_->send(std::move(stanza));
+            sent = true;
+        }
+        if (!sent) return HookResult::ignored();
+        return HookResult::delivered(RemoteMessageId("m/" + message.event.eventId().str()));
+    }
+
+private:
+    void onState(const ComponentStateChange& change) {
+        std::string state(stateName(change.state));
+        if (change.state == ComponentState::Connected) {
+            log_->info("XMPP component connected", {{"state", state}, {"reason", change.reason}});
+        } else if (change.state == ComponentState::Refused) {
+            log_->error("XMPP server refused the component", {{"state", state}, {"reason", change.reason}});
+        } else {
+            log_->info("XMPP component state", {{"state", state}, {"reason", change.reason}});
+        }
+    }
+
+    void onStanza(const Element& stanza) {
+        if (stanza.name() != "message") return;
+        std::string_view type = stanza.attrOr("type", "normal");
+        if (type != "chat" && type != "normal") return;
+        auto body = stanza.childText("body", ns::kComponentAccept);
+        if (!body || body->empty()) return;  // chat states, receipts: not bridged yet
+        auto from = Jid::parse(stanza.attrOr("from"));
+        auto to = Jid::parse(stanza.attrOr("to"));
+        if (!from || !to || to->domain() != config_.component.jid) return;
+        auto matrixUser = matrixUserForJidLocal(to->local());
+        if (!matrixUser || ctx_->isGhost(UserId(*matrixUser))) {
+            connection_->send(makeErrorReply(
+                stanza, {.type = "cancel", .condition = "item-not-found",
+                         .text = "no Matrix user has the address " + to->bareStr()}));
+            return;
+        }
+        RemoteMessage message;
+        message.portal.id = chatRoom(*from, *matrixUser);
+        message.portal.name = from->bareStr();
+        message.portal.topic = "XMPP chat with " + from->bareStr();
+        message.portal.directWith = UserId(*matrixUser);
+        message.sender = RemoteSender{RemoteUserId(from->bareStr()), from->bareStr(), from->bareStr(), std::nullopt};
+        std::string id(stanza.attrOr("id"));
+        message.id = RemoteMessageId(from->bareStr() + "/" + (id.empty() ? "n" + std::to_string(++unnamed_) : id));
+        message.kind = MessageKind::Text;
+        message.body = *body;
+        ctx_->queueRemote(std::move(message));
+    }
+
+    BridgeContext* ctx_ = nullptr;
+    std::optional<Logger> log_;
+    XmppBridgeConfig config_;
+    boost::asio::io_context io_;
+    std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+    std::optional<ComponentConnection> connection_;
+    std::thread loop_;
+    std::uint64_t unnamed_ = 0;
+};
+
+MXBRIDGE_BRIDGE(XmppConnector, "xmpp", "XMPP as an external component: 1:1 text chats (first slice)");
+
+}  // namespace mxbridge::xmpp

@@ -1,0 +1,139 @@
+// The XMPP bridge's first slice end to end: an XMPP user writes to a Matrix user's JID at the
+// component, the Matrix user finds a direct chat with the sender's ghost holding the text,
+// and the answer typed there reaches the XMPP user.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <sstream>
+
+#include "harness_error.h"
+#include "homeserver_double.h"
+#include "ports.h"
+#include "process.h"
+#include "prosody_fixture.h"
+#include "spec_dir.h"
+#include "temp_dir.h"
+
+using namespace mxbridge::test;
+
+namespace {
+
+constexpr const char* kServerName = "hs.test";
+constexpr const char* kAsToken = "as_token_for_xmpp_tests";
+constexpr const char* kHsToken = "hs_token_for_xmpp_tests";
+constexpr const char* kPython = "/usr/bin/python3";
+
+bool slixmppAvailable() {
+    return std::system((std::string(kPython) + " -c 'import slixmpp' >/dev/null 2>&1").c_str()) == 0;
+}
+
+HomeserverConfig homeserverConfig(std::uint16_t bridgePort) {
+    HomeserverConfig c;
+    c.serverName = kServerName;
+    c.asToken = kAsToken;
+    c.hsToken = kHsToken;
+    c.senderLocalpart = "xmppbot";
+    c.appserviceUrl = "http://127.0.0.1:" + std::to_string(bridgePort);
+    c.userNamespaceRegex = "@xmpp_.*:hs\\.test";
+    c.aliasNamespaceRegex = "#xmpp_.*:hs\\.test";
+    c.retryInitial = std::chrono::milliseconds(50);
+    c.retryMax = std::chrono::milliseconds(400);
+    return c;
+}
+
+std::string bridgeConfig(const TempDir& dir, const HomeserverDouble& hs, std::uint16_t bridgePort,
+                         const ProsodyFixture& prosody) {
+    std::ostringstream y;
+    y << "homeserver:\n  url: " << hs.url() << "\n  server_name: " << kServerName
+      << "\n  startup_timeout_seconds: 10\n"
+      << "appservice:\n  id: mxbridge\n  bind_address: 127.0.0.1\n  port: " << bridgePort
+      << "\n  public_url: http://127.0.0.1:" << bridgePort << "\n  registration_file: "
+      << (dir / "registration.yaml").string() << "\n  as_token: " << kAsToken << "\n  hs_token: " << kHsToken
+      << "\n  bot_localpart: xmppbot\n"
+      << "database:\n  path: " << (dir / "mxbridge.db").string() << "\n"
+      << "logging:\n  level: debug\n"
+      << "bridge:\n  type: xmpp\n  component:\n    jid: " << ProsodyFixture::kComponentJid
+      << "\n    secret: " << ProsodyFixture::kComponentSecret << "\n    host: 127.0.0.1\n    port: "
+      << prosody.componentPort() << "\n";
+    return y.str();
+}
+
+}  // namespace
+
+TEST_CASE("an XMPP user's chat message reaches a Matrix user in a direct chat, and the answer goes back") {
+    MXBRIDGE_REQUIRE_SPEC();
+    ProsodyFixture prosody;
+    if (!slixmppAvailable()) {
+        MESSAGE("skipped: python3-slixmpp is not installed for " << kPython);
+        return;
+    }
+    prosody.registerUser("alice", "alicepw");
+    std::uint16_t bridgePort = freePort();
+    HomeserverDouble hs(homeserverConfig(bridgePort));
+    hs.addUser("@bob:hs.test");
+    TempDir dir("mxbridge-xmpp-it");
+    writeFile(dir / "config.yaml", bridgeConfig(dir, hs, bridgePort, prosody));
+    Process bridge({.argv = {MXBRIDGE_CLI_PATH, "run", "-c", (dir / "config.yaml").string()},
+                    .workDir = dir.path(),
+                    .logFile = dir / "mxbridge.log",
+                    .name = "mxbridge"});
+    bridge.waitForLine("bridge is running", 20s);
+    // The component connects on its own thread: before or after that line.
+    REQUIRE_MESSAGE(hs.waitFor(
+                        [&] {
+                            for (const auto& line : bridge.lines())
+                                if (line.find("XMPP component connected") != std::string::npos) return true;
+                            return false;
+                        },
+                        10s),
+                    bridge.lastLines(40));
+
+    const std::string bobJid = "bob\\3ahs.test@matrix.localhost";
+    Process alice({.argv = {kPython, MXBRIDGE_XMPP_USER_SCRIPT, "--port", std::to_string(prosody.c2sPort()),
+                            "--jid", "alice@localhost/phone", "--password", "alicepw", "--component",
+                            ProsodyFixture::kComponentJid, "--to", bobJid, "--body", "hello bob, from XMPP"},
+                   .name = "alice"});
+    alice.waitForLine("^SENT", 15s);
+
+    // The bridge makes a direct chat for bob with alice's ghost, and the message lands there.
+    std::string room;
+    REQUIRE_MESSAGE(hs.waitFor(
+                        [&] {
+                            for (const auto& r : hs.requests()) {
+                                if (r.operationId != "createRoom" || r.status != 200) continue;
+                                if (r.body.value("is_direct", false) && r.body.contains("invite") &&
+                                    r.body["invite"].dump().find("@bob:hs.test") != std::string::npos) {
+                                    room = r.response.value("room_id", "");
+                                    return true;
+                                }
+                            }
+                            return false;
+                        },
+                        15s),
+                    bridge.lastLines(60));
+    nlohmann::json message;
+    REQUIRE_MESSAGE(hs.waitFor(
+                        [&] {
+                            for (const auto& e : hs.timeline(room))
+                                if (e.value("type", "") == "m.room.message" &&
+                                    e["content"].value("body", "") == "hello bob, from XMPP") {
+                                    message = e;
+                                    return true;
+                                }
+                            return false;
+                        },
+                        15s),
+                    bridge.lastLines(60));
+    std::string ghost = message.value("sender", "");
+    CHECK(ghost.rfind("@xmpp_", 0) == 0);
+    CHECK(ghost.find("alice") != std::string::npos);
+    CHECK(hs.members(room)["@bob:hs.test"] == "invite");
+
+    // Bob accepts and answers: the answer reaches alice from bob's JID.
+    hs.forceJoin(room, "@bob:hs.test");
+    hs.sendAsUser(room, "@bob:hs.test", {{"msgtype", "m.text"}, {"body", "hi alice <3"}});
+    alice.waitForLine("^GOT hi alice <3$", 15s);
+    CHECK(alice.waitExit(10s) == 0);
+    CHECK(hs.specViolations().empty());
+    CHECK(bridge.terminate(10s) == 0);
+}

@@ -1,0 +1,49 @@
+// The XMPP bridge's config section: defaults, and errors naming the key.
+#include <doctest/doctest.h>
+
+#include "xmpp_config.h"
+
+using namespace mxbridge;
+using namespace mxbridge::xmpp;
+
+namespace {
+
+ConfigSection section(const nlohmann::json& j) { return ConfigSection(j, "bridge", "config.yaml", {}); }
+
+std::string errorOf(const nlohmann::json& j) {
+    try {
+        parseXmppBridgeConfig(section(j));
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+}  // namespace
+
+TEST_CASE("a component with jid and secret gets the documented host and port") {
+    auto c = parseXmppBridgeConfig(section({{"component", {{"jid", "Matrix.Example.COM"}, {"secret", "s3"}}}}));
+    CHECK(c.component.jid == "matrix.example.com");
+    CHECK(c.component.secret == "s3");
+    CHECK(c.component.host == "127.0.0.1");
+    CHECK(c.component.port == 5347);
+    auto d = parseXmppBridgeConfig(
+        section({{"component", {{"jid", "m.example"}, {"secret", "s"}, {"host", "xmpp.internal"}, {"port", 5348}}}}));
+    CHECK(d.component.host == "xmpp.internal");
+    CHECK(d.component.port == 5348);
+}
+
+TEST_CASE("mistakes are refused with the key that holds them") {
+    CHECK(errorOf(nlohmann::json::object()).find("bridge.component") != std::string::npos);
+    CHECK(errorOf({{"component", {{"secret", "s"}}}}).find("jid") != std::string::npos);
+    CHECK(errorOf({{"component", {{"jid", "m.example"}}}}).find("secret") != std::string::npos);
+    CHECK(errorOf({{"component", {{"jid", "m.example"}, {"secret", ""}}}}).find("secret") != std::string::npos);
+    CHECK(errorOf({{"component", {{"jid", "bot@m.example"}, {"secret", "s"}}}}).find("domain alone") != std::string::npos);
+    CHECK(errorOf({{"component", {{"jid", "m..example"}, {"secret", "s"}}}}).find("not a JID") != std::string::npos);
+    CHECK(errorOf({{"component", {{"jid", "m.example"}, {"secret", "s"}, {"port", 70000}}}}).find("port") !=
+          std::string::npos);
+    CHECK(errorOf({{"component", {{"jid", "m.example"}, {"secret", "s"}, {"secert", "x"}}}}).find("secert") !=
+          std::string::npos);
+    CHECK(errorOf({{"component", {{"jid", "m.example"}, {"secret", "s"}}}, {"muc", true}}).find("muc") !=
+          std::string::npos);
+}
