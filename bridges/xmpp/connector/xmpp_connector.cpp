@@ -1,11 +1,16 @@
 // The XMPP connector, first slice: the component connects to the XMPP server, and a chat
 // message an XMPP user sends to a Matrix user's JID at the component (see matrix_jids.h)
 // arrives in a direct chat between that Matrix user and the sender's ghost; what the Matrix
-// user answers there goes back as a chat message from their JID. Text only; no MUCs yet.
+// user answers there goes back as a chat message from their JID, and if the XMPP server
+// bounces it (an error stanza) or it cannot be sent, the Matrix sender is told in the room.
+// Text only; no MUCs yet.
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <deque>
 #include <future>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -25,6 +30,40 @@ namespace {
 RemoteRoomId chatRoom(const Jid& xmppUser, const std::string& matrixUser) {
     return RemoteRoomId("chat/" + xmppUser.bareStr() + "/" + matrixUser);
 }
+
+// The Matrix events sent to XMPP lately, by stanza id, so a bounce finds its sender. Bounded:
+// a bounce comes within seconds; one for a message older than the last 10,000 is only logged.
+class SentMessages {
+public:
+    struct Origin {
+        RoomId room;
+        EventId event;
+    };
+
+    void remember(const std::string& stanzaId, Origin origin) {
+        std::lock_guard lock(mutex_);
+        if (byId_.emplace(stanzaId, std::move(origin)).second) order_.push_back(stanzaId);
+        while (order_.size() > kKept) {
+            byId_.erase(order_.front());
+            order_.pop_front();
+        }
+    }
+
+    std::optional<Origin> take(const std::string& stanzaId) {
+        std::lock_guard lock(mutex_);
+        auto it = byId_.find(stanzaId);
+        if (it == byId_.end()) return std::nullopt;
+        Origin origin = std::move(it->second);
+        byId_.erase(it);
+        return origin;
+    }
+
+private:
+    static constexpr std::size_t kKept = 10'000;
+    std::mutex mutex_;
+    std::map<std::string, Origin> byId_;
+    std::deque<std::string> order_;
+};
 
 struct ChatRoom {
     Jid xmppUser;
@@ -63,6 +102,7 @@ public:
         handlers.onStanza = [this](const Element& stanza) { onStanza(stanza); };
         handlers.onSendFailure = [this](const Element& stanza, const std::string& why) {
             log_->warn("stanza not sent to the XMPP server", {{"to", std::string(stanza.attrOr("to"))}, {"why", why}});
+            tellSender(stanza, Error::permanent("xmpp_not_sent", "not delivered to XMPP: " + why));
         };
         work_.emplace(io_.get_executor());
         connection_.emplace(io_, config_.component, std::move(handlers));
@@ -101,12 +141,14 @@ public:
         for (const RemoteRoomId& remote : message.remotes) {
             auto chat = parseChatRoom(remote);
             if (!chat || chat->matrixUser != message.sender.str()) continue;
+            std::string id = "m" + message.event.eventId().str().substr(1);
             Element stanza("message", std::string(ns::kComponentAccept));
             stanza.setAttr("from", *from + "@" + config_.component.jid)
                 .setAttr("to", chat->xmppUser.bareStr())
                 .setAttr("type", "chat")
-                .setAttr("id", "m" + message.event.eventId().str().substr(1));
+                .setAttr("id", id);
             stanza.addChild("body", std::string(ns::kComponentAccept)).addText(message.body);
+            sent_.remember(id, {message.room, message.event.eventId()});
             connection_->send(std::move(stanza));
             sent = true;
         }
@@ -126,9 +168,22 @@ private:
         }
     }
 
+    // A Matrix event that did not make it to XMPP: its sender hears it in the room.
+    void tellSender(const Element& stanza, const Error& error) {
+        if (auto origin = sent_.take(std::string(stanza.attrOr("id"))))
+            ctx_->reportDeliveryFailure(origin->room, origin->event, error);
+    }
+
     void onStanza(const Element& stanza) {
         if (stanza.name() != "message") return;
         std::string_view type = stanza.attrOr("type", "normal");
+        if (type == "error") {
+            StanzaError error = parseStanzaError(stanza).value_or(StanzaError{});
+            log_->info("XMPP bounced a message", {{"from", std::string(stanza.attrOr("from"))}, {"error", describe(error)}});
+            tellSender(stanza, Error::permanent("xmpp_" + error.condition,
+                                                "the XMPP server returned it: " + describe(error)));
+            return;
+        }
         if (type != "chat" && type != "normal") return;
         auto body = stanza.childText("body", ns::kComponentAccept);
         if (!body || body->empty()) return;  // chat states, receipts: not bridged yet
@@ -162,6 +217,7 @@ private:
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
     std::optional<ComponentConnection> connection_;
     std::thread loop_;
+    SentMessages sent_;
     std::uint64_t unnamed_ = 0;
 };
 

@@ -85,14 +85,23 @@ ProsodyFixture::~ProsodyFixture() {
 }
 
 void ProsodyFixture::registerUser(const std::string& name, const std::string& password) {
+    prosodyctl({"register", name, kDomain, password});
+}
+
+void ProsodyFixture::deleteUser(const std::string& name) {
+    prosodyctl({"deluser", name + "@" + kDomain});
+}
+
+void ProsodyFixture::prosodyctl(const std::vector<std::string>& args) {
     ProcessOptions options;
-    options.argv = {"prosodyctl", "--config", configFile().string(), "register", name, kDomain, password};
+    options.argv = {"prosodyctl", "--config", configFile().string()};
+    options.argv.insert(options.argv.end(), args.begin(), args.end());
     options.workDir = dir_.path();
     options.name = "prosodyctl";
     Process ctl(std::move(options));
     auto status = ctl.waitExit(15s);
     if (status != 0)
-        throw HarnessError("prosodyctl register " + name + " failed:\n" + ctl.lastLines(20));
+        throw HarnessError("prosodyctl " + args.front() + " failed:\n" + ctl.lastLines(20));
 }
 
 void ProsodyFixture::start() {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "process.h"
 #include "temp_dir.h"
@@ -53,6 +54,8 @@ public:
 
     // An account on kDomain (prosodyctl register; works while the server runs).
     void registerUser(const std::string& name, const std::string& password);
+    // Removes the account (prosodyctl deluser); the running server forgets it too.
+    void deleteUser(const std::string& name);
 
     void start();
     // SIGTERM, then SIGKILL after 5 s.
@@ -70,6 +73,8 @@ public:
     std::string logTail(std::size_t lines = 40) const;
 
 private:
+    void prosodyctl(const std::vector<std::string>& args);
+
     ProsodyOptions options_;
     std::filesystem::path binary_;
     TempDir dir_;

@@ -134,6 +134,27 @@ TEST_CASE("an XMPP user's chat message reaches a Matrix user in a direct chat, a
     hs.sendAsUser(room, "@bob:hs.test", {{"msgtype", "m.text"}, {"body", "hi alice <3"}});
     alice.waitForLine("^GOT hi alice <3$", 15s);
     CHECK(alice.waitExit(10s) == 0);
+
+    // Alice's account is gone: the server bounces bob's next line (service-unavailable), and
+    // bob is told in the room instead of the line vanishing. (For a user merely offline the
+    // server keeps it in her archive, and nothing bounces.)
+    prosody.deleteUser("alice");
+    hs.sendAsUser(room, "@bob:hs.test", {{"msgtype", "m.text"}, {"body", "still there?"}});
+    nlohmann::json notice;
+    REQUIRE_MESSAGE(hs.waitFor(
+                        [&] {
+                            for (const auto& e : hs.timeline(room))
+                                if (e.value("type", "") == "m.room.message" &&
+                                    e["content"].value("msgtype", "") == "m.notice" &&
+                                    e["content"].value("body", "").find("service-unavailable") != std::string::npos) {
+                                    notice = e;
+                                    return true;
+                                }
+                            return false;
+                        },
+                        15s),
+                    bridge.lastLines(60));
+    MESSAGE("bounce notice: " << notice["content"].value("body", ""));
     CHECK(hs.specViolations().empty());
     CHECK(bridge.terminate(10s) == 0);
 }
