@@ -47,18 +47,24 @@ std::optional<std::filesystem::path> peersDir() {
 
 ProsodyFixture::ProsodyFixture() : ProsodyFixture(ProsodyOptions{}) {}
 
-ProsodyFixture::ProsodyFixture(ProsodyOptions options)
-    : options_(std::move(options)), dir_("mxbridge-prosody") {
-    auto binary = findExecutable(defaultBinary(options_.binary));
+// Skips the test (exit 77) when prosody or its config is missing, before the fixture makes
+// anything: std::exit runs no destructor, so a folder made first would be left behind.
+ProsodyOptions ProsodyFixture::resolveOrSkip(ProsodyOptions options) {
+    auto binary = findExecutable(defaultBinary(options.binary));
     if (!binary) skipTest("prosody is not installed (apt-get install -y prosody, or set PROSODY)");
-    binary_ = *binary;
-    if (options_.configTemplate.empty()) {
+    options.binary = binary->string();
+    if (options.configTemplate.empty()) {
         auto peers = peersDir();
         if (!peers)
             skipTest("the peers folder with prosody.cfg.lua is absent (set MXBRIDGE_PEERS_DIR; default "
                      "../shared/peers beside the checkout)");
-        options_.configTemplate = *peers / "prosody.cfg.lua";
+        options.configTemplate = *peers / "prosody.cfg.lua";
     }
+    return options;
+}
+
+ProsodyFixture::ProsodyFixture(ProsodyOptions options)
+    : options_(resolveOrSkip(std::move(options))), binary_(options_.binary), dir_("mxbridge-prosody") {
     c2sPort_ = freePort();
     componentPort_ = freePort();
     httpPort_ = freePort();

@@ -73,6 +73,7 @@ public:
     std::string logTail(std::size_t lines = 40) const;
 
 private:
+    static ProsodyOptions resolveOrSkip(ProsodyOptions options);
     void prosodyctl(const std::vector<std::string>& args);
 
     ProsodyOptions options_;
