@@ -271,22 +271,9 @@ std::string relayPrefix(std::string_view displayName, bool emote) {
     return emote ? "* " + name + " " : "<" + name + "> ";
 }
 
-// "mxc://<server-name>/<media-id>" (spec: Content repository, "Matrix Content (mxc://) URIs"),
-// the media id of [A-Za-z0-9_-]: anything else is a sender's text, never spliced into a URL
-// that could then point somewhere else on the homeserver.
-static bool isPlainMxc(std::string_view rest) {
-    size_t slash = rest.find('/');
-    if (slash == std::string_view::npos || !isValidServerName(rest.substr(0, slash))) return false;
-    std::string_view media = rest.substr(slash + 1);
-    return !media.empty() && std::all_of(media.begin(), media.end(), [](char c) {
-        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-    });
-}
-
 std::string mediaLink(std::string_view mxc, std::string_view baseUrl) {
     constexpr std::string_view scheme = "mxc://";
-    if (baseUrl.empty() || mxc.substr(0, scheme.size()) != scheme || !isPlainMxc(mxc.substr(scheme.size())))
-        return std::string(mxc);
+    if (baseUrl.empty() || !isValidMxcUri(mxc)) return std::string(mxc);
     std::string base(baseUrl);
     while (!base.empty() && base.back() == '/') base.pop_back();
     return base + "/_matrix/media/v3/download/" + std::string(mxc.substr(scheme.size()));

@@ -54,6 +54,11 @@ bool isValidRoomAlias(std::string_view id);
 // ASCII only.
 bool isValidEventId(std::string_view id);
 
+// "mxc://<server-name>/<media-id>" (spec: Content repository, "Matrix Content (mxc://)
+// URIs"), the media id of [A-Za-z0-9_-]: anything else is a sender's text, never spliced
+// into a URL that could then point somewhere else on the homeserver.
+bool isValidMxcUri(std::string_view uri);
+
 // "@alice:example.org" -> "alice"; empty if not a user id.
 std::string_view localpartOf(std::string_view matrixId);
 // "@alice:example.org" -> "example.org"; empty if there is no server part.

@@ -1,8 +1,36 @@
 #include "matrix/hs_client.h"
 
+#include <cpprest/containerstream.h>
 #include <cpprest/http_client.h>
 
 namespace mxbridge::detail {
+
+namespace {
+
+// At most `maxBytes` of an answer's body; one byte more and the rest is left unread.
+std::string readBounded(web::http::http_response& response, uint64_t maxBytes, bool& tooLarge) {
+    tooLarge = false;
+    const auto& headers = response.headers();
+    if (headers.has(web::http::header_names::content_length) && headers.content_length() > maxBytes) {
+        tooLarge = true;
+        return {};
+    }
+    concurrency::streams::container_buffer<std::string> buffer;
+    auto body = response.body();
+    uint64_t total = 0;
+    for (;;) {
+        const size_t read = body.read(buffer, 64 * 1024).get();
+        if (read == 0) break;
+        total += read;
+        if (total > maxBytes) {
+            tooLarge = true;
+            return {};
+        }
+    }
+    return std::move(buffer.collection());
+}
+
+}  // namespace
 
 std::string HsResponse::errcode() const {
     if (body.is_object() && body.contains("errcode") && body["errcode"].is_string())
@@ -64,10 +92,15 @@ HsResponse HomeserverClient::callRaw(const std::string& method, const std::strin
     return send(method, path, &bytes, contentType, asUser, query);
 }
 
+HsResponse HomeserverClient::download(const std::string& path, uint64_t maxBytes) {
+    return send("GET", path, nullptr, {}, {}, {}, maxBytes);
+}
+
 HsResponse HomeserverClient::send(const std::string& method, const std::string& path,
                                   const std::string* bytes, const std::string& contentType,
                                   const std::string& asUser,
-                                  const std::map<std::string, std::string>& query) {
+                                  const std::map<std::string, std::string>& query,
+                                  std::optional<uint64_t> maxBytes) {
     std::string target = path;
     char sep = target.find('?') == std::string::npos ? '?' : '&';
     if (!asUser.empty()) {
@@ -103,8 +136,14 @@ HsResponse HomeserverClient::send(const std::string& method, const std::string& 
                 // the caller's back-off applies.
             }
         }
-        std::vector<unsigned char> data = response.extract_vector().get();
-        out.raw.assign(data.begin(), data.end());
+        if (auto it = response.headers().find("Content-Disposition"); it != response.headers().end())
+            out.contentDisposition = it->second;
+        if (maxBytes) {
+            out.raw = readBounded(response, *maxBytes, out.tooLarge);
+        } else {
+            std::vector<unsigned char> data = response.extract_vector().get();
+            out.raw.assign(data.begin(), data.end());
+        }
         out.body = nlohmann::json::parse(out.raw, nullptr, false);
         if (out.body.is_discarded()) out.body = nullptr;
     } catch (const std::exception& e) {

@@ -26,6 +26,8 @@ struct HsResponse {
     std::string networkError;    // why there was no answer
     std::string raw;             // the body as received (media bytes for downloads)
     std::string contentType;     // Content-Type of the answer
+    std::string contentDisposition;  // Content-Disposition of the answer (media downloads)
+    bool tooLarge = false;           // download(): the body was over its limit and not kept
     std::optional<int64_t> retryAfterMs;  // from a Retry-After header, if any
     std::string errcode() const;
     std::string error() const;
@@ -51,6 +53,10 @@ public:
                        const std::string& asUser = {},
                        const std::map<std::string, std::string>& query = {});
 
+    // A GET of media bytes that reads at most `maxBytes` of the answer: a larger one (by its
+    // Content-Length, or as it is read) is left unread and answered with `tooLarge` set.
+    HsResponse download(const std::string& path, uint64_t maxBytes);
+
     const std::string& baseUrl() const { return baseUrl_; }
     // Every answer tells `health` whether the homeserver is reachable: no answer, or a
     // 502/503/504 from the proxy in front of it, is an outage; any other answer ends one.
@@ -59,7 +65,8 @@ public:
 private:
     HsResponse send(const std::string& method, const std::string& path, const std::string* bytes,
                     const std::string& contentType, const std::string& asUser,
-                    const std::map<std::string, std::string>& query);
+                    const std::map<std::string, std::string>& query,
+                    std::optional<uint64_t> maxBytes = std::nullopt);
 
     std::string baseUrl_;
     Secret<std::string> asToken_;

@@ -1,4 +1,6 @@
 #include "matrix/outbox.h"
+
+#include "matrix/media_download.h"
 #include "ops/room_power.h"
 #include "util/thread_name.h"
 
@@ -712,27 +714,9 @@ Outbox::Outcome Outbox::perform(Op& op) {
         return done(json{{"content_uri", r.body.value("content_uri", "")}});
     }
     if (op.kind == "download") {
-        const std::string mxc = str(p, "mxc");
-        if (mxc.rfind("mxc://", 0) != 0 || mxc.find('/', 6) == std::string::npos) {
-            Outcome out;
-            out.kind = Outcome::Kind::Failed;
-            out.failure.status = 400;
-            out.failure.body = json{{"errcode", "M_INVALID_PARAM"}, {"error", "not an mxc:// URI: " + mxc}};
-            out.failedStep = "download";
-            return out;
-        }
-        const std::string rest = mxc.substr(6);
-        const size_t slash = rest.find('/');
-        const std::string tail = urlEncode(rest.substr(0, slash)) + "/" + urlEncode(rest.substr(slash + 1));
-        HsResponse r;
-        bool tried = false;
-        if (authenticatedMedia_) {
-            r = call("download", "GET", "/_matrix/client/v1/media/download/" + tail, std::nullopt, actor);
-            tried = true;
-        }
-        // Homeservers before spec v1.11 know only the unauthenticated endpoint.
-        if (!tried || (!r.ok() && (r.status == 404 || r.status == 405) && r.errcode() == "M_UNRECOGNIZED"))
-            r = call("download", "GET", "/_matrix/media/v3/download/" + tail, std::nullopt, actor);
+        HsResponse r = downloadMedia(str(p, "mxc"), authenticatedMedia_, [&](const std::string& path) {
+            return call("download", "GET", path, std::nullopt, actor);
+        });
         if (!r.ok()) return classify(r, "download", op.attempts);
         return done(json(r.raw));
     }

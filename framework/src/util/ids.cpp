@@ -137,6 +137,16 @@ bool isValidEventId(std::string_view id) {
     return id.size() >= 2 && id.size() <= kMaxIdBytes && id[0] == '$' && allOf(id.substr(1), isPrintableAscii);
 }
 
+bool isValidMxcUri(std::string_view uri) {
+    constexpr std::string_view kScheme = "mxc://";
+    if (uri.size() > kMaxIdBytes || uri.substr(0, kScheme.size()) != kScheme) return false;
+    std::string_view rest = uri.substr(kScheme.size());
+    size_t slash = rest.find('/');
+    if (slash == std::string_view::npos || !isValidServerName(rest.substr(0, slash))) return false;
+    std::string_view media = rest.substr(slash + 1);
+    return !media.empty() && allOf(media, isUrlSafeBase64Char);
+}
+
 std::string_view localpartOf(std::string_view id) {
     if (id.size() < 2 || (id[0] != '@' && id[0] != '#')) return {};
     size_t colon = id.find(':');
