@@ -13,6 +13,7 @@
 #include "bridge/member_names.h"
 #include "bridge/portal_manager.h"
 #include "matrix/intent_pool.h"
+#include "media/media_link_signer.h"
 #include "ops/admin_list.h"
 #include "ops/command_registry_impl.h"
 #include "ops/room_power.h"
@@ -128,6 +129,7 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
     std::unique_ptr<CommandRegistryImpl> commandRegistry;
     std::unique_ptr<TimerService> timers;
     std::unique_ptr<ProvisioningApi> provisioning;
+    MediaLinkSigner mediaLinks{MediaLinkOptions{}};  // off until configured (media.signing_key)
     AdminList admins;
     std::string networkName;
     bool connectorStarted = false;
@@ -198,6 +200,7 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
     UserStore& users() override { return stores->users(); }
     EventMappingStore& eventMappings() override { return stores->eventMappings(); }
     CommandRegistry& commands() override { return *commandRegistry; }
+    const MediaLinks& media() const override { return mediaLinks; }
     TimerHandle every(std::chrono::milliseconds interval, std::function<void()> task) override {
         return timers->every(interval, std::move(task));
     }

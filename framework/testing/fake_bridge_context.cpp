@@ -11,7 +11,8 @@ FakeBridgeContext::FakeBridgeContext(FakeContextOptions options)
     : options_(std::move(options)),
       config_(options_.config, "bridge", "test-config.yaml", {}),
       bot_("@" + options_.botLocalpart + ":" + options_.serverName),
-      commands_(options_.bridgeName) {
+      commands_(options_.bridgeName),
+      media_(options_.mediaPublicUrl) {
     size_t id = options_.userTemplate.find("{id}");
     if (id == std::string::npos)
         throw std::invalid_argument("FakeContextOptions::userTemplate needs one {id}: " +
@@ -21,6 +22,16 @@ FakeBridgeContext::FakeBridgeContext(FakeContextOptions options)
 }
 
 FakeBridgeContext::~FakeBridgeContext() = default;
+
+std::optional<std::string> FakeMediaLinks::publicUrl(std::string_view mxc, std::string_view fileName) const {
+    if (publicUrl_.empty() || !isValidMxcUri(mxc)) return std::nullopt;
+    std::string_view rest = mxc.substr(6);  // after "mxc://"
+    const size_t slash = rest.find('/');
+    std::string url = publicUrl_ + "/_mxbridge/media/test-" + std::string(rest.substr(0, slash)) + "-" +
+                      std::string(rest.substr(slash + 1));
+    if (!fileName.empty()) url += "/" + std::string(fileName);
+    return url;
+}
 
 UserId FakeBridgeContext::ghostUserId(const std::string& ghostId) const {
     return detail::ghostUserIdFor(ghostPrefix_, ghostSuffix_, options_.serverName, ghostId);

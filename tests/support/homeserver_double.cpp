@@ -53,6 +53,7 @@ struct HomeserverDouble::State {
     std::map<std::string, json> presence;
     std::vector<json> receipts;
     std::map<std::string, std::pair<std::string, std::string>> media;  // mxc → (type, bytes)
+    std::map<std::string, std::string> mediaNames;                      // mxc → upload filename
 
     std::vector<RecordedRequest> requests;
     std::vector<std::string> violations;
@@ -789,14 +790,21 @@ HttpResponse HomeserverDouble::handleNow(const HttpRequest& req) {
         const std::string uri = "mxc://" + server + "/" + mediaId;
         auto type = req.headers.find("content-type");
         state_->media[uri] = {type == req.headers.end() ? "application/octet-stream" : type->second, req.body};
+        if (auto name = req.query.find("filename"); name != req.query.end()) state_->mediaNames[uri] = name->second;
         return finish(HttpResponse::json(200, json{{"content_uri", uri}}));
     }
     if (id == "getContentAuthed" || id == "getContentOverrideNameAuthed" || id == "getContent" ||
         id == "getContentOverrideName") {
-        auto it = state_->media.find("mxc://" + ctx.params["serverName"] + "/" + ctx.params["mediaId"]);
+        const bool authed = id == "getContentAuthed" || id == "getContentOverrideNameAuthed";
+        if (!authed && config_.authenticatedMediaOnly)  // Synapse's answer for frozen media
+            return finish(err(404, "M_NOT_FOUND", "Not found"));
+        const std::string uri = "mxc://" + ctx.params["serverName"] + "/" + ctx.params["mediaId"];
+        auto it = state_->media.find(uri);
         if (it == state_->media.end()) return finish(err(404, "M_NOT_FOUND", "Not found"));
         HttpResponse res;
         res.headers["Content-Type"] = it->second.first;
+        if (auto name = state_->mediaNames.find(uri); name != state_->mediaNames.end())
+            res.headers["Content-Disposition"] = "inline; filename=\"" + name->second + "\"";
         res.body = it->second.second;
         return finish(res);
     }
@@ -987,6 +995,15 @@ std::optional<std::string> HomeserverDouble::media(const std::string& mxcUri) co
     auto it = state_->media.find(mxcUri);
     if (it == state_->media.end()) return std::nullopt;
     return it->second.second;
+}
+
+std::string HomeserverDouble::addMedia(const std::string& bytes, const std::string& contentType,
+                                      const std::string& fileName) {
+    std::lock_guard lock(state_->mutex);
+    const std::string uri = "mxc://" + config_.serverName + "/" + state_->random(24);
+    state_->media[uri] = {contentType, bytes};
+    if (!fileName.empty()) state_->mediaNames[uri] = fileName;
+    return uri;
 }
 
 std::vector<RecordedRequest> HomeserverDouble::requests() const {

@@ -52,6 +52,9 @@ struct HomeserverConfig {
     /// Behave like Synapse 1.67 toward the appservice: transactions to the unprefixed
     /// `/transactions/{n}` with only `?access_token=<hs_token>`, and no ping endpoint.
     bool legacyPaths = false;
+    /// Serve media to authenticated clients only (spec v1.11 endpoints), as Synapse does
+    /// with unauthenticated media frozen: the old /_matrix/media/v3/download answers 404.
+    bool authenticatedMediaOnly = false;
     /// Transaction retry back-off: first delay, doubling up to the cap (Synapse: 2,4,8… s).
     std::chrono::milliseconds retryInitial{2000};
     std::chrono::milliseconds retryMax{64000};
@@ -139,6 +142,9 @@ public:
     std::vector<nlohmann::json> receipts() const;
     /// Uploaded media by mxc URI: bytes.
     std::optional<std::string> media(const std::string& mxcUri) const;
+    /// A file as a Matrix user's client would have uploaded it; returns its mxc URI.
+    std::string addMedia(const std::string& bytes, const std::string& contentType,
+                         const std::string& fileName = {});
 
     std::vector<RecordedRequest> requests() const;
     /// Requests that did not conform to the spec, one sentence each; tests assert empty.

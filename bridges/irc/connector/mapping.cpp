@@ -271,7 +271,10 @@ std::string relayPrefix(std::string_view displayName, bool emote) {
     return emote ? "* " + name + " " : "<" + name + "> ";
 }
 
-std::string mediaLink(std::string_view mxc, std::string_view baseUrl) {
+std::string mediaLink(std::string_view mxc, const MediaLinks* links, std::string_view baseUrl,
+                      std::string_view fileName) {
+    if (links)
+        if (std::optional<std::string> signed_ = links->publicUrl(mxc, fileName)) return *signed_;
     constexpr std::string_view scheme = "mxc://";
     if (baseUrl.empty() || !isValidMxcUri(mxc)) return std::string(mxc);
     std::string base(baseUrl);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include <mxbridge/ids.h>
+#include <mxbridge/media.h>
 
 #include "mxbridge/irc/isupport.h"
 
@@ -139,8 +140,12 @@ std::string replacePills(std::string_view html,
 std::string linkMentions(std::string_view html, const std::map<std::string, std::string>& nickToUser);
 // "<name> text": a relayed line; "* name text" for an emote.
 std::string relayPrefix(std::string_view displayName, bool emote);
-// An http(s) link for an mxc URI when a media base URL is set, else the mxc URI itself.
-std::string mediaLink(std::string_view mxc, std::string_view baseUrl);
+// An http(s) link IRC users can open for an mxc URI: the bridge's signed media link
+// (`links`, when the operator set media.signing_key), else the old unauthenticated download
+// path under `baseUrl` (bridge.media_base_url, for homeservers that still serve it), else
+// the mxc URI itself.
+std::string mediaLink(std::string_view mxc, const MediaLinks* links, std::string_view baseUrl,
+                      std::string_view fileName = {});
 // Newlines folded into " " so a reply stays on one IRC line before splitting.
 std::string condenseLines(std::string_view text);
 // A Matrix reaction as the text of an IRC action: "reacted 👍 to bob" (key on one line, cut to

@@ -40,7 +40,7 @@ IrcNetwork::IrcNetwork(const NetworkConfig& config, const IrcBridgeConfig& bridg
       log_(ctx.logger("irc." + config.name)),
       isDefault_(&bridge.defaultNetwork() == &config || bridge.defaultNetwork().name == config.name),
       ids_(config.name, isDefault_),
-      renderer_(config_, bridge),
+      renderer_(config_, bridge, &ctx.media()),
       ledger_(ctx.kv(), config.name, ctx.logger("irc." + config.name)),
       puppets_(config_, [this](const UserId& user, uint64_t generation, IrcConnectionOptions options) {
           return makePuppetConnection(user, generation, std::move(options));
@@ -503,6 +503,8 @@ void IrcNetwork::sendOwed(const OutboundLedger::Line& line) {
 void IrcNetwork::sendPaste(const OutboundLedger::Line& line, const RemoteTarget& target) {
     ctx_.bot().uploadMedia(line.paste->body, "text/plain; charset=utf-8", "message.txt",
                            [this, line, target](Result<std::string> r) {
+        // Made before the lock: nothing of the framework is called under it.
+        const std::string link = r.ok() ? mediaLink(*r, &ctx_.media(), bridge_.mediaBaseUrl, "message.txt") : "";
         std::lock_guard l(mutex_);
         if (stopped_) return;  // stays owed for the next start
         IrcConnection* conn = connectionFor(line.connection, line.senderName, target, false);
@@ -516,7 +518,7 @@ void IrcNetwork::sendPaste(const OutboundLedger::Line& line, const RemoteTarget&
         if (r.ok()) {
             conn->send(OutboundRenderer::lineTo(target, paste.kind,
                               paste.head + " … (" + std::to_string(paste.wires.size()) + " lines: " +
-                                  mediaLink(*r, bridge_.mediaBaseUrl) + ")"),
+                                  link + ")"),
                        line.seq);
             return;
         }

@@ -18,8 +18,8 @@ std::vector<std::string> OutboundRenderer::lines(const MatrixMessage& message, c
     emote = message.kind == MessageKind::Emote;
     std::string text;
     if (message.media) {
-        text = mediaLink(message.media->mxcUrl, bridge_.mediaBaseUrl);
         std::string name = message.media->fileName.empty() ? message.body : message.media->fileName;
+        text = mediaLink(message.media->mxcUrl, media_, bridge_.mediaBaseUrl, name);
         if (!name.empty() && name != text) text = name + " " + text;
     } else if (message.html) {
         text = htmlToIrc(replacePills(*message.html, nicks.forUser));

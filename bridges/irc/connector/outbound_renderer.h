@@ -25,7 +25,9 @@ public:
         std::function<std::string(const std::string& folded)> current;
     };
 
-    OutboundRenderer(const NetworkConfig& config, const IrcBridgeConfig& bridge) : config_(config), bridge_(bridge) {}
+    // `media`: the framework's media links (BridgeContext::media()); null: none.
+    OutboundRenderer(const NetworkConfig& config, const IrcBridgeConfig& bridge, const MediaLinks* media = nullptr)
+        : config_(config), bridge_(bridge), media_(media) {}
 
     // The message's text (media as a link, HTML as mIRC codes, pills as nicks, a reply
     // addressed to the replied-to author) split into lines that fit after `prefix`.
@@ -43,6 +45,7 @@ public:
 private:
     const NetworkConfig& config_;
     const IrcBridgeConfig& bridge_;
+    const MediaLinks* media_;
 };
 
 }  // namespace mxbridge::irc

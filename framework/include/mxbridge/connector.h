@@ -33,6 +33,7 @@
 #include "mxbridge/commands.h"
 #include "mxbridge/intent.h"
 #include "mxbridge/matrix_events.h"
+#include "mxbridge/media.h"
 #include "mxbridge/remote_events.h"
 #include "mxbridge/store.h"
 
@@ -157,6 +158,8 @@ public:
     virtual UserStore& users() = 0;
     virtual EventMappingStore& eventMappings() = 0;
     virtual CommandRegistry& commands() = 0;
+    // Links to Matrix media that people on the remote network can open (media.h).
+    virtual const MediaLinks& media() const = 0;
 
     // Runs `task` on a framework timer thread; keep the handle while it should run.
     virtual TimerHandle every(std::chrono::milliseconds interval, std::function<void()> task) = 0;

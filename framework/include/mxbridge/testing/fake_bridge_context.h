@@ -36,6 +36,7 @@ struct FakeContextOptions {
     std::string botLocalpart = "bridge_bot";
     std::string userTemplate = "remote_{id}";  // ghost localparts, with one "{id}"
     std::string bridgeName = "test";           // what !version and !help name
+    std::string mediaPublicUrl = "https://bridge.test";  // empty: media links are off
 };
 
 // A reportDeliveryFailure call.
@@ -43,6 +44,18 @@ struct DeliveryFailure {
     RoomId room;
     EventId event;
     Error error;
+};
+
+// Media links as the framework would make them, but readable in a test:
+// "https://bridge.test/_mxbridge/media/test-<server>-<media id>[/<name>]"; none for a text
+// that is not an mxc URI, nor when FakeContextOptions::mediaPublicUrl is empty.
+class FakeMediaLinks final : public MediaLinks {
+public:
+    explicit FakeMediaLinks(std::string publicUrl) : publicUrl_(std::move(publicUrl)) {}
+    std::optional<std::string> publicUrl(std::string_view mxc, std::string_view fileName = {}) const override;
+
+private:
+    std::string publicUrl_;
 };
 
 class FakeBridgeContext final : public BridgeContext {
@@ -68,6 +81,7 @@ public:
     UserStore& users() override { return users_; }
     EventMappingStore& eventMappings() override { return mappings_; }
     CommandRegistry& commands() override { return commands_; }
+    const MediaLinks& media() const override { return media_; }
     TimerHandle every(std::chrono::milliseconds interval, std::function<void()> task) override {
         return clock_.every(interval, std::move(task));
     }
@@ -111,6 +125,7 @@ private:
     MemoryUserStore users_;
     MemoryEventMappingStore mappings_;
     RecordingCommandRegistry commands_;
+    FakeMediaLinks media_;
 
     mutable std::mutex mutex_;
     std::map<UserId, std::unique_ptr<RecordingIntent>> intents_;

@@ -145,8 +145,9 @@ TEST_CASE("relay prefixes, media links and condensed replies") {
     CHECK(relayPrefix("Alice", false) == "<Alice> ");
     CHECK(relayPrefix("Alice", true) == "* Alice ");
     CHECK(relayPrefix("A\r\nPRIVMSG #x :pwn", false) == "<APRIVMSG #x :pwn> ");
-    CHECK(mediaLink("mxc://hs/abc", "") == "mxc://hs/abc");
-    CHECK(mediaLink("mxc://hs/abc", "https://hs.example/") == "https://hs.example/_matrix/media/v3/download/hs/abc");
+    CHECK(mediaLink("mxc://hs/abc", nullptr, "") == "mxc://hs/abc");
+    CHECK(mediaLink("mxc://hs/abc", nullptr, "https://hs.example/") ==
+          "https://hs.example/_matrix/media/v3/download/hs/abc");
     CHECK(condenseLines("one\ntwo\r\n\nthree") == "one two three");
 }
 
@@ -156,10 +157,27 @@ TEST_CASE("an mxc URI that is not server name and media id is shown as sent, nev
                                 "mxc://hs/abc#frag", "mxc://hs/", "mxc:///abc", "mxc://bad host/abc",
                                 "mxc://hs/a%2Fb"}) {
         INFO(hostile);
-        CHECK(mediaLink(hostile, base) == hostile);
+        CHECK(mediaLink(hostile, nullptr, base) == hostile);
     }
-    CHECK(mediaLink("mxc://hs.example:8448/AbC_12-x", base) ==
+    CHECK(mediaLink("mxc://hs.example:8448/AbC_12-x", nullptr, base) ==
           "https://hs.example/_matrix/media/v3/download/hs.example:8448/AbC_12-x");
+}
+
+namespace {
+struct PrefixLinks final : MediaLinks {
+    std::optional<std::string> publicUrl(std::string_view mxc, std::string_view name) const override {
+        if (!isValidMxcUri(mxc)) return std::nullopt;
+        return "https://bridge.example/_mxbridge/media/t/" + std::string(name);
+    }
+};
+}  // namespace
+
+TEST_CASE("with media links enabled, IRC users get the bridge's link, not a /_matrix/ download path") {
+    PrefixLinks links;
+    CHECK(mediaLink("mxc://hs/abc", &links, "https://hs.example", "cat.png") ==
+          "https://bridge.example/_mxbridge/media/t/cat.png");
+    // A text that is not an mxc URI gets no link from either.
+    CHECK(mediaLink("mxc://hs/../x", &links, "https://hs.example") == "mxc://hs/../x");
 }
 
 TEST_CASE("hostile Matrix text cannot inject IRC commands") {
