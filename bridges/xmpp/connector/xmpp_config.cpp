@@ -2,10 +2,16 @@
 
 #include "mxbridge/xmpp/jid.h"
 
+#include <algorithm>
+
 namespace mxbridge::xmpp {
 
+bool MucOptions::allows(const Jid& room) const {
+    return services.empty() || std::find(services.begin(), services.end(), room.domain()) != services.end();
+}
+
 XmppBridgeConfig parseXmppBridgeConfig(const ConfigSection& section) {
-    section.rejectUnknownKeys({"component"});
+    section.rejectUnknownKeys({"component", "muc"});
     if (!section.has("component"))
         section.fail("component", "missing: the XMPP server's component settings (jid, secret, host, port)");
     ConfigSection component = section.child("component");
@@ -24,6 +30,24 @@ XmppBridgeConfig parseXmppBridgeConfig(const ConfigSection& section) {
     o.host = component.getString("host", "127.0.0.1");
     if (o.host.empty()) component.fail("host", "empty; the XMPP server's address");
     o.port = static_cast<std::uint16_t>(component.getInt("port", 5347, 1, 65535));
+
+    ConfigSection muc = section.child("muc");
+    muc.rejectUnknownKeys({"alias", "nick", "services"});
+    if (muc.has("alias")) {
+        std::string text = muc.requireString("alias");
+        auto alias = MucAliasTemplate::parse(text, &why);
+        if (!alias) muc.fail("alias", why + ": \"" + text + "\"");
+        config.muc.alias = *alias;
+    }
+    config.muc.nick = muc.getString("nick", config.muc.nick);
+    if (!Jid::fromParts("r", "muc.example", config.muc.nick))
+        muc.fail("nick", "not usable as a MUC nick: \"" + config.muc.nick + "\"");
+    for (const std::string& service : muc.getStringList("services")) {
+        auto jid = Jid::parse(service);
+        if (!jid || !jid->local().empty() || !jid->resource().empty())
+            muc.fail("services", "expected MUC service domains (e.g. conference.example.org), got \"" + service + "\"");
+        config.muc.services.push_back(jid->domain());
+    }
     return config;
 }
 

@@ -1,16 +1,21 @@
-// The XMPP bridge's first slice end to end: an XMPP user writes to a Matrix user's JID at the
-// component, the Matrix user finds a direct chat with the sender's ghost holding the text,
-// and the answer typed there reaches the XMPP user.
+// The XMPP bridge end to end: an XMPP user writes to a Matrix user's JID at the component,
+// the Matrix user finds a direct chat with the sender's ghost holding the text, and the answer
+// typed there reaches the XMPP user; a Matrix alias naming a MUC opens a portal to it.
 #include <doctest/doctest.h>
 
 #include <cstdlib>
 #include <sstream>
 
+#include <fstream>
+
 #include "harness_error.h"
 #include "homeserver_double.h"
+// After the double: its HttpResponse is the test server's; this one is the client's.
+#include "http_client.h"
 #include "ports.h"
 #include "process.h"
 #include "prosody_fixture.h"
+#include "spec_catalog.h"
 #include "spec_dir.h"
 #include "temp_dir.h"
 
@@ -56,6 +61,65 @@ std::string bridgeConfig(const TempDir& dir, const HomeserverDouble& hs, std::ui
       << "\n    secret: " << ProsodyFixture::kComponentSecret << "\n    host: 127.0.0.1\n    port: "
       << prosody.componentPort() << "\n";
     return y.str();
+}
+
+// The real binary with `type: xmpp`, running and with its component connected.
+std::unique_ptr<Process> startBridge(const TempDir& dir, const HomeserverDouble& hs, std::uint16_t bridgePort,
+                                     const ProsodyFixture& prosody) {
+    writeFile(dir / "config.yaml", bridgeConfig(dir, hs, bridgePort, prosody));
+    auto bridge = std::make_unique<Process>(ProcessOptions{.argv = {MXBRIDGE_CLI_PATH, "run", "-c", (dir / "config.yaml").string()},
+                                                           .workDir = dir.path(),
+                                                           .logFile = dir / "mxbridge.log",
+                                                           .name = "mxbridge"});
+    bridge->waitForLine("bridge is running", 20s);
+    // The component connects on its own thread: before or after that line.
+    REQUIRE_MESSAGE(hs.waitFor(
+                        [&] {
+                            for (const auto& line : bridge->lines())
+                                if (line.find("XMPP component connected") != std::string::npos) return true;
+                            return false;
+                        },
+                        10s),
+                    bridge->lastLines(40));
+    return bridge;
+}
+
+// An XMPP user in a MUC (muc_user.py), ordered through a file it follows.
+class MucUser {
+public:
+    MucUser(const ProsodyFixture& prosody, const TempDir& dir, const std::string& name, const std::string& room,
+            const std::string& nick)
+        : commands_(dir / (name + ".commands")),
+          process_({.argv = {kPython, MXBRIDGE_MUC_USER_SCRIPT, "--port", std::to_string(prosody.c2sPort()), "--jid",
+                             name + "@localhost/pc", "--password", name + "pw", "--room", room, "--nick", nick,
+                             "--commands", commands_.string()},
+                    .name = name}) {}
+    void order(const std::string& line) {
+        std::ofstream(commands_, std::ios::app) << line << "\n";
+        process_.waitForLine("^DID " + line.substr(0, line.find(' ')), 10s);
+    }
+    Process& process() { return process_; }
+
+private:
+    std::filesystem::path commands_;
+    Process process_;
+};
+
+// The timeline's messages with this body.
+std::vector<nlohmann::json> messagesWithBody(const HomeserverDouble& hs, const std::string& room,
+                                             const std::string& body) {
+    std::vector<nlohmann::json> found;
+    for (const auto& e : hs.timeline(room))
+        if (e.value("type", "") == "m.room.message" && e["content"].value("body", "") == body) found.push_back(e);
+    return found;
+}
+
+std::optional<std::string> stateContent(const HomeserverDouble& hs, const std::string& room, const std::string& type,
+                                        const std::string& key) {
+    std::optional<std::string> last;
+    for (const auto& e : hs.timeline(room))
+        if (e.value("type", "") == type) last = e["content"].value(key, "");
+    return last;
 }
 
 }  // namespace
@@ -157,4 +221,83 @@ TEST_CASE("an XMPP user's chat message reaches a Matrix user in a direct chat, a
     MESSAGE("bounce notice: " << notice["content"].value("body", ""));
     CHECK(hs.specViolations().empty());
     CHECK(bridge.terminate(10s) == 0);
+}
+
+TEST_CASE("a MUC as a portal: an alias joins it, occupants are ghosts, their lines, nicks and subject follow") {
+    MXBRIDGE_REQUIRE_SPEC();
+    ProsodyFixture prosody;
+    if (!slixmppAvailable()) {
+        MESSAGE("skipped: python3-slixmpp is not installed for " << kPython);
+        return;
+    }
+    prosody.registerUser("alice", "alicepw");
+    TempDir dir("mxbridge-xmpp-muc-it");
+    const std::string roomJid = std::string("lounge@") + ProsodyFixture::kMucDomain;
+
+    // Alice makes the room and sets its subject before the bridge comes.
+    MucUser alice(prosody, dir, "alice", roomJid, "alice");
+    alice.process().waitForLine("^JOINED alice$", 15s);
+    alice.process().waitForLine("^UNLOCKED$", 10s);
+    alice.order("subject Lounge talk");
+    alice.process().waitForLine("^SUBJECT alice Lounge talk$", 10s);
+
+    std::uint16_t bridgePort = freePort();
+    HomeserverDouble hs(homeserverConfig(bridgePort));
+    hs.addUser("@bob:hs.test");
+    auto bridge = startBridge(dir, hs, bridgePort, prosody);
+
+    // Bob asks for the alias: the bridge joins the MUC and the portal has the subject as topic.
+    const std::string alias = std::string("#xmpp_lounge_") + ProsodyFixture::kMucDomain + ":hs.test";
+    HttpClient client(hs.port());
+    auto answer = client.get("/_matrix/client/v3/directory/room/" + percentEncode(alias),
+                             {{"Authorization", std::string("Bearer ") + kAsToken}}, 20s);
+    REQUIRE_MESSAGE(answer.status == 200, answer.body << "\n" << bridge->lastLines(60));
+    std::string room = *hs.roomForAlias(alias);
+    alice.process().waitForLine("^PRESENCE Matrix available$", 10s);
+    hs.forceJoin(room, "@bob:hs.test");
+    CHECK(hs.waitFor([&] { return stateContent(hs, room, "m.room.topic", "topic") == "Lounge talk"; }, 10s));
+
+    // Alice is in the room as her ghost, named by her nick.
+    std::string ghost;
+    REQUIRE_MESSAGE(hs.waitFor(
+                        [&] {
+                            for (const auto& [user, membership] : hs.members(room))
+                                if (membership == "join" && user.rfind("@xmpp_", 0) == 0 &&
+                                    hs.profile(user).displayname == "alice")
+                                    ghost = user;
+                            return !ghost.empty();
+                        },
+                        10s),
+                    bridge->lastLines(60));
+
+    // Her line arrives once, as her ghost.
+    alice.order("say hello matrix");
+    alice.process().waitForLine("^MSG alice hello matrix$", 10s);  // the room's reflection to her
+    REQUIRE_MESSAGE(hs.waitFor([&] { return !messagesWithBody(hs, room, "hello matrix").empty(); }, 10s),
+                    bridge->lastLines(60));
+    CHECK(messagesWithBody(hs, room, "hello matrix").front().value("sender", "") == ghost);
+
+    // A nick change renames the same ghost; no one new joins.
+    std::size_t members = hs.members(room).size();
+    alice.order("nick alicia");
+    alice.process().waitForLine("^PRESENCE alicia available$|^JOINED alicia$", 10s);
+    CHECK(hs.waitFor([&] { return hs.profile(ghost).displayname == "alicia"; }, 10s));
+    alice.order("say still me");
+    REQUIRE(hs.waitFor([&] { return !messagesWithBody(hs, room, "still me").empty(); }, 10s));
+    CHECK(messagesWithBody(hs, room, "still me").front().value("sender", "") == ghost);
+    CHECK(hs.members(room).size() == members);
+
+    // A new subject is the new topic.
+    alice.order("subject Lounge, now with Matrix");
+    CHECK(hs.waitFor([&] { return stateContent(hs, room, "m.room.topic", "topic") == "Lounge, now with Matrix"; },
+                     10s));
+
+    // She leaves: so does her ghost. Nothing was bridged twice.
+    alice.order("leave");
+    CHECK(alice.process().waitExit(10s) == 0);
+    CHECK(hs.waitFor([&] { return hs.members(room)[ghost] == "leave"; }, 10s));
+    CHECK(messagesWithBody(hs, room, "hello matrix").size() == 1);
+    CHECK(messagesWithBody(hs, room, "still me").size() == 1);
+    CHECK(hs.specViolations().empty());
+    CHECK(bridge->terminate(10s) == 0);
 }

@@ -47,3 +47,23 @@ TEST_CASE("mistakes are refused with the key that holds them") {
     CHECK(errorOf({{"component", {{"jid", "m.example"}, {"secret", "s"}}}, {"muc", true}}).find("muc") !=
           std::string::npos);
 }
+
+TEST_CASE("MUC portals: the documented defaults, and bad settings refused with their key") {
+    nlohmann::json component = {{"jid", "m.example"}, {"secret", "s"}};
+    auto c = parseXmppBridgeConfig(section({{"component", component}}));
+    CHECK(c.muc.alias.text() == "xmpp_{room}_{service}");
+    CHECK(c.muc.nick == "Matrix");
+    CHECK(c.muc.allows(*Jid::parse("any@where.example")));
+    auto d = parseXmppBridgeConfig(section({{"component", component},
+                                            {"muc", {{"alias", "muc_{service}_{room}"}, {"nick", "bridge"},
+                                                     {"services", {"Conference.Example.org"}}}}}));
+    CHECK(d.muc.alias.roomFor("muc_conference.example.org_lounge")->str() == "lounge@conference.example.org");
+    CHECK(d.muc.nick == "bridge");
+    CHECK(d.muc.allows(*Jid::parse("lounge@conference.example.org")));
+    CHECK_FALSE(d.muc.allows(*Jid::parse("lounge@elsewhere.example")));
+    CHECK(errorOf({{"component", component}, {"muc", {{"alias", "xmpp_{room}"}}}}).find("bridge.muc.alias") !=
+          std::string::npos);
+    CHECK(errorOf({{"component", component}, {"muc", {{"services", {"a@b"}}}}}).find("bridge.muc.services") !=
+          std::string::npos);
+    CHECK(errorOf({{"component", component}, {"muc", {{"nickname", "x"}}}}).find("nickname") != std::string::npos);
+}

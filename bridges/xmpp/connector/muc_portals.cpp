@@ -1,0 +1,281 @@
+#include "muc_portals.h"
+
+#include <boost/asio/post.hpp>
+#include <future>
+#include <memory>
+#include <vector>
+
+#include "mxbridge/xmpp/namespaces.h"
+#include "mxbridge/xmpp/stanza.h"
+
+namespace mxbridge::xmpp {
+
+namespace {
+
+constexpr std::string_view kMucPrefix = "muc/";
+// Nicks tried for the bridge's own occupant before the join is given up.
+constexpr int kNickAttempts = 5;
+
+std::string aliasLocalpart(const RoomAlias& alias) {
+    const std::string& s = alias.str();
+    auto colon = s.find(':');
+    if (s.empty() || s[0] != '#' || colon == std::string::npos) return {};
+    return s.substr(1, colon - 1);
+}
+
+}  // namespace
+
+RemoteRoomId mucRoomId(const Jid& room) { return RemoteRoomId(std::string(kMucPrefix) + room.bareStr()); }
+
+std::optional<Jid> mucRoomOf(const RemoteRoomId& remote) {
+    const std::string& s = remote.str();
+    if (s.rfind(kMucPrefix, 0) != 0) return std::nullopt;
+    auto jid = Jid::parse(std::string_view(s).substr(kMucPrefix.size()));
+    if (!jid || jid->local().empty() || !jid->isBare()) return std::nullopt;
+    return jid;
+}
+
+using PortalPromise = std::promise<std::optional<PortalInfo>>;
+
+struct MucPortals::Room {
+    enum class State { Left, Joining, Joined };
+    explicit Room(Jid j) : jid(std::move(j)) {}
+    Jid jid;
+    State state = State::Left;
+    bool selfSeen = false;  // the join's self-presence (110) came; the subject ends the join
+    int nickAttempt = 0;
+    std::string nick;       // the bridge's own nick, asked for or given
+    std::string subject;
+    std::map<std::string, Occupant> occupants;  // by nick; the bridge's own left out
+    std::vector<std::shared_ptr<PortalPromise>> waiters;
+    RecentIds seen;  // stanza ids bridged lately
+};
+
+MucPortals::MucPortals(BridgeContext& ctx, Logger log, const XmppBridgeConfig& config, boost::asio::io_context& io,
+                       ComponentConnection& connection)
+    : ctx_(ctx), log_(std::move(log)), config_(config), io_(io), connection_(connection) {}
+
+MucPortals::~MucPortals() = default;
+
+std::optional<PortalInfo> MucPortals::portalForAlias(const RoomAlias& alias, std::chrono::milliseconds wait) {
+    auto room = config_.muc.alias.roomFor(aliasLocalpart(alias));
+    if (!room) return std::nullopt;
+    if (!config_.muc.allows(*room)) {
+        log_.info("alias names a MUC service the bridge may not join", {{"alias", alias.str()}, {"room", room->bareStr()}});
+        return std::nullopt;
+    }
+    auto promise = std::make_shared<PortalPromise>();
+    auto answer = promise->get_future();
+    boost::asio::post(io_, [this, jid = *room, promise] {
+        Room& r = roomState(jid);
+        if (r.state == Room::State::Joined) {
+            promise->set_value(portalInfo(r));
+            return;
+        }
+        r.waiters.push_back(promise);
+        if (r.state == Room::State::Left) join(r);
+    });
+    if (answer.wait_for(wait) != std::future_status::ready) {
+        log_.warn("the MUC did not let the bridge in in time", {{"room", room->bareStr()}});
+        return std::nullopt;
+    }
+    return answer.get();
+}
+
+MucPortals::Room& MucPortals::roomState(const Jid& room) {
+    auto& slot = rooms_[room.bareStr()];
+    if (!slot) slot = std::make_unique<Room>(room.bare());
+    return *slot;
+}
+
+Jid MucPortals::botJid() const { return *Jid::fromParts("", config_.component.jid, "bridge"); }
+
+void MucPortals::join(Room& room) {
+    room.state = Room::State::Joining;
+    room.selfSeen = false;
+    room.nick = nickAttempt(config_.muc.nick, "matrix", room.nickAttempt);
+    auto occupant = room.jid.withResource(room.nick);
+    if (!occupant) {
+        failJoin(room, "the nick \"" + room.nick + "\" is no valid resource");
+        return;
+    }
+    log_.info("joining MUC", {{"room", room.jid.bareStr()}, {"nick", room.nick}});
+    connection_.send(mucJoinPresence(botJid(), *occupant));
+}
+
+void MucPortals::joined(Room& room) {
+    room.state = Room::State::Joined;
+    room.nickAttempt = 0;
+    log_.info("joined MUC", {{"room", room.jid.bareStr()}, {"nick", room.nick},
+                             {"occupants", std::to_string(room.occupants.size())}});
+    PortalInfo info = portalInfo(room);
+    for (auto& waiter : std::exchange(room.waiters, {})) waiter->set_value(info);
+}
+
+void MucPortals::failJoin(Room& room, const std::string& why) {
+    room.state = Room::State::Left;
+    room.nickAttempt = 0;
+    log_.warn("could not join MUC", {{"room", room.jid.bareStr()}, {"why", why}});
+    for (auto& waiter : std::exchange(room.waiters, {})) waiter->set_value(std::nullopt);
+}
+
+PortalInfo MucPortals::portalInfo(const Room& room) const {
+    return PortalInfo{.id = mucRoomId(room.jid),
+                      .name = room.jid.bareStr(),
+                      .topic = room.subject,
+                      .aliasId = {},
+                      .isPublic = true,
+                      .createIfMissing = false,
+                      .directWith = std::nullopt};
+}
+
+RemoteSender MucPortals::senderOf(const Room& room, const std::string& nick) const {
+    auto it = room.occupants.find(nick);
+    if (it != room.occupants.end()) return senderFor(it->second);
+    return senderFor(Occupant{occupantIdentity(room.jid, nick, std::nullopt, std::nullopt), nick});
+}
+
+RemoteSender MucPortals::senderFor(const Occupant& occupant) {
+    const std::string& id = occupant.identity.remoteUserId;
+    return RemoteSender{RemoteUserId(id), id, occupant.nick, std::nullopt};
+}
+
+void MucPortals::onConnected() {
+    for (const Link& link : ctx_.links().all())
+        if (auto jid = mucRoomOf(link.remote)) roomState(*jid);
+    for (auto& [name, room] : rooms_)
+        if (room->state == Room::State::Left && (!room->waiters.empty() || !ctx_.links().forRemote(mucRoomId(room->jid)).empty()))
+            join(*room);
+}
+
+void MucPortals::onDisconnected() {
+    // The server dropped every occupant of ours with the stream; those still Joining have
+    // their join presence waiting in the send queue and stay Joining.
+    for (auto& [name, room] : rooms_)
+        if (room->state == Room::State::Joined) room->state = Room::State::Left;
+}
+
+bool MucPortals::onStanza(const Element& stanza) {
+    auto from = Jid::parse(stanza.attrOr("from"));
+    if (!from) return false;
+    auto it = rooms_.find(from->bareStr());
+    if (it == rooms_.end()) return false;
+    if (stanza.name() == "presence") {
+        onPresence(*it->second, stanza);
+        return true;
+    }
+    if (stanza.name() == "message" && stanza.attrOr("type") == "groupchat") {
+        onMessage(*it->second, stanza);
+        return true;
+    }
+    return false;  // errors and private messages: the connector's
+}
+
+void MucPortals::onPresence(Room& room, const Element& stanza) {
+    auto from = Jid::parse(stanza.attrOr("from"));
+    if (stanza.attrOr("type") == "error") {
+        if (room.state != Room::State::Joining || from->resource() != room.nick) return;
+        StanzaError error = parseStanzaError(stanza).value_or(StanzaError{});
+        if (error.condition == "conflict" && room.nickAttempt + 1 < kNickAttempts) {
+            ++room.nickAttempt;
+            join(room);
+            return;
+        }
+        failJoin(room, describe(error));
+        return;
+    }
+    auto p = parseMucPresence(stanza);
+    if (!p) return;
+    RemoteRoomId remote = mucRoomId(room.jid);
+    if (p->self) {
+        if (!p->available) {
+            if (p->newNick) {
+                room.nick = *p->newNick;
+                return;
+            }
+            log_.warn("the bridge is no longer in the MUC", {{"room", room.jid.bareStr()}});
+            if (room.state == Room::State::Joining) failJoin(room, "left during the join");
+            room.state = Room::State::Left;
+            return;
+        }
+        room.nick = p->nick;
+        room.selfSeen = true;
+        if (p->roomCreated) {
+            // The join made a new room, locked until its owner configures it (XEP-0045 §10.1.2):
+            // an instant room, with the service's defaults.
+            Element iq("iq", std::string(ns::kComponentAccept));
+            iq.setAttr("type", "set").setAttr("to", room.jid.bareStr()).setAttr("from", botJid().str());
+            iq.addChild("query", std::string(ns::kMucOwner)).addChild("x", std::string(ns::kDataForms)).setAttr("type", "submit");
+            connection_.sendIq(std::move(iq), [this, jid = room.jid](const IqResponse& r) {
+                if (r.outcome != IqOutcome::Result)
+                    log_.warn("could not unlock the new MUC", {{"room", jid.bareStr()}, {"error", describe(r.error)}});
+            });
+        }
+        return;
+    }
+    if (p->nick == room.nick) return;
+    if (!p->available) {
+        auto known = room.occupants.find(p->nick);
+        if (known == room.occupants.end()) return;
+        Occupant occupant = known->second;
+        room.occupants.erase(known);
+        if (p->newNick) {
+            // Same person, new nick: the ghost stays and is renamed.
+            occupant.nick = *p->newNick;
+            room.occupants[occupant.nick] = occupant;
+            ctx_.queueRemote(RemoteProfile{senderFor(occupant)});
+            return;
+        }
+        ctx_.queueRemote(RemoteMembership{.room = remote,
+                                          .user = senderFor(occupant),
+                                          .change = RemoteMembership::Change::Leave,
+                                          .actor = std::nullopt,
+                                          .reason = {}});
+        return;
+    }
+    if (room.occupants.count(p->nick)) return;  // a status change, not a join
+    room.occupants[p->nick] = Occupant{occupantIdentity(room.jid, p->nick, p->occupantId, p->realJid), p->nick};
+    ctx_.queueRemote(RemoteMembership{.room = remote,
+                                      .user = senderOf(room, p->nick),
+                                      .change = RemoteMembership::Change::Join,
+                                      .actor = std::nullopt,
+                                      .reason = {}});
+}
+
+void MucPortals::onMessage(Room& room, const Element& stanza) {
+    auto from = Jid::parse(stanza.attrOr("from"));
+    const std::string& nick = from->resource();
+    auto body = stanza.childText("body", ns::kComponentAccept);
+    auto subject = stanza.childText("subject", ns::kComponentAccept);
+    if (subject && !body) {
+        // The subject ends the join (XEP-0045 §7.2.15); later, it is a change.
+        bool changed = *subject != room.subject;
+        room.subject = *subject;
+        if (room.state == Room::State::Joining && room.selfSeen) {
+            joined(room);
+        } else if (room.state == Room::State::Joined && changed) {
+            std::optional<RemoteSender> actor;
+            if (!nick.empty() && nick != room.nick) actor = senderOf(room, nick);
+            ctx_.queueRemote(RemoteRoomUpdate{.room = mucRoomId(room.jid), .actor = actor, .name = std::nullopt,
+                                              .topic = *subject});
+        }
+        return;
+    }
+    if (!body || body->empty() || nick.empty() || room.state != Room::State::Joined) return;
+    if (nick == room.nick) return;  // the bridge's own occupant
+    auto stanzaId = roomStanzaId(stanza, room.jid);
+    // Without the room's stanza id the message cannot be recognised when it comes again.
+    std::string id = stanzaId ? *stanzaId : "n/" + nick + "/" + std::string(stanza.attrOr("id"));
+    RemoteRoomId remote = mucRoomId(room.jid);
+    if (!room.seen.insert(id)) return;
+    if (stanzaId && ctx_.eventMappings().eventFor(remote, RemoteMessageId(id))) return;
+    RemoteMessage message;
+    message.portal = portalInfo(room);
+    message.sender = senderOf(room, nick);
+    message.id = RemoteMessageId(id);
+    message.kind = MessageKind::Text;
+    message.body = *body;
+    ctx_.queueRemote(std::move(message));
+}
+
+}  // namespace mxbridge::xmpp

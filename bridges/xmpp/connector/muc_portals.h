@@ -1,0 +1,77 @@
+// MUC portals (XEP-0045): a Matrix alias naming room@service makes the component join that
+// room as the bridge's occupant, and the room becomes a portal whose ghosts are its
+// occupants. Groupchat messages, presences (joins, leaves, nick changes) and subject changes
+// are bridged to Matrix.
+//
+// Threads: every room's state lives on the XMPP loop and is touched only there; an alias
+// query (a framework thread) posts its request to the loop and waits for the join's outcome,
+// bounded. The framework is called from the loop with nothing held.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "muc.h"
+#include "mxbridge/connector.h"
+#include "mxbridge/xmpp/component_connection.h"
+#include "xmpp_config.h"
+
+namespace mxbridge::xmpp {
+
+// A MUC portal's remote room: "muc/<room bare JID>".
+RemoteRoomId mucRoomId(const Jid& room);
+std::optional<Jid> mucRoomOf(const RemoteRoomId& remote);
+
+class MucPortals {
+public:
+    MucPortals(BridgeContext& ctx, Logger log, const XmppBridgeConfig& config, boost::asio::io_context& io,
+               ComponentConnection& connection);
+    ~MucPortals();
+    MucPortals(const MucPortals&) = delete;
+    MucPortals& operator=(const MucPortals&) = delete;
+
+    // An alias query (framework thread): the portal for the room the alias names once the
+    // bridge has joined it, waiting at most `wait`; nullopt when the alias names no room the
+    // bridge may join, or the room refused the join.
+    std::optional<PortalInfo> portalForAlias(const RoomAlias& alias, std::chrono::milliseconds wait);
+
+    // On the loop. True when the stanza was about a MUC (handled here).
+    bool onStanza(const Element& stanza);
+    // On the loop: the component (re)connected (every linked room is joined again), or lost
+    // its stream (the server forgot every occupant of ours).
+    void onConnected();
+    void onDisconnected();
+
+private:
+    struct Occupant {
+        OccupantIdentity identity;
+        std::string nick;
+    };
+    struct Waiter;
+    struct Room;
+
+    Room& roomState(const Jid& room);
+    void join(Room& room);
+    void joined(Room& room);
+    void failJoin(Room& room, const std::string& why);
+    void onPresence(Room& room, const Element& stanza);
+    void onMessage(Room& room, const Element& stanza);
+    // The occupant with this nick as a ghost (one never seen: by its occupant JID).
+    RemoteSender senderOf(const Room& room, const std::string& nick) const;
+    static RemoteSender senderFor(const Occupant& occupant);
+    PortalInfo portalInfo(const Room& room) const;
+    Jid botJid() const;
+
+    BridgeContext& ctx_;
+    Logger log_;
+    const XmppBridgeConfig& config_;
+    boost::asio::io_context& io_;
+    ComponentConnection& connection_;
+    std::map<std::string, std::unique_ptr<Room>> rooms_;  // by room bare JID; the loop only
+};
+
+}  // namespace mxbridge::xmpp

@@ -1,0 +1,135 @@
+#!/usr/bin/python3
+"""An XMPP user in a MUC for the bridge's portal tests, on slixmpp (Debian's python3-slixmpp).
+
+Logs in over c2s without TLS, joins --room as --nick (unlocking it as an instant room when the
+join created it), then prints what it sees, one line each: JOINED, PRESENCE <nick> <available|
+unavailable>, MSG <nick> <body>, SUBJECT <nick> <subject>, ERROR <condition>. It takes its
+orders from lines appended to --commands (the test has no pipe to it): "say <text>",
+"nick <new nick>", "subject <text>", "leave". Anything wrong prints FAIL and exits 1.
+"""
+import argparse
+import asyncio
+import logging
+import os
+import sys
+import xml.etree.ElementTree as ET
+
+import slixmpp
+
+MUC_USER = "{http://jabber.org/protocol/muc#user}"
+
+
+def say(line):
+    print(line, flush=True)
+
+
+class MucUser(slixmpp.ClientXMPP):
+    def __init__(self, args):
+        super().__init__(args.jid, args.password)
+        self.args = args
+        self.nick = args.nick
+        self.register_plugin("xep_0045")
+        self.add_event_handler("session_start", self.on_start)
+        # The MUC plugin has the core's "presence" event ignore the room after the first.
+        self.add_event_handler("groupchat_presence", self.on_presence)
+        self.add_event_handler("presence_error", self.on_presence)
+        self.add_event_handler("groupchat_message", self.on_groupchat)
+        self.add_event_handler("groupchat_subject", self.on_groupchat)
+        self.add_event_handler("message_error", self.on_error)
+        self.add_event_handler("failed_auth", lambda _: self.fail("authentication failed"))
+
+    def fail(self, why):
+        say("FAIL " + why)
+        sys.exit(1)
+
+    async def on_start(self, _event):
+        self.send_presence()
+        self["xep_0045"].join_muc(self.args.room, self.nick)
+        asyncio.ensure_future(self.follow_commands())
+
+    async def unlock(self):
+        iq = self.make_iq_set(ito=self.args.room)
+        iq.append(ET.fromstring("<query xmlns='http://jabber.org/protocol/muc#owner'>"
+                                "<x xmlns='jabber:x:data' type='submit'/></query>"))
+        await iq.send(timeout=5)
+        say("UNLOCKED")
+
+    def on_presence(self, pres):
+        if pres["from"].bare != self.args.room:
+            return
+        if pres["type"] == "error":
+            say("ERROR " + str(pres["error"]["condition"]))
+            return
+        x = pres.xml.find(MUC_USER + "x")
+        codes = {s.get("code") for s in x.findall(MUC_USER + "status")} if x is not None else set()
+        nick = pres["from"].resource
+        if "110" in codes and pres["type"] != "unavailable":
+            if "201" in codes:
+                asyncio.ensure_future(self.unlock())
+            say("JOINED " + nick)
+            return
+        say("PRESENCE %s %s" % (nick, "unavailable" if pres["type"] == "unavailable" else "available"))
+
+    def on_error(self, msg):
+        say("ERROR " + str(msg["error"]["condition"]))
+
+    def on_groupchat(self, msg):
+        if msg["from"].bare != self.args.room:
+            return
+        nick = msg["from"].resource
+        if msg["subject"] and not msg["body"]:
+            say("SUBJECT %s %s" % (nick, msg["subject"]))
+        elif msg["body"]:
+            say("MSG %s %s" % (nick, msg["body"]))
+
+    async def follow_commands(self):
+        done = 0
+        while True:
+            await asyncio.sleep(0.05)
+            try:
+                with open(self.args.commands) as f:
+                    lines = f.read().split("\n")
+            except FileNotFoundError:
+                continue
+            complete = lines[:-1]  # the last one may be half written
+            for line in complete[done:]:
+                verb, _, rest = line.partition(" ")
+                if verb == "say":
+                    self.send_message(mto=self.args.room, mbody=rest, mtype="groupchat")
+                elif verb == "nick":
+                    self.nick = rest
+                    self.send_presence(pto="%s/%s" % (self.args.room, rest))
+                elif verb == "subject":
+                    self["xep_0045"].set_subject(self.args.room, rest)
+                elif verb == "leave":
+                    say("DID leave")
+                    self["xep_0045"].leave_muc(self.args.room, self.nick)
+                    await asyncio.sleep(0.2)
+                    self.disconnect()
+                    return
+                say("DID " + verb)
+            done = len(complete)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--jid", required=True)
+    parser.add_argument("--password", required=True)
+    parser.add_argument("--room", required=True)
+    parser.add_argument("--nick", required=True)
+    parser.add_argument("--commands", required=True)
+    parser.add_argument("--timeout", type=float, default=60)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+    user = MucUser(args)
+    user.connect(("127.0.0.1", args.port), use_ssl=False, force_starttls=False, disable_starttls=True)
+    try:
+        user.loop.run_until_complete(asyncio.wait_for(user.disconnected, args.timeout))
+    except asyncio.TimeoutError:
+        user.fail("still running after %ss" % args.timeout)
+    say("DONE")
+
+
+if __name__ == "__main__":
+    main()
