@@ -21,8 +21,8 @@ namespace {
 
 using nlohmann::json;
 
-const std::vector<std::string> kSections = {"homeserver", "appservice", "database", "logging",
-                                            "metrics",    "bridge",     "provisioning"};
+const std::vector<std::string> kSections = {"homeserver", "appservice", "database",     "logging",
+                                            "metrics",    "bridge",     "provisioning", "media"};
 
 // Keys of the core sections; `bridge` and `logging.components` are open-ended.
 const std::map<std::string, std::vector<std::string>>& coreKeys() {
@@ -37,6 +37,7 @@ const std::map<std::string, std::vector<std::string>>& coreKeys() {
         {"logging", {"level", "json", "components"}},
         {"metrics", {"enabled", "bind_address", "port"}},
         {"provisioning", {"enabled", "shared_secret"}},
+        {"media", {"enabled", "public_url", "signing_key", "link_lifetime_days", "max_bytes"}},
     };
     return keys;
 }
@@ -349,11 +350,11 @@ Config build(const std::string& file, detail::YamlTree& tree, std::vector<std::s
     ConfigSection hs = namedSection("homeserver"), as = namedSection("appservice"),
                   db = namedSection("database"), lg = namedSection("logging"),
                   mt = namedSection("metrics"), br = namedSection("bridge"),
-                  pv = namedSection("provisioning");
+                  pv = namedSection("provisioning"), md = namedSection("media");
     for (const auto& [section, keys] : coreKeys()) {
         const ConfigSection& s = section == "homeserver" ? hs : section == "appservice" ? as
                                : section == "database"   ? db : section == "logging"  ? lg
-                               : section == "metrics"    ? mt : pv;
+                               : section == "metrics"    ? mt : section == "media"    ? md : pv;
         for (auto& e : s.unknownKeyErrors(keys)) errors.push_back(std::move(e));
     }
 
@@ -493,6 +494,27 @@ Config build(const std::string& file, detail::YamlTree& tree, std::vector<std::s
                 : "expected at least 16 characters, got " + std::to_string(length));
     });
 
+    collect(errors, [&] { c.media.enabled = md.getBool("enabled", c.media.enabled); });
+    collect(errors, [&] {
+        c.media.publicUrl = md.getString("public_url", "");
+        if (!c.media.publicUrl.empty() && c.media.publicUrl.rfind("http://", 0) != 0 &&
+            c.media.publicUrl.rfind("https://", 0) != 0)
+            md.fail("public_url", "expected an http:// or https:// URL, got " + detail::quoted(c.media.publicUrl));
+    });
+    collect(errors, [&] {
+        c.media.signingKey = Secret<std::string>(md.getString("signing_key", ""));
+        if (!c.media.signingKey.empty() && c.media.signingKey.reveal().size() < 32)
+            md.fail("signing_key", "expected at least 32 characters (e.g. `openssl rand -hex 32`), got " +
+                                       std::to_string(c.media.signingKey.reveal().size()));
+    });
+    collect(errors, [&] {
+        c.media.linkLifetimeDays = static_cast<unsigned>(md.getInt("link_lifetime_days", 0, 0, 36500));
+    });
+    collect(errors, [&] {
+        c.media.maxBytes = static_cast<uint64_t>(md.getInt("max_bytes", static_cast<int64_t>(c.media.maxBytes), 1,
+                                                           int64_t{1} << 32));
+    });
+
     collect(errors, [&] {
         c.bridge.type = br.requireString("type");
         json rest = br.raw();
@@ -510,6 +532,7 @@ namespace {
 // bridge's section (IRC's server, SASL and NickServ passwords).
 bool isSecretKey(const std::string& key) {
     return key == "as_token" || key == "hs_token" || key == "secret_key" || key == "shared_secret" ||
+           key == "signing_key" ||
            key.find("password") != std::string::npos;
 }
 

@@ -13,6 +13,7 @@
 #include "bridge/member_names.h"
 #include "bridge/portal_manager.h"
 #include "matrix/intent_pool.h"
+#include "media/media_endpoint.h"
 #include "media/media_link_signer.h"
 #include "ops/admin_list.h"
 #include "ops/command_registry_impl.h"
@@ -134,7 +135,8 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
     std::string networkName;
     bool connectorStarted = false;
     std::atomic<bool> ready{false};
-    bool authenticatedMedia = false;  // the homeserver has spec v1.11 media endpoints
+    std::atomic<bool> authenticatedMedia{false};  // the homeserver has spec v1.11 media endpoints
+    std::unique_ptr<MediaEndpoint> mediaEndpoint;
 
     Counter* echoes = nullptr;
     Counter* failedDeliveries = nullptr;
@@ -431,6 +433,26 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
     }
 
     void checkHomeserver();
+
+    // Media links (media.h) signed with media.signing_key, or a key derived from the
+    // as_token so they work without one; pointing at media.public_url, else
+    // appservice.public_url.
+    void configureMediaLinks() {
+        const MediaConfig& m = settings.media;
+        if (!m.enabled) return;
+        Secret<std::string> key = m.signingKey;
+        if (key.empty()) key = deriveMediaLinkKey(registration.asToken);
+        const std::string url = m.publicUrl.empty() ? settings.appservice.publicUrl : m.publicUrl;
+        mediaLinks = MediaLinkSigner(MediaLinkOptions{
+            .publicUrl = url,
+            .signingKey = key,
+            .lifetime = std::chrono::hours(24) * m.linkLifetimeDays,
+        });
+        if (isLoopbackUrl(url))
+            log.warn("media links point at an address remote users cannot reach; set media.public_url "
+                     "(and forward /_mxbridge/media/ to this listener)",
+                     {{"url", url}});
+    }
 };
 
 void Runtime::Impl::checkHomeserver() {
@@ -665,6 +687,7 @@ void Runtime::start() {
         },
         s.memberNames.get()});
 
+    s.configureMediaLinks();
     s.connector->start(s);
     s.connectorStarted = true;
     s.dispatcher->enqueue(std::move(replay));
@@ -691,6 +714,12 @@ void Runtime::start() {
             s.registry);
         s.api->setProvisioning(s.provisioning.get());
     }
+    if (s.mediaLinks.enabled()) {
+        s.mediaEndpoint = std::make_unique<MediaEndpoint>(
+            s.mediaLinks, homeserverMediaFetch(*s.hs, [&s] { return s.authenticatedMedia.load(); }),
+            c.media.maxBytes, s.registry);
+        s.api->setMedia(s.mediaEndpoint.get());
+    }
     // Two I/O threads: the ack path is short, and the journal writer needs a core too.
     s.server = std::make_unique<HttpServer>(*s.api, 2);
     try {
@@ -711,7 +740,7 @@ void Runtime::start() {
         }
     }
     if (c.homeserver.checkOnStartup) s.checkHomeserver();
-    s.intents->outbox().setAuthenticatedMedia(s.authenticatedMedia);
+    s.intents->outbox().setAuthenticatedMedia(s.authenticatedMedia.load());
     s.ready = true;
     s.log.info("bridge is running", {{"bot", s.botId}});
 }
@@ -729,6 +758,7 @@ void Runtime::stop() {
     // Queries still running use the connector, portals and the server's io_context: they
     // finish before any of those stops (issue 9 review, finding 2).
     if (s.api) s.api->stopQueries();
+    if (s.mediaEndpoint) s.mediaEndpoint->stop();  // its fetches use the homeserver client
     if (s.dispatcher) s.dispatcher->stop(std::chrono::seconds(10));
     // The connector may still report what its network said while closing.
     if (s.connectorStarted) {

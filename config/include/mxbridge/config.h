@@ -134,6 +134,20 @@ struct MetricsConfig {
     uint16_t port = 0;  // 0: served on the appservice listener under /metrics
 };
 
+// Links to Matrix media that remote users can open (/_mxbridge/media/<token> on the
+// appservice listener, fetched from the homeserver with the bridge's token).
+struct MediaConfig {
+    bool enabled = true;
+    // Where remote users reach the appservice listener (a reverse proxy in front of it);
+    // empty: appservice.public_url.
+    std::string publicUrl;
+    // Signs the links (32+ characters). Empty: a key derived from the as_token, so links
+    // work out of the box and stop working when the tokens are regenerated.
+    Secret<std::string> signingKey;
+    unsigned linkLifetimeDays = 0;      // 0: links do not expire
+    uint64_t maxBytes = 50 * 1024 * 1024;  // larger files are not served
+};
+
 // The provisioning HTTP API (/_mxbridge/provision/v1), for integration managers and scripts.
 struct ProvisioningConfig {
     bool enabled = false;
@@ -159,6 +173,7 @@ struct Config {
     DatabaseConfig database;
     LoggingConfig logging;
     MetricsConfig metrics;
+    MediaConfig media;
     BridgeConfig bridge;
     ProvisioningConfig provisioning;
 };

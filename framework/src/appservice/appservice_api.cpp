@@ -121,10 +121,17 @@ HttpHandler* AppserviceApi::provisioningFor(std::string_view path) const {
     return path.size() == kProvisioning.size() || path[kProvisioning.size()] == '/' ? handler : nullptr;
 }
 
+HttpHandler* AppserviceApi::mountedFor(std::string_view path) const {
+    if (HttpHandler* provisioning = provisioningFor(path)) return provisioning;
+    constexpr std::string_view kMedia = "/_mxbridge/media/";
+    HttpHandler* media = media_.load();
+    return media && startsWith(path, kMedia) ? media : nullptr;
+}
+
 std::optional<HttpResponse> AppserviceApi::onHeaders(const http::request_header<>& header) {
     std::string_view target(header.target().data(), header.target().size());
     std::string_view path = target.substr(0, target.find('?'));
-    if (HttpHandler* provisioning = provisioningFor(path)) return provisioning->onHeaders(header);
+    if (HttpHandler* mounted = mountedFor(path)) return mounted->onHeaders(header);
     Match m = match(header.method(), path);
     if (m.route == Route::NotFound || (m.route == Route::Metrics && !options_.serveMetrics)) {
         // With metrics off or on a port of their own, /metrics here is just an unknown path.
@@ -180,7 +187,7 @@ std::optional<HttpResponse> AppserviceApi::onHeaders(const http::request_header<
 RequestTerms AppserviceApi::termsFor(const http::request_header<>& header) const {
     std::string_view target(header.target().data(), header.target().size());
     std::string_view path = target.substr(0, target.find('?'));
-    if (HttpHandler* provisioning = provisioningFor(path)) return provisioning->termsFor(header);
+    if (HttpHandler* mounted = mountedFor(path)) return mounted->termsFor(header);
     // onHeaders() let it through, so a route that needs the hs_token had the right one.
     return RequestTerms{.bodyLimit = options_.maxBodyBytes,
                         .limitName = "appservice.max_body_bytes",
@@ -190,8 +197,8 @@ RequestTerms AppserviceApi::termsFor(const http::request_header<>& header) const
 void AppserviceApi::onRequest(HttpRequest&& request, Responder respond) {
     std::string_view target(request.target().data(), request.target().size());
     std::string_view path = target.substr(0, target.find('?'));
-    if (HttpHandler* provisioning = provisioningFor(path)) {
-        provisioning->onRequest(std::move(request), std::move(respond));
+    if (HttpHandler* mounted = mountedFor(path)) {
+        mounted->onRequest(std::move(request), std::move(respond));
         return;
     }
     Match m = match(request.method(), path);

@@ -77,6 +77,9 @@ public:
     // its own auth; unset (the default) they are unrecognized like any other. Set before
     // listening; the handler must outlive this API.
     void setProvisioning(HttpHandler* handler) { provisioning_.store(handler); }
+    // Paths under /_mxbridge/media/ go to `handler` (media/media_endpoint.h), open to anyone
+    // holding a signed link. Set before listening; the handler must outlive this API.
+    void setMedia(HttpHandler* handler) { media_.store(handler); }
 
 private:
     enum class Route {
@@ -121,6 +124,9 @@ private:
     boost::asio::thread_pool healthLane_{1};
     std::atomic<HttpHandler*> provisioning_{nullptr};
     HttpHandler* provisioningFor(std::string_view path) const;
+    std::atomic<HttpHandler*> media_{nullptr};
+    // The handler of a path outside the homeserver's API (provisioning, media), if any.
+    HttpHandler* mountedFor(std::string_view path) const;
 };
 
 }  // namespace mxbridge::detail

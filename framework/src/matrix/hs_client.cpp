@@ -27,7 +27,10 @@ std::string readBounded(web::http::http_response& response, uint64_t maxBytes, b
             return {};
         }
     }
-    return std::move(buffer.collection());
+    // The buffer grows by what each read asked for, not what it got: keep what was read.
+    std::string bytes = std::move(buffer.collection());
+    bytes.resize(static_cast<size_t>(total));
+    return bytes;
 }
 
 }  // namespace

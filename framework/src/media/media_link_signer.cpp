@@ -84,6 +84,32 @@ std::optional<std::string> base64UrlDecode(std::string_view text) {
     return out;
 }
 
+Secret<std::string> deriveMediaLinkKey(const Secret<std::string>& secret) {
+    constexpr std::string_view kLabel = "mxbridge media link key v1";
+    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+    unsigned int length = 0;
+    const std::string& key = secret.reveal();
+    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(kLabel.data()),
+         kLabel.size(), digest.data(), &length);
+    return Secret<std::string>(base64UrlEncode(std::string_view(reinterpret_cast<const char*>(digest.data()), length)));
+}
+
+bool isLoopbackUrl(std::string_view url) {
+    size_t scheme = url.find("://");
+    if (scheme == std::string_view::npos) return true;
+    std::string_view rest = url.substr(scheme + 3);
+    rest = rest.substr(0, rest.find_first_of("/?#"));
+    if (size_t at = rest.rfind('@'); at != std::string_view::npos) rest.remove_prefix(at + 1);
+    std::string_view host = rest;
+    if (!host.empty() && host.front() == '[') {
+        host = host.substr(1, host.find(']') - 1);
+    } else if (size_t colon = host.rfind(':'); colon != std::string_view::npos) {
+        host = host.substr(0, colon);
+    }
+    return host.empty() || host == "localhost" || host == "::1" || host == "0.0.0.0" ||
+           host.rfind("127.", 0) == 0 || host.ends_with(".localhost");
+}
+
 MediaLinkSigner::MediaLinkSigner(MediaLinkOptions options, UnixClock now)
     : options_(std::move(options)), now_(now ? std::move(now) : UnixClock(systemNow)) {
     while (!options_.publicUrl.empty() && options_.publicUrl.back() == '/') options_.publicUrl.pop_back();

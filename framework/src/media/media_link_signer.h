@@ -45,6 +45,12 @@ private:
     UnixClock now_;
 };
 
+// A signing key for when the operator set none: HMAC-SHA256 of a fixed label under `secret`
+// (the as_token), so it is as secret as the token and changes with it.
+Secret<std::string> deriveMediaLinkKey(const Secret<std::string>& secret);
+// Whether `url`'s host is this machine only (localhost, 127.0.0.0/8, ::1, 0.0.0.0) or missing.
+bool isLoopbackUrl(std::string_view url);
+
 // Unpadded URL-safe base64 (RFC 4648 §5), and back; nullopt on any other character.
 std::string base64UrlEncode(std::string_view bytes);
 std::optional<std::string> base64UrlDecode(std::string_view text);

@@ -42,6 +42,7 @@ IrcBridgeFixture::IrcBridgeFixture(IrcBridgeOptions options) : options_(std::mov
     c.aliasNamespaceRegex = "#irc_.*:hs\\.test";
     c.retryInitial = std::chrono::milliseconds(50);
     c.retryMax = std::chrono::milliseconds(400);
+    c.authenticatedMediaOnly = options_.authenticatedMediaOnly;
     hs_ = std::make_unique<HomeserverDouble>(c);
 }
 

@@ -28,6 +28,8 @@ struct IrcBridgeOptions {
     // The network's default flood control (burst 5, then one line per 2 s) instead of the
     // tests' fast one: for what must hold with the settings operators actually run.
     bool defaultFlood = false;
+    // The homeserver serves media to authenticated clients only (Synapse's frozen media).
+    bool authenticatedMediaOnly = false;
 };
 
 class IrcBridgeFixture {

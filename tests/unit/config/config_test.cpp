@@ -307,3 +307,28 @@ TEST_CASE("a key with a control character is reported escaped, on one line") {
           std::string::npos);
     CHECK(error.find('\n') == std::string::npos);
 }
+
+TEST_CASE("media links are on by default; a short signing key, a public_url that is no URL and a lifetime out of range are refused") {
+    TempDir dir;
+    Config c = loadConfig(dir.write("cfg.yaml", kValid), {});
+    CHECK(c.media.enabled);
+    CHECK(c.media.publicUrl.empty());
+    CHECK(c.media.signingKey.empty());
+    CHECK(c.media.linkLifetimeDays == 0);
+    CHECK(c.media.maxBytes == 50u * 1024 * 1024);
+    Config set = loadConfig(dir.write("set.yaml", std::string(kValid) +
+                                                      "media:\n  public_url: https://bridge.chat.test\n"
+                                                      "  signing_key: 0123456789abcdef0123456789abcdef\n"
+                                                      "  link_lifetime_days: 7\n  max_bytes: 1000\n"),
+                            {});
+    CHECK(set.media.publicUrl == "https://bridge.chat.test");
+    CHECK(set.media.linkLifetimeDays == 7);
+    CHECK(set.media.maxBytes == 1000);
+    const std::string err = loadError(std::string(kValid) + "media:\n  signing_key: short\n");
+    CHECK(err.find("media.signing_key: expected at least 32 characters") != std::string::npos);
+    CHECK(err.find("short") == std::string::npos);  // a key is never echoed
+    CHECK(loadError(std::string(kValid) + "media:\n  public_url: bridge.chat.test\n")
+              .find("media.public_url: expected an http:// or https:// URL") != std::string::npos);
+    CHECK(loadError(std::string(kValid) + "media:\n  link_lifetime_days: -1\n").find("media.link_lifetime_days") !=
+          std::string::npos);
+}

@@ -639,3 +639,19 @@ TEST_CASE("a send whose event the homeserver created before answering can be wai
     CHECK_FALSE(outbox.inFlight(room));
     CHECK(rig.hs.specViolations().empty());
 }
+
+TEST_CASE("a media download keeps exactly the file's bytes, and one over its limit is refused unread") {
+    Rig rig;
+    std::string bytes(200 * 1024, '\0');
+    for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7);
+    const std::string mxc = rig.hs.addMedia(bytes, "application/octet-stream", "blob.bin");
+    const std::string path = "/_matrix/client/v1/media/download/" + mxc.substr(6);
+    HsResponse whole = rig.client->download(path, bytes.size());
+    CHECK(whole.status == 200);
+    CHECK_FALSE(whole.tooLarge);
+    CHECK(whole.raw == bytes);
+    CHECK(whole.contentDisposition == "inline; filename=\"blob.bin\"");
+    HsResponse tooBig = rig.client->download(path, bytes.size() - 1);
+    CHECK(tooBig.tooLarge);
+    CHECK(tooBig.raw.empty());
+}

@@ -214,3 +214,19 @@ TEST_CASE("a file the homeserver does not have is 404, one over media.max_bytes 
     CHECK(r.result() == http::status::bad_gateway);
     CHECK(r.body().find("media.max_bytes") != std::string::npos);
 }
+
+TEST_CASE("a key derived from the as_token is stable, depends on the token, and is not the token") {
+    Secret<std::string> a = deriveMediaLinkKey(Secret<std::string>("as_token_one"));
+    CHECK(a.reveal() == deriveMediaLinkKey(Secret<std::string>("as_token_one")).reveal());
+    CHECK(a.reveal() != deriveMediaLinkKey(Secret<std::string>("as_token_two")).reveal());
+    CHECK(a.reveal().size() >= 32);
+    CHECK(a.reveal().find("as_token_one") == std::string::npos);
+}
+
+TEST_CASE("links pointing at this machine only are told apart from public ones") {
+    for (const char* local : {"http://localhost:29300", "http://127.0.0.1:8", "http://[::1]:9/x", "http://0.0.0.0",
+                              "https://user@localhost/", "nonsense", "http://a.localhost"})
+        CHECK_MESSAGE(isLoopbackUrl(local), local);
+    for (const char* remote : {"https://bridge.example.org", "http://10.0.0.5:29300", "https://[2001:db8::1]/"})
+        CHECK_FALSE_MESSAGE(isLoopbackUrl(remote), remote);
+}
