@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 
+#include "matrix_jids.h"
 #include "mxbridge/xmpp/namespaces.h"
 #include "mxbridge/xmpp/stanza.h"
 
@@ -37,6 +38,17 @@ std::optional<Jid> mucRoomOf(const RemoteRoomId& remote) {
 
 using PortalPromise = std::promise<std::optional<PortalInfo>>;
 
+// A Matrix user as their own occupant of one MUC, from their JID at the component.
+struct MucPortals::Puppet {
+    Jid jid;
+    std::string wanted;     // their display name
+    std::string fallback;   // their user id's localpart, for a blank display name
+    std::string nick;       // asked for, then given
+    int nickAttempt = 0;
+    bool joined = false;
+    std::vector<Outgoing> pending;  // sent once the join is done
+};
+
 struct MucPortals::Room {
     enum class State { Left, Joining, Joined };
     explicit Room(Jid j) : jid(std::move(j)) {}
@@ -49,6 +61,8 @@ struct MucPortals::Room {
     std::map<std::string, Occupant> occupants;  // by nick; the bridge's own left out
     std::vector<std::shared_ptr<PortalPromise>> waiters;
     RecentIds seen;  // stanza ids bridged lately
+    std::map<std::string, Puppet> puppets;  // by Matrix user id
+    std::map<std::string, Outgoing> awaitingReflection;  // by stanza id / origin-id
 };
 
 MucPortals::MucPortals(BridgeContext& ctx, Logger log, const XmppBridgeConfig& config, boost::asio::io_context& io,
@@ -155,17 +169,151 @@ void MucPortals::onDisconnected() {
         if (room->state == Room::State::Joined) room->state = Room::State::Left;
 }
 
+void MucPortals::sendFromMatrix(const Jid& mucRoom, Outgoing message) {
+    boost::asio::post(io_, [this, mucRoom, message = std::move(message)]() mutable {
+        Room& room = roomState(mucRoom);
+        if (room.state != Room::State::Joined) {
+            ctx_.reportDeliveryFailure(message.room, message.event,
+                                       Error::permanent("xmpp_muc_not_joined",
+                                                        "the bridge is not in " + mucRoom.bareStr() + " right now"));
+            if (room.state == Room::State::Left) join(room);
+            return;
+        }
+        std::string user = message.sender.str();
+        auto [it, created] = room.puppets.try_emplace(user);
+        Puppet& puppet = it->second;
+        if (created) {
+            auto local = jidLocalForMatrixUser(user);
+            auto jid = local ? Jid::fromParts(*local, config_.component.jid) : std::nullopt;
+            if (!jid) {
+                room.puppets.erase(it);
+                ctx_.reportDeliveryFailure(message.room, message.event,
+                                           Error::permanent("xmpp_no_jid", "this Matrix user id has no JID"));
+                return;
+            }
+            puppet.jid = *jid;
+            puppet.wanted = message.senderName;
+            auto colon = user.find(':');
+            puppet.fallback = user.substr(1, colon == std::string::npos ? std::string::npos : colon - 1);
+            puppet.pending.push_back(std::move(message));
+            joinPuppet(room, puppet);
+            return;
+        }
+        if (!puppet.joined) {
+            puppet.pending.push_back(std::move(message));
+            return;
+        }
+        sendGroupchat(room, puppet, message);
+    });
+}
+
+void MucPortals::leaveFromMatrix(const Jid& mucRoom, const UserId& user) {
+    boost::asio::post(io_, [this, mucRoom, user] {
+        auto r = rooms_.find(mucRoom.bareStr());
+        if (r == rooms_.end()) return;
+        Room& room = *r->second;
+        auto it = room.puppets.find(user.str());
+        if (it == room.puppets.end()) return;
+        if (auto occupant = room.jid.withResource(it->second.nick)) {
+            Element presence("presence", std::string(ns::kComponentAccept));
+            presence.setAttr("from", it->second.jid.str()).setAttr("to", occupant->str()).setAttr("type", "unavailable");
+            connection_.send(std::move(presence));
+        }
+        failPuppet(room, user.str(), Error::permanent("xmpp_left", "left the room before the MUC let them in"));
+    });
+}
+
+void MucPortals::joinPuppet(Room& room, Puppet& puppet) {
+    puppet.nick = nickAttempt(puppet.wanted, puppet.fallback, puppet.nickAttempt);
+    auto occupant = room.jid.withResource(puppet.nick);
+    if (!occupant) occupant = room.jid.withResource(puppet.nick = nickAttempt(puppet.fallback, "matrix", puppet.nickAttempt));
+    if (!occupant) return;  // the fallback is a user id's localpart: always a valid resource
+    connection_.send(mucJoinPresence(puppet.jid, *occupant));
+}
+
+void MucPortals::sendGroupchat(Room& room, const Puppet& puppet, const Outgoing& message) {
+    Element stanza("message", std::string(ns::kComponentAccept));
+    stanza.setAttr("from", puppet.jid.str())
+        .setAttr("to", room.jid.bareStr())
+        .setAttr("type", "groupchat")
+        .setAttr("id", message.stanzaId);
+    stanza.addChild("body", std::string(ns::kComponentAccept)).addText(message.body);
+    // The room's reflection keeps it (XEP-0359 §3.1): how it is known as ours when it comes back.
+    stanza.addChild("origin-id", std::string(ns::kStanzaIds)).setAttr("id", message.stanzaId);
+    room.awaitingReflection[message.stanzaId] = message;
+    connection_.send(std::move(stanza));
+}
+
+// The puppet is gone (refused, left, kicked): what it still had to send is reported.
+void MucPortals::failPuppet(Room& room, const std::string& user, const Error& error) {
+    auto it = room.puppets.find(user);
+    if (it == room.puppets.end()) return;
+    std::vector<Outgoing> pending = std::move(it->second.pending);
+    room.puppets.erase(it);
+    for (const Outgoing& m : pending) ctx_.reportDeliveryFailure(m.room, m.event, error);
+}
+
+bool MucPortals::isPuppetNick(const Room& room, const std::string& nick) const {
+    for (const auto& [user, puppet] : room.puppets)
+        if (puppet.nick == nick) return true;
+    return false;
+}
+
+void MucPortals::onPuppetPresence(Room& room, Puppet& puppet, const Element& stanza) {
+    std::string user;
+    for (const auto& [id, p] : room.puppets)
+        if (&p == &puppet) user = id;
+    auto from = Jid::parse(stanza.attrOr("from"));
+    if (stanza.attrOr("type") == "error") {
+        if (puppet.joined || from->resource() != puppet.nick) return;
+        StanzaError error = parseStanzaError(stanza).value_or(StanzaError{});
+        if (error.condition == "conflict" && puppet.nickAttempt + 1 < kNickAttempts) {
+            ++puppet.nickAttempt;
+            joinPuppet(room, puppet);
+            return;
+        }
+        log_.info("the MUC refused a Matrix user", {{"room", room.jid.bareStr()}, {"user", user}, {"error", describe(error)}});
+        failPuppet(room, user, Error::permanent("xmpp_" + error.condition,
+                                                room.jid.bareStr() + " did not let you in: " + describe(error)));
+        return;
+    }
+    auto p = parseMucPresence(stanza);
+    if (!p || !p->self) return;
+    if (!p->available) {
+        if (p->newNick) {
+            puppet.nick = *p->newNick;
+            return;
+        }
+        failPuppet(room, user, Error::permanent("xmpp_muc_left", "removed from " + room.jid.bareStr()));
+        return;
+    }
+    puppet.nick = p->nick;
+    if (puppet.joined) return;
+    puppet.joined = true;
+    for (const Outgoing& m : std::exchange(puppet.pending, {})) sendGroupchat(room, puppet, m);
+}
+
 bool MucPortals::onStanza(const Element& stanza) {
     auto from = Jid::parse(stanza.attrOr("from"));
     if (!from) return false;
     auto it = rooms_.find(from->bareStr());
     if (it == rooms_.end()) return false;
+    Room& room = *it->second;
+    // Each of the bridge's occupants gets its own copy: the bridge's reads the room, a Matrix
+    // user's only hears about its own presence.
+    auto to = Jid::parse(stanza.attrOr("to"));
+    Puppet* puppet = nullptr;
+    if (to && !to->local().empty())
+        for (auto& [user, p] : room.puppets)
+            if (p.jid.bare() == to->bare()) puppet = &p;
     if (stanza.name() == "presence") {
-        onPresence(*it->second, stanza);
+        if (puppet) onPuppetPresence(room, *puppet, stanza);
+        else if (to && !to->local().empty()) return true;  // a Matrix user's occupant of old
+        else onPresence(room, stanza);
         return true;
     }
     if (stanza.name() == "message" && stanza.attrOr("type") == "groupchat") {
-        onMessage(*it->second, stanza);
+        if (!to || to->local().empty()) onMessage(room, stanza);
         return true;
     }
     return false;  // errors and private messages: the connector's
@@ -213,7 +361,7 @@ void MucPortals::onPresence(Room& room, const Element& stanza) {
         }
         return;
     }
-    if (p->nick == room.nick) return;
+    if (p->nick == room.nick || isPuppetNick(room, p->nick)) return;
     if (!p->available) {
         auto known = room.occupants.find(p->nick);
         if (known == room.occupants.end()) return;
@@ -264,6 +412,22 @@ void MucPortals::onMessage(Room& room, const Element& stanza) {
     if (!body || body->empty() || nick.empty() || room.state != Room::State::Joined) return;
     if (nick == room.nick) return;  // the bridge's own occupant
     auto stanzaId = roomStanzaId(stanza, room.jid);
+    if (isPuppetNick(room, nick)) {
+        // A Matrix user's line coming back: its event is now known by the room's stanza id too.
+        const Element* origin = stanza.child("origin-id", ns::kStanzaIds);
+        std::string ours = origin ? std::string(origin->attrOr("id")) : std::string(stanza.attrOr("id"));
+        auto sent = room.awaitingReflection.find(ours);
+        if (sent == room.awaitingReflection.end()) sent = room.awaitingReflection.find(std::string(stanza.attrOr("id")));
+        if (sent != room.awaitingReflection.end()) {
+            if (stanzaId) {
+                room.seen.insert(*stanzaId);
+                ctx_.eventMappings().map(sent->second.room, sent->second.event, mucRoomId(room.jid),
+                                         RemoteMessageId(*stanzaId));
+            }
+            room.awaitingReflection.erase(sent);
+        }
+        return;
+    }
     // Without the room's stanza id the message cannot be recognised when it comes again.
     std::string id = stanzaId ? *stanzaId : "n/" + nick + "/" + std::string(stanza.attrOr("id"));
     RemoteRoomId remote = mucRoomId(room.jid);

@@ -39,6 +39,21 @@ public:
     // bridge may join, or the room refused the join.
     std::optional<PortalInfo> portalForAlias(const RoomAlias& alias, std::chrono::milliseconds wait);
 
+    // A Matrix user's message for a MUC portal (a hook's thread): they join the MUC as their
+    // own occupant if they are not in it, then it goes as groupchat with `stanzaId` as its
+    // id and origin-id. What fails is reported to the sender through the framework.
+    struct Outgoing {
+        RoomId room;
+        EventId event;
+        UserId sender;
+        std::string senderName;
+        std::string body;
+        std::string stanzaId;
+    };
+    void sendFromMatrix(const Jid& mucRoom, Outgoing message);
+    // A Matrix user left the portal: their occupant leaves the MUC.
+    void leaveFromMatrix(const Jid& mucRoom, const UserId& user);
+
     // On the loop. True when the stanza was about a MUC (handled here).
     bool onStanza(const Element& stanza);
     // On the loop: the component (re)connected (every linked room is joined again), or lost
@@ -51,8 +66,8 @@ private:
         OccupantIdentity identity;
         std::string nick;
     };
-    struct Waiter;
     struct Room;
+    struct Puppet;
 
     Room& roomState(const Jid& room);
     void join(Room& room);
@@ -60,6 +75,11 @@ private:
     void failJoin(Room& room, const std::string& why);
     void onPresence(Room& room, const Element& stanza);
     void onMessage(Room& room, const Element& stanza);
+    void onPuppetPresence(Room& room, Puppet& puppet, const Element& stanza);
+    void joinPuppet(Room& room, Puppet& puppet);
+    void sendGroupchat(Room& room, const Puppet& puppet, const Outgoing& message);
+    void failPuppet(Room& room, const std::string& user, const Error& error);
+    bool isPuppetNick(const Room& room, const std::string& nick) const;
     // The occupant with this nick as a ghost (one never seen: by its occupant JID).
     RemoteSender senderOf(const Room& room, const std::string& nick) const;
     static RemoteSender senderFor(const Occupant& occupant);

@@ -149,6 +149,18 @@ public:
         if (!from) return HookResult::unsupported("this Matrix user id has no JID at the component");
         bool sent = false;
         for (const RemoteRoomId& remote : message.remotes) {
+            if (auto muc = mucRoomOf(remote)) {
+                std::string id = "m" + message.event.eventId().str().substr(1);
+                sent_.remember(id, {message.room, message.event.eventId()});
+                muc_->sendFromMatrix(*muc, MucPortals::Outgoing{.room = message.room,
+                                                                .event = message.event.eventId(),
+                                                                .sender = message.sender,
+                                                                .senderName = message.senderName,
+                                                                .body = message.body,
+                                                                .stanzaId = id});
+                sent = true;
+                continue;
+            }
             auto chat = parseChatRoom(remote);
             if (!chat || chat->matrixUser != message.sender.str()) continue;
             std::string id = "m" + message.event.eventId().str().substr(1);
@@ -164,6 +176,18 @@ public:
         }
         if (!sent) return HookResult::ignored();
         return HookResult::delivered(RemoteMessageId("m/" + message.event.eventId().str()));
+    }
+
+    HookResult onMatrixMembership(const MatrixMembership& change) override {
+        if (change.isGhost || change.isBot) return HookResult::ignored();
+        if (change.membership != "leave" && change.membership != "ban") return HookResult::ignored();
+        bool left = false;
+        for (const RemoteRoomId& remote : change.remotes)
+            if (auto muc = mucRoomOf(remote)) {
+                muc_->leaveFromMatrix(*muc, change.target);
+                left = true;
+            }
+        return left ? HookResult::delivered() : HookResult::ignored();
     }
 
 private:

@@ -243,7 +243,7 @@ TEST_CASE("a MUC as a portal: an alias joins it, occupants are ghosts, their lin
 
     std::uint16_t bridgePort = freePort();
     HomeserverDouble hs(homeserverConfig(bridgePort));
-    hs.addUser("@bob:hs.test");
+    hs.addUser("@bob:hs.test", {.displayname = "Bob", .avatarUrl = std::nullopt});
     auto bridge = startBridge(dir, hs, bridgePort, prosody);
 
     // Bob asks for the alias: the bridge joins the MUC and the portal has the subject as topic.
@@ -277,6 +277,17 @@ TEST_CASE("a MUC as a portal: an alias joins it, occupants are ghosts, their lin
                     bridge->lastLines(60));
     CHECK(messagesWithBody(hs, room, "hello matrix").front().value("sender", "") == ghost);
 
+    // Bob answers from Matrix: alice hears him from his own occupant, and the room's
+    // reflection of his line does not come back into the portal.
+    hs.sendAsUser(room, "@bob:hs.test", {{"msgtype", "m.text"}, {"body", "hi from matrix"}});
+    alice.process().waitForLine("^PRESENCE (Bob|bob) available$", 10s);
+    alice.process().waitForLine("^MSG (Bob|bob) hi from matrix$", 10s);
+    // A Matrix user whose name is taken in the room gets another nick, never alice's.
+    hs.addUser("@alice:hs.test", {.displayname = "alice", .avatarUrl = std::nullopt});
+    hs.forceJoin(room, "@alice:hs.test");
+    hs.sendAsUser(room, "@alice:hs.test", {{"msgtype", "m.text"}, {"body", "I am the other alice"}});
+    alice.process().waitForLine("^MSG alice \\(Matrix\\) I am the other alice$", 10s);
+
     // A nick change renames the same ghost; no one new joins.
     std::size_t members = hs.members(room).size();
     alice.order("nick alicia");
@@ -292,12 +303,22 @@ TEST_CASE("a MUC as a portal: an alias joins it, occupants are ghosts, their lin
     CHECK(hs.waitFor([&] { return stateContent(hs, room, "m.room.topic", "topic") == "Lounge, now with Matrix"; },
                      10s));
 
+    // Bob leaves the portal: his occupant leaves the MUC.
+    hs.injectEvent({{"room_id", room},
+                    {"sender", "@bob:hs.test"},
+                    {"type", "m.room.member"},
+                    {"state_key", "@bob:hs.test"},
+                    {"content", {{"membership", "leave"}}}});
+    alice.process().waitForLine("^PRESENCE (Bob|bob) unavailable$", 10s);
+
     // She leaves: so does her ghost. Nothing was bridged twice.
     alice.order("leave");
     CHECK(alice.process().waitExit(10s) == 0);
     CHECK(hs.waitFor([&] { return hs.members(room)[ghost] == "leave"; }, 10s));
     CHECK(messagesWithBody(hs, room, "hello matrix").size() == 1);
     CHECK(messagesWithBody(hs, room, "still me").size() == 1);
+    CHECK(messagesWithBody(hs, room, "hi from matrix").size() == 1);  // bob's own, no echo
+    CHECK(messagesWithBody(hs, room, "I am the other alice").size() == 1);
     CHECK(hs.specViolations().empty());
     CHECK(bridge->terminate(10s) == 0);
 }
