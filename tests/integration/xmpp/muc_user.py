@@ -5,7 +5,7 @@ Logs in over c2s without TLS, joins --room as --nick (unlocking it as an instant
 join created it), then prints what it sees, one line each: JOINED, PRESENCE <nick> <available|
 unavailable>, MSG <nick> <body>, SUBJECT <nick> <subject>, ERROR <condition>. It takes its
 orders from lines appended to --commands (the test has no pipe to it): "say <text>",
-"nick <new nick>", "subject <text>", "leave". Anything wrong prints FAIL and exits 1.
+"nick <new nick>", "subject <text>", "ban <bare JID>", "leave". Anything wrong prints FAIL and exits 1.
 """
 import argparse
 import asyncio
@@ -99,6 +99,8 @@ class MucUser(slixmpp.ClientXMPP):
                 elif verb == "nick":
                     self.nick = rest
                     self.send_presence(pto="%s/%s" % (self.args.room, rest))
+                elif verb == "ban":
+                    await self["xep_0045"].set_affiliation(self.args.room, "outcast", jid=rest, timeout=5)
                 elif verb == "subject":
                     self["xep_0045"].set_subject(self.args.room, rest)
                 elif verb == "leave":

@@ -288,6 +288,23 @@ TEST_CASE("a MUC as a portal: an alias joins it, occupants are ghosts, their lin
     hs.sendAsUser(room, "@alice:hs.test", {{"msgtype", "m.text"}, {"body", "I am the other alice"}});
     alice.process().waitForLine("^MSG alice \\(Matrix\\) I am the other alice$", 10s);
 
+    // Carol is banned from the MUC: her line cannot go, and she is told so in the room.
+    alice.order("ban carol\\3ahs.test@matrix.localhost");
+    hs.forceJoin(room, "@carol:hs.test");
+    hs.sendAsUser(room, "@carol:hs.test", {{"msgtype", "m.text"}, {"body", "let me in"}});
+    std::string refusal;
+    REQUIRE_MESSAGE(hs.waitFor(
+                        [&] {
+                            for (const auto& e : hs.timeline(room))
+                                if (e["content"].value("msgtype", "") == "m.notice" &&
+                                    e["content"].value("body", "").find("forbidden") != std::string::npos)
+                                    refusal = e["content"].value("body", "");
+                            return !refusal.empty();
+                        },
+                        10s),
+                    bridge->lastLines(40));
+    MESSAGE("refusal notice: " << refusal);
+
     // A nick change renames the same ghost; no one new joins.
     std::size_t members = hs.members(room).size();
     alice.order("nick alicia");
