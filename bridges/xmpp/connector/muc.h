@@ -23,6 +23,7 @@ inline constexpr std::string_view kMucOwner = "http://jabber.org/protocol/muc#ow
 inline constexpr std::string_view kDataForms = "jabber:x:data";                       // XEP-0004
 inline constexpr std::string_view kStanzaIds = "urn:xmpp:sid:0";                      // XEP-0359
 inline constexpr std::string_view kOccupantId = "urn:xmpp:occupant-id:0";             // XEP-0421
+inline constexpr std::string_view kCorrection = "urn:xmpp:message-correct:0";         // XEP-0308
 }  // namespace ns
 
 // A Matrix alias localpart for a MUC, e.g. "xmpp_{room}_{service}": `{room}` is the room's

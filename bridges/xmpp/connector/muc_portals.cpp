@@ -1,6 +1,7 @@
 #include "muc_portals.h"
 
 #include <boost/asio/post.hpp>
+#include <deque>
 #include <future>
 #include <memory>
 #include <vector>
@@ -63,6 +64,10 @@ struct MucPortals::Room {
     RecentIds seen;  // stanza ids bridged lately
     std::map<std::string, Puppet> puppets;  // by Matrix user id
     std::map<std::string, Outgoing> awaitingReflection;  // by stanza id / origin-id
+    // What an occupant's line was called by its sender ("<ghost id>/<id>"), to the room's
+    // stanza id it is mapped by: corrections (XEP-0308) name the former. Bounded.
+    std::map<std::string, std::string> bySenderId;
+    std::deque<std::string> bySenderIdOrder;
 };
 
 MucPortals::MucPortals(BridgeContext& ctx, Logger log, const XmppBridgeConfig& config, boost::asio::io_context& io,
@@ -240,6 +245,7 @@ void MucPortals::sendGroupchat(Room& room, const Puppet& puppet, const Outgoing&
     stanza.addChild("body", std::string(ns::kComponentAccept)).addText(message.body);
     // The room's reflection keeps it (XEP-0359 §3.1): how it is known as ours when it comes back.
     stanza.addChild("origin-id", std::string(ns::kStanzaIds)).setAttr("id", message.stanzaId);
+    if (message.replaces) stanza.addChild("replace", std::string(ns::kCorrection)).setAttr("id", *message.replaces);
     room.awaitingReflection[message.stanzaId] = message;
     connection_.send(std::move(stanza));
 }
@@ -433,9 +439,28 @@ void MucPortals::onMessage(Room& room, const Element& stanza) {
     RemoteRoomId remote = mucRoomId(room.jid);
     if (!room.seen.insert(id)) return;
     if (stanzaId && ctx_.eventMappings().eventFor(remote, RemoteMessageId(id))) return;
+    RemoteSender sender = senderOf(room, nick);
+    std::string senderId = std::string(stanza.attrOr("id"));
+    if (const Element* replace = stanza.child("replace", ns::kCorrection)) {
+        // A correction names the first version's id (XEP-0308 §4), by the same sender only.
+        auto target = room.bySenderId.find(sender.ghostId + "/" + std::string(replace->attrOr("id")));
+        if (target != room.bySenderId.end()) {
+            ctx_.queueRemote(RemoteEdit{.room = remote, .sender = sender, .target = RemoteMessageId(target->second),
+                                        .newBody = *body, .newHtml = std::nullopt});
+            return;
+        }
+    }
+    if (!senderId.empty()) {
+        std::string key = sender.ghostId + "/" + senderId;
+        if (room.bySenderId.emplace(key, id).second) room.bySenderIdOrder.push_back(key);
+        while (room.bySenderIdOrder.size() > 10'000) {
+            room.bySenderId.erase(room.bySenderIdOrder.front());
+            room.bySenderIdOrder.pop_front();
+        }
+    }
     RemoteMessage message;
     message.portal = portalInfo(room);
-    message.sender = senderOf(room, nick);
+    message.sender = std::move(sender);
     message.id = RemoteMessageId(id);
     message.kind = MessageKind::Text;
     message.body = *body;

@@ -49,6 +49,7 @@ public:
         std::string senderName;
         std::string body;
         std::string stanzaId;
+        std::optional<std::string> replaces;  // a correction (XEP-0308) of the line with this id
     };
     void sendFromMatrix(const Jid& mucRoom, Outgoing message);
     // A Matrix user left the portal: their occupant leaves the MUC.

@@ -84,7 +84,7 @@ std::optional<ChatRoom> parseChatRoom(const RemoteRoomId& room) {
 
 }  // namespace
 
-class XmppConnector final : public Connector, public ConfigValidator {
+class XmppConnector final : public Connector, public EditHandler, public ConfigValidator {
 public:
     ~XmppConnector() override { stop(); }
 
@@ -157,7 +157,8 @@ public:
                                                                 .sender = message.sender,
                                                                 .senderName = message.senderName,
                                                                 .body = message.body,
-                                                                .stanzaId = id});
+                                                                .stanzaId = id,
+                                                                .replaces = std::nullopt});
                 sent = true;
                 continue;
             }
@@ -176,6 +177,29 @@ public:
         }
         if (!sent) return HookResult::ignored();
         return HookResult::delivered(RemoteMessageId("m/" + message.event.eventId().str()));
+    }
+
+    // A Matrix edit of a line the bridge sent to a MUC: a correction (XEP-0308) of it there.
+    HookResult onMatrixEdit(const MatrixEdit& edit) override {
+        // The target went out with the id "m<event id without '$'>" (the event's own id, so
+        // no lookup is needed even when its mapping is not committed yet).
+        bool sent = false;
+        for (const RemoteRoomId& remote : edit.remotes) {
+            auto muc = mucRoomOf(remote);
+            if (!muc) continue;
+            std::string id = "m" + edit.event.eventId().str().substr(1);
+            sent_.remember(id, {edit.room, edit.event.eventId()});
+            muc_->sendFromMatrix(*muc, MucPortals::Outgoing{.room = edit.room,
+                                                            .event = edit.event.eventId(),
+                                                            .sender = edit.sender,
+                                                            .senderName = {},
+                                                            .body = edit.newBody,
+                                                            .stanzaId = id,
+                                                            .replaces = "m" + edit.target.str().substr(1)});
+            sent = true;
+        }
+        if (!sent) return HookResult::unsupported("edits are carried to MUCs only");
+        return HookResult::delivered(RemoteMessageId("m/" + edit.event.eventId().str()));
     }
 
     HookResult onMatrixMembership(const MatrixMembership& change) override {

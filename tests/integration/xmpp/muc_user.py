@@ -5,7 +5,8 @@ Logs in over c2s without TLS, joins --room as --nick (unlocking it as an instant
 join created it), then prints what it sees, one line each: JOINED, PRESENCE <nick> <available|
 unavailable>, MSG <nick> <body>, SUBJECT <nick> <subject>, ERROR <condition>. It takes its
 orders from lines appended to --commands (the test has no pipe to it): "say <text>",
-"nick <new nick>", "subject <text>", "ban <bare JID>", "leave". Anything wrong prints FAIL and exits 1.
+"correct <text>" (of the last "say"), "nick <new nick>", "subject <text>", "ban <bare JID>",
+"leave". A line with a correction (XEP-0308) prints CORRECTION <nick> <body> instead of MSG. Anything wrong prints FAIL and exits 1.
 """
 import argparse
 import asyncio
@@ -77,7 +78,10 @@ class MucUser(slixmpp.ClientXMPP):
         if msg["from"].bare != self.args.room:
             return
         nick = msg["from"].resource
-        if msg["subject"] and not msg["body"]:
+        replace = msg.xml.find("{urn:xmpp:message-correct:0}replace")
+        if replace is not None:
+            say("CORRECTION %s %s" % (nick, msg["body"]))
+        elif msg["subject"] and not msg["body"]:
             say("SUBJECT %s %s" % (nick, msg["subject"]))
         elif msg["body"]:
             say("MSG %s %s" % (nick, msg["body"]))
@@ -95,7 +99,14 @@ class MucUser(slixmpp.ClientXMPP):
             for line in complete[done:]:
                 verb, _, rest = line.partition(" ")
                 if verb == "say":
-                    self.send_message(mto=self.args.room, mbody=rest, mtype="groupchat")
+                    msg = self.make_message(mto=self.args.room, mbody=rest, mtype="groupchat")
+                    self.last_id = msg["id"] = self.new_id()
+                    msg.send()
+                elif verb == "correct":
+                    msg = self.make_message(mto=self.args.room, mbody=rest, mtype="groupchat")
+                    msg["id"] = self.new_id()
+                    msg.append(ET.fromstring("<replace xmlns='urn:xmpp:message-correct:0' id='%s'/>" % self.last_id))
+                    msg.send()
                 elif verb == "nick":
                     self.nick = rest
                     self.send_presence(pto="%s/%s" % (self.args.room, rest))

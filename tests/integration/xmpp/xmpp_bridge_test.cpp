@@ -282,6 +282,32 @@ TEST_CASE("a MUC as a portal: an alias joins it, occupants are ghosts, their lin
     hs.sendAsUser(room, "@bob:hs.test", {{"msgtype", "m.text"}, {"body", "hi from matrix"}});
     alice.process().waitForLine("^PRESENCE (Bob|bob) available$", 10s);
     alice.process().waitForLine("^MSG (Bob|bob) hi from matrix$", 10s);
+    // Corrections both ways: alice's fixes her line in place, bob's edit is a correction.
+    alice.order("say helo");
+    REQUIRE(hs.waitFor([&] { return !messagesWithBody(hs, room, "helo").empty(); }, 10s));
+    std::string typo = messagesWithBody(hs, room, "helo").front().value("event_id", "");
+    alice.order("correct hello");
+    nlohmann::json fix;
+    REQUIRE_MESSAGE(hs.waitFor(
+                        [&] {
+                            for (const auto& e : messagesWithBody(hs, room, "* hello"))
+                                if (e["content"].contains("m.relates_to")) fix = e;
+                            return !fix.is_null();
+                        },
+                        10s),
+                    bridge->lastLines(40));
+    CHECK(fix["content"]["m.relates_to"].value("rel_type", "") == "m.replace");
+    CHECK(fix["content"]["m.relates_to"].value("event_id", "") == typo);
+    CHECK(fix.value("sender", "") == ghost);
+    std::string bobsTypo = hs.sendAsUser(room, "@bob:hs.test", {{"msgtype", "m.text"}, {"body", "matirx"}});
+    alice.process().waitForLine("^MSG (Bob|bob) matirx$", 10s);
+    hs.sendAsUser(room, "@bob:hs.test",
+                  {{"msgtype", "m.text"},
+                   {"body", "* matrix"},
+                   {"m.new_content", {{"msgtype", "m.text"}, {"body", "matrix"}}},
+                   {"m.relates_to", {{"rel_type", "m.replace"}, {"event_id", bobsTypo}}}});
+    alice.process().waitForLine("^CORRECTION (Bob|bob) matrix$", 10s);
+
     // A Matrix user whose name is taken in the room gets another nick, never alice's.
     hs.addUser("@alice:hs.test", {.displayname = "alice", .avatarUrl = std::nullopt});
     hs.forceJoin(room, "@alice:hs.test");
