@@ -170,8 +170,12 @@ void MucPortals::onConnected() {
 void MucPortals::onDisconnected() {
     // The server dropped every occupant of ours with the stream; those still Joining have
     // their join presence waiting in the send queue and stay Joining.
-    for (auto& [name, room] : rooms_)
+    // Matrix users' occupants are forgotten too: their next line joins again (one still
+    // joining keeps its join presence in the send queue, and its lines wait for it).
+    for (auto& [name, room] : rooms_) {
         if (room->state == Room::State::Joined) room->state = Room::State::Left;
+        std::erase_if(room->puppets, [](const auto& entry) { return entry.second.joined; });
+    }
 }
 
 void MucPortals::sendFromMatrix(const Jid& mucRoom, Outgoing message) {
