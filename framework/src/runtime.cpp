@@ -5,6 +5,8 @@
 #include <random>
 #include <thread>
 
+#include "mxbridge/backoff.h"
+
 #include "appservice/appservice_api.h"
 #include "appservice/http_server.h"
 #include "appservice/metrics_endpoint.h"
@@ -332,15 +334,16 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
         currentHookStage() = nullptr;
         if (hook.kind() == HookResult::Kind::Failed) {
             constexpr uint32_t kMaxAttempts = 8;
+            // The first retry waits 250-375 ms, doubling up to 32-48 s.
+            constexpr BackoffOptions kRetryBackoff{.initial = std::chrono::milliseconds(375),
+                                                   .max = std::chrono::milliseconds(48'000),
+                                                   .jitter = 1.0 / 3.0};
             if (hook.error().retryable && item.attempts + 1 < kMaxAttempts) {
                 // Exponential back-off with jitter; the room waits, other rooms go on.
-                static thread_local std::mt19937 rng{std::random_device{}()};
-                int64_t base = 250LL << std::min<uint32_t>(item.attempts, 7);
-                int64_t jitter = std::uniform_int_distribution<int64_t>(0, base / 2)(rng);
                 result.writes.clear();
                 result.ops.clear();
                 result.retry = true;
-                result.retryAfter = std::chrono::milliseconds(base + jitter);
+                result.retryAfter = Backoff::delayAfter(kRetryBackoff, item.attempts);
                 return result;
             }
             failedDeliveries->inc();

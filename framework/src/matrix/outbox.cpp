@@ -11,6 +11,7 @@
 #include <SQLiteCpp/Statement.h>
 
 #include "journal/hook_stage.h"
+#include "mxbridge/backoff.h"
 
 namespace mxbridge::detail {
 
@@ -445,13 +446,8 @@ Outbox::Outcome Outbox::classify(const HsResponse& r, const std::string& step, u
         out.kind = Outcome::Kind::Retry;
         // Exponential back-off with jitter in [d/2, d], so rooms that failed together do not
         // come back together.
-        int64_t base = options_.backoffBase.count();
-        int64_t cap = options_.backoffCap.count();
-        int64_t d = base;
-        for (uint32_t i = 0; i < attempts && d < cap; ++i) d *= 2;
-        d = std::min(d, cap);
-        static thread_local std::mt19937_64 rng{std::random_device{}()};
-        out.delay = std::chrono::milliseconds(std::uniform_int_distribution<int64_t>(d / 2, std::max<int64_t>(d, 1))(rng));
+        out.delay = Backoff::delayAfter({.initial = options_.backoffBase, .max = options_.backoffCap, .jitter = 0.5},
+                                        attempts);
         return out;
     }
     out.kind = Outcome::Kind::Failed;

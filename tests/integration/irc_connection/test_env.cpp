@@ -142,8 +142,8 @@ irc::IrcConnectionOptions localOptions(std::uint16_t port, const std::string& ni
     o.floodInterval = 20ms;
     o.connectTimeout = 2s;
     o.registrationTimeout = 5s;
-    o.initialBackoff = 200ms;
-    o.maxBackoff = 1s;
+    o.reconnectBackoff.initial = 200ms;
+    o.reconnectBackoff.max = 1s;
     return o;
 }
 

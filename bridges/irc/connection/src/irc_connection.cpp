@@ -13,9 +13,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <deque>
-#include <cmath>
 #include <mutex>
-#include <random>
 
 #include "mxbridge/irc/connection_pool.h"
 #include "mxbridge/irc/flood_control.h"
@@ -87,11 +85,6 @@ const std::string& lastParam(const IrcMessage& msg) {
     return msg.params.empty() ? kEmpty : msg.params.back();
 }
 
-double randomUnit() {
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
-}
-
 }  // namespace
 
 namespace detail {
@@ -115,6 +108,7 @@ public:
           keepAliveTimer_(io_),
           floodTimer_(io_),
           reconnectTimer_(io_),
+          reconnectBackoff_(options_.reconnectBackoff),
           flood_(options_.floodBurst,
                  std::chrono::duration_cast<Clock::duration>(options_.floodInterval)) {
         if (options_.username.empty()) options_.username = options_.nick;
@@ -128,7 +122,7 @@ public:
     void start() {
         if (state_ != ConnectionState::Stopped && !isTerminal(state_)) return;
         everStarted_ = true;
-        failures_ = 0;
+        reconnectBackoff_.reset();
         stopping_ = false;
         beginAttempt();
     }
@@ -529,7 +523,7 @@ private:
 
     void registered(const IrcMessage& msg) {
         nick_ = msg.param(0);
-        failures_ = 0;
+        reconnectBackoff_.reset();
         capEnded_ = true;  // servers without CAP never answer LS
         pool_.noteConnected(+1);
         countedConnected_ = true;
@@ -729,12 +723,8 @@ private:
         }
         closeTransport();
         requeueUnconfirmed();
-        ++failures_;
         ++reconnects_;
-        auto base = std::chrono::duration<double, std::milli>(options_.initialBackoff) *
-                    std::pow(2.0, std::min<double>(failures_ - 1, 20));
-        auto capped = std::min(base, std::chrono::duration<double, std::milli>(options_.maxBackoff));
-        auto delay = capped * (1.0 - std::clamp(options_.backoffJitter, 0.0, 1.0) * randomUnit());
+        auto delay = reconnectBackoff_.next();
         setState(ConnectionState::TransientDisconnect, reason);
         reconnectTimer_.expires_after(std::chrono::duration_cast<Clock::duration>(delay));
         reconnectTimer_.async_wait([self = shared_from_this(), attempt = attemptId_](auto ec) {
@@ -841,7 +831,7 @@ private:
     bool floodArmed_ = false;
     bool countedConnected_ = false;
     bool identRegistered_ = false;
-    unsigned failures_ = 0;
+    Backoff reconnectBackoff_;
     std::uint64_t reconnects_ = 0;
     std::uint64_t callbackErrors_ = 0;
 

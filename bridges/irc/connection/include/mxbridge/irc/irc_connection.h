@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "mxbridge/backoff.h"
 #include "mxbridge/irc/caps.h"
 #include "mxbridge/irc/connection_state.h"
 #include "mxbridge/irc/isupport.h"
@@ -73,11 +74,11 @@ struct IrcConnectionOptions {
     std::chrono::milliseconds pingInterval{60'000};  // idle this long: we send PING
     std::chrono::milliseconds pingTimeout{120'000};  // nothing received this long: drop
 
-    // Reconnect delay: initial * 2^failures, capped, then up to `backoffJitter` of it is
-    // taken off at random so connections dropped together don't return together.
-    std::chrono::milliseconds initialBackoff{2'000};
-    std::chrono::milliseconds maxBackoff{300'000};
-    double backoffJitter = 0.3;
+    // Reconnect delay: initial * 2^failures, capped, then up to `jitter` of it is taken off at
+    // random so connections dropped together don't return together.
+    BackoffOptions reconnectBackoff{.initial = std::chrono::milliseconds(2'000),
+                                    .max = std::chrono::milliseconds(300'000),
+                                    .jitter = 0.3};
 
     std::string quitMessage = "mxbridge";
 };
