@@ -24,6 +24,7 @@ inline constexpr std::string_view kDataForms = "jabber:x:data";                 
 inline constexpr std::string_view kStanzaIds = "urn:xmpp:sid:0";                      // XEP-0359
 inline constexpr std::string_view kOccupantId = "urn:xmpp:occupant-id:0";             // XEP-0421
 inline constexpr std::string_view kCorrection = "urn:xmpp:message-correct:0";         // XEP-0308
+inline constexpr std::string_view kRetract = "urn:xmpp:message-retract:1";            // XEP-0424
 }  // namespace ns
 
 // A Matrix alias localpart for a MUC, e.g. "xmpp_{room}_{service}": `{room}` is the room's

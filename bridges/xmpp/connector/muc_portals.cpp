@@ -68,6 +68,9 @@ struct MucPortals::Room {
     // stanza id it is mapped by: corrections (XEP-0308) name the former. Bounded.
     std::map<std::string, std::string> bySenderId;
     std::deque<std::string> bySenderIdOrder;
+    // Who sent each line bridged lately, by stanza id: only they may retract it. Bounded.
+    std::map<std::string, std::string> authorOf;
+    std::deque<std::string> authorOrder;
 };
 
 MucPortals::MucPortals(BridgeContext& ctx, Logger log, const XmppBridgeConfig& config, boost::asio::io_context& io,
@@ -419,7 +422,20 @@ void MucPortals::onMessage(Room& room, const Element& stanza) {
         }
         return;
     }
-    if (!body || body->empty() || nick.empty() || room.state != Room::State::Joined) return;
+    if (nick.empty() || room.state != Room::State::Joined) return;
+    if (const Element* retract = stanza.child("retract", ns::kRetract); retract && nick != room.nick &&
+                                                                     !isPuppetNick(room, nick)) {
+        // In a MUC a retraction names the room's stanza id of the line (XEP-0424 §5), and
+        // only its author may retract it.
+        std::string target(retract->attrOr("id"));
+        RemoteSender sender = senderOf(room, nick);
+        auto author = room.authorOf.find(target);
+        if (author != room.authorOf.end() && author->second == sender.ghostId)
+            ctx_.queueRemote(RemoteRedaction{.room = mucRoomId(room.jid), .sender = sender,
+                                             .target = RemoteMessageId(target), .reason = {}});
+        return;
+    }
+    if (!body || body->empty()) return;
     if (nick == room.nick) return;  // the bridge's own occupant
     auto stanzaId = roomStanzaId(stanza, room.jid);
     if (isPuppetNick(room, nick)) {
@@ -461,6 +477,11 @@ void MucPortals::onMessage(Room& room, const Element& stanza) {
             room.bySenderId.erase(room.bySenderIdOrder.front());
             room.bySenderIdOrder.pop_front();
         }
+    }
+    if (room.authorOf.emplace(id, sender.ghostId).second) room.authorOrder.push_back(id);
+    while (room.authorOrder.size() > 10'000) {
+        room.authorOf.erase(room.authorOrder.front());
+        room.authorOrder.pop_front();
     }
     RemoteMessage message;
     message.portal = portalInfo(room);

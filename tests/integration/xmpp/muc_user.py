@@ -5,7 +5,7 @@ Logs in over c2s without TLS, joins --room as --nick (unlocking it as an instant
 join created it), then prints what it sees, one line each: JOINED, PRESENCE <nick> <available|
 unavailable>, MSG <nick> <body>, SUBJECT <nick> <subject>, ERROR <condition>. It takes its
 orders from lines appended to --commands (the test has no pipe to it): "say <text>",
-"correct <text>" (of the last "say"), "nick <new nick>", "subject <text>", "ban <bare JID>",
+"correct <text>" (of the last "say"), "retract" (the last line the room reflected), "nick <new nick>", "subject <text>", "ban <bare JID>",
 "leave". A line with a correction (XEP-0308) prints CORRECTION <nick> <body> instead of MSG. Anything wrong prints FAIL and exits 1.
 """
 import argparse
@@ -78,6 +78,10 @@ class MucUser(slixmpp.ClientXMPP):
         if msg["from"].bare != self.args.room:
             return
         nick = msg["from"].resource
+        if nick == self.nick:
+            for sid in msg.xml.findall("{urn:xmpp:sid:0}stanza-id"):
+                if sid.get("by") == self.args.room:
+                    self.last_stanza_id = sid.get("id")
         replace = msg.xml.find("{urn:xmpp:message-correct:0}replace")
         if replace is not None:
             say("CORRECTION %s %s" % (nick, msg["body"]))
@@ -110,6 +114,11 @@ class MucUser(slixmpp.ClientXMPP):
                 elif verb == "nick":
                     self.nick = rest
                     self.send_presence(pto="%s/%s" % (self.args.room, rest))
+                elif verb == "retract":
+                    msg = self.make_message(mto=self.args.room, mtype="groupchat")
+                    msg.append(ET.fromstring("<retract xmlns='urn:xmpp:message-retract:1' id='%s'/>"
+                                             % self.last_stanza_id))
+                    msg.send()
                 elif verb == "ban":
                     await self["xep_0045"].set_affiliation(self.args.room, "outcast", jid=rest, timeout=5)
                 elif verb == "subject":

@@ -308,6 +308,23 @@ TEST_CASE("a MUC as a portal: an alias joins it, occupants are ghosts, their lin
                    {"m.relates_to", {{"rel_type", "m.replace"}, {"event_id", bobsTypo}}}});
     alice.process().waitForLine("^CORRECTION (Bob|bob) matrix$", 10s);
 
+    // Alice retracts a line (XEP-0424): it is redacted in the portal by her ghost.
+    alice.order("say oops, wrong room");
+    alice.process().waitForLine("^MSG alice oops, wrong room$", 10s);
+    REQUIRE(hs.waitFor([&] { return !messagesWithBody(hs, room, "oops, wrong room").empty(); }, 10s));
+    std::string oops = messagesWithBody(hs, room, "oops, wrong room").front().value("event_id", "");
+    alice.order("retract");
+    CHECK_MESSAGE(hs.waitFor(
+                      [&] {
+                          for (const auto& e : hs.timeline(room))
+                              if (e.value("type", "") == "m.room.redaction" && e.value("redacts", "") == oops &&
+                                  e.value("sender", "") == ghost)
+                                  return true;
+                          return false;
+                      },
+                      10s),
+                  bridge->lastLines(40));
+
     // A Matrix user whose name is taken in the room gets another nick, never alice's.
     hs.addUser("@alice:hs.test", {.displayname = "alice", .avatarUrl = std::nullopt});
     hs.forceJoin(room, "@alice:hs.test");
