@@ -100,8 +100,15 @@ std::unique_ptr<Connector> loadConnector(const std::string& type) {
     uint64_t before = ConnectorRegistry::generation();
     void* handle = dlopen(type.c_str(), RTLD_NOW | RTLD_GLOBAL);
     if (!handle) throw StartupError(kExitBridge, std::string("cannot load bridge plug-in: ") + dlerror());
-    if (ConnectorRegistry::generation() != before)
+    if (ConnectorRegistry::generation() != before) {
+        if (int version = ConnectorRegistry::lastApiVersion(); version != pluginApiVersion())
+            throw StartupError(kExitBridge,
+                               "plug-in " + type + " was built against mxbridge plug-in API " +
+                                   (version == 0 ? std::string("without a version (before 2)") : std::to_string(version)) +
+                                   ", and this mxbridge has plug-in API " + std::to_string(pluginApiVersion()) +
+                                   ": rebuild it against this mxbridge's installed package");
         return ConnectorRegistry::create(ConnectorRegistry::lastAdded());
+    }
     throw StartupError(kExitBridge, "plug-in " + type + " registered no bridge (it needs a "
                                     "MXBRIDGE_BRIDGE(...) line)");
 }

@@ -36,6 +36,7 @@
 #include "mxbridge/media.h"
 #include "mxbridge/remote_events.h"
 #include "mxbridge/store.h"
+#include "mxbridge/version.h"
 
 namespace mxbridge {
 
@@ -313,20 +314,29 @@ using ConnectorFactory = std::function<std::unique_ptr<Connector>()>;
 // Built-in and plug-in bridges register themselves by name when their library loads.
 class ConnectorRegistry {
 public:
+    // Without a plug-in API version: what plug-ins built before versions existed call.
     static void add(const std::string& name, const std::string& description,
                     ConnectorFactory factory);
+    // `apiVersion`: the MXBRIDGE_PLUGIN_API_VERSION the registering code was compiled with.
+    // One that is not this mxbridge's is not registered, only remembered for the loader.
+    static void addVersioned(const std::string& name, const std::string& description,
+                             ConnectorFactory factory, int apiVersion);
     static std::unique_ptr<Connector> create(const std::string& name);
     static std::vector<std::pair<std::string, std::string>> list();  // name, description
     // How many registrations have happened, and the name of the latest: how the loader
     // finds what a plug-in registered, even when it reuses a built-in's name.
     static uint64_t generation();
     static std::string lastAdded();
+    // The plug-in API version of the latest registration (0: none given).
+    static int lastApiVersion();
 };
 
 namespace detail {
 struct ConnectorRegistrar {
-    ConnectorRegistrar(const char* name, const char* description, ConnectorFactory factory) {
-        ConnectorRegistry::add(name, description, std::move(factory));
+    // Inline, so the version is the one the registering library was compiled with.
+    ConnectorRegistrar(const char* name, const char* description, ConnectorFactory factory,
+                       int apiVersion = MXBRIDGE_PLUGIN_API_VERSION) {
+        ConnectorRegistry::addVersioned(name, description, std::move(factory), apiVersion);
     }
 };
 }  // namespace detail

@@ -24,6 +24,7 @@ std::map<std::string, Entry>& registry() {
 struct LastAdded {
     uint64_t count = 0;
     std::string name;
+    int apiVersion = 0;
 };
 LastAdded& lastRegistration() {
     static LastAdded last;
@@ -31,12 +32,30 @@ LastAdded& lastRegistration() {
 }
 }  // namespace
 
+int pluginApiVersion() { return MXBRIDGE_PLUGIN_API_VERSION; }
+
 void ConnectorRegistry::add(const std::string& name, const std::string& description,
                             ConnectorFactory factory) {
     std::lock_guard lock(registryMutex());
     registry()[name] = Entry{description, std::move(factory)};
     ++lastRegistration().count;
     lastRegistration().name = name;
+    lastRegistration().apiVersion = 0;
+}
+
+void ConnectorRegistry::addVersioned(const std::string& name, const std::string& description,
+                                     ConnectorFactory factory, int apiVersion) {
+    std::lock_guard lock(registryMutex());
+    // Another version's factory would build an object whose vtable this mxbridge misreads.
+    if (apiVersion == pluginApiVersion()) registry()[name] = Entry{description, std::move(factory)};
+    ++lastRegistration().count;
+    lastRegistration().name = name;
+    lastRegistration().apiVersion = apiVersion;
+}
+
+int ConnectorRegistry::lastApiVersion() {
+    std::lock_guard lock(registryMutex());
+    return lastRegistration().apiVersion;
 }
 
 uint64_t ConnectorRegistry::generation() {
