@@ -21,8 +21,8 @@ namespace {
 
 using nlohmann::json;
 
-const std::vector<std::string> kSections = {"homeserver", "appservice", "database",     "logging",
-                                            "metrics",    "bridge",     "provisioning", "media"};
+const std::vector<std::string> kSections = {"homeserver", "appservice",   "database", "logging", "metrics",
+                                            "bridge",     "provisioning", "media",    "remote"};
 
 // Keys of the core sections; `bridge` and `logging.components` are open-ended.
 const std::map<std::string, std::vector<std::string>>& coreKeys() {
@@ -38,6 +38,7 @@ const std::map<std::string, std::vector<std::string>>& coreKeys() {
         {"metrics", {"enabled", "bind_address", "port"}},
         {"provisioning", {"enabled", "shared_secret"}},
         {"media", {"enabled", "public_url", "signing_key", "link_lifetime_days", "max_bytes"}},
+        {"remote", {"transient_grace_seconds"}},
     };
     return keys;
 }
@@ -350,11 +351,12 @@ Config build(const std::string& file, detail::YamlTree& tree, std::vector<std::s
     ConfigSection hs = namedSection("homeserver"), as = namedSection("appservice"),
                   db = namedSection("database"), lg = namedSection("logging"),
                   mt = namedSection("metrics"), br = namedSection("bridge"),
-                  pv = namedSection("provisioning"), md = namedSection("media");
+                  pv = namedSection("provisioning"), md = namedSection("media"), rm = namedSection("remote");
     for (const auto& [section, keys] : coreKeys()) {
         const ConfigSection& s = section == "homeserver" ? hs : section == "appservice" ? as
                                : section == "database"   ? db : section == "logging"  ? lg
-                               : section == "metrics"    ? mt : section == "media"    ? md : pv;
+                               : section == "metrics"    ? mt : section == "media"    ? md
+                               : section == "remote"     ? rm : pv;
         for (auto& e : s.unknownKeyErrors(keys)) errors.push_back(std::move(e));
     }
 
@@ -513,6 +515,11 @@ Config build(const std::string& file, detail::YamlTree& tree, std::vector<std::s
     collect(errors, [&] {
         c.media.maxBytes = static_cast<uint64_t>(md.getInt("max_bytes", static_cast<int64_t>(c.media.maxBytes), 1,
                                                            int64_t{1} << 32));
+    });
+
+    collect(errors, [&] {
+        c.remote.transientGraceSeconds = static_cast<unsigned>(
+            rm.getInt("transient_grace_seconds", c.remote.transientGraceSeconds, 0, 86400));
     });
 
     collect(errors, [&] {

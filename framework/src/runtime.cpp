@@ -18,9 +18,12 @@
 #include "media/media_endpoint.h"
 #include "media/media_link_signer.h"
 #include "ops/admin_list.h"
+#include "ops/bot_direct_chats.h"
 #include "ops/command_registry_impl.h"
 #include "ops/room_power.h"
 #include "ops/provisioning_api.h"
+#include "ops/remote_state_tracker.h"
+#include "ops/state_endpoint.h"
 #include "ops/timer_service.h"
 #include "store/sqlite_portal_wait_store.h"
 #include "store/sqlite_stores.h"
@@ -133,6 +136,9 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
     std::unique_ptr<TimerService> timers;
     std::unique_ptr<ProvisioningApi> provisioning;
     MediaLinkSigner mediaLinks{MediaLinkOptions{}};  // off until configured (media.signing_key)
+    std::unique_ptr<BotDirectChats> directChats;
+    std::unique_ptr<RemoteStateTracker> remoteStates;
+    std::unique_ptr<StateEndpoint> stateEndpoint;
     AdminList admins;
     std::string networkName;
     bool connectorStarted = false;
@@ -197,6 +203,9 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
                  {{"room_id", room.str()}, {"event_id", event.str()}, {"code", error.code},
                   {"reason", error.message}});
         tellSender(room, event, error.message);
+    }
+    void reportState(const StateSubject& subject, const RemoteStatus& status) override {
+        remoteStates->report(subject, status);
     }
     Intent& bot() override { return intents->bot(); }
     Intent& intent(const UserId& user) override { return intents->intent(user); }
@@ -664,6 +673,15 @@ void Runtime::start() {
             return checkRoomManagePower(powerLevels, user, room, s.log);
         });
     s.timers = std::make_unique<TimerService>();
+    s.directChats = std::make_unique<BotDirectChats>(s.intents->bot(), *s.kvStore);
+    s.remoteStates = std::make_unique<RemoteStateTracker>(RemoteStateTracker::Deps{
+        .metrics = s.registry,
+        .schedule = [&s](std::chrono::milliseconds delay, std::function<void()> task) {
+            return s.timers->after(delay, std::move(task));
+        },
+        .tellOwner = [&s](const UserId& owner, const std::string& text) { s.directChats->tell(owner, text); },
+        .transientGrace = std::chrono::seconds(c.remote.transientGraceSeconds),
+        .networkName = s.networkName});
     s.memberNames = std::make_unique<MemberNames>(MemberNames::viaHomeserver(*s.hs));
     s.router = std::make_unique<EventRouter>(EventRouter::Deps{
         *s.connector, bot,
@@ -675,13 +693,16 @@ void Runtime::start() {
         [&s](const EventId& event) { return s.stores->eventMappings().remoteFor(event); },
         [&s](const UserId& user) { return s.isGhost(user); },
         [&s](const UserId& sender, const RoomId& room, const std::string& body) {
-            return s.commandRegistry->handle(sender, room, body, s.admins.isAdmin(sender),
-                                             [&s, room](const std::string& text) {
-                                                 OutgoingMessage reply;
-                                                 reply.kind = MessageKind::Notice;
-                                                 reply.body = text;
-                                                 s.intents->bot().sendMessage(room, reply);
-                                             });
+            bool handled = s.commandRegistry->handle(sender, room, body, s.admins.isAdmin(sender),
+                                                     [&s, room](const std::string& text) {
+                                                         OutgoingMessage reply;
+                                                         reply.kind = MessageKind::Notice;
+                                                         reply.body = text;
+                                                         s.intents->bot().sendMessage(room, reply);
+                                                     });
+            // Where they talk to the bot is where the bot tells them what needs them.
+            if (handled) s.directChats->remember(sender, room);
+            return handled;
         },
         [&s](const RoomId& room, const UserId& inviter) {
             s.log.info("joining a room the bot was invited to",
@@ -723,6 +744,10 @@ void Runtime::start() {
             c.media.maxBytes, s.registry);
         s.api->setMedia(s.mediaEndpoint.get());
     }
+    // Served with provisioning's secret; while provisioning is off it refuses everyone.
+    s.stateEndpoint = std::make_unique<StateEndpoint>(
+        c.provisioning.enabled ? c.provisioning.sharedSecret : Secret<std::string>(), *s.remoteStates);
+    s.api->setStateEndpoint(s.stateEndpoint.get());
     // Two I/O threads: the ack path is short, and the journal writer needs a core too.
     s.server = std::make_unique<HttpServer>(*s.api, 2);
     try {

@@ -54,6 +54,11 @@ void FakeBridgeContext::reportDeliveryFailure(const RoomId& room, const EventId&
     failures_.push_back(DeliveryFailure{.room = room, .event = event, .error = error});
 }
 
+void FakeBridgeContext::reportState(const StateSubject& subject, const RemoteStatus& status) {
+    std::lock_guard lock(mutex_);
+    states_.push_back(ReportedState{.subject = subject, .status = status});
+}
+
 RecordingIntent& FakeBridgeContext::intentFor(const UserId& user) {
     std::lock_guard lock(mutex_);
     std::unique_ptr<RecordingIntent>& intent = intents_[user];
@@ -71,11 +76,26 @@ std::vector<DeliveryFailure> FakeBridgeContext::deliveryFailures() const {
     return failures_;
 }
 
+std::vector<ReportedState> FakeBridgeContext::reportedStates() const {
+    std::lock_guard lock(mutex_);
+    return states_;
+}
+
+std::optional<RemoteStatus> FakeBridgeContext::lastState(const std::string& network, const UserId& owner,
+                                                         const std::string& loginId) const {
+    std::lock_guard lock(mutex_);
+    for (auto it = states_.rbegin(); it != states_.rend(); ++it)
+        if (it->subject.network == network && it->subject.owner == owner && it->subject.loginId == loginId)
+            return it->status;
+    return std::nullopt;
+}
+
 void FakeBridgeContext::clearRecords() {
     {
         std::lock_guard lock(mutex_);
         remoteEvents_.clear();
         failures_.clear();
+        states_.clear();
     }
     intentLog_.clear();
 }

@@ -154,6 +154,14 @@ struct ProvisioningConfig {
     Secret<std::string> sharedSecret;  // bearer token; 16+ characters when enabled
 };
 
+// The bridge's connections to its remote network, whatever the bridge.
+struct RemoteConfig {
+    // A connection that drops and comes back within this time leaves only a debug line:
+    // it is logged at WARN, counted and moves the state gauge only once it lasts longer.
+    // 0: every drop is reported at once.
+    unsigned transientGraceSeconds = 60;
+};
+
 struct BridgeConfig {
     std::string type;       // registered bridge name, e.g. "irc", or a path to a .so
     ConfigSection section;  // everything under `bridge:` except `type`
@@ -176,6 +184,7 @@ struct Config {
     MediaConfig media;
     BridgeConfig bridge;
     ProvisioningConfig provisioning;
+    RemoteConfig remote;
 };
 
 // Loads, applies MXBRIDGE_* environment overrides and *_FILE secrets, validates.

@@ -35,6 +35,7 @@
 #include "mxbridge/matrix_events.h"
 #include "mxbridge/media.h"
 #include "mxbridge/remote_events.h"
+#include "mxbridge/remote_state.h"
 #include "mxbridge/store.h"
 #include "mxbridge/version.h"
 
@@ -150,6 +151,11 @@ public:
     // failures found after the hook returned, e.g. a puppet that never reconnected).
     virtual void reportDeliveryFailure(const RoomId& room, const EventId& event,
                                        const Error& error) = 0;
+    // The state of one remote connection: the bridge's own (subject.owner empty) or a login's.
+    // Report every change (and repeats freely: only changes count); the framework logs it,
+    // keeps the gauge and the state endpoint, and tells a login's owner when they must act.
+    // See remote_state.h. Never call it while holding a lock the bridge's hooks take.
+    virtual void reportState(const StateSubject& subject, const RemoteStatus& status) = 0;
 
     virtual Intent& bot() = 0;
     virtual Intent& intent(const UserId& user) = 0;  // a ghost (or the bot)

@@ -122,6 +122,8 @@ HttpHandler* AppserviceApi::provisioningFor(std::string_view path) const {
 }
 
 HttpHandler* AppserviceApi::mountedFor(std::string_view path) const {
+    constexpr std::string_view kState = "/_mxbridge/v1/state";
+    if (path == kState) return stateEndpoint_.load();
     if (HttpHandler* provisioning = provisioningFor(path)) return provisioning;
     constexpr std::string_view kMedia = "/_mxbridge/media/";
     HttpHandler* media = media_.load();

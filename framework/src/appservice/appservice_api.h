@@ -80,6 +80,9 @@ public:
     // Paths under /_mxbridge/media/ go to `handler` (media/media_endpoint.h), open to anyone
     // holding a signed link. Set before listening; the handler must outlive this API.
     void setMedia(HttpHandler* handler) { media_.store(handler); }
+    // GET /_mxbridge/v1/state goes to `handler` (ops/state_endpoint.h), which does its own
+    // auth. Set before listening; the handler must outlive this API.
+    void setStateEndpoint(HttpHandler* handler) { stateEndpoint_.store(handler); }
 
 private:
     enum class Route {
@@ -125,6 +128,7 @@ private:
     std::atomic<HttpHandler*> provisioning_{nullptr};
     HttpHandler* provisioningFor(std::string_view path) const;
     std::atomic<HttpHandler*> media_{nullptr};
+    std::atomic<HttpHandler*> stateEndpoint_{nullptr};
     // The handler of a path outside the homeserver's API (provisioning, media), if any.
     HttpHandler* mountedFor(std::string_view path) const;
 };

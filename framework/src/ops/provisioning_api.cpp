@@ -7,7 +7,6 @@
 #include "appservice/token_auth.h"
 #include "mxbridge/connector.h"
 #include "ops/room_power.h"
-#include "util/log_text.h"
 
 namespace mxbridge::detail {
 
@@ -68,7 +67,8 @@ ProvisioningApi::ProvisioningApi(ProvisioningOptions options, LinkStore& links, 
                                "Provisioning requests refused (secret, power level, bridge veto, malformed)")),
       linked_(metrics.counter("mxbridge_provisioning_changes_total",
                               "Links made or removed through the provisioning API", {{"action", "link"}})),
-      unlinked_(metrics.counter("mxbridge_provisioning_changes_total", "", {{"action", "unlink"}})) {}
+      unlinked_(metrics.counter("mxbridge_provisioning_changes_total", "", {{"action", "unlink"}})),
+      gate_(options_.sharedSecret) {}
 
 ProvisioningApi::~ProvisioningApi() { workers_.join(); }
 
@@ -84,27 +84,11 @@ std::optional<HttpResponse> ProvisioningApi::onHeaders(const http::request_heade
         (path.size() > kPrefix.size() && path[kPrefix.size()] != '/')) {
         return matrixError(http::status::not_found, "M_UNRECOGNIZED", "Unrecognized request");
     }
-    if (options_.sharedSecret.empty()) {
+    if (auto refusal = gate_.refusal(header, path)) {
         refused_.inc();
-        return matrixError(http::status::forbidden, "M_FORBIDDEN",
-                           "Provisioning is disabled (provisioning.enabled)");
+        return refusal;
     }
-    switch (TokenAuth(options_.sharedSecret, false).check(header)) {
-        case AuthResult::Ok:
-            return std::nullopt;  // the body limit is the server's to enforce: termsFor()
-        case AuthResult::Missing:
-        case AuthResult::QueryTokenRefused:
-            refused_.inc();
-            return matrixError(http::status::unauthorized, "M_MISSING_TOKEN",
-                               "Send the provisioning shared secret as Authorization: Bearer <secret>");
-        case AuthResult::Wrong:
-            refused_.inc();
-            if (auto heldBack = wrongSecretWarnings_.pass())
-                log_.warn("request with a wrong provisioning secret refused",
-                          {{"path", boundedForLog(path)}, {"similar_warnings_held_back", *heldBack}});
-            return matrixError(http::status::forbidden, "M_FORBIDDEN", "Bad provisioning secret");
-    }
-    return std::nullopt;
+    return std::nullopt;  // the body limit is the server's to enforce: termsFor()
 }
 
 RequestTerms ProvisioningApi::termsFor(const http::request_header<>&) const {

@@ -24,11 +24,11 @@
 
 #include "appservice/http_server.h"
 #include "ops/room_power.h"
+#include "ops/shared_secret_gate.h"
 #include "mxbridge/log.h"
 #include "mxbridge/metrics.h"
 #include "mxbridge/result.h"
 #include "mxbridge/store.h"
-#include "util/log_throttle.h"
 
 namespace mxbridge::detail {
 
@@ -99,7 +99,7 @@ private:
     Counter& refused_;
     Counter& linked_;
     Counter& unlinked_;
-    LogThrottle wrongSecretWarnings_{std::chrono::seconds(60)};
+    SharedSecretGate gate_;
     std::mutex extrasMutex_;
     std::map<std::pair<std::string, std::string>, ExtraHandler> extras_;
     // Power checks call the homeserver: never on the HTTP threads.

@@ -63,6 +63,8 @@ void BridgeProcess::writeConfig() {
       << "metrics:\n"
       << "  enabled: " << (settings_.metricsEnabled ? "true" : "false") << "\n";
     if (settings_.metricsPort) y << "  port: " << settings_.metricsPort << "\n";
+    if (!settings_.provisioningSecret.empty())
+        y << "provisioning:\n  enabled: true\n  shared_secret: " << settings_.provisioningSecret << "\n";
     y << "bridge:\n"
       << "  type: " << probePlugin() << "\n";
     for (const auto& line : settings_.probeOptions) y << "  " << line << "\n";

@@ -51,6 +51,7 @@ struct BridgeSettings {
     };
     std::optional<FileLimit> openFileLimit;
     std::string databasePath;  ///< empty: data/mxbridge.db in the bridge's own folder
+    std::string provisioningSecret;  ///< set: provisioning enabled with this shared secret
 };
 
 // A double set up as the bridge's homeserver: hs.test, the probe's namespaces, fast retries.

@@ -6,7 +6,9 @@
 //   content:<event_id> the content the hook read (MatrixEvent::content), as JSON
 // Options (bridge: section): slow_ms (sleep per event, to keep events in flight),
 // fail_first (retryable failures before each event succeeds),
-// known_prefix (localparts/aliases containing it "exist" for user and alias queries).
+// known_prefix (localparts/aliases containing it "exist" for user and alias queries),
+// report_states (at start: its own connection to "probe-net" connected, and a login of
+// @alice:hs.test refused, for the state endpoint and the owner's DM).
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -28,6 +30,7 @@ public:
         slowMs_ = context.config().getInt("slow_ms", 0, 0, 60000);
         failFirst_ = context.config().getInt("fail_first", 0, 0, 100);
         knownPrefix_ = context.config().getString("known_prefix", "known");
+        if (context.config().getBool("report_states", false)) reportStates(context);
     }
 
     // Events arrive raw (RawEventHandler), so the classified hook is never called.
@@ -94,6 +97,14 @@ public:
     }
 
 private:
+    static void reportStates(BridgeContext& context) {
+        const StateSubject own{.network = "probe-net", .owner = UserId(), .loginId = {}};
+        context.reportState(own, {.state = RemoteState::Connecting, .reason = {}, .code = {}});
+        context.reportState(own, {.state = RemoteState::Connected, .reason = {}, .code = {}});
+        context.reportState({.network = "probe-net", .owner = UserId("@alice:hs.test"), .loginId = "alice-1"},
+                            {.state = RemoteState::BadCredentials, .reason = "password refused", .code = "bad_password"});
+    }
+
     BridgeContext* context_ = nullptr;
     int64_t slowMs_ = 0;
     int64_t failFirst_ = 0;

@@ -1,4 +1,5 @@
-// The bridge-kit keys: appservice.admins, database.secret_key and the provisioning section.
+// The bridge-kit keys: appservice.admins, database.secret_key, the provisioning section and
+// the remote section (settings for a bridge's connections to its network, whatever the bridge).
 #include <doctest/doctest.h>
 
 #include "mxbridge/config.h"
@@ -94,4 +95,26 @@ TEST_CASE("provisioning keys are checked and overridable from the environment") 
     CHECK(loadError(kBase, {{"MXBRIDGE_PROVISIONING_SHARED_SECRT", "x"}}) ==
           "env MXBRIDGE_PROVISIONING_SHARED_SECRT: no configuration key provisioning.shared_secrt; "
           "did you mean provisioning.shared_secret?");
+}
+
+TEST_CASE("a drop is quiet for 60 s unless remote.transient_grace_seconds says otherwise") {
+    CHECK(load(kBase).remote.transientGraceSeconds == 60);
+    CHECK(load(std::string(kBase) + "remote:\n  transient_grace_seconds: 5\n").remote.transientGraceSeconds == 5);
+    CHECK(load(std::string(kBase) + "remote:\n  transient_grace_seconds: 0\n").remote.transientGraceSeconds == 0);
+    CHECK(load(kBase, {{"MXBRIDGE_REMOTE_TRANSIENT_GRACE_SECONDS", "15"}}).remote.transientGraceSeconds == 15);
+}
+
+TEST_CASE("a negative or absurd grace, or a typo'd key in remote, is refused with file:line") {
+    std::string negative = loadError(std::string(kBase) + "remote:\n  transient_grace_seconds: -1\n");
+    CHECK(negative.find("cfg.yaml:9: remote.transient_grace_seconds") == 0);
+    std::string huge = loadError(std::string(kBase) + "remote:\n  transient_grace_seconds: 1000000\n");
+    CHECK(huge.find("cfg.yaml:9: remote.transient_grace_seconds") == 0);
+    std::string typo = loadError(std::string(kBase) + "remote:\n  transient_grace: 5\n");
+    CHECK(typo.find("cfg.yaml:9: remote.transient_grace") == 0);
+}
+
+TEST_CASE("the sample config documents remote.transient_grace_seconds with its default") {
+    std::string sample = sampleConfigText();
+    CHECK(sample.find("remote:\n") != std::string::npos);
+    CHECK(sample.find("  transient_grace_seconds: 60\n") != std::string::npos);
 }

@@ -24,6 +24,24 @@ TEST_CASE("queueRemote and reportDeliveryFailure calls are recorded in order") {
     CHECK(ctx.deliveryFailures().empty());
 }
 
+TEST_CASE("reportState calls are recorded in order, and the last state per subject is at hand") {
+    FakeBridgeContext ctx;
+    const UserId alice("@alice:hs.test");
+    ctx.reportState({.network = "libera", .owner = {}, .loginId = {}}, {.state = RemoteState::Connecting, .reason = {}, .code = {}});
+    ctx.reportState({.network = "libera", .owner = alice, .loginId = "a1"},
+                    {.state = RemoteState::BadCredentials, .reason = "SASL failed", .code = "sasl_failed"});
+    ctx.reportState({.network = "libera", .owner = {}, .loginId = {}}, {.state = RemoteState::Connected, .reason = {}, .code = {}});
+    REQUIRE(ctx.reportedStates().size() == 3);
+    CHECK(ctx.reportedStates()[0].status.state == RemoteState::Connecting);
+    CHECK(ctx.lastState("libera")->state == RemoteState::Connected);
+    REQUIRE(ctx.lastState("libera", alice, "a1"));
+    CHECK(ctx.lastState("libera", alice, "a1")->code == "sasl_failed");
+    CHECK_FALSE(ctx.lastState("oftc"));
+    CHECK_FALSE(ctx.lastState("libera", alice));  // the login has an id; "" is another login
+    ctx.clearRecords();
+    CHECK(ctx.reportedStates().empty());
+}
+
 TEST_CASE("ghost ids are escaped as the framework escapes them and recognised as ghosts") {
     FakeBridgeContext ctx({.serverName = "example.org", .userTemplate = "irc_{id}"});
     CHECK(ctx.ghostUserId("Alice") == UserId("@irc__alice:example.org"));

@@ -1,7 +1,8 @@
 // A BridgeContext for unit tests of a connector: no process, no homeserver, no database.
 // It records what the connector asks of the framework (queueRemote, reportDeliveryFailure,
 // intent actions, commands, timers) and keeps the stores in memory, so a test drives the
-// connector's hooks directly and checks what came out:
+// connector's hooks directly and checks what came out (reportState calls too:
+// reportedStates(), lastState()):
 //
 //   mxbridge::testing::FakeBridgeContext ctx({.config = {{"prefix", "> "}}});
 //   connector.start(ctx);
@@ -16,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -37,6 +39,12 @@ struct FakeContextOptions {
     std::string userTemplate = "remote_{id}";  // ghost localparts, with one "{id}"
     std::string bridgeName = "test";           // what !version and !help name
     std::string mediaPublicUrl = "https://bridge.test";  // empty: media links are off
+};
+
+// A reportState call.
+struct ReportedState {
+    StateSubject subject;
+    RemoteStatus status;
 };
 
 // A reportDeliveryFailure call.
@@ -74,6 +82,7 @@ public:
     bool isGhost(const UserId& user) const override;
     void queueRemote(RemoteEvent event) override;
     void reportDeliveryFailure(const RoomId& room, const EventId& event, const Error& error) override;
+    void reportState(const StateSubject& subject, const RemoteStatus& status) override;
     Intent& bot() override { return intentFor(bot_); }
     Intent& intent(const UserId& user) override { return intentFor(user); }
     KvStore& kv() override { return kv_; }
@@ -100,7 +109,13 @@ public:
         return out;
     }
     std::vector<DeliveryFailure> deliveryFailures() const;
-    // Forgets recorded remote events, failures and intent actions (stores and timers stay).
+    // Every reportState call, in order (repeats included: the framework ignores those).
+    std::vector<ReportedState> reportedStates() const;
+    // The last state reported for the network's own connection (owner empty) or a login.
+    std::optional<RemoteStatus> lastState(const std::string& network, const UserId& owner = UserId(),
+                                          const std::string& loginId = {}) const;
+    // Forgets recorded remote events, failures, states and intent actions (stores and timers
+    // stay).
     void clearRecords();
 
     IntentLog& intentLog() { return intentLog_; }
@@ -131,6 +146,7 @@ private:
     std::map<UserId, std::unique_ptr<RecordingIntent>> intents_;
     std::vector<RemoteEvent> remoteEvents_;
     std::vector<DeliveryFailure> failures_;
+    std::vector<ReportedState> states_;
 };
 
 }  // namespace mxbridge::testing
