@@ -26,6 +26,22 @@ Error notSent(const SendFailure& failure, const std::string& connectionTrouble) 
                                   "Not delivered to IRC: the connection was stopped (" + connectionTrouble + ")");
 }
 
+// An IRC connection's state as BridgeContext::reportState takes it: registering is still
+// connecting; the reason (the server's ERROR text, the SASL numeric...) goes along.
+RemoteStatus remoteStatusOf(const StateChange& change) {
+    RemoteState state = RemoteState::Connecting;
+    switch (change.state) {
+        case ConnectionState::Connecting:
+        case ConnectionState::Registering: state = RemoteState::Connecting; break;
+        case ConnectionState::Connected: state = RemoteState::Connected; break;
+        case ConnectionState::TransientDisconnect: state = RemoteState::TransientDisconnect; break;
+        case ConnectionState::Banned: state = RemoteState::Banned; break;
+        case ConnectionState::BadCredentials: state = RemoteState::BadCredentials; break;
+        case ConnectionState::Stopped: state = RemoteState::Stopped; break;
+    }
+    return RemoteStatus{.state = state, .reason = change.reason, .code = {}};
+}
+
 }  // namespace
 
 IrcNetwork::IrcNetwork(const NetworkConfig& config, const IrcBridgeConfig& bridge, BridgeContext& ctx,
@@ -33,9 +49,6 @@ IrcNetwork::IrcNetwork(const NetworkConfig& config, const IrcBridgeConfig& bridg
     : config_(config),
       bridge_(bridge),
       ctx_(ctx),
-      connectedGauge_(ctx.metrics().gauge("mxbridge_remote_connections",
-                                          "Connections to the remote network that are up, by network",
-                                          {{"network", config.name}, {"state", "connected"}})),
       io_(io),
       log_(ctx.logger("irc." + config.name)),
       isDefault_(&bridge.defaultNetwork() == &config || bridge.defaultNetwork().name == config.name),
@@ -75,8 +88,11 @@ void IrcNetwork::makeBot() {
         if (!stopped_) onBotMessage(m);
     };
     h.onStateChange = [this](const StateChange& c) {
-        std::lock_guard l(mutex_);
-        if (!stopped_) onBotState(c);
+        {
+            std::lock_guard l(mutex_);
+            if (!stopped_) onBotState(c);
+        }
+        reportBotState(c);  // after a stop too: its Stopped is the last word
     };
     h.onJoinFailure = [this](const JoinFailure& f) {
         std::lock_guard l(mutex_);
@@ -132,6 +148,7 @@ void IrcNetwork::start() {
 }
 
 void IrcNetwork::stop() {
+    std::vector<UserId> stoppedPuppets;
     {
         std::lock_guard lock(mutex_);
         stopped_ = true;
@@ -149,11 +166,16 @@ void IrcNetwork::stop() {
         // owed. The connections live on until the loop ends, to be heard.
         for (auto& p : puppets_.takeWhere([](const Puppet&) { return true; })) {
             p->conn.stop("Bridge shutting down");
+            stoppedPuppets.push_back(p->user);
             closing_.push_back(std::move(p));
         }
         if (bot_) bot_.stop("Bridge shutting down");
         closingBot_ = std::move(bot_);
     }
+    // Taken out of the registry, the puppets' own Stopped would not be reported; the bot's
+    // comes from its connection as it closes.
+    for (const UserId& user : stoppedPuppets)
+        reportPuppetState(user, StateChange{.state = ConnectionState::Stopped, .reason = "Bridge shutting down"});
 }
 
 bool IrcNetwork::connectionsDown() {
@@ -190,7 +212,7 @@ void IrcNetwork::tick() {
             });
             for (auto& p : idle) {
                 log_.info("puppet idle, disconnecting", {{"user", p->user.str()}});
-                noteState(p->state, ConnectionState::Stopped);
+                p->state = ConnectionState::Stopped;
             }
         }
         scheduleTick();
@@ -213,14 +235,16 @@ PortalInfo IrcNetwork::channelPortal(const std::string& channel) const {
     return p;
 }
 
-void IrcNetwork::noteState(ConnectionState& stored, ConnectionState next) {
-    bool was = stored == ConnectionState::Connected, now = next == ConnectionState::Connected;
-    if (was != now) connectedGauge_.add(now ? 1 : -1);
-    stored = next;
+void IrcNetwork::reportBotState(const StateChange& change) {
+    ctx_.reportState(StateSubject{.network = config_.name, .owner = UserId(), .loginId = {}}, remoteStatusOf(change));
+}
+
+void IrcNetwork::reportPuppetState(const UserId& user, const StateChange& change) {
+    ctx_.reportState(StateSubject{.network = config_.name, .owner = user, .loginId = {}}, remoteStatusOf(change));
 }
 
 void IrcNetwork::onBotState(const StateChange& change) {
-    noteState(botState_, change.state);
+    botState_ = change.state;
     log_.info("bridge bot connection", {{"state", std::string(stateName(change.state))}, {"reason", change.reason}});
     if (change.state == ConnectionState::Banned || change.state == ConnectionState::BadCredentials) {
         for (auto& [folded, ch] : channels_)
@@ -356,8 +380,12 @@ IrcConnection IrcNetwork::makePuppetConnection(const UserId& user, uint64_t gen,
         if (isLive(user, gen)) onPuppetMessage(user, m);
     };
     h.onStateChange = [this, user, gen](const StateChange& c) {
-        std::lock_guard l(mutex_);
-        if (isLive(user, gen)) onPuppetState(user, c);
+        {
+            std::lock_guard l(mutex_);
+            if (!isLive(user, gen)) return;  // retired: its Stopped was reported then
+            onPuppetState(user, c);
+        }
+        reportPuppetState(user, c);
     };
     h.onSendFailure = [this, user](const SendFailure& f) {
         std::string trouble = "disconnected";
@@ -385,6 +413,7 @@ IrcConnection IrcNetwork::makePuppetConnection(const UserId& user, uint64_t gen,
 void IrcNetwork::retirePuppet(std::unique_ptr<Puppet> puppet, const std::string& reason, std::function<void()> then) {
     std::shared_ptr<Puppet> p(std::move(puppet));
     p->conn.stop(reason);
+    reportPuppetState(p->user, StateChange{.state = ConnectionState::Stopped, .reason = reason});
     auto timer = std::make_shared<boost::asio::steady_timer>(io_);
     // The QUIT is flushed within 2 s (IrcConnection::stop); a little more bounds the wait.
     boost::asio::post(io_, [this, p, timer, then = std::move(then)] {
@@ -408,7 +437,7 @@ void IrcNetwork::onPuppetState(const UserId& user, const StateChange& change) {
     Puppet* found = puppets_.find(user);
     if (!found) return;
     Puppet& p = *found;
-    noteState(p.state, change.state);
+    p.state = change.state;
     p.stateChanged(change);
     if (change.state == ConnectionState::Banned || change.state == ConnectionState::BadCredentials) {
         std::string what = change.state == ConnectionState::Banned ? "is banned from" : "was refused by";
@@ -842,7 +871,7 @@ void IrcNetwork::reconnectPuppet(const UserId& user, std::function<void(const st
         if (old) {
             channels = old->channels;
             name = old->displayName;
-            noteState(old->state, ConnectionState::Stopped);
+            old->state = ConnectionState::Stopped;
         }
     }
     // The new connection registers once the old one is gone, or the server still holds the nick.
@@ -870,7 +899,7 @@ void IrcNetwork::quitPuppet(const UserId& user, std::function<void(const std::st
             reply("You have no connection to " + config_.name + ".");
             return;
         }
-        noteState(old->state, ConnectionState::Stopped);
+        old->state = ConnectionState::Stopped;
     }
     retirePuppet(std::move(old), "Quit");
     reply("Disconnected from " + config_.name + ". Your next message reconnects.");

@@ -226,9 +226,11 @@ private:
     NetworkConfig config_;
     const IrcBridgeConfig& bridge_;
     BridgeContext& ctx_;
-    // mxbridge_remote_connections{network, state="connected"}: the bot and every puppet.
-    Gauge& connectedGauge_;
-    void noteState(ConnectionState& stored, ConnectionState next);
+    // The framework keeps the states (log, mxbridge_remote_connections, the state endpoint):
+    // the bot is the network's own connection, each puppet its Matrix user's. Never called
+    // under mutex_.
+    void reportBotState(const StateChange& change);
+    void reportPuppetState(const UserId& user, const StateChange& change);
     boost::asio::io_context& io_;
     Logger log_;
     bool isDefault_ = false;
