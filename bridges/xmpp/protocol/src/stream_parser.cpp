@@ -92,6 +92,11 @@ struct StreamParser::Expat {
                                          });
         XML_SetXmlDeclHandler(parser, [](void* self, const XML_Char* version, const XML_Char* encoding,
                                          int) { static_cast<StreamParser*>(self)->onXmlDecl(version, encoding); });
+#ifdef MXBRIDGE_EXPAT_HAS_REPARSE_DEFERRAL
+        // Parse what has arrived at once: a stanza must not wait for the peer's next bytes.
+        // The rescans deferral would save are bounded by the stanza size cap.
+        XML_SetReparseDeferralEnabled(parser, XML_FALSE);
+#endif
         XML_SetStartDoctypeDeclHandler(parser, [](void* self, const XML_Char*, const XML_Char*,
                                                   const XML_Char*, int) {
             static_cast<StreamParser*>(self)->refuse("a DOCTYPE");
