@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "mxbridge/format/html_writer.h"
+#include "mxbridge/format/percent_encoding.h"
 
 namespace mxbridge::format {
 
@@ -49,21 +50,6 @@ bool keepsUnencoded(char c) {
            c == '$' || c == '\'' || c == '(' || c == ')' || c == '*' || c == ',' || c == ';';
 }
 
-std::string percentEncode(std::string_view s) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
-    std::string out;
-    for (char c : s) {
-        if (keepsUnencoded(c)) {
-            out += c;
-        } else {
-            auto b = static_cast<unsigned char>(c);
-            out += '%';
-            out += kHex[b >> 4];
-            out += kHex[b & 0xF];
-        }
-    }
-    return out;
-}
 
 // A sigil, then a localpart and a server name split by ':' (room ids of room version 12
 // have no server name, so for '!' the ':' is optional). Nothing that could hide a
@@ -177,10 +163,10 @@ std::optional<MatrixLink> parseMatrixLink(std::string_view href) {
 
 std::string matrixToUrl(const MatrixLink& link) {
     std::string url(kMatrixTo);
-    url += percentEncode(link.id);
-    if (link.kind == MatrixLinkKind::Event) url += "/" + percentEncode(link.eventId);
+    url += percentEncode(link.id, keepsUnencoded);
+    if (link.kind == MatrixLinkKind::Event) url += "/" + percentEncode(link.eventId, keepsUnencoded);
     for (std::size_t i = 0; i < link.via.size(); ++i)
-        url += (i == 0 ? "?via=" : "&via=") + percentEncode(link.via[i]);
+        url += (i == 0 ? "?via=" : "&via=") + percentEncode(link.via[i], keepsUnencoded);
     return url;
 }
 

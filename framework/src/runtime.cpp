@@ -10,6 +10,7 @@
 #include "appservice/appservice_api.h"
 #include "appservice/http_server.h"
 #include "appservice/metrics_endpoint.h"
+#include "appservice/webhook_endpoint.h"
 #include "bridge/event_router.h"
 #include "bridge/ghost_names.h"
 #include "bridge/member_names.h"
@@ -145,6 +146,7 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
     std::atomic<bool> ready{false};
     std::atomic<bool> authenticatedMedia{false};  // the homeserver has spec v1.11 media endpoints
     std::unique_ptr<MediaEndpoint> mediaEndpoint;
+    std::unique_ptr<WebhookEndpoint> webhookEndpoint;
 
     Counter* echoes = nullptr;
     Counter* failedDeliveries = nullptr;
@@ -748,6 +750,11 @@ void Runtime::start() {
     s.stateEndpoint = std::make_unique<StateEndpoint>(
         c.provisioning.enabled ? c.provisioning.sharedSecret : Secret<std::string>(), *s.remoteStates);
     s.api->setStateEndpoint(s.stateEndpoint.get());
+    // A connector that takes webhooks (mxbridge/webhook.h) gets /_mxbridge/webhook/ here.
+    if (auto* webhooks = dynamic_cast<WebhookHandler*>(s.connector.get())) {
+        s.webhookEndpoint = std::make_unique<WebhookEndpoint>(*webhooks, s.registry);
+        s.api->setWebhook(s.webhookEndpoint.get());
+    }
     // Two I/O threads: the ack path is short, and the journal writer needs a core too.
     s.server = std::make_unique<HttpServer>(*s.api, 2);
     try {
@@ -803,6 +810,7 @@ void Runtime::stop() {
     if (s.intents) s.intents->stop();
     if (s.journal) s.journal->stop();
     s.api.reset();  // its answers post to the server's io_context: gone first
+    s.webhookEndpoint.reset();
     s.server.reset();
     s.metricsServer.reset();
     s.metricsEndpoint.reset();

@@ -125,6 +125,8 @@ HttpHandler* AppserviceApi::mountedFor(std::string_view path) const {
     constexpr std::string_view kState = "/_mxbridge/v1/state";
     if (path == kState) return stateEndpoint_.load();
     if (HttpHandler* provisioning = provisioningFor(path)) return provisioning;
+    constexpr std::string_view kWebhook = "/_mxbridge/webhook/";
+    if (HttpHandler* webhook = webhook_.load(); webhook && startsWith(path, kWebhook)) return webhook;
     constexpr std::string_view kMedia = "/_mxbridge/media/";
     HttpHandler* media = media_.load();
     return media && startsWith(path, kMedia) ? media : nullptr;

@@ -83,6 +83,9 @@ public:
     // GET /_mxbridge/v1/state goes to `handler` (ops/state_endpoint.h), which does its own
     // auth. Set before listening; the handler must outlive this API.
     void setStateEndpoint(HttpHandler* handler) { stateEndpoint_.store(handler); }
+    // Paths under /_mxbridge/webhook/ go to `handler` (appservice/webhook_endpoint.h): the
+    // connector's own, which authenticates them. Set before listening; it must outlive this API.
+    void setWebhook(HttpHandler* handler) { webhook_.store(handler); }
 
 private:
     enum class Route {
@@ -129,7 +132,8 @@ private:
     HttpHandler* provisioningFor(std::string_view path) const;
     std::atomic<HttpHandler*> media_{nullptr};
     std::atomic<HttpHandler*> stateEndpoint_{nullptr};
-    // The handler of a path outside the homeserver's API (provisioning, media), if any.
+    std::atomic<HttpHandler*> webhook_{nullptr};
+    // The handler of a path outside the homeserver's API (provisioning, media, webhooks), if any.
     HttpHandler* mountedFor(std::string_view path) const;
 };
 

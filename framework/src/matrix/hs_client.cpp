@@ -3,6 +3,8 @@
 #include <cpprest/containerstream.h>
 #include <cpprest/http_client.h>
 
+#include "mxbridge/format/percent_encoding.h"
+
 namespace mxbridge::detail {
 
 namespace {
@@ -49,24 +51,10 @@ std::string HsResponse::error() const {
 }
 
 std::string urlEncode(const std::string& s) {
-    static const char* hex = "0123456789ABCDEF";
     // A segment of only dots is a step in the path to clients and proxies that normalise
     // it (RFC 3986 5.2.4: "/state/x/.." would lose the "x"); encoded, it stays a value.
     if (s == "." || s == "..") return s == "." ? "%2E" : "%2E%2E";
-    std::string out;
-    for (unsigned char c : s) {
-        // Unreserved characters (RFC 3986 2.3) by value: std::isalnum would follow the locale.
-        bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                          c == '-' || c == '_' || c == '.' || c == '~';
-        if (unreserved) {
-            out.push_back(static_cast<char>(c));
-        } else {
-            out.push_back('%');
-            out.push_back(hex[c >> 4]);
-            out.push_back(hex[c & 15]);
-        }
-    }
-    return out;
+    return format::percentEncode(s);
 }
 
 HomeserverClient::HomeserverClient(const std::string& baseUrl, Secret<std::string> asToken,

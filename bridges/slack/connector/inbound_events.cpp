@@ -1,0 +1,126 @@
+#include "inbound_events.h"
+
+#include <functional>
+#include <map>
+
+#include "mxbridge/slack/message_text.h"
+
+namespace mxbridge::slack {
+
+namespace {
+
+std::string field(const nlohmann::json& object, const char* key) {
+    auto it = object.find(key);
+    return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+bool isOwn(const nlohmann::json& message, const SelfIdentity& self) {
+    std::string botId = field(message, "bot_id");
+    std::string user = field(message, "user");
+    return (!botId.empty() && botId == self.botId) || (!user.empty() && user == self.botUserId);
+}
+
+// The sender of a message: a user, or a bot posting under its own name (no user).
+RemoteSender senderOf(const nlohmann::json& message, SenderDirectory& users) {
+    std::string user = field(message, "user");
+    if (!user.empty()) return users.sender(user);
+    std::string botId = field(message, "bot_id");
+    std::string name = field(message, "username");
+    if (name.empty() && message.contains("bot_profile") && message["bot_profile"].is_object())
+        name = field(message["bot_profile"], "name");
+    std::string id = botId.empty() ? "unknown" : botId;
+    return RemoteSender{.id = RemoteUserId(id), .ghostId = id,
+                        .displayName = name.empty() ? std::optional<std::string>() : name,
+                        .avatarMxc = std::nullopt};
+}
+
+std::string plainText(const nlohmann::json& message, SenderDirectory& users) {
+    return slackTextToPlain(field(message, "text"), [&users](std::string_view id) { return users.nameOf(id); });
+}
+
+using Handler = std::function<std::optional<RemoteEvent>(const nlohmann::json& event, const std::string& channel,
+                                                         const SelfIdentity& self, SenderDirectory& users)>;
+
+std::optional<RemoteEvent> newMessage(const nlohmann::json& event, const std::string& channel,
+                                      const SelfIdentity& self, SenderDirectory& users) {
+    if (isOwn(event, self)) return std::nullopt;
+    std::string ts = field(event, "ts");
+    if (ts.empty()) return std::nullopt;
+    RemoteMessage message;
+    message.portal.id = RemoteRoomId(channel);
+    message.portal.createIfMissing = false;  // relay portals are linked by the operator or !link
+    message.sender = senderOf(event, users);
+    message.id = slackMessageId(channel, ts);
+    message.kind = field(event, "subtype") == "me_message" ? MessageKind::Emote : MessageKind::Text;
+    message.body = plainText(event, users);
+    if (message.body.empty()) return std::nullopt;  // files and blocks alone: not carried yet
+    return message;
+}
+
+std::optional<RemoteEvent> changedMessage(const nlohmann::json& event, const std::string& channel,
+                                          const SelfIdentity& self, SenderDirectory& users) {
+    auto message = event.find("message");
+    if (message == event.end() || !message->is_object() || isOwn(*message, self)) return std::nullopt;
+    // Slack also sends message_changed when it unfurls a link: the text is the same then.
+    auto previous = event.find("previous_message");
+    if (previous != event.end() && previous->is_object() && field(*previous, "text") == field(*message, "text"))
+        return std::nullopt;
+    std::string ts = field(*message, "ts");
+    if (ts.empty()) return std::nullopt;
+    return RemoteEdit{.room = RemoteRoomId(channel),
+                      .sender = senderOf(*message, users),
+                      .target = slackMessageId(channel, ts),
+                      .newBody = plainText(*message, users),
+                      .newHtml = std::nullopt};
+}
+
+std::optional<RemoteEvent> deletedMessage(const nlohmann::json& event, const std::string& channel,
+                                          const SelfIdentity& self, SenderDirectory& users) {
+    std::string ts = field(event, "deleted_ts");
+    if (ts.empty()) return std::nullopt;
+    auto previous = event.find("previous_message");
+    bool known = previous != event.end() && previous->is_object();
+    // A relayed post deleted because its Matrix original was redacted: nothing left to do.
+    if (known && isOwn(*previous, self)) return std::nullopt;
+    RemoteSender sender = known ? senderOf(*previous, users)
+                                : RemoteSender{.id = RemoteUserId("unknown"), .ghostId = "unknown",
+                                               .displayName = std::nullopt, .avatarMxc = std::nullopt};
+    return RemoteRedaction{.room = RemoteRoomId(channel), .sender = sender, .target = slackMessageId(channel, ts),
+                           .reason = "deleted on Slack"};
+}
+
+// By "type/subtype" ("message/" for a plain message).
+const std::map<std::string, Handler, std::less<>>& handlers() {
+    static const std::map<std::string, Handler, std::less<>> table = {
+        {"message/", newMessage},
+        {"message/me_message", newMessage},
+        {"message/thread_broadcast", newMessage},
+        {"message/bot_message", newMessage},
+        {"message/message_changed", changedMessage},
+        {"message/message_deleted", deletedMessage},
+    };
+    return table;
+}
+
+}  // namespace
+
+RemoteMessageId slackMessageId(const std::string& channel, const std::string& ts) {
+    return RemoteMessageId(channel + "/" + ts);
+}
+
+std::optional<std::string> channelOf(const EventCallback& callback) {
+    std::string channel = field(callback.event, "channel");
+    if (channel.empty()) return std::nullopt;
+    return channel;
+}
+
+std::optional<RemoteEvent> inboundEvent(const EventCallback& callback, const SelfIdentity& self,
+                                        SenderDirectory& users) {
+    auto channel = channelOf(callback);
+    if (!channel) return std::nullopt;
+    auto handler = handlers().find(callback.eventType + "/" + field(callback.event, "subtype"));
+    if (handler == handlers().end()) return std::nullopt;
+    return handler->second(callback.event, *channel, self, users);
+}
+
+}  // namespace mxbridge::slack

@@ -1,0 +1,40 @@
+// What Matrix sees of one Slack event: a handler per (type, subtype) turns it into the
+// framework's RemoteEvent, or into nothing when the bridge does not carry it (yet) or it is
+// the bridge's own post coming back.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "mxbridge/remote_events.h"
+#include "mxbridge/slack/event_envelope.h"
+
+namespace mxbridge::slack {
+
+// Who the bridge is on Slack (auth.test): its own posts come back as events and must not be
+// bridged again.
+struct SelfIdentity {
+    std::string botUserId;  // U…
+    std::string botId;      // B…
+};
+
+// Slack users as ghosts (users.info, cached by the caller).
+class SenderDirectory {
+public:
+    virtual ~SenderDirectory() = default;
+    virtual RemoteSender sender(const std::string& userId) = 0;
+    // The name a mention of `userId` shows; empty when unknown.
+    virtual std::string nameOf(std::string_view userId) = 0;
+};
+
+// "<channel>/<ts>": a Slack message's id, stable across edits (ts never changes).
+RemoteMessageId slackMessageId(const std::string& channel, const std::string& ts);
+
+// The channel an event happened in, when it has one.
+std::optional<std::string> channelOf(const EventCallback& callback);
+
+std::optional<RemoteEvent> inboundEvent(const EventCallback& callback, const SelfIdentity& self,
+                                        SenderDirectory& users);
+
+}  // namespace mxbridge::slack
