@@ -156,7 +156,15 @@ void HtmlWriter::close() {
 }
 
 void HtmlWriter::text(std::string_view text) {
-    for (char c : text) {
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        // A reader turns CR and CR LF in a code block into one line feed (HTML's input
+        // rules), so writing them as that is what reads back the same. A CR can reach here
+        // from an image's alt text, where a character reference may have put it.
+        if (c == '\r' && codeBlocks_ > 0) {
+            if (i + 1 < text.size() && text[i + 1] == '\n') continue;
+            c = '\n';
+        }
         // HTML shows a run of spaces as one, across tags too ("a <b> b</b>"): writing the
         // run as one space means what we write reads back as what we were given.
         bool space = c == ' ' || c == '\t' || c == '\r' || c == '\f';
