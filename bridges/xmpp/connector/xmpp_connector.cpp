@@ -33,6 +33,23 @@ RemoteRoomId chatRoom(const Jid& xmppUser, const std::string& matrixUser) {
     return RemoteRoomId("chat/" + xmppUser.bareStr() + "/" + matrixUser);
 }
 
+// The component's state as BridgeContext::reportState takes it. A refusal (a wrong secret, a
+// component the server does not know) waits for the operator, so it is no transient drop;
+// the server's condition is the code monitors see.
+RemoteStatus remoteStatusOf(const ComponentStateChange& change) {
+    RemoteState state = RemoteState::Connecting;
+    switch (change.state) {
+        case ComponentState::Stopped: state = RemoteState::Stopped; break;
+        case ComponentState::Connecting:
+        case ComponentState::Handshaking: state = RemoteState::Connecting; break;
+        case ComponentState::Connected: state = RemoteState::Connected; break;
+        case ComponentState::WaitingToReconnect: state = RemoteState::TransientDisconnect; break;
+        case ComponentState::Refused: state = RemoteState::BadCredentials; break;
+    }
+    std::string code = change.streamError ? std::string(conditionName(change.streamError->condition)) : "";
+    return RemoteStatus{.state = state, .reason = change.reason, .code = std::move(code)};
+}
+
 // The Matrix events sent to XMPP lately, by stanza id, so a bounce finds its sender. Bounded:
 // a bounce comes within seconds; one for a message older than the last 10,000 is only logged.
 class SentMessages {
@@ -220,13 +237,15 @@ private:
         if (change.state == ComponentState::Connected) {
             muc_->onConnected();
             log_->info("XMPP component connected", {{"state", state}, {"reason", change.reason}});
-        } else if (change.state == ComponentState::Refused) {
-            muc_->onDisconnected();
-            log_->error("XMPP server refused the component", {{"state", state}, {"reason", change.reason}});
         } else {
             muc_->onDisconnected();
-            log_->info("XMPP component state", {{"state", state}, {"reason", change.reason}});
+            if (change.state == ComponentState::Refused)
+                log_->error("XMPP server refused the component", {{"state", state}, {"reason", change.reason}});
         }
+        // The component is the bridge's own connection (no owner): the framework logs each
+        // change, keeps the gauge and lists it in GET /_mxbridge/v1/state.
+        ctx_->reportState(StateSubject{.network = config_.component.jid, .owner = UserId(), .loginId = {}},
+                          remoteStatusOf(change));
     }
 
     // A Matrix event that did not make it to XMPP: its sender hears it in the room.

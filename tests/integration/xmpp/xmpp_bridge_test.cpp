@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <sstream>
+#include <thread>
 
 #include <fstream>
 
@@ -46,8 +47,11 @@ HomeserverConfig homeserverConfig(std::uint16_t bridgePort) {
     return c;
 }
 
+constexpr const char* kProvisioningSecret = "provisioning-secret-for-xmpp-tests";
+
 std::string bridgeConfig(const TempDir& dir, const HomeserverDouble& hs, std::uint16_t bridgePort,
-                         const ProsodyFixture& prosody) {
+                         const ProsodyFixture& prosody,
+                         const std::string& componentSecret = ProsodyFixture::kComponentSecret) {
     std::ostringstream y;
     y << "homeserver:\n  url: " << hs.url() << "\n  server_name: " << kServerName
       << "\n  startup_timeout_seconds: 10\n"
@@ -57,8 +61,9 @@ std::string bridgeConfig(const TempDir& dir, const HomeserverDouble& hs, std::ui
       << "\n  bot_localpart: xmppbot\n"
       << "database:\n  path: " << (dir / "mxbridge.db").string() << "\n"
       << "logging:\n  level: debug\n"
+      << "provisioning:\n  enabled: true\n  shared_secret: " << kProvisioningSecret << "\n"
       << "bridge:\n  type: xmpp\n  component:\n    jid: " << ProsodyFixture::kComponentJid
-      << "\n    secret: " << ProsodyFixture::kComponentSecret << "\n    host: 127.0.0.1\n    port: "
+      << "\n    secret: " << componentSecret << "\n    host: 127.0.0.1\n    port: "
       << prosody.componentPort() << "\n";
     return y.str();
 }
@@ -82,6 +87,25 @@ std::unique_ptr<Process> startBridge(const TempDir& dir, const HomeserverDouble&
                         10s),
                     bridge->lastLines(40));
     return bridge;
+}
+
+// The component's entry in GET /_mxbridge/v1/state, once it is in `state` (null if it is not
+// within 10 s).
+nlohmann::json componentStateOnceIn(std::uint16_t bridgePort, const std::string& state) {
+    std::string last;
+    for (auto deadline = std::chrono::steady_clock::now() + 10s; std::chrono::steady_clock::now() < deadline;
+         std::this_thread::sleep_for(50ms)) {
+        harness_http::HttpClient monitor(bridgePort, false);
+        harness_http::HttpResponse r =
+            monitor.get("/_mxbridge/v1/state", {{"Authorization", std::string("Bearer ") + kProvisioningSecret}});
+        last = std::to_string(r.status) + " " + r.body;
+        if (r.status != 200) continue;
+        nlohmann::json body = nlohmann::json::parse(r.body);
+        for (const auto& c : body["connections"])
+            if (c.value("network", "") == ProsodyFixture::kComponentJid && c.value("state", "") == state) return c;
+    }
+    MESSAGE("the state endpoint last said: " << last);
+    return nullptr;
 }
 
 // An XMPP user in a MUC (muc_user.py), ordered through a file it follows.
@@ -381,4 +405,35 @@ TEST_CASE("a MUC as a portal: an alias joins it, occupants are ghosts, their lin
     CHECK(messagesWithBody(hs, room, "I am the other alice").size() == 1);
     CHECK(hs.specViolations().empty());
     CHECK(bridge->terminate(10s) == 0);
+}
+
+TEST_CASE("the component's state is the bridge's remote state: a wrong secret shows as bad credentials, the right one as connected") {
+    MXBRIDGE_REQUIRE_SPEC();
+    ProsodyFixture prosody;
+    std::uint16_t bridgePort = freePort();
+    HomeserverDouble hs(homeserverConfig(bridgePort));
+    TempDir dir("mxbridge-xmpp-state");
+    {
+        writeFile(dir / "config.yaml", bridgeConfig(dir, hs, bridgePort, prosody, "not-the-component-secret"));
+        Process bridge({.argv = {MXBRIDGE_CLI_PATH, "run", "-c", (dir / "config.yaml").string()},
+                        .workDir = dir.path(),
+                        .logFile = dir / "mxbridge-wrong.log",
+                        .name = "mxbridge"});
+        bridge.waitForLine("bridge is running", 20s);
+        nlohmann::json refused = componentStateOnceIn(bridgePort, "bad_credentials");
+        INFO(bridge.lastLines(40));
+        REQUIRE(refused.is_object());
+        CHECK(refused.value("code", "") == "not-authorized");
+        CHECK_FALSE(refused.value("reason", "").empty());
+        // The operator's log says what to fix (written before or after "bridge is running").
+        bool told = false;
+        for (const auto& line : bridge.lines())
+            told = told || (line.find("XMPP server refused the component") != std::string::npos &&
+                            line.find("component secret differs") != std::string::npos);
+        CHECK(told);
+    }
+    auto bridge = startBridge(dir, hs, bridgePort, prosody);
+    nlohmann::json connected = componentStateOnceIn(bridgePort, "connected");
+    INFO(bridge->lastLines(40));
+    CHECK(connected.is_object());
 }

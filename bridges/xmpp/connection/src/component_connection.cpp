@@ -12,9 +12,9 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "mxbridge/backoff.h"
 #include "mxbridge/xmpp/component_handshake.h"
 #include "mxbridge/xmpp/namespaces.h"
-#include "mxbridge/xmpp/reconnect_delay.h"
 #include "mxbridge/xmpp/serializer.h"
 #include "mxbridge/xmpp/stanza.h"
 #include "mxbridge/xmpp/stanza_id.h"
@@ -87,9 +87,9 @@ public:
           reconnectTimer_(io),
           iqTimer_(io),
           parser_(options_.limits),
-          backoff_(ReconnectDelayOptions{.initial = options_.initialBackoff,
-                                         .max = options_.maxBackoff,
-                                         .jitter = options_.backoffJitter}) {
+          backoff_(BackoffOptions{.initial = options_.initialBackoff,
+                                  .max = options_.maxBackoff,
+                                  .jitter = options_.backoffJitter}) {
         if (options_.serverDomain.empty()) options_.serverDomain = parentDomain(options_.jid);
     }
 
@@ -518,7 +518,7 @@ private:
     asio::steady_timer reconnectTimer_;
     asio::steady_timer iqTimer_;
     StreamParser parser_;
-    ReconnectDelay backoff_;
+    Backoff backoff_;
     StanzaIdGenerator ids_;
     IqTracker iqs_;
 
