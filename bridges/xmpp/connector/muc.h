@@ -25,6 +25,9 @@ inline constexpr std::string_view kStanzaIds = "urn:xmpp:sid:0";                
 inline constexpr std::string_view kOccupantId = "urn:xmpp:occupant-id:0";             // XEP-0421
 inline constexpr std::string_view kCorrection = "urn:xmpp:message-correct:0";         // XEP-0308
 inline constexpr std::string_view kRetract = "urn:xmpp:message-retract:1";            // XEP-0424
+inline constexpr std::string_view kModerate = "urn:xmpp:message-moderate:1";          // XEP-0425
+inline constexpr std::string_view kFallback = "urn:xmpp:fallback:0";                  // XEP-0428
+inline constexpr std::string_view kHints = "urn:xmpp:hints";                          // XEP-0334
 }  // namespace ns
 
 // A Matrix alias localpart for a MUC, e.g. "xmpp_{room}_{service}": `{room}` is the room's

@@ -71,7 +71,27 @@ struct MucPortals::Room {
     // Who sent each line bridged lately, by stanza id: only they may retract it. Bounded.
     std::map<std::string, std::string> authorOf;
     std::deque<std::string> authorOrder;
+    // Matrix users' lines the room reflected lately, by event id: their author and the
+    // room's stanza id, so a redaction knows whether to retract or to moderate. Bounded.
+    struct MatrixLine {
+        std::string author;
+        std::string stanzaId;
+    };
+    std::map<std::string, MatrixLine> matrixLines;
+    std::deque<std::string> matrixLineOrder;
+    // Redactions of lines whose reflection has not come yet, by the line's own stanza id.
+    std::map<std::string, Redaction> redactWhenReflected;
 };
+
+namespace {
+
+constexpr std::size_t kRememberedLines = 10'000;
+constexpr std::string_view kRetractFallback = "/me retracted a previous message, but it's unsupported by your client.";
+
+// "m<event id without '$'>": the id a Matrix event goes out with, so it is known without a lookup.
+std::string outgoingId(const EventId& event) { return "m" + event.str().substr(1); }
+
+}  // namespace
 
 MucPortals::MucPortals(BridgeContext& ctx, Logger log, const XmppBridgeConfig& config, boost::asio::io_context& io,
                        ComponentConnection& connection)
@@ -191,32 +211,110 @@ void MucPortals::sendFromMatrix(const Jid& mucRoom, Outgoing message) {
             if (room.state == Room::State::Left) join(room);
             return;
         }
-        std::string user = message.sender.str();
-        auto [it, created] = room.puppets.try_emplace(user);
-        Puppet& puppet = it->second;
-        if (created) {
-            auto local = jidLocalForMatrixUser(user);
-            auto jid = local ? Jid::fromParts(*local, config_.component.jid) : std::nullopt;
-            if (!jid) {
-                room.puppets.erase(it);
-                ctx_.reportDeliveryFailure(message.room, message.event,
-                                           Error::permanent("xmpp_no_jid", "this Matrix user id has no JID"));
-                return;
-            }
-            puppet.jid = *jid;
-            puppet.wanted = message.senderName;
-            auto colon = user.find(':');
-            puppet.fallback = user.substr(1, colon == std::string::npos ? std::string::npos : colon - 1);
-            puppet.pending.push_back(std::move(message));
-            joinPuppet(room, puppet);
-            return;
-        }
-        if (!puppet.joined) {
-            puppet.pending.push_back(std::move(message));
-            return;
-        }
-        sendGroupchat(room, puppet, message);
+        sendAsPuppet(room, std::move(message));
     });
+}
+
+void MucPortals::sendAsPuppet(Room& room, Outgoing message) {
+    std::string user = message.sender.str();
+    auto [it, created] = room.puppets.try_emplace(user);
+    Puppet& puppet = it->second;
+    if (created) {
+        auto local = jidLocalForMatrixUser(user);
+        auto jid = local ? Jid::fromParts(*local, config_.component.jid) : std::nullopt;
+        if (!jid) {
+            room.puppets.erase(it);
+            ctx_.reportDeliveryFailure(message.room, message.event,
+                                       Error::permanent("xmpp_no_jid", "this Matrix user id has no JID"));
+            return;
+        }
+        puppet.jid = *jid;
+        puppet.wanted = message.senderName;
+        auto colon = user.find(':');
+        puppet.fallback = user.substr(1, colon == std::string::npos ? std::string::npos : colon - 1);
+        puppet.pending.push_back(std::move(message));
+        joinPuppet(room, puppet);
+        return;
+    }
+    if (!puppet.joined) {
+        puppet.pending.push_back(std::move(message));
+        return;
+    }
+    sendGroupchat(room, puppet, message);
+}
+
+void MucPortals::redactFromMatrix(const Jid& mucRoom, Redaction redaction) {
+    boost::asio::post(io_, [this, mucRoom, redaction = std::move(redaction)] {
+        Room& room = roomState(mucRoom);
+        if (room.state != Room::State::Joined) {
+            ctx_.reportDeliveryFailure(redaction.room, redaction.event,
+                                       Error::permanent("xmpp_muc_not_joined",
+                                                        "the bridge is not in " + mucRoom.bareStr() + " right now"));
+            return;
+        }
+        auto line = room.matrixLines.find(redaction.target.str());
+        if (line != room.matrixLines.end()) {
+            redact(room, redaction, line->second.stanzaId);
+            return;
+        }
+        // A Matrix user's line the room has not reflected yet: its stanza id is not known.
+        if (room.awaitingReflection.count(outgoingId(redaction.target))) {
+            room.redactWhenReflected.emplace(outgoingId(redaction.target), redaction);
+            return;
+        }
+        if (redaction.targetStanzaId) {
+            redact(room, redaction, *redaction.targetStanzaId);
+            return;
+        }
+        log_.debug("redacted event never reached the MUC", {{"room", mucRoom.bareStr()}, {"event", redaction.target.str()}});
+    });
+}
+
+void MucPortals::redact(Room& room, const Redaction& redaction, const std::string& stanzaId) {
+    auto line = room.matrixLines.find(redaction.target.str());
+    bool own = line != room.matrixLines.end() && line->second.author == redaction.sender.str();
+    if (!own) {
+        moderate(room, redaction, stanzaId);
+        return;
+    }
+    std::string id = outgoingId(redaction.event);
+    sendAsPuppet(room, Outgoing{.room = redaction.room,
+                                .event = redaction.event,
+                                .sender = redaction.sender,
+                                .senderName = {},
+                                .body = std::string(kRetractFallback),
+                                .stanzaId = id,
+                                .replaces = std::nullopt,
+                                .retracts = stanzaId});
+}
+
+void MucPortals::moderate(Room& room, const Redaction& redaction, const std::string& stanzaId) {
+    Element iq("iq", std::string(ns::kComponentAccept));
+    iq.setAttr("type", "set").setAttr("to", room.jid.bareStr()).setAttr("from", botJid().str());
+    Element& moderate = iq.addChild("moderate", std::string(ns::kModerate));
+    moderate.setAttr("id", stanzaId);
+    moderate.addChild("retract", std::string(ns::kRetract));
+    if (!redaction.reason.empty()) moderate.addChild("reason", std::string(ns::kModerate)).addText(redaction.reason);
+    log_.info("moderating a line in the MUC for a Matrix redaction",
+              {{"room", room.jid.bareStr()}, {"stanza_id", stanzaId}, {"by", redaction.sender.str()}});
+    connection_.sendIq(std::move(iq), [this, jid = room.jid, redaction](const IqResponse& r) {
+        if (r.outcome == IqOutcome::Result) return;
+        ctx_.reportDeliveryFailure(redaction.room, redaction.event,
+                                   Error::permanent("xmpp_moderation_refused",
+                                                    jid.bareStr() + " did not let the bridge remove the message (the "
+                                                    "bridge needs the moderator role there): " + describe(r.error)));
+    });
+}
+
+void MucPortals::rememberMatrixLine(Room& room, const Outgoing& line, const std::string& stanzaId) {
+    if (line.retracts) return;  // a retraction is no line of its own
+    const std::string& key = line.event.str();
+    if (room.matrixLines.emplace(key, Room::MatrixLine{line.sender.str(), stanzaId}).second)
+        room.matrixLineOrder.push_back(key);
+    while (room.matrixLineOrder.size() > kRememberedLines) {
+        room.matrixLines.erase(room.matrixLineOrder.front());
+        room.matrixLineOrder.pop_front();
+    }
 }
 
 void MucPortals::leaveFromMatrix(const Jid& mucRoom, const UserId& user) {
@@ -249,10 +347,15 @@ void MucPortals::sendGroupchat(Room& room, const Puppet& puppet, const Outgoing&
         .setAttr("to", room.jid.bareStr())
         .setAttr("type", "groupchat")
         .setAttr("id", message.stanzaId);
+    if (message.retracts) {
+        stanza.addChild("retract", std::string(ns::kRetract)).setAttr("id", *message.retracts);
+        stanza.addChild("fallback", std::string(ns::kFallback)).setAttr("for", std::string(ns::kRetract));
+    }
     stanza.addChild("body", std::string(ns::kComponentAccept)).addText(message.body);
     // The room's reflection keeps it (XEP-0359 §3.1): how it is known as ours when it comes back.
     stanza.addChild("origin-id", std::string(ns::kStanzaIds)).setAttr("id", message.stanzaId);
     if (message.replaces) stanza.addChild("replace", std::string(ns::kCorrection)).setAttr("id", *message.replaces);
+    if (message.retracts) stanza.addChild("store", std::string(ns::kHints));
     room.awaitingReflection[message.stanzaId] = message;
     connection_.send(std::move(stanza));
 }
@@ -422,9 +525,16 @@ void MucPortals::onMessage(Room& room, const Element& stanza) {
         }
         return;
     }
-    if (nick.empty() || room.state != Room::State::Joined) return;
-    if (const Element* retract = stanza.child("retract", ns::kRetract); retract && nick != room.nick &&
-                                                                     !isPuppetNick(room, nick)) {
+    if (room.state != Room::State::Joined) return;
+    if (nick.empty()) {
+        onRoomMessage(room, stanza);
+        return;
+    }
+    if (isPuppetNick(room, nick)) {
+        onReflection(room, stanza);
+        return;
+    }
+    if (const Element* retract = stanza.child("retract", ns::kRetract); retract && nick != room.nick) {
         // In a MUC a retraction names the room's stanza id of the line (XEP-0424 §5), and
         // only its author may retract it.
         std::string target(retract->attrOr("id"));
@@ -438,22 +548,6 @@ void MucPortals::onMessage(Room& room, const Element& stanza) {
     if (!body || body->empty()) return;
     if (nick == room.nick) return;  // the bridge's own occupant
     auto stanzaId = roomStanzaId(stanza, room.jid);
-    if (isPuppetNick(room, nick)) {
-        // A Matrix user's line coming back: its event is now known by the room's stanza id too.
-        const Element* origin = stanza.child("origin-id", ns::kStanzaIds);
-        std::string ours = origin ? std::string(origin->attrOr("id")) : std::string(stanza.attrOr("id"));
-        auto sent = room.awaitingReflection.find(ours);
-        if (sent == room.awaitingReflection.end()) sent = room.awaitingReflection.find(std::string(stanza.attrOr("id")));
-        if (sent != room.awaitingReflection.end()) {
-            if (stanzaId) {
-                room.seen.insert(*stanzaId);
-                ctx_.eventMappings().map(sent->second.room, sent->second.event, mucRoomId(room.jid),
-                                         RemoteMessageId(*stanzaId));
-            }
-            room.awaitingReflection.erase(sent);
-        }
-        return;
-    }
     // Without the room's stanza id the message cannot be recognised when it comes again.
     std::string id = stanzaId ? *stanzaId : "n/" + nick + "/" + std::string(stanza.attrOr("id"));
     RemoteRoomId remote = mucRoomId(room.jid);
@@ -490,6 +584,55 @@ void MucPortals::onMessage(Room& room, const Element& stanza) {
     message.kind = MessageKind::Text;
     message.body = *body;
     ctx_.queueRemote(std::move(message));
+}
+
+// A Matrix user's line coming back from the room: its event is now known by the room's
+// stanza id too, and a redaction that waited for that id goes out.
+void MucPortals::onReflection(Room& room, const Element& stanza) {
+    auto stanzaId = roomStanzaId(stanza, room.jid);
+    const Element* origin = stanza.child("origin-id", ns::kStanzaIds);
+    std::string ours = origin ? std::string(origin->attrOr("id")) : std::string(stanza.attrOr("id"));
+    auto sent = room.awaitingReflection.find(ours);
+    if (sent == room.awaitingReflection.end()) sent = room.awaitingReflection.find(std::string(stanza.attrOr("id")));
+    if (sent == room.awaitingReflection.end()) return;
+    Outgoing line = std::move(sent->second);
+    room.awaitingReflection.erase(sent);
+    if (!stanzaId) return;
+    room.seen.insert(*stanzaId);
+    if (line.retracts) return;
+    ctx_.eventMappings().map(line.room, line.event, mucRoomId(room.jid), RemoteMessageId(*stanzaId));
+    rememberMatrixLine(room, line, *stanzaId);
+    auto waiting = room.redactWhenReflected.find(ours);
+    if (waiting != room.redactWhenReflected.end()) {
+        Redaction redaction = std::move(waiting->second);
+        room.redactWhenReflected.erase(waiting);
+        redact(room, redaction, *stanzaId);
+    }
+}
+
+// A message from the room itself. A moderator's retraction (XEP-0425) of an occupant's line
+// redacts its event as the author's own ghost (anyone may redact their own event, and
+// ghosts have no power to redact others'), the reason naming the moderator.
+void MucPortals::onRoomMessage(Room& room, const Element& stanza) {
+    const Element* retract = stanza.child("retract", ns::kRetract);
+    const Element* moderated = retract ? retract->child("moderated", ns::kModerate) : nullptr;
+    if (!moderated) return;
+    std::string target(retract->attrOr("id"));
+    auto author = room.authorOf.find(target);
+    if (author == room.authorOf.end()) {
+        log_.debug("moderation of a line the bridge did not bridge from XMPP, ignored",
+                   {{"room", room.jid.bareStr()}, {"stanza_id", target}});
+        return;
+    }
+    auto by = Jid::parse(moderated->attrOr("by"));
+    std::string reason = "removed by a moderator of " + room.jid.bareStr();
+    if (by && by->bare() == room.jid && !by->resource().empty()) reason += " (" + by->resource() + ")";
+    if (auto why = retract->childText("reason", ns::kRetract); why && !why->empty()) reason += ": " + *why;
+    ctx_.queueRemote(RemoteRedaction{.room = mucRoomId(room.jid),
+                                     .sender = RemoteSender{RemoteUserId(author->second), author->second, std::nullopt,
+                                                            std::nullopt},
+                                     .target = RemoteMessageId(target),
+                                     .reason = reason});
 }
 
 }  // namespace mxbridge::xmpp

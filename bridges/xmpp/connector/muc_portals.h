@@ -50,8 +50,25 @@ public:
         std::string body;
         std::string stanzaId;
         std::optional<std::string> replaces;  // a correction (XEP-0308) of the line with this id
+        // A retraction (XEP-0424) of the line the room calls this (its stanza id), with a
+        // fallback body for clients without retractions.
+        std::optional<std::string> retracts;
     };
     void sendFromMatrix(const Jid& mucRoom, Outgoing message);
+    // A Matrix redaction in a MUC portal (a hook's thread). The author's own line is retracted
+    // from their occupant (XEP-0424); anyone else's, an XMPP occupant's included, is moderated
+    // (XEP-0425) by the bridge's occupant, which needs the moderator role there. The homeserver
+    // already checked that the redacting user may do it. What the MUC refuses is reported to
+    // them through the framework.
+    struct Redaction {
+        RoomId room;
+        EventId event;   // the redaction
+        UserId sender;
+        EventId target;
+        std::optional<std::string> targetStanzaId;  // the room's stanza id, if mapped
+        std::string reason;
+    };
+    void redactFromMatrix(const Jid& mucRoom, Redaction redaction);
     // A Matrix user left the portal: their occupant leaves the MUC.
     void leaveFromMatrix(const Jid& mucRoom, const UserId& user);
 
@@ -77,8 +94,16 @@ private:
     void onPresence(Room& room, const Element& stanza);
     void onMessage(Room& room, const Element& stanza);
     void onPuppetPresence(Room& room, Puppet& puppet, const Element& stanza);
+    void onReflection(Room& room, const Element& stanza);
+    void onRoomMessage(Room& room, const Element& stanza);
     void joinPuppet(Room& room, Puppet& puppet);
     void sendGroupchat(Room& room, const Puppet& puppet, const Outgoing& message);
+    // Sends as the Matrix user's occupant, joining them first if they are not in the room.
+    void sendAsPuppet(Room& room, Outgoing message);
+    void redact(Room& room, const Redaction& redaction, const std::string& stanzaId);
+    void moderate(Room& room, const Redaction& redaction, const std::string& stanzaId);
+    // Remembers that a Matrix user's line is known to the room by `stanzaId`.
+    void rememberMatrixLine(Room& room, const Outgoing& line, const std::string& stanzaId);
     void failPuppet(Room& room, const std::string& user, const Error& error);
     bool isPuppetNick(const Room& room, const std::string& nick) const;
     // The occupant with this nick as a ghost (one never seen: by its occupant JID).

@@ -101,7 +101,10 @@ std::optional<ChatRoom> parseChatRoom(const RemoteRoomId& room) {
 
 }  // namespace
 
-class XmppConnector final : public Connector, public EditHandler, public ConfigValidator {
+class XmppConnector final : public Connector,
+                            public EditHandler,
+                            public RedactionHandler,
+                            public ConfigValidator {
 public:
     ~XmppConnector() override { stop(); }
 
@@ -175,7 +178,8 @@ public:
                                                                 .senderName = message.senderName,
                                                                 .body = message.body,
                                                                 .stanzaId = id,
-                                                                .replaces = std::nullopt});
+                                                                .replaces = std::nullopt,
+                                                                .retracts = std::nullopt});
                 sent = true;
                 continue;
             }
@@ -212,11 +216,36 @@ public:
                                                             .senderName = {},
                                                             .body = edit.newBody,
                                                             .stanzaId = id,
-                                                            .replaces = "m" + edit.target.str().substr(1)});
+                                                            .replaces = "m" + edit.target.str().substr(1),
+                                                            .retracts = std::nullopt});
             sent = true;
         }
         if (!sent) return HookResult::unsupported("edits are carried to MUCs only");
         return HookResult::delivered(RemoteMessageId("m/" + edit.event.eventId().str()));
+    }
+
+    // A Matrix redaction in a MUC portal: a retraction or a moderation there (muc_portals.h).
+    HookResult onMatrixRedaction(const MatrixRedaction& redaction) override {
+        bool sent = false;
+        for (const RemoteRoomId& remote : redaction.remotes) {
+            auto muc = mucRoomOf(remote);
+            if (!muc) continue;
+            std::optional<std::string> stanzaId;
+            // A MUC line is mapped to the room's stanza id, which a retraction names; "m/…" is
+            // what the hook answered for a Matrix line, "n/…" a line the room gave no id.
+            if (redaction.targetRemote && redaction.targetRemote->str().rfind("m/", 0) != 0 &&
+                redaction.targetRemote->str().rfind("n/", 0) != 0)
+                stanzaId = redaction.targetRemote->str();
+            muc_->redactFromMatrix(*muc, MucPortals::Redaction{.room = redaction.room,
+                                                               .event = redaction.event.eventId(),
+                                                               .sender = redaction.sender,
+                                                               .target = redaction.target,
+                                                               .targetStanzaId = std::move(stanzaId),
+                                                               .reason = redaction.reason});
+            sent = true;
+        }
+        if (!sent) return HookResult::unsupported("redactions are carried to MUCs only");
+        return HookResult::delivered();
     }
 
     HookResult onMatrixMembership(const MatrixMembership& change) override {

@@ -3,7 +3,8 @@
 
 Logs in over c2s without TLS, joins --room as --nick (unlocking it as an instant room when the
 join created it), then prints what it sees, one line each: JOINED, PRESENCE <nick> <available|
-unavailable>, MSG <nick> <body>, SUBJECT <nick> <subject>, ERROR <condition>. It takes its
+unavailable>, MSG <nick> <body>, SUBJECT <nick> <subject>, ERROR <condition>, and for a
+retraction (XEP-0424) RETRACTED <nick of the line's author> <the line's body>. It takes its
 orders from lines appended to --commands (the test has no pipe to it): "say <text>",
 "correct <text>" (of the last "say"), "retract" (the last line the room reflected), "nick <new nick>", "subject <text>", "ban <bare JID>",
 "leave". A line with a correction (XEP-0308) prints CORRECTION <nick> <body> instead of MSG. Anything wrong prints FAIL and exits 1.
@@ -29,6 +30,7 @@ class MucUser(slixmpp.ClientXMPP):
         super().__init__(args.jid, args.password)
         self.args = args
         self.nick = args.nick
+        self.lines = {}  # the room's stanza id -> (nick, body) of each line seen
         self.register_plugin("xep_0045")
         self.add_event_handler("session_start", self.on_start)
         # The MUC plugin has the core's "presence" event ignore the room after the first.
@@ -78,16 +80,28 @@ class MucUser(slixmpp.ClientXMPP):
         if msg["from"].bare != self.args.room:
             return
         nick = msg["from"].resource
-        if nick == self.nick:
-            for sid in msg.xml.findall("{urn:xmpp:sid:0}stanza-id"):
-                if sid.get("by") == self.args.room:
-                    self.last_stanza_id = sid.get("id")
+        stanza_id = None
+        for sid in msg.xml.findall("{urn:xmpp:sid:0}stanza-id"):
+            if sid.get("by") == self.args.room:
+                stanza_id = sid.get("id")
+        if nick == self.nick and stanza_id:
+            self.last_stanza_id = stanza_id
         replace = msg.xml.find("{urn:xmpp:message-correct:0}replace")
-        if replace is not None:
+        retract = msg.xml.find("{urn:xmpp:message-retract:1}retract")
+        if retract is not None:
+            # Only the author may retract their line (XEP-0424): check it as a client must.
+            author, body = self.lines.get(retract.get("id"), (None, None))
+            if author == nick:
+                say("RETRACTED %s %s" % (nick, body))
+            else:
+                say("RETRACT-REFUSED %s %s" % (nick, retract.get("id")))
+        elif replace is not None:
             say("CORRECTION %s %s" % (nick, msg["body"]))
         elif msg["subject"] and not msg["body"]:
             say("SUBJECT %s %s" % (nick, msg["subject"]))
         elif msg["body"]:
+            if stanza_id:
+                self.lines[stanza_id] = (nick, msg["body"])
             say("MSG %s %s" % (nick, msg["body"]))
 
     async def follow_commands(self):

@@ -349,6 +349,33 @@ TEST_CASE("a MUC as a portal: an alias joins it, occupants are ghosts, their lin
                       10s),
                   bridge->lastLines(40));
 
+    // Bob takes a line back: alice sees it retracted (XEP-0424) from his occupant.
+    std::string regret = hs.sendAsUser(room, "@bob:hs.test", {{"msgtype", "m.text"}, {"body", "my password is hunter2"}});
+    alice.process().waitForLine("^MSG (Bob|bob) my password is hunter2$", 10s);
+    hs.injectEvent({{"room_id", room}, {"sender", "@bob:hs.test"}, {"type", "m.room.redaction"}, {"redacts", regret},
+                    {"content", {{"redacts", regret}}}});
+    alice.process().waitForLine("^RETRACTED (Bob|bob) my password is hunter2$", 10s);
+
+    // Bob removes alice's line: that needs moderation (XEP-0425), which this Prosody lacks,
+    // so bob hears that it stayed.
+    alice.order("say buy cheap potions");
+    REQUIRE(hs.waitFor([&] { return !messagesWithBody(hs, room, "buy cheap potions").empty(); }, 10s));
+    std::string spam = messagesWithBody(hs, room, "buy cheap potions").front().value("event_id", "");
+    hs.injectEvent({{"room_id", room}, {"sender", "@bob:hs.test"}, {"type", "m.room.redaction"}, {"redacts", spam},
+                    {"content", {{"redacts", spam}, {"reason", "spam"}}}});
+    std::string stayed;
+    CHECK_MESSAGE(hs.waitFor(
+                      [&] {
+                          for (const auto& e : hs.timeline(room))
+                              if (e["content"].value("msgtype", "") == "m.notice" &&
+                                  e["content"].value("body", "").find("moderator") != std::string::npos)
+                                  stayed = e["content"].value("body", "");
+                          return !stayed.empty();
+                      },
+                      10s),
+                  bridge->lastLines(40));
+    MESSAGE("moderation notice: " << stayed);
+
     // A Matrix user whose name is taken in the room gets another nick, never alice's.
     hs.addUser("@alice:hs.test", {.displayname = "alice", .avatarUrl = std::nullopt});
     hs.forceJoin(room, "@alice:hs.test");
