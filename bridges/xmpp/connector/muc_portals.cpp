@@ -1,5 +1,6 @@
 #include "muc_portals.h"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <deque>
 #include <future>
@@ -81,11 +82,37 @@ struct MucPortals::Room {
     std::deque<std::string> matrixLineOrder;
     // Redactions of lines whose reflection has not come yet, by the line's own stanza id.
     std::map<std::string, Redaction> redactWhenReflected;
+    // Everyone's current reactions (XEP-0444), by "<ghost id or Matrix user id>\n<stanza id>":
+    // an update carries the whole set, so what it drops was taken back. Bounded.
+    std::map<std::string, std::vector<std::string>> reactionSets;
+    std::deque<std::string> reactionSetOrder;
+    // Matrix users' reactions sent lately, by their event id: redacting one takes it back.
+    struct MatrixReaction {
+        std::string user;
+        std::string target;  // the room's stanza id
+        std::string key;
+    };
+    std::map<std::string, MatrixReaction> matrixReactions;
+    std::deque<std::string> matrixReactionOrder;
 };
 
 namespace {
 
 constexpr std::size_t kRememberedLines = 10'000;
+// One person's reactions to one line, and the bytes of one reaction, past which the rest of
+// an update is dropped: a hostile client cannot make the bridge send thousands of events.
+constexpr std::size_t kMaxReactionsPerLine = 20;
+constexpr std::size_t kMaxReactionBytes = 64;
+
+template <typename Map>
+void remember(Map& map, std::deque<std::string>& order, const std::string& key, typename Map::mapped_type value) {
+    auto [it, added] = map.insert_or_assign(key, std::move(value));
+    if (added) order.push_back(key);
+    while (order.size() > kRememberedLines) {
+        map.erase(order.front());
+        order.pop_front();
+    }
+}
 constexpr std::string_view kRetractFallback = "/me retracted a previous message, but it's unsupported by your client.";
 
 // "m<event id without '$'>": the id a Matrix event goes out with, so it is known without a lookup.
@@ -252,6 +279,17 @@ void MucPortals::redactFromMatrix(const Jid& mucRoom, Redaction redaction) {
                                                         "the bridge is not in " + mucRoom.bareStr() + " right now"));
             return;
         }
+        auto reaction = room.matrixReactions.find(redaction.target.str());
+        if (reaction != room.matrixReactions.end()) {
+            // A reaction taken back: the set without it goes (from whoever reacted; the
+            // homeserver let the redacting user do it).
+            Room::MatrixReaction taken = reaction->second;
+            room.matrixReactions.erase(reaction);
+            auto set = room.reactionSets.find(taken.user + "\n" + taken.target);
+            if (set != room.reactionSets.end()) std::erase(set->second, taken.key);
+            sendReactions(room, redaction.room, redaction.event, UserId(taken.user), taken.target);
+            return;
+        }
         auto line = room.matrixLines.find(redaction.target.str());
         if (line != room.matrixLines.end()) {
             redact(room, redaction, line->second.stanzaId);
@@ -285,7 +323,8 @@ void MucPortals::redact(Room& room, const Redaction& redaction, const std::strin
                                 .body = std::string(kRetractFallback),
                                 .stanzaId = id,
                                 .replaces = std::nullopt,
-                                .retracts = stanzaId});
+                                .retracts = stanzaId,
+                                .reactions = std::nullopt});
 }
 
 void MucPortals::moderate(Room& room, const Redaction& redaction, const std::string& stanzaId) {
@@ -307,14 +346,55 @@ void MucPortals::moderate(Room& room, const Redaction& redaction, const std::str
 }
 
 void MucPortals::rememberMatrixLine(Room& room, const Outgoing& line, const std::string& stanzaId) {
-    if (line.retracts) return;  // a retraction is no line of its own
-    const std::string& key = line.event.str();
-    if (room.matrixLines.emplace(key, Room::MatrixLine{line.sender.str(), stanzaId}).second)
-        room.matrixLineOrder.push_back(key);
-    while (room.matrixLineOrder.size() > kRememberedLines) {
-        room.matrixLines.erase(room.matrixLineOrder.front());
-        room.matrixLineOrder.pop_front();
-    }
+    remember(room.matrixLines, room.matrixLineOrder, line.event.str(), Room::MatrixLine{line.sender.str(), stanzaId});
+}
+
+std::optional<std::string> MucPortals::stanzaIdOf(const Room& room, const EventId& event,
+                                                  const std::optional<std::string>& mapped) const {
+    auto line = room.matrixLines.find(event.str());
+    if (line != room.matrixLines.end()) return line->second.stanzaId;
+    return mapped;
+}
+
+void MucPortals::reactFromMatrix(const Jid& mucRoom, Reaction reaction) {
+    boost::asio::post(io_, [this, mucRoom, reaction = std::move(reaction)] {
+        Room& room = roomState(mucRoom);
+        if (room.state != Room::State::Joined) {
+            ctx_.reportDeliveryFailure(reaction.room, reaction.event,
+                                       Error::permanent("xmpp_muc_not_joined",
+                                                        "the bridge is not in " + mucRoom.bareStr() + " right now"));
+            return;
+        }
+        auto target = stanzaIdOf(room, reaction.target, reaction.targetStanzaId);
+        if (!target) {
+            log_.debug("reaction to a line the MUC has no id for, not sent",
+                       {{"room", mucRoom.bareStr()}, {"event", reaction.target.str()}});
+            return;
+        }
+        std::string setKey = reaction.sender.str() + "\n" + *target;
+        auto known = room.reactionSets.find(setKey);
+        std::vector<std::string> keys = known == room.reactionSets.end() ? std::vector<std::string>{} : known->second;
+        if (std::find(keys.begin(), keys.end(), reaction.key) == keys.end()) keys.push_back(reaction.key);
+        remember(room.reactionSets, room.reactionSetOrder, setKey, std::move(keys));
+        remember(room.matrixReactions, room.matrixReactionOrder, reaction.event.str(),
+                 Room::MatrixReaction{reaction.sender.str(), *target, reaction.key});
+        sendReactions(room, reaction.room, reaction.event, reaction.sender, *target);
+    });
+}
+
+void MucPortals::sendReactions(Room& room, const RoomId& matrixRoom, const EventId& event, const UserId& user,
+                               const std::string& target) {
+    auto set = room.reactionSets.find(user.str() + "\n" + target);
+    std::vector<std::string> keys = set == room.reactionSets.end() ? std::vector<std::string>{} : set->second;
+    sendAsPuppet(room, Outgoing{.room = matrixRoom,
+                                .event = event,
+                                .sender = user,
+                                .senderName = {},
+                                .body = {},
+                                .stanzaId = outgoingId(event),
+                                .replaces = std::nullopt,
+                                .retracts = std::nullopt,
+                                .reactions = Outgoing::Reactions{.target = target, .keys = std::move(keys)}});
 }
 
 void MucPortals::leaveFromMatrix(const Jid& mucRoom, const UserId& user) {
@@ -351,11 +431,17 @@ void MucPortals::sendGroupchat(Room& room, const Puppet& puppet, const Outgoing&
         stanza.addChild("retract", std::string(ns::kRetract)).setAttr("id", *message.retracts);
         stanza.addChild("fallback", std::string(ns::kFallback)).setAttr("for", std::string(ns::kRetract));
     }
-    stanza.addChild("body", std::string(ns::kComponentAccept)).addText(message.body);
+    if (message.reactions) {
+        Element& reactions = stanza.addChild("reactions", std::string(ns::kReactions));
+        reactions.setAttr("id", message.reactions->target);
+        for (const std::string& key : message.reactions->keys)
+            reactions.addChild("reaction", std::string(ns::kReactions)).addText(key);
+    }
+    if (!message.body.empty()) stanza.addChild("body", std::string(ns::kComponentAccept)).addText(message.body);
     // The room's reflection keeps it (XEP-0359 §3.1): how it is known as ours when it comes back.
     stanza.addChild("origin-id", std::string(ns::kStanzaIds)).setAttr("id", message.stanzaId);
     if (message.replaces) stanza.addChild("replace", std::string(ns::kCorrection)).setAttr("id", *message.replaces);
-    if (message.retracts) stanza.addChild("store", std::string(ns::kHints));
+    if (message.retracts || message.reactions) stanza.addChild("store", std::string(ns::kHints));
     room.awaitingReflection[message.stanzaId] = message;
     connection_.send(std::move(stanza));
 }
@@ -545,8 +631,13 @@ void MucPortals::onMessage(Room& room, const Element& stanza) {
                                              .target = RemoteMessageId(target), .reason = {}});
         return;
     }
-    if (!body || body->empty()) return;
     if (nick == room.nick) return;  // the bridge's own occupant
+    if (const Element* reactions = stanza.child("reactions", ns::kReactions)) {
+        if (auto id = roomStanzaId(stanza, room.jid); id && !room.seen.insert(*id)) return;
+        onReactions(room, senderOf(room, nick), *reactions);
+        return;
+    }
+    if (!body || body->empty()) return;
     auto stanzaId = roomStanzaId(stanza, room.jid);
     // Without the room's stanza id the message cannot be recognised when it comes again.
     std::string id = stanzaId ? *stanzaId : "n/" + nick + "/" + std::string(stanza.attrOr("id"));
@@ -599,7 +690,7 @@ void MucPortals::onReflection(Room& room, const Element& stanza) {
     room.awaitingReflection.erase(sent);
     if (!stanzaId) return;
     room.seen.insert(*stanzaId);
-    if (line.retracts) return;
+    if (line.retracts || line.reactions) return;  // not lines of their own
     ctx_.eventMappings().map(line.room, line.event, mucRoomId(room.jid), RemoteMessageId(*stanzaId));
     rememberMatrixLine(room, line, *stanzaId);
     auto waiting = room.redactWhenReflected.find(ours);
@@ -633,6 +724,35 @@ void MucPortals::onRoomMessage(Room& room, const Element& stanza) {
                                                             std::nullopt},
                                      .target = RemoteMessageId(target),
                                      .reason = reason});
+}
+
+// An occupant's reactions (XEP-0444) to a line: the whole set they have now. What is new is
+// a reaction from their ghost, what is gone is taken back; each reaction is known by
+// "r/<ghost id>/<line's stanza id>/<key>", so taking it back finds its event.
+void MucPortals::onReactions(Room& room, const RemoteSender& sender, const Element& reactions) {
+    std::string target(reactions.attrOr("id"));
+    if (target.empty()) return;
+    std::vector<std::string> now;
+    for (const Element* reaction : reactions.children("reaction", ns::kReactions)) {
+        std::string key = reaction->text();
+        if (key.empty() || key.size() > kMaxReactionBytes) continue;
+        if (std::find(now.begin(), now.end(), key) == now.end()) now.push_back(key);
+        if (now.size() == kMaxReactionsPerLine) break;
+    }
+    std::string setKey = sender.ghostId + "\n" + target;
+    auto known = room.reactionSets.find(setKey);
+    std::vector<std::string> before = known == room.reactionSets.end() ? std::vector<std::string>{} : known->second;
+    RemoteRoomId remote = mucRoomId(room.jid);
+    auto reactionId = [&](const std::string& key) { return RemoteMessageId("r/" + sender.ghostId + "/" + target + "/" + key); };
+    for (const std::string& key : before)
+        if (std::find(now.begin(), now.end(), key) == now.end())
+            ctx_.queueRemote(RemoteReaction{.room = remote, .sender = sender, .target = RemoteMessageId(target),
+                                            .id = reactionId(key), .key = key, .removed = true});
+    for (const std::string& key : now)
+        if (std::find(before.begin(), before.end(), key) == before.end())
+            ctx_.queueRemote(RemoteReaction{.room = remote, .sender = sender, .target = RemoteMessageId(target),
+                                            .id = reactionId(key), .key = key, .removed = false});
+    remember(room.reactionSets, room.reactionSetOrder, setKey, std::move(now));
 }
 
 }  // namespace mxbridge::xmpp

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "muc.h"
 #include "mxbridge/connector.h"
@@ -53,6 +54,13 @@ public:
         // A retraction (XEP-0424) of the line the room calls this (its stanza id), with a
         // fallback body for clients without retractions.
         std::optional<std::string> retracts;
+        // A Matrix user's reactions (XEP-0444) to the line the room calls `target`: all of
+        // them, as the XEP wants each update to carry the whole set.
+        struct Reactions {
+            std::string target;
+            std::vector<std::string> keys;
+        };
+        std::optional<Reactions> reactions;
     };
     void sendFromMatrix(const Jid& mucRoom, Outgoing message);
     // A Matrix redaction in a MUC portal (a hook's thread). The author's own line is retracted
@@ -69,6 +77,18 @@ public:
         std::string reason;
     };
     void redactFromMatrix(const Jid& mucRoom, Redaction redaction);
+    // A Matrix reaction in a MUC portal (a hook's thread): the user's set of reactions to that
+    // line, with this one added, goes from their occupant. Redacting the reaction takes it
+    // out of the set again (redactFromMatrix).
+    struct Reaction {
+        RoomId room;
+        EventId event;  // the reaction
+        UserId sender;
+        EventId target;
+        std::optional<std::string> targetStanzaId;  // the room's stanza id, if mapped
+        std::string key;
+    };
+    void reactFromMatrix(const Jid& mucRoom, Reaction reaction);
     // A Matrix user left the portal: their occupant leaves the MUC.
     void leaveFromMatrix(const Jid& mucRoom, const UserId& user);
 
@@ -96,6 +116,13 @@ private:
     void onPuppetPresence(Room& room, Puppet& puppet, const Element& stanza);
     void onReflection(Room& room, const Element& stanza);
     void onRoomMessage(Room& room, const Element& stanza);
+    void onReactions(Room& room, const RemoteSender& sender, const Element& reactions);
+    void sendReactions(Room& room, const RoomId& matrixRoom, const EventId& event, const UserId& user,
+                       const std::string& target);
+    // The room's stanza id of a line, by its Matrix event: a Matrix user's line the room has
+    // reflected, else the mapped id the hook found.
+    std::optional<std::string> stanzaIdOf(const Room& room, const EventId& event,
+                                          const std::optional<std::string>& mapped) const;
     void joinPuppet(Room& room, Puppet& puppet);
     void sendGroupchat(Room& room, const Puppet& puppet, const Outgoing& message);
     // Sends as the Matrix user's occupant, joining them first if they are not in the room.

@@ -50,6 +50,16 @@ RemoteStatus remoteStatusOf(const ComponentStateChange& change) {
     return RemoteStatus{.state = state, .reason = change.reason, .code = std::move(code)};
 }
 
+// The room's stanza id a mapped MUC line is known by, which retractions and reactions name.
+// "m/…" is what the hook answered for a Matrix line, "n/…" a line the room gave no id, "r/…"
+// a reaction: none of them is.
+std::optional<std::string> roomStanzaIdOf(const std::optional<RemoteMessageId>& mapped) {
+    if (!mapped) return std::nullopt;
+    const std::string& id = mapped->str();
+    if (id.rfind("m/", 0) == 0 || id.rfind("n/", 0) == 0 || id.rfind("r/", 0) == 0) return std::nullopt;
+    return id;
+}
+
 // The Matrix events sent to XMPP lately, by stanza id, so a bounce finds its sender. Bounded:
 // a bounce comes within seconds; one for a message older than the last 10,000 is only logged.
 class SentMessages {
@@ -104,6 +114,7 @@ std::optional<ChatRoom> parseChatRoom(const RemoteRoomId& room) {
 class XmppConnector final : public Connector,
                             public EditHandler,
                             public RedactionHandler,
+                            public ReactionHandler,
                             public ConfigValidator {
 public:
     ~XmppConnector() override { stop(); }
@@ -179,7 +190,8 @@ public:
                                                                 .body = message.body,
                                                                 .stanzaId = id,
                                                                 .replaces = std::nullopt,
-                                                                .retracts = std::nullopt});
+                                                                .retracts = std::nullopt,
+                                                                .reactions = std::nullopt});
                 sent = true;
                 continue;
             }
@@ -217,11 +229,30 @@ public:
                                                             .body = edit.newBody,
                                                             .stanzaId = id,
                                                             .replaces = "m" + edit.target.str().substr(1),
-                                                            .retracts = std::nullopt});
+                                                            .retracts = std::nullopt,
+                                                                .reactions = std::nullopt});
             sent = true;
         }
         if (!sent) return HookResult::unsupported("edits are carried to MUCs only");
         return HookResult::delivered(RemoteMessageId("m/" + edit.event.eventId().str()));
+    }
+
+    // A Matrix reaction in a MUC portal: the user's reactions to that line (XEP-0444).
+    HookResult onMatrixReaction(const MatrixReaction& reaction) override {
+        bool sent = false;
+        for (const RemoteRoomId& remote : reaction.remotes) {
+            auto muc = mucRoomOf(remote);
+            if (!muc) continue;
+            muc_->reactFromMatrix(*muc, MucPortals::Reaction{.room = reaction.room,
+                                                             .event = reaction.event.eventId(),
+                                                             .sender = reaction.sender,
+                                                             .target = reaction.target,
+                                                             .targetStanzaId = roomStanzaIdOf(reaction.targetRemote),
+                                                             .key = reaction.key});
+            sent = true;
+        }
+        if (!sent) return HookResult::unsupported("reactions are carried to MUCs only");
+        return HookResult::delivered();
     }
 
     // A Matrix redaction in a MUC portal: a retraction or a moderation there (muc_portals.h).
@@ -230,17 +261,11 @@ public:
         for (const RemoteRoomId& remote : redaction.remotes) {
             auto muc = mucRoomOf(remote);
             if (!muc) continue;
-            std::optional<std::string> stanzaId;
-            // A MUC line is mapped to the room's stanza id, which a retraction names; "m/…" is
-            // what the hook answered for a Matrix line, "n/…" a line the room gave no id.
-            if (redaction.targetRemote && redaction.targetRemote->str().rfind("m/", 0) != 0 &&
-                redaction.targetRemote->str().rfind("n/", 0) != 0)
-                stanzaId = redaction.targetRemote->str();
             muc_->redactFromMatrix(*muc, MucPortals::Redaction{.room = redaction.room,
                                                                .event = redaction.event.eventId(),
                                                                .sender = redaction.sender,
                                                                .target = redaction.target,
-                                                               .targetStanzaId = std::move(stanzaId),
+                                                               .targetStanzaId = roomStanzaIdOf(redaction.targetRemote),
                                                                .reason = redaction.reason});
             sent = true;
         }

@@ -4,7 +4,10 @@
 Logs in over c2s without TLS, joins --room as --nick (unlocking it as an instant room when the
 join created it), then prints what it sees, one line each: JOINED, PRESENCE <nick> <available|
 unavailable>, MSG <nick> <body>, SUBJECT <nick> <subject>, ERROR <condition>, and for a
-retraction (XEP-0424) RETRACTED <nick of the line's author> <the line's body>. It takes its
+retraction (XEP-0424) RETRACTED <nick of the line's author> <the line's body>, for reactions
+(XEP-0444) REACTIONS <nick> <the line's body> | <each reaction, space-separated>. "react <keys>"
+sends reactions (the whole set, space-separated; none: taken back) to the last line someone
+else said. It takes its
 orders from lines appended to --commands (the test has no pipe to it): "say <text>",
 "correct <text>" (of the last "say"), "retract" (the last line the room reflected), "nick <new nick>", "subject <text>", "ban <bare JID>",
 "leave". A line with a correction (XEP-0308) prints CORRECTION <nick> <body> instead of MSG. Anything wrong prints FAIL and exits 1.
@@ -17,6 +20,8 @@ import sys
 import xml.etree.ElementTree as ET
 
 import slixmpp
+from slixmpp.xmlstream.handler import Callback
+from slixmpp.xmlstream.matcher import MatchXMLMask
 
 MUC_USER = "{http://jabber.org/protocol/muc#user}"
 
@@ -36,8 +41,10 @@ class MucUser(slixmpp.ClientXMPP):
         # The MUC plugin has the core's "presence" event ignore the room after the first.
         self.add_event_handler("groupchat_presence", self.on_presence)
         self.add_event_handler("presence_error", self.on_presence)
-        self.add_event_handler("groupchat_message", self.on_groupchat)
-        self.add_event_handler("groupchat_subject", self.on_groupchat)
+        # Every groupchat message: the MUC plugin's events (and the core's "message") need a
+        # <body/>, and reactions have none.
+        self.register_handler(Callback("any groupchat", MatchXMLMask("<message xmlns='jabber:client' type='groupchat'/>"),
+                                       self.on_groupchat))
         self.add_event_handler("message_error", self.on_error)
         self.add_event_handler("failed_auth", lambda _: self.fail("authentication failed"))
 
@@ -77,7 +84,7 @@ class MucUser(slixmpp.ClientXMPP):
         say("ERROR " + str(msg["error"]["condition"]))
 
     def on_groupchat(self, msg):
-        if msg["from"].bare != self.args.room:
+        if msg["type"] != "groupchat" or msg["from"].bare != self.args.room:
             return
         nick = msg["from"].resource
         stanza_id = None
@@ -88,7 +95,12 @@ class MucUser(slixmpp.ClientXMPP):
             self.last_stanza_id = stanza_id
         replace = msg.xml.find("{urn:xmpp:message-correct:0}replace")
         retract = msg.xml.find("{urn:xmpp:message-retract:1}retract")
-        if retract is not None:
+        reactions = msg.xml.find("{urn:xmpp:reactions:0}reactions")
+        if reactions is not None:
+            _, body = self.lines.get(reactions.get("id"), (None, None))
+            keys = [r.text or "" for r in reactions.findall("{urn:xmpp:reactions:0}reaction")]
+            say("REACTIONS %s %s | %s" % (nick, body, " ".join(keys)))
+        elif retract is not None:
             # Only the author may retract their line (XEP-0424): check it as a client must.
             author, body = self.lines.get(retract.get("id"), (None, None))
             if author == nick:
@@ -102,6 +114,8 @@ class MucUser(slixmpp.ClientXMPP):
         elif msg["body"]:
             if stanza_id:
                 self.lines[stanza_id] = (nick, msg["body"])
+                if nick != self.nick:
+                    self.last_other_stanza_id = stanza_id
             say("MSG %s %s" % (nick, msg["body"]))
 
     async def follow_commands(self):
@@ -132,6 +146,13 @@ class MucUser(slixmpp.ClientXMPP):
                     msg = self.make_message(mto=self.args.room, mtype="groupchat")
                     msg.append(ET.fromstring("<retract xmlns='urn:xmpp:message-retract:1' id='%s'/>"
                                              % self.last_stanza_id))
+                    msg.send()
+                elif verb == "react":
+                    msg = self.make_message(mto=self.args.room, mtype="groupchat")
+                    reactions = ET.Element("{urn:xmpp:reactions:0}reactions", {"id": self.last_other_stanza_id})
+                    for key in rest.split():
+                        ET.SubElement(reactions, "{urn:xmpp:reactions:0}reaction").text = key
+                    msg.append(reactions)
                     msg.send()
                 elif verb == "ban":
                     await self["xep_0045"].set_affiliation(self.args.room, "outcast", jid=rest, timeout=5)

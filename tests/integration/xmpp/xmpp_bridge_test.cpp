@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 
 #include <cstdlib>
+#include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -136,6 +138,24 @@ std::vector<nlohmann::json> messagesWithBody(const HomeserverDouble& hs, const s
     for (const auto& e : hs.timeline(room))
         if (e.value("type", "") == "m.room.message" && e["content"].value("body", "") == body) found.push_back(e);
     return found;
+}
+
+// The reaction keys `sender` has on `target` now (those redacted since left out).
+std::set<std::string> reactionsOn(const HomeserverDouble& hs, const std::string& room, const std::string& target,
+                                  const std::string& sender) {
+    std::map<std::string, std::string> keyOf;  // reaction event -> key
+    std::set<std::string> redacted;
+    for (const auto& e : hs.timeline(room)) {
+        if (e.value("type", "") == "m.room.redaction") redacted.insert(e.value("redacts", ""));
+        if (e.value("type", "") != "m.reaction" || e.value("sender", "") != sender) continue;
+        // A redacted reaction has lost its content.
+        nlohmann::json rel = e.value("content", nlohmann::json::object()).value("m.relates_to", nlohmann::json::object());
+        if (rel.value("event_id", "") == target) keyOf[e.value("event_id", "")] = rel.value("key", "");
+    }
+    std::set<std::string> keys;
+    for (const auto& [event, key] : keyOf)
+        if (!redacted.count(event)) keys.insert(key);
+    return keys;
 }
 
 std::optional<std::string> stateContent(const HomeserverDouble& hs, const std::string& room, const std::string& type,
@@ -375,6 +395,26 @@ TEST_CASE("a MUC as a portal: an alias joins it, occupants are ghosts, their lin
                       10s),
                   bridge->lastLines(40));
     MESSAGE("moderation notice: " << stayed);
+
+    // Reactions both ways (XEP-0444). Alice's set on bob's line is reactions from her ghost; a
+    // smaller set takes one back.
+    std::string lunch = hs.sendAsUser(room, "@bob:hs.test", {{"msgtype", "m.text"}, {"body", "lunch at noon?"}});
+    alice.process().waitForLine("^MSG (Bob|bob) lunch at noon\\?$", 10s);
+    alice.order("react 👍 🎉");
+    CHECK_MESSAGE(hs.waitFor([&] { return reactionsOn(hs, room, lunch, ghost) == std::set<std::string>{"👍", "🎉"}; }, 10s),
+                  bridge->lastLines(40));
+    alice.order("react 👍");
+    CHECK_MESSAGE(hs.waitFor([&] { return reactionsOn(hs, room, lunch, ghost) == std::set<std::string>{"👍"}; }, 10s),
+                  bridge->lastLines(40));
+    // Bob's reaction to alice's line reaches her client, and so does taking it back.
+    std::string hello = messagesWithBody(hs, room, "hello matrix").front().value("event_id", "");
+    std::string heart = hs.sendAsUser(
+        room, "@bob:hs.test", {{"m.relates_to", {{"rel_type", "m.annotation"}, {"event_id", hello}, {"key", "❤️"}}}},
+        "m.reaction");
+    alice.process().waitForLine("^REACTIONS (Bob|bob) hello matrix \\| ❤️$", 10s);
+    hs.injectEvent({{"room_id", room}, {"sender", "@bob:hs.test"}, {"type", "m.room.redaction"}, {"redacts", heart},
+                    {"content", {{"redacts", heart}}}});
+    alice.process().waitForLine("^REACTIONS (Bob|bob) hello matrix \\| ?$", 10s);
 
     // A Matrix user whose name is taken in the room gets another nick, never alice's.
     hs.addUser("@alice:hs.test", {.displayname = "alice", .avatarUrl = std::nullopt});
