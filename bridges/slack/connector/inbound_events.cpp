@@ -29,7 +29,7 @@ RemoteSender senderOf(const nlohmann::json& message, SenderDirectory& users) {
     if (name.empty() && message.contains("bot_profile") && message["bot_profile"].is_object())
         name = field(message["bot_profile"], "name");
     std::string id = botId.empty() ? "unknown" : botId;
-    return RemoteSender{.id = RemoteUserId(id), .ghostId = id,
+    return RemoteSender{.id = RemoteUserId(id), .ghostId = ghostIdFor(id),
                         .displayName = name.empty() ? std::optional<std::string>() : name,
                         .avatarMxc = std::nullopt};
 }
@@ -103,6 +103,13 @@ const std::map<std::string, Handler, std::less<>>& handlers() {
 }
 
 }  // namespace
+
+std::string ghostIdFor(std::string_view slackId) {
+    std::string out(slackId);
+    for (char& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
 
 RemoteMessageId slackMessageId(const std::string& channel, const std::string& ts) {
     return RemoteMessageId(channel + "/" + ts);

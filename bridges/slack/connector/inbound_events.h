@@ -28,6 +28,11 @@ public:
     virtual std::string nameOf(std::string_view userId) = 0;
 };
 
+// A Slack user or bot id as the ghost's {id}: lower-cased, since Slack's ids are upper-case
+// letters and digits (so nothing is lost) and the framework would otherwise escape each
+// capital ("U0ALICE" would become "_u0_a_l_i_c_e").
+std::string ghostIdFor(std::string_view slackId);
+
 // "<channel>/<ts>": a Slack message's id, stable across edits (ts never changes).
 RemoteMessageId slackMessageId(const std::string& channel, const std::string& ts);
 

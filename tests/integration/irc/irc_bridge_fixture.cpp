@@ -8,6 +8,7 @@
 
 #include "harness_error.h"
 #include "http_client.h"
+#include "mxbridge_run.h"
 #include "ports.h"
 #include "skip.h"
 
@@ -77,14 +78,7 @@ void IrcBridgeFixture::startBridge() {
       << "      connect_rate: {per_second: 50, burst: 50}\n"
       << "      condense: {edit_debounce_ms: 200, max_lines_before_paste: 4}\n";
     for (const auto& line : options_.extraNetworkLines) y << "      " << line << "\n";
-    writeFile(dir_ / "config.yaml", y.str());
-    ProcessOptions o;
-    o.argv = {MXBRIDGE_CLI_PATH, "run", "-c", (dir_ / "config.yaml").string()};
-    o.workDir = dir_.path();
-    o.logFile = dir_ / ("mxbridge-" + std::to_string(++starts_) + ".log");
-    o.name = "mxbridge";
-    bridge_ = std::make_unique<Process>(std::move(o));
-    bridge_->waitForLine("bridge is running", 20s);
+    bridge_ = runMxbridge(MXBRIDGE_CLI_PATH, dir_.path(), y.str(), ++starts_);
 }
 
 std::optional<int> IrcBridgeFixture::stopBridge() {

@@ -21,16 +21,25 @@ WebApiClient::WebApiClient(WebApiClientOptions options) : options_(std::move(opt
     for (unsigned i = 0; i < std::max(1u, options_.workers); ++i) workers_.emplace_back([this] { work(); });
 }
 
-WebApiClient::~WebApiClient() {
+WebApiClient::~WebApiClient() { shutdown(); }
+
+void WebApiClient::shutdown() {
     {
         std::lock_guard lock(mutex_);
+        if (shutDown_) return;
+        shutDown_ = true;
         stopping_ = true;
     }
     changed_.notify_all();
     for (auto& worker : workers_) worker.join();
+    std::map<std::string, std::deque<Call>> left;
+    {
+        std::lock_guard lock(mutex_);
+        left.swap(queues_);
+    }
     WebApiFailure stopped{.kind = FailureKind::Retryable, .error = "shutting_down",
                           .message = "the bridge stopped before Slack got it"};
-    for (auto& [key, queue] : queues_)
+    for (auto& [key, queue] : left)
         for (auto& call : queue)
             if (call.done)
                 call.done(WebApiResult{.answer = {.body = nullptr, .failure = stopped}, .grantedScopes = {},
@@ -39,7 +48,15 @@ WebApiClient::~WebApiClient() {
 
 void WebApiClient::call(std::string method, WebApiArgs args, std::string orderKey, Callback done) {
     {
-        std::lock_guard lock(mutex_);
+        std::unique_lock lock(mutex_);
+        if (stopping_) {
+            lock.unlock();
+            WebApiFailure stopped{.kind = FailureKind::Retryable, .error = "shutting_down",
+                                  .message = "the bridge is stopping"};
+            if (done) done(WebApiResult{.answer = {.body = nullptr, .failure = stopped}, .grantedScopes = {},
+                                        .attempts = 0});
+            return;
+        }
         if (orderKey.empty()) orderKey = kUnorderedPrefix + std::to_string(unorderedSeq_++);
         queues_[orderKey].push_back(Call{.method = std::move(method), .args = std::move(args), .done = std::move(done)});
     }

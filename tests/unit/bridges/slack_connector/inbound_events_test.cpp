@@ -14,7 +14,7 @@ const SelfIdentity kSelf{.botUserId = "U0BOTUSR1", .botId = "B0BOTID01"};
 class Directory final : public SenderDirectory {
 public:
     RemoteSender sender(const std::string& userId) override {
-        return RemoteSender{.id = RemoteUserId(userId), .ghostId = userId, .displayName = std::string(nameOf(userId)),
+        return RemoteSender{.id = RemoteUserId(userId), .ghostId = ghostIdFor(userId), .displayName = std::string(nameOf(userId)),
                             .avatarMxc = std::nullopt};
     }
     std::string nameOf(std::string_view userId) override { return userId == "U0ALICE01" ? "Alice" : "Bob"; }
@@ -40,7 +40,8 @@ TEST_CASE("a channel message comes from the sender's ghost, readable, with a sta
     const auto& message = std::get<RemoteMessage>(*event);
     CHECK(message.portal.id.str() == "C0CHAN001");
     CHECK_FALSE(message.portal.createIfMissing);
-    CHECK(message.sender.ghostId == "U0ALICE01");
+    CHECK(message.sender.id.str() == "U0ALICE01");
+    CHECK(message.sender.ghostId == "u0alice01");
     CHECK(message.sender.displayName == "Alice");
     CHECK(message.body == "hi <3 @Bob");
     CHECK(message.id.str() == "C0CHAN001/1700000000.000100");
@@ -57,7 +58,7 @@ TEST_CASE("another app's post comes from a ghost named after it") {
     auto event = map({{"type", "message"}, {"subtype", "bot_message"}, {"channel", "C0CHAN001"}, {"bot_id", "B0OTHER01"},
                       {"username", "CI"}, {"text", "build passed"}, {"ts", "1.2"}});
     REQUIRE(event);
-    CHECK(std::get<RemoteMessage>(*event).sender.ghostId == "B0OTHER01");
+    CHECK(std::get<RemoteMessage>(*event).sender.ghostId == "b0other01");
     CHECK(std::get<RemoteMessage>(*event).sender.displayName == "CI");
 }
 

@@ -53,7 +53,10 @@ public:
     using Callback = std::function<void(const WebApiResult&)>;
 
     explicit WebApiClient(WebApiClientOptions options);
-    // Calls still queued end with a Retryable "shutting_down" failure, in order.
+    // Takes no more calls; waits for those in flight; calls still queued (waiting out a rate
+    // limit, say) end at once with a Retryable "shutting_down" failure, in order, so nobody
+    // waiting in callAndWait waits past shutdown. Idempotent; the destructor calls it.
+    void shutdown();
     ~WebApiClient();
     WebApiClient(const WebApiClient&) = delete;
     WebApiClient& operator=(const WebApiClient&) = delete;
@@ -93,6 +96,7 @@ private:
     std::mutex mutex_;
     std::condition_variable changed_;
     bool stopping_ = false;
+    bool shutDown_ = false;
     uint64_t unorderedSeq_ = 0;
     std::map<std::string, std::deque<Call>> queues_;  // by ordering key
     std::set<std::string> running_;                   // keys with a call in flight

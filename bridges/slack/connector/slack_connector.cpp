@@ -1,0 +1,398 @@
+// The Slack connector, first slice: relay mode for channels linked by the operator (config or
+// !link). Slack's events arrive through the Events API webhook (events_endpoint.h), are
+// stored in the inbox before Slack hears 200, and are bridged by this connector's worker in
+// arrival order: messages from Slack users' ghosts, edits and deletions. What Matrix users
+// say in a linked room is posted by the app under their display name (chat:write.customize),
+// in order per channel; what Slack refuses is told to the sender in the room.
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "event_inbox.h"
+#include "events_endpoint.h"
+#include "inbound_events.h"
+#include "mxbridge/connector.h"
+#include "mxbridge/slack/message_text.h"
+#include "mxbridge/slack/web_api_client.h"
+#include "mxbridge/webhook.h"
+#include "slack_config.h"
+
+namespace mxbridge::slack {
+
+namespace {
+
+constexpr const char* kNetwork = "slack";
+constexpr std::size_t kMaxUsernameChars = 80;  // Slack cuts a customized username there
+
+// "<channel>/<ts>" back into its parts.
+std::optional<std::pair<std::string, std::string>> splitMessageId(const RemoteMessageId& id) {
+    const std::string& s = id.str();
+    std::size_t slash = s.find('/');
+    if (slash == std::string::npos || slash == 0 || slash + 1 == s.size()) return std::nullopt;
+    return std::make_pair(s.substr(0, slash), s.substr(slash + 1));
+}
+
+StateSubject bridgeSubject() {
+    StateSubject subject;
+    subject.network = kNetwork;
+    return subject;
+}
+
+RemoteStatus status(RemoteState state, std::string reason = {}, std::string code = {}) {
+    return RemoteStatus{.state = state, .reason = std::move(reason), .code = std::move(code)};
+}
+
+Error errorFor(const WebApiFailure& failure) {
+    return Error{.code = "slack_" + failure.error, .message = failure.message,
+                 .retryable = false, .notifySender = true};
+}
+
+// Cuts at a UTF-8 character boundary.
+std::string cutUtf8(const std::string& text, std::size_t maxBytes) {
+    if (text.size() <= maxBytes) return text;
+    std::size_t end = maxBytes;
+    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+    return text.substr(0, end);
+}
+
+// Thrown out of a lookup when the bridge stops meanwhile: the event stays pending, to be
+// bridged whole after the restart rather than now with a name missing.
+struct StoppedMidEvent {};
+
+// users.info, cached: a Slack user as a ghost, and names for mentions. Called on the worker.
+class SlackUsers final : public SenderDirectory {
+public:
+    explicit SlackUsers(WebApiClient& client) : client_(client) {}
+
+    RemoteSender sender(const std::string& userId) override {
+        const auto& user = lookup(userId);
+        return RemoteSender{.id = RemoteUserId(userId), .ghostId = ghostIdFor(userId),
+                            .displayName = user.name.empty() ? std::optional<std::string>() : user.name,
+                            .avatarMxc = std::nullopt};
+    }
+    std::string nameOf(std::string_view userId) override { return lookup(std::string(userId)).name; }
+
+private:
+    struct Known {
+        std::string name;
+    };
+    const Known& lookup(const std::string& userId) {
+        if (auto it = known_.find(userId); it != known_.end()) return it->second;
+        WebApiResult result = client_.callAndWait("users.info", {{"user", userId}});
+        if (!result.answer.ok() && result.answer.failure->error == "shutting_down") throw StoppedMidEvent{};
+        if (!result.answer.ok()) {
+            // Shown by id this time and asked again next time: a name is not worth losing a message.
+            static const Known unknown;
+            return unknown;
+        }
+        const nlohmann::json& user = result.answer.body.value("user", nlohmann::json::object());
+        const nlohmann::json& profile = user.value("profile", nlohmann::json::object());
+        std::string name = profile.value("display_name", std::string());
+        if (name.empty()) name = profile.value("real_name", std::string());
+        if (name.empty()) name = user.value("real_name", std::string());
+        if (name.empty()) name = user.value("name", std::string());
+        return known_[userId] = Known{name};
+    }
+
+    WebApiClient& client_;
+    std::map<std::string, Known> known_;
+};
+
+}  // namespace
+
+class SlackConnector final : public Connector,
+                             public WebhookHandler,
+                             public EditHandler,
+                             public RedactionHandler,
+                             public ConfigValidator {
+public:
+    ~SlackConnector() override { stop(); }
+
+    BridgeInfo info() const override {
+        return BridgeInfo{"slack", "Slack channels as Matrix rooms (relay mode)", "slack_{id}", "slack_{id}",
+                          {"slack"}, "Slack"};
+    }
+
+    void validateConfig(const ConfigSection& section) const override { parseSlackBridgeConfig(section); }
+
+    void start(BridgeContext& context) override {
+        ctx_ = &context;
+        log_.emplace(context.logger("slack"));
+        config_ = parseSlackBridgeConfig(context.config());
+        WebApiClientOptions options;
+        options.baseUrl = config_.apiUrl;
+        options.token = config_.botToken;
+        client_ = std::make_unique<WebApiClient>(options);
+        users_ = std::make_unique<SlackUsers>(*client_);
+        inbox_ = std::make_unique<EventInbox>(context.kv());
+        if (!config_.signingSecret.empty())
+            endpoint_ = std::make_unique<EventsEndpoint>(RequestVerifier(config_.signingSecret), *inbox_,
+                                                         context.metrics(), [this] { wake(); });
+        else
+            log_->warn("bridge.signing_secret is not set: Slack's events cannot be received "
+                       "(Event Subscriptions need it, from Basic Information, App Credentials)");
+        for (const ConfiguredLink& link : config_.channels) {
+            bool known = false;
+            for (const Link& existing : context.links().forRemote(RemoteRoomId(link.channel)))
+                known = known || existing.room == link.room;
+            if (!known) context.links().link(Link{.room = link.room, .remote = RemoteRoomId(link.channel)});
+        }
+        registerCommands();
+        context.reportState(bridgeSubject(), status(RemoteState::Connecting));
+        checkToken();
+        worker_ = std::thread([this] { bridgeEvents(); });
+    }
+
+    void stop() override {
+        {
+            std::lock_guard lock(mutex_);
+            if (stopping_) return;
+            stopping_ = true;
+        }
+        changed_.notify_all();
+        if (client_) client_->shutdown();  // a lookup the worker waits on ends now
+        if (worker_.joinable()) worker_.join();
+        TimerHandle retry;
+        {
+            std::lock_guard lock(mutex_);
+            retry = std::move(retryCheck_);
+        }
+        retry.cancel();
+        client_.reset();  // queued calls end as "shutting_down"
+    }
+
+    WebhookResponse onWebhook(const WebhookRequest& request) override {
+        if (request.path == "slack/events" && endpoint_) return endpoint_->handle(request);
+        return WebhookResponse{.status = 404, .body = "not found\n"};
+    }
+
+    HookResult onMatrixMessage(const MatrixMessage& message) override {
+        std::vector<std::string> channels = linkedChannels(message.remotes);
+        if (channels.empty()) return HookResult::ignored();
+        std::string text = escapeForSlack(message.body);
+        if (message.media) {
+            auto link = ctx_->media().publicUrl(message.media->mxcUrl, message.media->fileName);
+            if (!link) return HookResult::unsupported("files cannot reach Slack until media links are enabled (media.signing_key)");
+            text = escapeForSlack(message.media->fileName.empty() ? message.body : message.media->fileName) + ": " + *link;
+        } else if (message.kind == MessageKind::Emote) {
+            text = "_" + text + "_";
+        }
+        for (const std::string& channel : channels) {
+            WebApiArgs args = {{"channel", channel}, {"text", text},
+                               {"username", cutUtf8(message.senderName, kMaxUsernameChars)}};
+            client_->call("chat.postMessage", std::move(args), channel,
+                          [this, room = message.room, event = message.event.eventId(), channel](const WebApiResult& r) {
+                              if (r.answer.ok()) {
+                                  std::string ts = r.answer.body.value("ts", std::string());
+                                  ctx_->eventMappings().map(room, event, RemoteRoomId(channel), slackMessageId(channel, ts));
+                              } else {
+                                  onFailure(*r.answer.failure, room, event);
+                              }
+                          });
+        }
+        return HookResult::delivered();
+    }
+
+    HookResult onMatrixEdit(const MatrixEdit& edit) override {
+        return changeSlackMessage(edit.remotes, edit.target, edit.targetRemote, edit.room, edit.event.eventId(),
+                                  "chat.update", escapeForSlack(edit.newBody));
+    }
+
+    HookResult onMatrixRedaction(const MatrixRedaction& redaction) override {
+        return changeSlackMessage(redaction.remotes, redaction.target, redaction.targetRemote, redaction.room,
+                                  redaction.event.eventId(), "chat.delete", {});
+    }
+
+private:
+    std::vector<std::string> linkedChannels(const std::vector<RemoteRoomId>& remotes) const {
+        std::vector<std::string> channels;
+        for (const RemoteRoomId& remote : remotes)
+            if (isSlackChannelId(remote.str())) channels.push_back(remote.str());
+        return channels;
+    }
+
+    // chat.update / chat.delete of the Slack post a Matrix event became.
+    HookResult changeSlackMessage(const std::vector<RemoteRoomId>& remotes, const EventId& target,
+                                  const std::optional<RemoteMessageId>& targetRemote, const RoomId& room,
+                                  const EventId& event, const std::string& method, const std::string& text) {
+        if (linkedChannels(remotes).empty()) return HookResult::ignored();
+        std::optional<RemoteMessageId> remote = targetRemote ? targetRemote : ctx_->eventMappings().remoteFor(target);
+        if (!remote) {
+            // Its post may still be on its way to Slack (the id comes back with Slack's answer).
+            return HookResult::failed(Error::transient("slack_target_unknown",
+                                                       "the message it changes has not reached Slack"));
+        }
+        auto parts = splitMessageId(*remote);
+        if (!parts) return HookResult::ignored();
+        WebApiArgs args = {{"channel", parts->first}, {"ts", parts->second}};
+        if (method == "chat.update") args.emplace_back("text", text);
+        client_->call(method, std::move(args), parts->first, [this, room, event](const WebApiResult& r) {
+            if (!r.answer.ok()) onFailure(*r.answer.failure, room, event);
+        });
+        return HookResult::delivered();
+    }
+
+    void onFailure(const WebApiFailure& failure, const RoomId& room, const EventId& event) {
+        log_->warn("Slack refused a Matrix event", {{"room_id", room.str()}, {"event_id", event.str()},
+                                                    {"error", failure.error}, {"reason", failure.message}});
+        if (failure.kind == FailureKind::BadCredentials)
+            ctx_->reportState(bridgeSubject(), status(RemoteState::BadCredentials, failure.message, failure.error));
+        ctx_->reportDeliveryFailure(room, event, errorFor(failure));
+    }
+
+    // auth.test: who the bridge is on Slack, and whether its token has what relay mode needs.
+    void checkToken() {
+        {
+            std::lock_guard lock(mutex_);
+            if (stopping_) return;
+        }
+        client_->call("auth.test", {}, {}, [this](const WebApiResult& result) {
+            const auto& failure = result.answer.failure;
+            if (failure && failure->error == "shutting_down") return;
+            if (!failure) {
+                SelfIdentity self{.botUserId = result.answer.body.value("user_id", std::string()),
+                                  .botId = result.answer.body.value("bot_id", std::string())};
+                {
+                    std::lock_guard lock(mutex_);
+                    self_ = self;
+                }
+                changed_.notify_all();
+                std::vector<std::string> missing = missingScopes(result.grantedScopes, relayScopes());
+                std::string names;
+                for (const auto& scope : missing) names += (names.empty() ? "" : ", ") + scope;
+                if (!missing.empty())
+                    log_->error("the Slack app lacks scopes relay mode needs; add them under OAuth & "
+                                "Permissions, Bot Token Scopes, and reinstall the app",
+                                {{"missing_scopes", names}});
+                log_->info("connected to Slack", {{"team", result.answer.body.value("team", std::string())},
+                                                  {"team_id", result.answer.body.value("team_id", std::string())},
+                                                  {"bot_user_id", self.botUserId}});
+                ctx_->reportState(bridgeSubject(),
+                                  missing.empty() ? status(RemoteState::Connected)
+                                                  : status(RemoteState::Connected, "missing scopes: " + names,
+                                                           "missing_scope"));
+                return;
+            }
+            if (failure->kind == FailureKind::BadCredentials) {
+                log_->error("Slack refused the bot token; set bridge.bot_token to the app's Bot User OAuth Token",
+                            {{"error", failure->error}, {"reason", failure->message}});
+                ctx_->reportState(bridgeSubject(),
+                                  status(RemoteState::BadCredentials, failure->message, failure->error));
+                return;
+            }
+            log_->warn("Slack could not be asked who the bridge is; asking again in 30 s",
+                       {{"error", failure->error}, {"reason", failure->message}});
+            ctx_->reportState(bridgeSubject(),
+                              status(RemoteState::TransientDisconnect, failure->message, failure->error));
+            std::lock_guard lock(mutex_);
+            if (!stopping_) retryCheck_ = ctx_->after(std::chrono::seconds(30), [this] { checkToken(); });
+        });
+    }
+
+    void wake() { changed_.notify_all(); }
+
+    // The worker: bridges stored events in arrival order once the bridge knows who it is on
+    // Slack (so its own posts coming back are recognised).
+    void bridgeEvents() {
+        for (;;) {
+            std::optional<EventCallback> next;
+            SelfIdentity self;
+            {
+                std::unique_lock lock(mutex_);
+                changed_.wait(lock, [&] {
+                    if (stopping_) return true;
+                    if (!self_) return false;
+                    next = inbox_->nextPending();
+                    return next.has_value();
+                });
+                if (stopping_) return;
+                self = *self_;
+            }
+            try {
+                bridgeOne(*next, self);
+            } catch (const StoppedMidEvent&) {
+                return;  // still pending: bridged after the restart
+            }
+            inbox_->markBridged(next->eventId, std::chrono::system_clock::now());
+        }
+    }
+
+    void bridgeOne(const EventCallback& callback, const SelfIdentity& self) {
+        try {
+            auto channel = channelOf(callback);
+            if (!channel || ctx_->links().forRemote(RemoteRoomId(*channel)).empty()) return;
+            if (auto event = inboundEvent(callback, self, *users_)) ctx_->queueRemote(std::move(*event));
+        } catch (const std::exception& e) {
+            log_->error("a Slack event could not be bridged; it is dropped",
+                        {{"event_id", callback.eventId}, {"error", e.what()}});
+        }
+    }
+
+    void registerCommands() {
+        ctx_->commands().add(Command{
+            .name = "link",
+            .syntax = "<!room:server> <channel id>",
+            .help = "relay a Slack channel (its id is under its name, About) in a Matrix room",
+            .permission = Permission::User,
+            .minArgs = 2,
+            .run = [this](CommandCall& call) { linkCommand(call); },
+            .roomArg = 0});
+        ctx_->commands().add(Command{
+            .name = "unlink",
+            .syntax = "<!room:server> <channel id>",
+            .help = "stop relaying a Slack channel in a Matrix room",
+            .permission = Permission::User,
+            .minArgs = 2,
+            .run = [this](CommandCall& call) {
+                RoomId room(call.args[0]);
+                ctx_->links().unlink(room, RemoteRoomId(call.args[1]));
+                call.reply("Unlinked " + call.args[1] + " from " + room.str() + ".");
+            },
+            .roomArg = 0});
+    }
+
+    void linkCommand(CommandCall& call) {
+        RoomId room(call.args[0]);
+        std::string channel = call.args[1];
+        if (!isValidRoomId(room.str())) return call.reply("Not a Matrix room id: " + room.str());
+        if (!isSlackChannelId(channel))
+            return call.reply("Not a Slack channel id: " + channel + " (it looks like C0123ABCD)");
+        // The reply closure outlives this call: copied into the callback.
+        client_->call("conversations.info", {{"channel", channel}}, {},
+                      [this, reply = call.reply, room, channel](const WebApiResult& result) {
+                          if (!result.answer.ok()) {
+                              reply("Cannot link " + channel + ": " + result.answer.failure->message);
+                              return;
+                          }
+                          const nlohmann::json& info = result.answer.body.value("channel", nlohmann::json::object());
+                          std::string name = info.value("name", channel);
+                          if (!info.value("is_member", false)) {
+                              reply("The Slack app is not in #" + name + " yet: invite it there (/invite @the-app), then link again.");
+                              return;
+                          }
+                          ctx_->links().link(Link{.room = room, .remote = RemoteRoomId(channel)});
+                          reply("Linked #" + name + " (" + channel + ") to " + room.str() + ".");
+                      });
+    }
+
+    BridgeContext* ctx_ = nullptr;
+    std::optional<Logger> log_;
+    SlackBridgeConfig config_;
+    std::unique_ptr<WebApiClient> client_;
+    std::unique_ptr<SlackUsers> users_;  // used on the worker only
+    std::unique_ptr<EventInbox> inbox_;
+    std::unique_ptr<EventsEndpoint> endpoint_;
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    bool stopping_ = false;
+    std::optional<SelfIdentity> self_;
+    TimerHandle retryCheck_;
+    std::thread worker_;
+};
+
+MXBRIDGE_BRIDGE(SlackConnector, "slack", "Slack channels as Matrix rooms (relay mode)");
+
+}  // namespace mxbridge::slack

@@ -1,0 +1,269 @@
+// The Slack bridge end to end in relay mode: the real `mxbridge` binary with
+// `bridge: {type: slack}`, the homeserver double standing in for Matrix and the Slack double
+// for Slack's Web API; Slack's Events API posts are signed and sent to the bridge's listener
+// as Slack would send them.
+#include <doctest/doctest.h>
+
+#include <iostream>
+#include <sstream>
+
+#include "homeserver_double.h"
+#include "mxbridge/slack/request_signature.h"
+#include "mxbridge_run.h"
+#include "ports.h"
+#include "process.h"
+#include "slack_double.h"
+#include "temp_dir.h"
+#include "test_http_server.h"
+
+using namespace mxbridge::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr const char* kServer = "hs.test";
+constexpr const char* kSigningSecret = "signing-secret-for-slack-tests";
+constexpr const char* kChannel = "C0CHAN001";
+constexpr const char* kAlice = "@alice:hs.test";
+
+class SlackBridge {
+public:
+    explicit SlackBridge(SlackDoubleOptions slackOptions = {}) : slack_(std::move(slackOptions)) {
+        port_ = freePort();
+        HomeserverConfig c;
+        c.serverName = kServer;
+        c.senderLocalpart = "slackbot";
+        c.appserviceUrl = url();
+        c.userNamespaceRegex = "@slack_.*:hs\\.test";
+        c.retryInitial = 50ms;
+        c.retryMax = 400ms;
+        hs_ = std::make_unique<HomeserverDouble>(c);
+        slack_.addChannel(kChannel, "general");
+        slack_.addUser({.id = "U0ALICE01", .name = "alice", .realName = "Alice Liddell", .displayName = "Alice",
+                        .avatarUrl = "https://avatars.slack.test/alice.png", .isBot = false});
+        hs_->addUser(kAlice, Profile{.displayname = "Alice (Matrix)", .avatarUrl = std::nullopt});
+        room_ = hs_->createRoom(kAlice, {{"preset", "public_chat"}, {"name", "general"}});
+        hs_->forceJoin(room_, hs_->botUserId());
+    }
+
+    ~SlackBridge() {
+        if (std::uncaught_exceptions() > 0 && bridge_) std::cerr << "--- mxbridge ---\n" << bridge_->lastLines(60) << "\n";
+        stop();
+    }
+
+    void start() {
+        std::ostringstream y;
+        y << "homeserver:\n  url: " << hs_->url() << "\n  server_name: " << kServer
+          << "\n  startup_timeout_seconds: 10\n"
+          << "appservice:\n  id: mxbridge\n  bind_address: 127.0.0.1\n  port: " << port_
+          << "\n  public_url: " << url() << "\n  registration_file: " << (dir_ / "registration.yaml").string()
+          << "\n  as_token: " << hs_->config().asToken << "\n  hs_token: " << hs_->config().hsToken
+          << "\n  bot_localpart: slackbot\n"
+          << "database:\n  path: " << (dir_ / "mxbridge.db").string() << "\n"
+          << "logging:\n  level: debug\n"
+          << "bridge:\n  type: slack\n  bot_token: " << slack_.options().botToken
+          << "\n  signing_secret: " << kSigningSecret << "\n  api_url: " << slack_.apiUrl()
+          << "\n  channels:\n    - {channel: " << kChannel << ", room: \"" << room_ << "\"}\n";
+        bridge_ = runMxbridge(MXBRIDGE_CLI_PATH, dir_.path(), y.str(), ++starts_);
+    }
+    void stop() {
+        if (bridge_) bridge_->terminate(10s);
+        bridge_.reset();
+    }
+    void kill9() {
+        if (bridge_) bridge_->kill9();
+        bridge_.reset();
+    }
+
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+    HomeserverDouble& hs() { return *hs_; }
+    SlackDouble& slack() { return slack_; }
+    Process& bridge() { return *bridge_; }
+    const std::string& room() const { return room_; }
+
+    // An Events API post as Slack makes it, signed `age` ago with `secret`.
+    HttpCallResult deliver(const nlohmann::json& event, const std::string& eventId, int retryNum = 0,
+                           std::chrono::seconds age = 0s, const std::string& secret = kSigningSecret) {
+        nlohmann::json body = {{"token", "unused-verification-token"}, {"team_id", "T0DOUBLE1"},
+                               {"api_app_id", "A0DOUBLE1"}, {"type", "event_callback"}, {"event_id", eventId},
+                               {"event_time", 1700000000}, {"event", event}};
+        std::string text = body.dump();
+        auto signedAt = std::chrono::system_clock::now() - age;
+        std::string timestamp =
+            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(signedAt.time_since_epoch()).count());
+        StringMap headers = {{"Content-Type", "application/json"},
+                             {"X-Slack-Request-Timestamp", timestamp},
+                             {"X-Slack-Signature", mxbridge::slack::RequestVerifier(secret).sign(timestamp, text)}};
+        if (retryNum > 0) {
+            headers["X-Slack-Retry-Num"] = std::to_string(retryNum);
+            headers["X-Slack-Retry-Reason"] = "http_timeout";
+        }
+        return httpCall(url(), "POST", "/_mxbridge/webhook/slack/events", headers, text, 5s);
+    }
+
+    // The bridge's log line holding `text`, waited for (it may come before "bridge is
+    // running"); empty on time-out.
+    std::string logLine(const std::string& text) {
+        std::string found;
+        hs_->waitFor([&] {
+            std::istringstream lines(bridge_->lastLines(400));
+            for (std::string line; std::getline(lines, line);)
+                if (line.find(text) != std::string::npos) found = line;
+            return !found.empty();
+        }, 15s);
+        return found;
+    }
+
+    // Timeline events of the room from `sender` whose body is `body`.
+    std::vector<nlohmann::json> messages(const std::string& sender, const std::string& body) {
+        std::vector<nlohmann::json> out;
+        for (const auto& e : hs_->timeline(room_))
+            if (e.value("type", "") == "m.room.message" && e.value("sender", "") == sender &&
+                e["content"].value("body", "") == body)
+                out.push_back(e);
+        return out;
+    }
+
+private:
+    SlackDouble slack_;
+    std::unique_ptr<HomeserverDouble> hs_;
+    std::unique_ptr<Process> bridge_;
+    TempDir dir_{"mxbridge-slack-it"};
+    std::uint16_t port_ = 0;
+    std::string room_;
+    int starts_ = 0;
+};
+
+const std::string kAliceGhost = "@slack_u0alice01:hs.test";
+
+nlohmann::json slackMessage(const std::string& text, const std::string& ts) {
+    return {{"type", "message"}, {"channel", kChannel}, {"user", "U0ALICE01"}, {"text", text}, {"ts", ts},
+            {"team", "T0DOUBLE1"}};
+}
+
+}  // namespace
+
+TEST_CASE("a Slack message reaches the linked room from its sender's ghost, once however often Slack redelivers it") {
+    SlackBridge f;
+    f.start();
+    auto first = f.deliver(slackMessage("hi &lt;3 from <#C0CHAN001|general>", "1700000000.000100"), "Ev0MSG0001");
+    CHECK(first.status == 200);
+    REQUIRE(f.hs().waitFor([&] { return !f.messages(kAliceGhost, "hi <3 from #general").empty(); }, 15s));
+    CHECK(f.hs().profile(kAliceGhost).displayname.value_or("") == "Alice");
+    for (int retry = 1; retry <= 3; ++retry)
+        CHECK(f.deliver(slackMessage("hi &lt;3 from <#C0CHAN001|general>", "1700000000.000100"), "Ev0MSG0001", retry)
+                  .status == 200);
+    // A later message shows the redeliveries were handled before it, and none was bridged.
+    CHECK(f.deliver(slackMessage("second", "1700000000.000200"), "Ev0MSG0002").status == 200);
+    REQUIRE(f.hs().waitFor([&] { return !f.messages(kAliceGhost, "second").empty(); }, 15s));
+    CHECK(f.messages(kAliceGhost, "hi <3 from #general").size() == 1);
+    CHECK(f.slack().violations().empty());
+    CHECK(f.hs().specViolations().empty());
+}
+
+TEST_CASE("forged and stale Events API posts are refused with 401 and nothing is bridged") {
+    SlackBridge f;
+    f.start();
+    CHECK(f.deliver(slackMessage("forged", "1700000000.000300"), "Ev0FORGED1", 0, 0s, "a-guessed-secret").status == 401);
+    CHECK(f.deliver(slackMessage("replayed", "1700000000.000400"), "Ev0STALE01", 0, 6min).status == 401);
+    CHECK(f.deliver(slackMessage("genuine", "1700000000.000500"), "Ev0GENUIN1").status == 200);
+    REQUIRE(f.hs().waitFor([&] { return !f.messages(kAliceGhost, "genuine").empty(); }, 15s));
+    CHECK(f.messages(kAliceGhost, "forged").empty());
+    CHECK(f.messages(kAliceGhost, "replayed").empty());
+}
+
+TEST_CASE("a Matrix message is posted to the channel under its sender's name, and its edit and deletion follow") {
+    SlackBridge f;
+    f.start();
+    std::string event = f.hs().sendAsUser(f.room(), kAlice, {{"msgtype", "m.text"}, {"body", "hello <!channel> & all"}});
+    REQUIRE(f.hs().waitFor([&] { return f.slack().posts().size() == 1; }, 15s));
+    auto post = f.slack().posts().at(0);
+    CHECK(post.channel == kChannel);
+    CHECK(post.text == "hello &lt;!channel&gt; &amp; all");  // read on Slack as typed, notifying nobody
+    CHECK(post.username == "Alice (Matrix)");
+    f.hs().sendAsUser(f.room(), kAlice,
+                      {{"msgtype", "m.text"}, {"body", "* hello all"},
+                       {"m.new_content", {{"msgtype", "m.text"}, {"body", "hello all"}}},
+                       {"m.relates_to", {{"rel_type", "m.replace"}, {"event_id", event}}}});
+    REQUIRE(f.hs().waitFor([&] { return f.slack().posts().at(0).text == "hello all"; }, 15s));
+    f.hs().sendAsUser(f.room(), kAlice, {{"redacts", event}}, "m.room.redaction");
+    REQUIRE(f.hs().waitFor([&] { return f.slack().posts().at(0).deleted; }, 15s));
+    CHECK(f.slack().posts().size() == 1);
+    CHECK(f.slack().violations().empty());
+    CHECK(f.hs().specViolations().empty());
+}
+
+TEST_CASE("a Slack edit and a Slack deletion change the bridged message in Matrix") {
+    SlackBridge f;
+    f.start();
+    CHECK(f.deliver(slackMessage("teh typo", "1700000000.000600"), "Ev0EDIT001").status == 200);
+    REQUIRE(f.hs().waitFor([&] { return !f.messages(kAliceGhost, "teh typo").empty(); }, 15s));
+    std::string original = f.messages(kAliceGhost, "teh typo").at(0).value("event_id", "");
+    nlohmann::json changed = {{"type", "message"}, {"subtype", "message_changed"}, {"channel", kChannel},
+                              {"message", {{"type", "message"}, {"user", "U0ALICE01"}, {"text", "the typo"},
+                                           {"ts", "1700000000.000600"}}},
+                              {"previous_message", {{"type", "message"}, {"user", "U0ALICE01"}, {"text", "teh typo"},
+                                                    {"ts", "1700000000.000600"}}},
+                              {"ts", "1700000001.000000"}};
+    CHECK(f.deliver(changed, "Ev0EDIT002").status == 200);
+    auto isEdit = [&](const nlohmann::json& e) {
+        const auto& content = e.value("content", nlohmann::json::object());
+        return content.value("m.relates_to", nlohmann::json::object()).value("event_id", "") == original &&
+               content.value("m.new_content", nlohmann::json::object()).value("body", "") == "the typo";
+    };
+    REQUIRE(f.hs().waitFor([&] {
+        for (const auto& e : f.hs().timeline(f.room())) if (isEdit(e)) return true;
+        return false;
+    }, 15s));
+    nlohmann::json deleted = {{"type", "message"}, {"subtype", "message_deleted"}, {"channel", kChannel},
+                              {"deleted_ts", "1700000000.000600"},
+                              {"previous_message", {{"type", "message"}, {"user", "U0ALICE01"}, {"text", "the typo"},
+                                                    {"ts", "1700000000.000600"}}},
+                              {"ts", "1700000002.000000"}};
+    CHECK(f.deliver(deleted, "Ev0EDIT003").status == 200);
+    REQUIRE(f.hs().waitFor([&] {
+        for (const auto& e : f.hs().timeline(f.room()))
+            if (e.value("type", "") == "m.room.redaction" && e.value("redacts", "") == original) return true;
+        return false;
+    }, 15s));
+}
+
+TEST_CASE("with a revoked token the log says so at start and a Matrix sender is told their message did not reach Slack") {
+    SlackBridge f;
+    f.slack().revokeToken();
+    f.start();
+    CHECK(f.logLine("Slack refused the bot token").find("token_revoked") != std::string::npos);
+    f.hs().sendAsUser(f.room(), kAlice, {{"msgtype", "m.text"}, {"body", "anyone there?"}});
+    REQUIRE(f.hs().waitFor([&] {
+        for (const auto& e : f.hs().timeline(f.room()))
+            if (e.value("sender", "") == f.hs().botUserId() &&
+                e["content"].value("body", "").find("revoked") != std::string::npos)
+                return true;
+        return false;
+    }, 15s));
+    CHECK(f.slack().posts().empty());
+}
+
+TEST_CASE("a token without a scope relay mode needs is named at start") {
+    SlackDoubleOptions options;
+    options.botScopes = {"chat:write", "users:read", "channels:read", "channels:history"};
+    SlackBridge f(options);
+    f.start();
+    CHECK(f.logLine("lacks scopes").find("missing_scopes=chat:write.customize") != std::string::npos);
+}
+
+TEST_CASE("an event Slack got 200 for is bridged after a kill -9, once") {
+    SlackBridge f;
+    // The ghost's name cannot be looked up for 30 s: the event stays stored, not bridged.
+    f.slack().rateLimit("users.info", 1, 30);
+    f.start();
+    CHECK(f.deliver(slackMessage("survives a crash", "1700000000.000700"), "Ev0CRASH01").status == 200);
+    REQUIRE(f.hs().waitFor([&] { return f.slack().callCount("users.info") == 1; }, 15s));
+    f.kill9();
+    f.start();
+    REQUIRE(f.hs().waitFor([&] { return !f.messages(kAliceGhost, "survives a crash").empty(); }, 15s));
+    CHECK(f.deliver(slackMessage("survives a crash", "1700000000.000700"), "Ev0CRASH01", 1).status == 200);
+    CHECK(f.deliver(slackMessage("after", "1700000000.000800"), "Ev0CRASH02").status == 200);
+    REQUIRE(f.hs().waitFor([&] { return !f.messages(kAliceGhost, "after").empty(); }, 15s));
+    CHECK(f.messages(kAliceGhost, "survives a crash").size() == 1);
+}
