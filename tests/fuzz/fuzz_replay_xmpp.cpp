@@ -6,6 +6,7 @@
 int main(int argc, char** argv) {
     const mxbridge::fuzz::ReplayTarget targets[] = {
         {"xmpp_stream", mxbridge::xmpp::fuzz::fuzzXmppStream, "xmpp"},
+        {"xmpp_styling", mxbridge::xmpp::fuzz::fuzzXmppStyling, "styling"},
     };
     return mxbridge::fuzz::runReplay(argc, argv, targets);
 }

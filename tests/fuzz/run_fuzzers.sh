@@ -23,7 +23,7 @@ max_time=${FUZZ_MAX_TOTAL_TIME:-60}
 max_len=${FUZZ_MAX_LEN:-16384}
 parallel=${FUZZ_PARALLEL:-1}
 jobs=${FUZZ_BUILD_JOBS:-2}
-targets=${FUZZ_TARGETS:-"fuzz_irc_message fuzz_irc_formatting fuzz_xmpp_stream fuzz_matrix_html fuzz_transaction fuzz_config fuzz_slack_envelope"}
+targets=${FUZZ_TARGETS:-"fuzz_irc_message fuzz_irc_formatting fuzz_xmpp_stream fuzz_xmpp_styling fuzz_matrix_html fuzz_transaction fuzz_config fuzz_slack_envelope"}
 skipped=77
 
 if ! command -v clang++ >/dev/null; then
@@ -57,6 +57,7 @@ corpus_of() { echo "${1#fuzz_}"; }
 dict_of() {
     case "$1" in
         fuzz_irc_*) echo irc ;;
+        fuzz_xmpp_styling) echo styling ;;
         fuzz_xmpp_*) echo xmpp ;;
         fuzz_matrix_html) echo html ;;
         fuzz_transaction | fuzz_slack_*) echo json ;;

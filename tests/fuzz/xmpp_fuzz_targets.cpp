@@ -9,7 +9,10 @@
 #include "fuzz_check.h"
 #include "mxbridge/xmpp/jid.h"
 #include "mxbridge/xmpp/serializer.h"
+#include "mxbridge/format/html_writer.h"
+#include "mxbridge/format/utf8.h"
 #include "mxbridge/xmpp/stream_parser.h"
+#include "mxbridge/xmpp/styling.h"
 
 namespace mxbridge::xmpp::fuzz {
 
@@ -116,6 +119,20 @@ void fuzzXmppStream(const std::uint8_t* data, std::size_t size) {
     checkParser(std::string(kHeader) + std::string(input));
     checkEscaping(input);
     checkJid(input);
+}
+
+void fuzzXmppStyling(const std::uint8_t* data, std::size_t size) {
+    std::string_view input(reinterpret_cast<const char*>(data), size);
+    beginInput("xmpp_styling", input);
+    bool utf8 = format::isValidUtf8(input);
+    if (auto html = stylingToHtml(input)) {
+        // A '>' line opens a quotation (25 bytes of tags) and quotations nest 32 deep at most.
+        MXBRIDGE_FUZZ_CHECK(html->size() <= 32 * size + 64);
+        MXBRIDGE_FUZZ_CHECK(!utf8 || format::isValidUtf8(*html));
+        MXBRIDGE_FUZZ_CHECK(format::sanitizeHtml(*html) == *html);
+    }
+    std::string styled = htmlToStyling(input);
+    MXBRIDGE_FUZZ_CHECK(!utf8 || format::isValidUtf8(styled));
 }
 
 }  // namespace mxbridge::xmpp::fuzz

@@ -12,4 +12,9 @@ namespace mxbridge::xmpp::fuzz {
 // escaped text, attributes and JIDs built from the bytes can never break out or be invalid.
 void fuzzXmppStream(const std::uint8_t* data, std::size_t size);
 
+// Message styling (XEP-0393) read into Matrix HTML and written from it: never crashes, stays
+// linear, what it writes is clean HTML (cleaning changes nothing) and valid UTF-8 from valid
+// UTF-8, and Matrix HTML written as styling is valid UTF-8 too.
+void fuzzXmppStyling(const std::uint8_t* data, std::size_t size);
+
 }  // namespace mxbridge::xmpp::fuzz

@@ -320,7 +320,7 @@ void MucPortals::redact(Room& room, const Redaction& redaction, const std::strin
                                 .event = redaction.event,
                                 .sender = redaction.sender,
                                 .senderName = {},
-                                .body = std::string(kRetractFallback),
+                                .body = XmppBody{.text = std::string(kRetractFallback), .unstyled = false},
                                 .stanzaId = id,
                                 .replaces = std::nullopt,
                                 .retracts = stanzaId,
@@ -437,7 +437,8 @@ void MucPortals::sendGroupchat(Room& room, const Puppet& puppet, const Outgoing&
         for (const std::string& key : message.reactions->keys)
             reactions.addChild("reaction", std::string(ns::kReactions)).addText(key);
     }
-    if (!message.body.empty()) stanza.addChild("body", std::string(ns::kComponentAccept)).addText(message.body);
+    if (!message.body.text.empty()) stanza.addChild("body", std::string(ns::kComponentAccept)).addText(message.body.text);
+    markUnstyled(stanza, message.body);
     // The room's reflection keeps it (XEP-0359 §3.1): how it is known as ours when it comes back.
     stanza.addChild("origin-id", std::string(ns::kStanzaIds)).setAttr("id", message.stanzaId);
     if (message.replaces) stanza.addChild("replace", std::string(ns::kCorrection)).setAttr("id", *message.replaces);
@@ -651,7 +652,7 @@ void MucPortals::onMessage(Room& room, const Element& stanza) {
         auto target = room.bySenderId.find(sender.ghostId + "/" + std::string(replace->attrOr("id")));
         if (target != room.bySenderId.end()) {
             ctx_.queueRemote(RemoteEdit{.room = remote, .sender = sender, .target = RemoteMessageId(target->second),
-                                        .newBody = *body, .newHtml = std::nullopt});
+                                        .newBody = *body, .newHtml = matrixHtmlFor(stanza, *body)});
             return;
         }
     }
@@ -674,6 +675,7 @@ void MucPortals::onMessage(Room& room, const Element& stanza) {
     message.id = RemoteMessageId(id);
     message.kind = MessageKind::Text;
     message.body = *body;
+    message.html = matrixHtmlFor(stanza, *body);
     ctx_.queueRemote(std::move(message));
 }
 

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "message_text.h"
 #include "muc.h"
 #include "mxbridge/connector.h"
 #include "mxbridge/xmpp/component_connection.h"
@@ -48,7 +49,7 @@ public:
         EventId event;
         UserId sender;
         std::string senderName;
-        std::string body;
+        XmppBody body;
         std::string stanzaId;
         std::optional<std::string> replaces;  // a correction (XEP-0308) of the line with this id
         // A retraction (XEP-0424) of the line the room calls this (its stanza id), with a

@@ -4,7 +4,7 @@
 // user answers there goes back as a chat message from their JID, and if the XMPP server
 // bounces it (an error stanza) or it cannot be sent, the Matrix sender is told in the room.
 // A Matrix alias naming a MUC makes the component join it, and the room becomes a portal
-// (muc_portals.h). Text only.
+// (muc_portals.h). Text with its formatting (message_text.h).
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -187,7 +187,7 @@ public:
                                                                 .event = message.event.eventId(),
                                                                 .sender = message.sender,
                                                                 .senderName = message.senderName,
-                                                                .body = message.body,
+                                                                .body = xmppBodyFor(message.body, message.html),
                                                                 .stanzaId = id,
                                                                 .replaces = std::nullopt,
                                                                 .retracts = std::nullopt,
@@ -203,7 +203,9 @@ public:
                 .setAttr("to", chat->xmppUser.bareStr())
                 .setAttr("type", "chat")
                 .setAttr("id", id);
-            stanza.addChild("body", std::string(ns::kComponentAccept)).addText(message.body);
+            XmppBody body = xmppBodyFor(message.body, message.html);
+            stanza.addChild("body", std::string(ns::kComponentAccept)).addText(body.text);
+            markUnstyled(stanza, body);
             sent_.remember(id, {message.room, message.event.eventId()});
             connection_->send(std::move(stanza));
             sent = true;
@@ -226,7 +228,7 @@ public:
                                                             .event = edit.event.eventId(),
                                                             .sender = edit.sender,
                                                             .senderName = {},
-                                                            .body = edit.newBody,
+                                                            .body = xmppBodyFor(edit.newBody, edit.newHtml),
                                                             .stanzaId = id,
                                                             .replaces = "m" + edit.target.str().substr(1),
                                                             .retracts = std::nullopt,
@@ -342,6 +344,7 @@ private:
         message.id = RemoteMessageId(from->bareStr() + "/" + (id.empty() ? "n" + std::to_string(++unnamed_) : id));
         message.kind = MessageKind::Text;
         message.body = *body;
+        message.html = matrixHtmlFor(stanza, *body);
         ctx_->queueRemote(std::move(message));
     }
 

@@ -396,6 +396,20 @@ TEST_CASE("a MUC as a portal: an alias joins it, occupants are ghosts, their lin
                   bridge->lastLines(40));
     MESSAGE("moderation notice: " << stayed);
 
+    // Formatting both ways: Matrix HTML is message styling (XEP-0393) for XMPP clients, and
+    // an occupant's styling is a formatted_body.
+    hs.sendAsUser(room, "@bob:hs.test",
+                  {{"msgtype", "m.text"},
+                   {"body", "**bold** move, `code`"},
+                   {"format", "org.matrix.custom.html"},
+                   {"formatted_body", "<strong>bold</strong> move, <code>code</code>"}});
+    alice.process().waitForLine("^MSG (Bob|bob) \\*bold\\* move, `code`$", 10s);
+    alice.order("say _so_ *good*");
+    REQUIRE(hs.waitFor([&] { return !messagesWithBody(hs, room, "_so_ *good*").empty(); }, 10s));
+    nlohmann::json styled = messagesWithBody(hs, room, "_so_ *good*").front()["content"];
+    CHECK(styled.value("format", "") == "org.matrix.custom.html");
+    CHECK(styled.value("formatted_body", "") == "<i>_so_</i> <b>*good*</b>");
+
     // Reactions both ways (XEP-0444). Alice's set on bob's line is reactions from her ghost; a
     // smaller set takes one back.
     std::string lunch = hs.sendAsUser(room, "@bob:hs.test", {{"msgtype", "m.text"}, {"body", "lunch at noon?"}});

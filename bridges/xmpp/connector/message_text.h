@@ -1,0 +1,29 @@
+// A message's text between the two sides: an XMPP body with message styling (XEP-0393) on one,
+// Matrix's plain body and formatted_body (HTML) on the other.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "mxbridge/xmpp/element.h"
+
+namespace mxbridge::xmpp {
+
+struct XmppBody {
+    std::string text;
+    // Mark the message <unstyled/> (XEP-0393 §6): a Matrix body without HTML was meant as
+    // plain text, and XMPP clients would otherwise style its stray '*' or '>'.
+    bool unstyled = false;
+};
+
+// What a Matrix message (body, and formatted_body when it has one) says to XMPP clients.
+XmppBody xmppBodyFor(const std::string& body, const std::optional<std::string>& html);
+
+// The formatted_body for an XMPP message's `body`: its styling as HTML, none when it has no
+// styling or the sender marked it <unstyled/>.
+std::optional<std::string> matrixHtmlFor(const Element& message, const std::string& body);
+
+// Adds <unstyled xmlns='urn:xmpp:styling:0'/> to `message` when `body` asks for it.
+void markUnstyled(Element& message, const XmppBody& body);
+
+}  // namespace mxbridge::xmpp
