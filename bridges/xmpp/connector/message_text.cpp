@@ -1,5 +1,6 @@
 #include "message_text.h"
 
+#include "mxbridge/xmpp/fallback.h"
 #include "mxbridge/xmpp/styling.h"
 
 namespace mxbridge::xmpp {
@@ -16,6 +17,12 @@ XmppBody xmppBodyFor(const std::string& body, const std::optional<std::string>& 
 std::optional<std::string> matrixHtmlFor(const Element& message, const std::string& body) {
     if (message.child("unstyled", kStyling)) return std::nullopt;
     return stylingToHtml(body);
+}
+
+std::string textWithoutReplyFallback(const Element& message, const std::string& body) {
+    if (!message.child("reply", "urn:xmpp:reply:0")) return body;
+    std::string text = withoutFallback(message, "urn:xmpp:reply:0", body);
+    return text.find_first_not_of(" \n") == std::string::npos ? body : text;
 }
 
 void markUnstyled(Element& message, const XmppBody& body) {

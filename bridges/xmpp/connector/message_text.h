@@ -23,6 +23,10 @@ XmppBody xmppBodyFor(const std::string& body, const std::optional<std::string>& 
 // styling or the sender marked it <unstyled/>.
 std::optional<std::string> matrixHtmlFor(const Element& message, const std::string& body);
 
+// `body` without the quote a reply (XEP-0461) carries for clients without replies: Matrix
+// shows the reply its own way. The whole body when nothing else would be left.
+std::string textWithoutReplyFallback(const Element& message, const std::string& body);
+
 // Adds <unstyled xmlns='urn:xmpp:styling:0'/> to `message` when `body` asks for it.
 void markUnstyled(Element& message, const XmppBody& body);
 

@@ -324,7 +324,8 @@ void MucPortals::redact(Room& room, const Redaction& redaction, const std::strin
                                 .stanzaId = id,
                                 .replaces = std::nullopt,
                                 .retracts = stanzaId,
-                                .reactions = std::nullopt});
+                                .reactions = std::nullopt,
+                                .replyTo = std::nullopt});
 }
 
 void MucPortals::moderate(Room& room, const Redaction& redaction, const std::string& stanzaId) {
@@ -347,6 +348,19 @@ void MucPortals::moderate(Room& room, const Redaction& redaction, const std::str
 
 void MucPortals::rememberMatrixLine(Room& room, const Outgoing& line, const std::string& stanzaId) {
     remember(room.matrixLines, room.matrixLineOrder, line.event.str(), Room::MatrixLine{line.sender.str(), stanzaId});
+}
+
+std::optional<Jid> MucPortals::occupantJidOf(const Room& room, const std::string& stanzaId, const EventId& event) const {
+    auto line = room.matrixLines.find(event.str());
+    if (line != room.matrixLines.end()) {
+        auto puppet = room.puppets.find(line->second.author);
+        return puppet == room.puppets.end() ? std::nullopt : room.jid.withResource(puppet->second.nick);
+    }
+    auto author = room.authorOf.find(stanzaId);
+    if (author == room.authorOf.end()) return std::nullopt;
+    for (const auto& [nick, occupant] : room.occupants)
+        if (occupant.identity.remoteUserId == author->second) return room.jid.withResource(nick);
+    return std::nullopt;
 }
 
 std::optional<std::string> MucPortals::stanzaIdOf(const Room& room, const EventId& event,
@@ -394,7 +408,8 @@ void MucPortals::sendReactions(Room& room, const RoomId& matrixRoom, const Event
                                 .stanzaId = outgoingId(event),
                                 .replaces = std::nullopt,
                                 .retracts = std::nullopt,
-                                .reactions = Outgoing::Reactions{.target = target, .keys = std::move(keys)}});
+                                .reactions = Outgoing::Reactions{.target = target, .keys = std::move(keys)},
+                                .replyTo = std::nullopt});
 }
 
 void MucPortals::leaveFromMatrix(const Jid& mucRoom, const UserId& user) {
@@ -439,6 +454,13 @@ void MucPortals::sendGroupchat(Room& room, const Puppet& puppet, const Outgoing&
     }
     if (!message.body.text.empty()) stanza.addChild("body", std::string(ns::kComponentAccept)).addText(message.body.text);
     markUnstyled(stanza, message.body);
+    if (message.replyTo) {
+        if (auto target = stanzaIdOf(room, message.replyTo->event, message.replyTo->mappedId)) {
+            Element& reply = stanza.addChild("reply", std::string(ns::kReply));
+            if (auto author = occupantJidOf(room, *target, message.replyTo->event)) reply.setAttr("to", author->str());
+            reply.setAttr("id", *target);
+        }
+    }
     // The room's reflection keeps it (XEP-0359 §3.1): how it is known as ours when it comes back.
     stanza.addChild("origin-id", std::string(ns::kStanzaIds)).setAttr("id", message.stanzaId);
     if (message.replaces) stanza.addChild("replace", std::string(ns::kCorrection)).setAttr("id", *message.replaces);
@@ -674,8 +696,11 @@ void MucPortals::onMessage(Room& room, const Element& stanza) {
     message.sender = std::move(sender);
     message.id = RemoteMessageId(id);
     message.kind = MessageKind::Text;
-    message.body = *body;
-    message.html = matrixHtmlFor(stanza, *body);
+    // A reply (XEP-0461) in a MUC names the room's stanza id of the line.
+    if (const Element* reply = stanza.child("reply", ns::kReply); reply && !reply->attrOr("id").empty())
+        message.replyTo = RemoteMessageId(std::string(reply->attrOr("id")));
+    message.body = textWithoutReplyFallback(stanza, *body);
+    message.html = matrixHtmlFor(stanza, message.body);
     ctx_.queueRemote(std::move(message));
 }
 

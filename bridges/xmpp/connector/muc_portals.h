@@ -62,6 +62,13 @@ public:
             std::vector<std::string> keys;
         };
         std::optional<Reactions> reactions;
+        // A reply (XEP-0461) to this Matrix event; the room's stanza id it names is looked up
+        // on the loop (a Matrix user's line is known there first), else `mappedId` is used.
+        struct ReplyTo {
+            EventId event;
+            std::optional<std::string> mappedId;
+        };
+        std::optional<ReplyTo> replyTo;
     };
     void sendFromMatrix(const Jid& mucRoom, Outgoing message);
     // A Matrix redaction in a MUC portal (a hook's thread). The author's own line is retracted
@@ -124,6 +131,8 @@ private:
     // reflected, else the mapped id the hook found.
     std::optional<std::string> stanzaIdOf(const Room& room, const EventId& event,
                                           const std::optional<std::string>& mapped) const;
+    // Who wrote a line now, as an occupant JID (room@service/nick), if they are still here.
+    std::optional<Jid> occupantJidOf(const Room& room, const std::string& stanzaId, const EventId& event) const;
     void joinPuppet(Room& room, Puppet& puppet);
     void sendGroupchat(Room& room, const Puppet& puppet, const Outgoing& message);
     // Sends as the Matrix user's occupant, joining them first if they are not in the room.

@@ -60,6 +60,23 @@ std::optional<std::string> roomStanzaIdOf(const std::optional<RemoteMessageId>& 
     return id;
 }
 
+// The id a 1:1 chat's line has on XMPP, from its mapping: "<bare JID>/<id>" for the XMPP
+// user's, "m/<event id>" for a Matrix user's (sent as "m<event id without '$'>").
+std::optional<std::string> chatStanzaIdOf(const std::optional<RemoteMessageId>& mapped, const Jid& xmppUser) {
+    if (!mapped) return std::nullopt;
+    const std::string& id = mapped->str();
+    if (id.rfind("m/$", 0) == 0) return "m" + id.substr(3);
+    std::string prefix = xmppUser.bareStr() + "/";
+    if (id.rfind(prefix, 0) == 0 && id.size() > prefix.size()) return id.substr(prefix.size());
+    return std::nullopt;
+}
+
+// What a Matrix message replies to, for a MUC (the stanza id is found on the XMPP loop).
+std::optional<MucPortals::Outgoing::ReplyTo> replyOf(const MatrixMessage& message) {
+    if (!message.replyTo) return std::nullopt;
+    return MucPortals::Outgoing::ReplyTo{.event = *message.replyTo, .mappedId = roomStanzaIdOf(message.replyToRemote)};
+}
+
 // The Matrix events sent to XMPP lately, by stanza id, so a bounce finds its sender. Bounded:
 // a bounce comes within seconds; one for a message older than the last 10,000 is only logged.
 class SentMessages {
@@ -191,7 +208,8 @@ public:
                                                                 .stanzaId = id,
                                                                 .replaces = std::nullopt,
                                                                 .retracts = std::nullopt,
-                                                                .reactions = std::nullopt});
+                                                                .reactions = std::nullopt,
+                                .replyTo = replyOf(message)});
                 sent = true;
                 continue;
             }
@@ -206,6 +224,13 @@ public:
             XmppBody body = xmppBodyFor(message.body, message.html);
             stanza.addChild("body", std::string(ns::kComponentAccept)).addText(body.text);
             markUnstyled(stanza, body);
+            if (auto id = chatStanzaIdOf(message.replyToRemote, chat->xmppUser)) {
+                // A reply (XEP-0461) to the XMPP user's line, or to the Matrix user's own.
+                bool theirs = id->rfind("m", 0) != 0;
+                stanza.addChild("reply", std::string(ns::kReply))
+                    .setAttr("to", theirs ? chat->xmppUser.bareStr() : *from + "@" + config_.component.jid)
+                    .setAttr("id", *id);
+            }
             sent_.remember(id, {message.room, message.event.eventId()});
             connection_->send(std::move(stanza));
             sent = true;
@@ -232,7 +257,8 @@ public:
                                                             .stanzaId = id,
                                                             .replaces = "m" + edit.target.str().substr(1),
                                                             .retracts = std::nullopt,
-                                                                .reactions = std::nullopt});
+                                                                .reactions = std::nullopt,
+                                .replyTo = std::nullopt});
             sent = true;
         }
         if (!sent) return HookResult::unsupported("edits are carried to MUCs only");
@@ -343,8 +369,19 @@ private:
         std::string id(stanza.attrOr("id"));
         message.id = RemoteMessageId(from->bareStr() + "/" + (id.empty() ? "n" + std::to_string(++unnamed_) : id));
         message.kind = MessageKind::Text;
-        message.body = *body;
-        message.html = matrixHtmlFor(stanza, *body);
+        // A reply (XEP-0461) names the line by the id its sender gave it, and its author: the
+        // XMPP user, or the Matrix user (whose lines went out as "m<event id without '$'>").
+        if (const Element* reply = stanza.child("reply", ns::kReply)) {
+            std::string target(reply->attrOr("id"));
+            auto author = Jid::parse(reply->attrOr("to"));
+            bool ours = author && author->bare() == to->bare();
+            if (ours && target.size() > 1 && target[0] == 'm')
+                message.replyTo = RemoteMessageId("m/$" + target.substr(1));
+            else if (!ours && !target.empty())
+                message.replyTo = RemoteMessageId(from->bareStr() + "/" + target);
+        }
+        message.body = textWithoutReplyFallback(stanza, *body);
+        message.html = matrixHtmlFor(stanza, message.body);
         ctx_->queueRemote(std::move(message));
     }
 

@@ -7,7 +7,8 @@ unavailable>, MSG <nick> <body>, SUBJECT <nick> <subject>, ERROR <condition>, an
 retraction (XEP-0424) RETRACTED <nick of the line's author> <the line's body>, for reactions
 (XEP-0444) REACTIONS <nick> <the line's body> | <each reaction, space-separated>. "react <keys>"
 sends reactions (the whole set, space-separated; none: taken back) to the last line someone
-else said. It takes its
+else said; "reply <text>" answers that line (XEP-0461, with the XEP-0428 quote fallback), and
+a reply prints REPLY <nick> <body> | <the answered line's author> | <the answered line>. It takes its
 orders from lines appended to --commands (the test has no pipe to it): "say <text>",
 "correct <text>" (of the last "say"), "retract" (the last line the room reflected), "nick <new nick>", "subject <text>", "ban <bare JID>",
 "leave". A line with a correction (XEP-0308) prints CORRECTION <nick> <body> instead of MSG. Anything wrong prints FAIL and exits 1.
@@ -111,6 +112,13 @@ class MucUser(slixmpp.ClientXMPP):
             say("CORRECTION %s %s" % (nick, msg["body"]))
         elif msg["subject"] and not msg["body"]:
             say("SUBJECT %s %s" % (nick, msg["subject"]))
+        elif msg.xml.find("{urn:xmpp:reply:0}reply") is not None:
+            reply = msg.xml.find("{urn:xmpp:reply:0}reply")
+            author, line = self.lines.get(reply.get("id"), (None, None))
+            to_nick = reply.get("to", "").partition("/")[2]
+            if to_nick != author:
+                say("REPLY-MISMATCH %s says %s, the line's author is %s" % (nick, to_nick, author))
+            say("REPLY %s %s | %s | %s" % (nick, msg["body"], author, line))
         elif msg["body"]:
             if stanza_id:
                 self.lines[stanza_id] = (nick, msg["body"])
@@ -153,6 +161,15 @@ class MucUser(slixmpp.ClientXMPP):
                     for key in rest.split():
                         ET.SubElement(reactions, "{urn:xmpp:reactions:0}reaction").text = key
                     msg.append(reactions)
+                    msg.send()
+                elif verb == "reply":
+                    author, line = self.lines[self.last_other_stanza_id]
+                    quote = "> %s wrote:\n> %s\n" % (author, line)
+                    msg = self.make_message(mto=self.args.room, mbody=quote + rest, mtype="groupchat")
+                    msg.append(ET.fromstring("<reply xmlns='urn:xmpp:reply:0' to='%s/%s' id='%s'/>"
+                                             % (self.args.room, author, self.last_other_stanza_id)))
+                    msg.append(ET.fromstring("<fallback xmlns='urn:xmpp:fallback:0' for='urn:xmpp:reply:0'>"
+                                             "<body start='0' end='%d'/></fallback>" % len(quote)))
                     msg.send()
                 elif verb == "ban":
                     await self["xep_0045"].set_affiliation(self.args.room, "outcast", jid=rest, timeout=5)

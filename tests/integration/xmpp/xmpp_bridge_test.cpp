@@ -410,6 +410,23 @@ TEST_CASE("a MUC as a portal: an alias joins it, occupants are ghosts, their lin
     CHECK(styled.value("format", "") == "org.matrix.custom.html");
     CHECK(styled.value("formatted_body", "") == "<i>_so_</i> <b>*good*</b>");
 
+    // Replies both ways (XEP-0461): alice answers bob's line and Matrix shows a reply without
+    // her client's quote; bob answers hers and her client shows which line he answered.
+    std::string question = hs.sendAsUser(room, "@bob:hs.test", {{"msgtype", "m.text"}, {"body", "tea or coffee?"}});
+    alice.process().waitForLine("^MSG (Bob|bob) tea or coffee\\?$", 10s);
+    alice.order("reply tea, thanks");
+    REQUIRE_MESSAGE(hs.waitFor([&] { return !messagesWithBody(hs, room, "tea, thanks").empty(); }, 10s),
+                    bridge->lastLines(40));
+    nlohmann::json teaReply = messagesWithBody(hs, room, "tea, thanks").front();
+    CHECK(teaReply["content"]["m.relates_to"]["m.in_reply_to"].value("event_id", "") == question);
+    hs.sendAsUser(room, "@bob:hs.test",
+                  {{"msgtype", "m.text"},
+                   {"body", "welcome back"},
+                   {"m.relates_to", {{"m.in_reply_to", {{"event_id", messagesWithBody(hs, room, "hello matrix")
+                                                                           .front()
+                                                                           .value("event_id", "")}}}}}});
+    alice.process().waitForLine("^REPLY (Bob|bob) welcome back \\| alice \\| hello matrix$", 10s);
+
     // Reactions both ways (XEP-0444). Alice's set on bob's line is reactions from her ghost; a
     // smaller set takes one back.
     std::string lunch = hs.sendAsUser(room, "@bob:hs.test", {{"msgtype", "m.text"}, {"body", "lunch at noon?"}});
