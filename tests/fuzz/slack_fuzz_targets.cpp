@@ -10,6 +10,7 @@
 #include "mxbridge/slack/event_envelope.h"
 #include "mxbridge/slack/message_text.h"
 #include "mxbridge/slack/request_signature.h"
+#include "mxbridge/slack/socket_mode.h"
 
 namespace mxbridge::slack::fuzz {
 
@@ -53,6 +54,16 @@ void checkSignature(std::string_view input) {
         MXBRIDGE_FUZZ_CHECK(verifier.verify({"1700000000", input, ""}, now) != SignatureVerdict::Valid);
 }
 
+void checkSocketFrame(std::string_view input) {
+    SocketFrame frame = parseSocketFrame(input);
+    if (const auto* envelope = std::get_if<SocketEnvelope>(&frame)) {
+        MXBRIDGE_FUZZ_CHECK(!envelope->envelopeId.empty() && envelope->envelopeId.size() <= 128);
+        // The ack names the envelope exactly, whatever its id holds.
+        nlohmann::json ack = nlohmann::json::parse(socketAck(envelope->envelopeId));
+        MXBRIDGE_FUZZ_CHECK(ack.at("envelope_id") == envelope->envelopeId);
+    }
+}
+
 void checkText(std::string_view input) {
     (void)slackTextToPlain(input, [](std::string_view id) { return std::string(id.substr(0, 8)); });
     // What the bridge posts reads back on Slack as exactly what the Matrix user typed.
@@ -69,6 +80,7 @@ void fuzzSlackEnvelope(const std::uint8_t* data, std::size_t size) {
     checkEnvelope(input);
     checkSignature(input);
     checkText(input);
+    checkSocketFrame(input);
 }
 
 }  // namespace mxbridge::slack::fuzz

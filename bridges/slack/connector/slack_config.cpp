@@ -20,14 +20,21 @@ bool isSlackChannelId(const std::string& id) {
 }
 
 SlackBridgeConfig parseSlackBridgeConfig(const ConfigSection& section) {
-    section.rejectUnknownKeys({"bot_token", "signing_secret", "api_url", "channels"});
+    section.rejectUnknownKeys({"bot_token", "app_token", "signing_secret", "api_url", "channels"});
     SlackBridgeConfig config;
     if (!section.has("bot_token"))
         section.fail("bot_token", "missing: the app's Bot User OAuth Token (xoxb-…), from OAuth & Permissions");
     config.botToken = section.requireString("bot_token");
     if (config.botToken.rfind("xoxb-", 0) != 0)
         section.fail("bot_token", "expected a bot token starting with xoxb- (OAuth & Permissions, Bot User OAuth Token)");
+    config.appToken = section.getString("app_token", "");
+    if (!config.appToken.empty() && config.appToken.rfind("xapp-", 0) != 0)
+        section.fail("app_token", "expected an app-level token starting with xapp- (Basic Information, App-Level "
+                                  "Tokens, with the connections:write scope)");
     config.signingSecret = section.getString("signing_secret", "");
+    if (config.appToken.empty() && config.signingSecret.empty())
+        section.fail("app_token", "set app_token (Socket Mode) or signing_secret (Events API over HTTP): "
+                                  "without either no Slack event can arrive");
     config.apiUrl = section.getString("api_url", config.apiUrl);
     bool http = config.apiUrl.rfind("https://", 0) == 0 || config.apiUrl.rfind("http://", 0) == 0;
     if (!http || config.apiUrl.back() != '/')

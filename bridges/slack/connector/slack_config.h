@@ -3,6 +3,7 @@
 //     bridge:
 //       type: slack
 //       bot_token: xoxb-…          # or MXBRIDGE_BRIDGE_BOT_TOKEN(_FILE)
+//       app_token: xapp-…          # Socket Mode; or MXBRIDGE_BRIDGE_APP_TOKEN(_FILE)
 //       signing_secret: …          # Events API over HTTP; or MXBRIDGE_BRIDGE_SIGNING_SECRET(_FILE)
 //       api_url: https://slack.com/api/
 //       channels:                  # portals made by the operator (relay mode)
@@ -24,6 +25,7 @@ struct ConfiguredLink {
 
 struct SlackBridgeConfig {
     std::string botToken;
+    std::string appToken;       // xapp-…: Socket Mode; empty: none
     std::string signingSecret;  // empty: no Events API webhook
     std::string apiUrl = "https://slack.com/api/";
     std::vector<ConfiguredLink> channels;
@@ -36,8 +38,9 @@ const std::vector<std::string>& relayScopes();
 bool isSlackChannelId(const std::string& id);
 
 // Throws ConfigError naming file:line and the key for an unknown key, a missing or malformed
-// bot token, an api_url that is not http(s) or lacks its trailing '/', or a channel entry
-// without a valid channel id or room id.
+// bot token, an app token not starting with xapp-, neither an app token nor a signing secret
+// (no way for events to arrive), an api_url that is not http(s) or lacks its trailing '/', or a
+// channel entry without a valid channel id or room id.
 SlackBridgeConfig parseSlackBridgeConfig(const ConfigSection& section);
 
 }  // namespace mxbridge::slack

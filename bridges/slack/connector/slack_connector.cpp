@@ -1,9 +1,12 @@
 // The Slack connector, first slice: relay mode for channels linked by the operator (config or
-// !link). Slack's events arrive through the Events API webhook (events_endpoint.h), are
-// stored in the inbox before Slack hears 200, and are bridged by this connector's worker in
+// !link). Slack's events arrive through Socket Mode (socket_mode_client.h, acknowledged once
+// stored) or the Events API webhook (events_endpoint.h, stored before Slack hears 200), go
+// into the inbox, and are bridged by this connector's worker in
 // arrival order: messages from Slack users' ghosts, edits and deletions. What Matrix users
 // say in a linked room is posted by the app under their display name (chat:write.customize),
 // in order per channel; what Slack refuses is told to the sender in the room.
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -16,6 +19,7 @@
 #include "inbound_events.h"
 #include "mxbridge/connector.h"
 #include "mxbridge/slack/message_text.h"
+#include "mxbridge/slack/socket_mode_client.h"
 #include "mxbridge/slack/web_api_client.h"
 #include "mxbridge/webhook.h"
 #include "slack_config.h"
@@ -131,9 +135,7 @@ public:
         if (!config_.signingSecret.empty())
             endpoint_ = std::make_unique<EventsEndpoint>(RequestVerifier(config_.signingSecret), *inbox_,
                                                          context.metrics(), [this] { wake(); });
-        else
-            log_->warn("bridge.signing_secret is not set: Slack's events cannot be received "
-                       "(Event Subscriptions need it, from Basic Information, App Credentials)");
+        if (!config_.appToken.empty()) startSocketMode();
         for (const ConfiguredLink& link : config_.channels) {
             bool known = false;
             for (const Link& existing : context.links().forRemote(RemoteRoomId(link.channel)))
@@ -153,8 +155,18 @@ public:
             stopping_ = true;
         }
         changed_.notify_all();
+        if (socket_) socket_->stop();
         if (client_) client_->shutdown();  // a lookup the worker waits on ends now
         if (worker_.joinable()) worker_.join();
+        if (socketLoop_.joinable()) {
+            // The closes get a moment on the loop; then it ends whatever is left.
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            socketWork_.reset();
+            socketIo_.stop();
+            socketLoop_.join();
+        }
+        socket_.reset();
+        if (appClient_) appClient_->shutdown();
         TimerHandle retry;
         {
             std::lock_guard lock(mutex_);
@@ -294,6 +306,45 @@ private:
 
     void wake() { changed_.notify_all(); }
 
+    // Socket Mode on a loop of its own: envelopes go to the same inbox as webhook posts, and
+    // are acknowledged once stored (a redelivered one too: it is stored already).
+    void startSocketMode() {
+        WebApiClientOptions options;
+        options.baseUrl = config_.apiUrl;
+        options.token = config_.appToken;
+        options.workers = 1;
+        appClient_ = std::make_unique<WebApiClient>(options);
+        SocketModeHandlers handlers;
+        handlers.onEvent = [this](const EventCallback& event, int retryAttempt) {
+            EventInbox::Admission admission = inbox_->admit(event, std::chrono::system_clock::now());
+            if (admission == EventInbox::Admission::Full) return false;
+            if (admission == EventInbox::Admission::Accepted) wake();
+            else log_->debug("redelivered Socket Mode event acknowledged, not bridged again",
+                             {{"event_id", event.eventId}, {"retry_attempt", retryAttempt}});
+            return true;
+        };
+        handlers.onState = [this](SocketModeState state, const std::string& reason) {
+            static constexpr RemoteState kStates[] = {RemoteState::Connecting, RemoteState::Connected,
+                                                      RemoteState::TransientDisconnect, RemoteState::BadCredentials};
+            StateSubject subject = bridgeSubject();
+            subject.loginId = "socket_mode";
+            ctx_->reportState(subject, status(kStates[static_cast<int>(state)], reason));
+        };
+        socketWork_.emplace(socketIo_.get_executor());
+        socket_ = std::make_unique<SocketModeClient>(socketIo_, *appClient_, std::move(handlers));
+        socketLoop_ = std::thread([this] {
+            for (;;) {
+                try {
+                    socketIo_.run();
+                    return;
+                } catch (const std::exception& e) {
+                    log_->error("Socket Mode loop handler threw; continuing", {{"error", e.what()}});
+                }
+            }
+        });
+        socket_->start();
+    }
+
     // The worker: bridges stored events in arrival order once the bridge knows who it is on
     // Slack (so its own posts coming back are recognised).
     void bridgeEvents() {
@@ -391,6 +442,11 @@ private:
     std::optional<SelfIdentity> self_;
     TimerHandle retryCheck_;
     std::thread worker_;
+    std::unique_ptr<WebApiClient> appClient_;  // the app-level token: apps.connections.open
+    boost::asio::io_context socketIo_;
+    std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> socketWork_;
+    std::unique_ptr<SocketModeClient> socket_;
+    std::thread socketLoop_;
 };
 
 MXBRIDGE_BRIDGE(SlackConnector, "slack", "Slack channels as Matrix rooms (relay mode)");

@@ -164,6 +164,11 @@ void SlackDouble::failNext(const std::string& method, const std::string& error, 
     failures_[method] = {error, count};
 }
 
+void SlackDouble::serveSocketMode(std::function<std::string()> nextUrl) {
+    std::lock_guard lock(mutex_);
+    socketUrl_ = std::move(nextUrl);
+}
+
 void SlackDouble::revokeToken() {
     std::lock_guard lock(mutex_);
     revoked_ = true;
@@ -301,7 +306,10 @@ HttpResponse SlackDouble::handle(const HttpRequest& request) {
         return response;
     };
     if (token.empty()) return HttpResponse::json(200, refusal("not_authed"));
-    if (token != options_.botToken) return HttpResponse::json(200, refusal("invalid_auth"));
+    bool appLevel = name == "apps.connections.open";
+    if (token == (appLevel ? options_.botToken : options_.appToken))
+        return HttpResponse::json(200, refusal("not_allowed_token_type"));
+    if (token != (appLevel ? options_.appToken : options_.botToken)) return HttpResponse::json(200, refusal("invalid_auth"));
     if (revoked_) return HttpResponse::json(200, refusal("token_revoked"));
 
     if (auto limit = rateLimits_.find(name); limit != rateLimits_.end() && limit->second.first > 0) {
@@ -368,6 +376,10 @@ nlohmann::json SlackDouble::serve(const std::string& method, const std::map<std:
             return {{"ok", true}, {"channel", post.channel}, {"ts", post.ts}};
         }
         return refusal("message_not_found");
+    }
+    if (method == "apps.connections.open") {
+        if (!socketUrl_) return refusal("socket_mode_not_enabled");
+        return {{"ok", true}, {"url", socketUrl_()}};
     }
     if (method == "users.info") {
         auto user = users_.find(arg("user"));

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -31,6 +32,8 @@ void requireSlackApiOrSkip(const char* testName);
 
 struct SlackDoubleOptions {
     std::string botToken = "xoxb-0000000001-double-bot-token";
+    // The app-level token (Socket Mode), the only one apps.connections.open takes.
+    std::string appToken = "xapp-1-A0DOUBLE1-0000000001-double-app-token";
     // Granular scopes the bot token was granted (sent back in x-oauth-scopes).
     std::vector<std::string> botScopes = {"chat:write", "chat:write.customize", "users:read",
                                           "channels:read", "channels:history"};
@@ -79,6 +82,9 @@ public:
     void failNext(const std::string& method, const std::string& error, int count = 1);
     // Every call with the bot token is answered token_revoked from now on.
     void revokeToken();
+    // Where apps.connections.open sends the app (SocketModeDouble::nextUrl); unset, the
+    // double refuses it as a workspace without Socket Mode would.
+    void serveSocketMode(std::function<std::string()> nextUrl);
 
     std::vector<SlackPost> posts() const;
     std::vector<std::string> violations() const;
@@ -117,6 +123,7 @@ private:
     std::map<std::string, std::pair<int, int>> rateLimits_;                // method -> count, seconds
     std::map<std::string, std::pair<std::string, int>> failures_;          // method -> error, count
     bool revoked_ = false;
+    std::function<std::string()> socketUrl_;
     std::vector<SlackPost> posts_;
     std::vector<std::string> violations_;
     std::vector<std::string> calls_;

@@ -13,6 +13,7 @@
 #include "ports.h"
 #include "process.h"
 #include "slack_double.h"
+#include "socket_mode_double.h"
 #include "temp_dir.h"
 #include "test_http_server.h"
 
@@ -26,9 +27,13 @@ constexpr const char* kSigningSecret = "signing-secret-for-slack-tests";
 constexpr const char* kChannel = "C0CHAN001";
 constexpr const char* kAlice = "@alice:hs.test";
 
+enum class Transport { EventsApi, SocketMode };
+
 class SlackBridge {
 public:
-    explicit SlackBridge(SlackDoubleOptions slackOptions = {}) : slack_(std::move(slackOptions)) {
+    explicit SlackBridge(SlackDoubleOptions slackOptions = {}, Transport transport = Transport::EventsApi)
+        : slack_(std::move(slackOptions)), transport_(transport) {
+        slack_.serveSocketMode([this] { return sockets_.nextUrl(); });
         port_ = freePort();
         HomeserverConfig c;
         c.serverName = kServer;
@@ -62,7 +67,9 @@ public:
           << "database:\n  path: " << (dir_ / "mxbridge.db").string() << "\n"
           << "logging:\n  level: debug\n"
           << "bridge:\n  type: slack\n  bot_token: " << slack_.options().botToken
-          << "\n  signing_secret: " << kSigningSecret << "\n  api_url: " << slack_.apiUrl()
+          << (transport_ == Transport::SocketMode ? "\n  app_token: " + slack_.options().appToken
+                                                  : "\n  signing_secret: " + std::string(kSigningSecret))
+          << "\n  api_url: " << slack_.apiUrl()
           << "\n  channels:\n    - {channel: " << kChannel << ", room: \"" << room_ << "\"}\n";
         bridge_ = runMxbridge(MXBRIDGE_CLI_PATH, dir_.path(), y.str(), ++starts_);
     }
@@ -78,16 +85,21 @@ public:
     std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
     HomeserverDouble& hs() { return *hs_; }
     SlackDouble& slack() { return slack_; }
+    SocketModeDouble& sockets() { return sockets_; }
     Process& bridge() { return *bridge_; }
     const std::string& room() const { return room_; }
+
+    // What Slack delivers for `event`, over either transport.
+    static nlohmann::json wrapper(const nlohmann::json& event, const std::string& eventId) {
+        return {{"token", "unused-verification-token"}, {"team_id", "T0DOUBLE1"},
+                {"api_app_id", "A0DOUBLE1"}, {"type", "event_callback"}, {"event_id", eventId},
+                {"event_time", 1700000000}, {"event", event}};
+    }
 
     // An Events API post as Slack makes it, signed `age` ago with `secret`.
     HttpCallResult deliver(const nlohmann::json& event, const std::string& eventId, int retryNum = 0,
                            std::chrono::seconds age = 0s, const std::string& secret = kSigningSecret) {
-        nlohmann::json body = {{"token", "unused-verification-token"}, {"team_id", "T0DOUBLE1"},
-                               {"api_app_id", "A0DOUBLE1"}, {"type", "event_callback"}, {"event_id", eventId},
-                               {"event_time", 1700000000}, {"event", event}};
-        std::string text = body.dump();
+        std::string text = wrapper(event, eventId).dump();
         auto signedAt = std::chrono::system_clock::now() - age;
         std::string timestamp =
             std::to_string(std::chrono::duration_cast<std::chrono::seconds>(signedAt.time_since_epoch()).count());
@@ -125,7 +137,9 @@ public:
     }
 
 private:
+    SocketModeDouble sockets_;
     SlackDouble slack_;
+    Transport transport_;
     std::unique_ptr<HomeserverDouble> hs_;
     std::unique_ptr<Process> bridge_;
     TempDir dir_{"mxbridge-slack-it"};
@@ -266,4 +280,41 @@ TEST_CASE("an event Slack got 200 for is bridged after a kill -9, once") {
     CHECK(f.deliver(slackMessage("after", "1700000000.000800"), "Ev0CRASH02").status == 200);
     REQUIRE(f.hs().waitFor([&] { return !f.messages(kAliceGhost, "after").empty(); }, 15s));
     CHECK(f.messages(kAliceGhost, "survives a crash").size() == 1);
+}
+
+TEST_CASE("Socket Mode: an envelope is bridged and acknowledged, a redelivered one acknowledged and not bridged again") {
+    SlackBridge f({}, Transport::SocketMode);
+    f.start();
+    REQUIRE(f.sockets().waitFor([&] { return f.sockets().connectionsOpen() == 1; }));
+    std::string first = f.sockets().sendEvent(SlackBridge::wrapper(slackMessage("over the socket", "1700000001.000100"), "Ev0SOCK001"));
+    REQUIRE(f.hs().waitFor([&] { return !f.messages(kAliceGhost, "over the socket").empty(); }, 15s));
+    REQUIRE(f.sockets().waitFor([&] { return f.sockets().acks().size() == 1; }));
+    std::string again = f.sockets().sendEvent(SlackBridge::wrapper(slackMessage("over the socket", "1700000001.000100"), "Ev0SOCK001"), 1);
+    std::string next = f.sockets().sendEvent(SlackBridge::wrapper(slackMessage("next", "1700000001.000200"), "Ev0SOCK002"));
+    REQUIRE(f.hs().waitFor([&] { return !f.messages(kAliceGhost, "next").empty(); }, 15s));
+    REQUIRE(f.sockets().waitFor([&] { return f.sockets().acks().size() == 3; }));
+    CHECK(f.sockets().acks() == std::vector<std::string>{first, again, next});
+    CHECK(f.messages(kAliceGhost, "over the socket").size() == 1);
+    CHECK(f.sockets().unexpected().empty());
+    CHECK(f.slack().violations().empty());
+}
+
+TEST_CASE("Socket Mode: after a disconnect warning the next socket opens before the old one closes; a dropped one is replaced") {
+    SlackBridge f({}, Transport::SocketMode);
+    f.start();
+    REQUIRE(f.sockets().waitFor([&] { return f.sockets().connectionsOpen() == 1; }));
+    CHECK(f.sockets().send({{"type", "disconnect"}, {"reason", "warning"}, {"debug_info", {{"host", "double"}}}}));
+    // A second socket (a new apps.connections.open ticket) comes up, then the first is closed.
+    REQUIRE(f.sockets().waitFor([&] { return f.sockets().connectionsOpened() == 2; }));
+    REQUIRE(f.sockets().waitFor([&] { return f.sockets().connectionsOpen() == 1; }));
+    CHECK(f.slack().callCount("apps.connections.open") == 2);
+    f.sockets().sendEvent(SlackBridge::wrapper(slackMessage("after the refresh", "1700000002.000100"), "Ev0SOCK003"));
+    REQUIRE(f.hs().waitFor([&] { return !f.messages(kAliceGhost, "after the refresh").empty(); }, 15s));
+
+    f.sockets().dropNewest();
+    REQUIRE(f.sockets().waitFor([&] { return f.sockets().connectionsOpened() == 3; }, 15s));
+    REQUIRE(f.sockets().waitFor([&] { return f.sockets().connectionsOpen() == 1; }));
+    f.sockets().sendEvent(SlackBridge::wrapper(slackMessage("after the drop", "1700000002.000200"), "Ev0SOCK004"));
+    REQUIRE(f.hs().waitFor([&] { return !f.messages(kAliceGhost, "after the drop").empty(); }, 15s));
+    CHECK(f.slack().violations().empty());
 }

@@ -64,6 +64,10 @@ Envelope parseEventCallback(const nlohmann::json& payload) {
 
 }  // namespace
 
+bool withinNestingDepth(std::string_view text, std::size_t maxDepth) {
+    return nestingDepth(text, maxDepth) <= maxDepth;
+}
+
 bool isSafeSlackId(std::string_view id) {
     if (id.empty() || id.size() > 64) return false;
     for (char c : id) {
@@ -96,7 +100,7 @@ Envelope envelopeFromJson(const nlohmann::json& payload) {
 }
 
 Envelope parseEnvelope(std::string_view body, const EnvelopeLimits& limits) {
-    if (nestingDepth(body, limits.maxDepth) > limits.maxDepth)
+    if (!withinNestingDepth(body, limits.maxDepth))
         return EnvelopeError{"the body nests deeper than " + std::to_string(limits.maxDepth) + " levels"};
     nlohmann::json payload = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
     if (payload.is_discarded()) return EnvelopeError{"the body is not JSON (or not UTF-8)"};

@@ -34,17 +34,20 @@ TEST_CASE("a complete section is read") {
     REQUIRE(config.channels.size() == 1);
     CHECK(config.channels[0].channel == "C0CHAN001");
     CHECK(config.channels[0].room.str() == "!abc:example.org");
-    CHECK(parse({{"bot_token", "xoxb-1"}}).apiUrl == "https://slack.com/api/");
+    CHECK(parse({{"bot_token", "xoxb-1"}, {"app_token", "xapp-1-A1-2-x"}}).apiUrl == "https://slack.com/api/");
+    CHECK(parse({{"bot_token", "xoxb-1"}, {"app_token", "xapp-1-A1-2-x"}}).appToken == "xapp-1-A1-2-x");
 }
 
 TEST_CASE("mistakes name the key and what was expected") {
     CHECK(errorOf(nlohmann::json::object()).find("bot_token") != std::string::npos);
+    CHECK(errorOf({{"bot_token", "xoxb-1"}}).find("no Slack event can arrive") != std::string::npos);
+    CHECK(errorOf({{"bot_token", "xoxb-1"}, {"app_token", "xoxb-2"}}).find("xapp-") != std::string::npos);
     CHECK(errorOf({{"bot_token", "xoxp-user-token"}}).find("xoxb-") != std::string::npos);
-    CHECK(errorOf({{"bot_token", "xoxb-1"}, {"api_url", "https://slack.com/api"}}).find("ending in '/'") !=
+    CHECK(errorOf({{"bot_token", "xoxb-1"}, {"signing_secret", "s"}, {"api_url", "https://slack.com/api"}}).find("ending in '/'") !=
           std::string::npos);
-    CHECK(errorOf({{"bot_token", "xoxb-1"}, {"channels", {{{"channel", "general"}, {"room", "!a:b"}}}}})
+    CHECK(errorOf({{"bot_token", "xoxb-1"}, {"signing_secret", "s"}, {"channels", {{{"channel", "general"}, {"room", "!a:b"}}}}})
               .find("channel id") != std::string::npos);
-    CHECK(errorOf({{"bot_token", "xoxb-1"}, {"channels", {{{"channel", "C0CHAN001"}, {"room", "#alias:b"}}}}})
+    CHECK(errorOf({{"bot_token", "xoxb-1"}, {"signing_secret", "s"}, {"channels", {{{"channel", "C0CHAN001"}, {"room", "#alias:b"}}}}})
               .find("room id") != std::string::npos);
-    CHECK(errorOf({{"bot_token", "xoxb-1"}, {"bot_tokn", "x"}}).find("bot_tokn") != std::string::npos);
+    CHECK(errorOf({{"bot_token", "xoxb-1"}, {"signing_secret", "s"}, {"bot_tokn", "x"}}).find("bot_tokn") != std::string::npos);
 }

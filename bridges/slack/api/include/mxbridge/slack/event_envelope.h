@@ -53,6 +53,10 @@ struct EnvelopeLimits {
     std::size_t maxDepth = 64;
 };
 
+// Whether `text` nests objects and arrays at most `maxDepth` deep (counted outside strings,
+// without parsing): checked before a parser sees a body.
+bool withinNestingDepth(std::string_view text, std::size_t maxDepth);
+
 // Parses one envelope from its JSON text.
 Envelope parseEnvelope(std::string_view body, const EnvelopeLimits& limits = {});
 // The same from an already parsed object (a Socket Mode envelope's "payload").
