@@ -46,6 +46,9 @@ struct MucPortals::Puppet {
     std::string wanted;     // their display name
     std::string fallback;   // their user id's localpart, for a blank display name
     std::string nick;       // asked for, then given
+    // A nick change asked for: the bridge's own occupant may hear of it before this one
+    // does, and must not take it for someone new.
+    std::string renamingTo;
     int nickAttempt = 0;
     bool joined = false;
     std::vector<Outgoing> pending;  // sent once the join is done
@@ -412,6 +415,43 @@ void MucPortals::sendReactions(Room& room, const RoomId& matrixRoom, const Event
                                 .replyTo = std::nullopt});
 }
 
+void MucPortals::renameFromMatrix(const Jid& mucRoom, const UserId& user, const std::string& displayName) {
+    boost::asio::post(io_, [this, mucRoom, user, displayName] {
+        auto r = rooms_.find(mucRoom.bareStr());
+        if (r == rooms_.end()) return;
+        Room& room = *r->second;
+        auto it = room.puppets.find(user.str());
+        if (it == room.puppets.end() || it->second.wanted == displayName) return;
+        Puppet& puppet = it->second;
+        puppet.wanted = displayName;
+        puppet.nickAttempt = 0;
+        if (!puppet.joined) return;  // the join under way keeps its nick; the next one takes this
+        std::string nick = nickAttempt(puppet.wanted, puppet.fallback, 0);
+        auto occupant = room.jid.withResource(nick);
+        if (!occupant || nick == puppet.nick) return;
+        log_.info("renaming a Matrix user's occupant", {{"room", mucRoom.bareStr()}, {"user", user.str()},
+                                                         {"from", puppet.nick}, {"to", nick}});
+        Element presence("presence", std::string(ns::kComponentAccept));
+        presence.setAttr("from", puppet.jid.str()).setAttr("to", occupant->str());
+        puppet.renamingTo = nick;
+        connection_.send(std::move(presence));
+    });
+}
+
+void MucPortals::setSubjectFromMatrix(const Jid& mucRoom, const std::string& subject, const std::string& stanzaId) {
+    boost::asio::post(io_, [this, mucRoom, subject, stanzaId] {
+        Room& room = roomState(mucRoom);
+        if (room.state != Room::State::Joined) return;
+        // What the room sends back is then no change, so it does not come back into Matrix.
+        room.subject = subject;
+        Element message("message", std::string(ns::kComponentAccept));
+        message.setAttr("from", botJid().str()).setAttr("to", mucRoom.bareStr()).setAttr("type", "groupchat");
+        message.setAttr("id", stanzaId);
+        message.addChild("subject", std::string(ns::kComponentAccept)).addText(subject);
+        connection_.send(std::move(message));
+    });
+}
+
 void MucPortals::leaveFromMatrix(const Jid& mucRoom, const UserId& user) {
     boost::asio::post(io_, [this, mucRoom, user] {
         auto r = rooms_.find(mucRoom.bareStr());
@@ -480,7 +520,7 @@ void MucPortals::failPuppet(Room& room, const std::string& user, const Error& er
 
 bool MucPortals::isPuppetNick(const Room& room, const std::string& nick) const {
     for (const auto& [user, puppet] : room.puppets)
-        if (puppet.nick == nick) return true;
+        if (puppet.nick == nick || (!puppet.renamingTo.empty() && puppet.renamingTo == nick)) return true;
     return false;
 }
 
@@ -490,6 +530,12 @@ void MucPortals::onPuppetPresence(Room& room, Puppet& puppet, const Element& sta
         if (&p == &puppet) user = id;
     auto from = Jid::parse(stanza.attrOr("from"));
     if (stanza.attrOr("type") == "error") {
+        if (!puppet.renamingTo.empty() && from->resource() == puppet.renamingTo) {
+            log_.info("the MUC kept a Matrix user's nick", {{"room", room.jid.bareStr()}, {"user", user},
+                                                            {"nick", puppet.renamingTo}});
+            puppet.renamingTo.clear();
+            return;
+        }
         if (puppet.joined || from->resource() != puppet.nick) return;
         StanzaError error = parseStanzaError(stanza).value_or(StanzaError{});
         if (error.condition == "conflict" && puppet.nickAttempt + 1 < kNickAttempts) {
@@ -513,6 +559,7 @@ void MucPortals::onPuppetPresence(Room& room, Puppet& puppet, const Element& sta
         return;
     }
     puppet.nick = p->nick;
+    if (p->nick == puppet.renamingTo) puppet.renamingTo.clear();
     if (puppet.joined) return;
     puppet.joined = true;
     for (const Outgoing& m : std::exchange(puppet.pending, {})) sendGroupchat(room, puppet, m);

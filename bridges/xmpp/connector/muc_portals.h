@@ -97,6 +97,12 @@ public:
         std::string key;
     };
     void reactFromMatrix(const Jid& mucRoom, Reaction reaction);
+    // A Matrix user's new display name: their occupant takes it as nick (XEP-0045 §7.6). A
+    // nick another occupant holds is kept as it was (logged).
+    void renameFromMatrix(const Jid& mucRoom, const UserId& user, const std::string& displayName);
+    // A Matrix topic change: the bridge's occupant sets the room's subject, with `stanzaId`
+    // (a refusal, e.g. a room that lets only moderators do it, comes back as an error to it).
+    void setSubjectFromMatrix(const Jid& mucRoom, const std::string& subject, const std::string& stanzaId);
     // A Matrix user left the portal: their occupant leaves the MUC.
     void leaveFromMatrix(const Jid& mucRoom, const UserId& user);
 

@@ -301,8 +301,34 @@ public:
         return HookResult::delivered();
     }
 
+    // A Matrix topic change in a MUC portal: the room's subject, set by the bridge's occupant.
+    HookResult onMatrixStateChange(const MatrixStateChange& change) override {
+        if (change.type != "m.room.topic" || !change.stateKey.empty()) return HookResult::ignored();
+        if (ctx_->isGhost(change.sender) || change.sender == ctx_->bot().userId()) return HookResult::ignored();
+        const nlohmann::json& content = change.event.content();
+        std::string topic = content.contains("topic") && content["topic"].is_string()
+                                ? content["topic"].get<std::string>()
+                                : std::string();
+        bool sent = false;
+        for (const RemoteRoomId& remote : change.remotes) {
+            auto muc = mucRoomOf(remote);
+            if (!muc) continue;
+            std::string id = "m" + change.event.eventId().str().substr(1);
+            sent_.remember(id, {change.room, change.event.eventId()});
+            muc_->setSubjectFromMatrix(*muc, topic, id);
+            sent = true;
+        }
+        return sent ? HookResult::delivered() : HookResult::ignored();
+    }
+
     HookResult onMatrixMembership(const MatrixMembership& change) override {
         if (change.isGhost || change.isBot) return HookResult::ignored();
+        if (change.membership == "join" && change.prevMembership == "join") {
+            // A profile change: the new display name is the user's nick in each MUC.
+            for (const RemoteRoomId& remote : change.remotes)
+                if (auto muc = mucRoomOf(remote)) muc_->renameFromMatrix(*muc, change.target, change.displayName);
+            return HookResult::delivered();
+        }
         if (change.membership != "leave" && change.membership != "ban") return HookResult::ignored();
         bool left = false;
         for (const RemoteRoomId& remote : change.remotes)
