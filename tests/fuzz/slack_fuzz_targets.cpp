@@ -10,6 +10,7 @@
 #include "mxbridge/slack/event_envelope.h"
 #include "mxbridge/slack/message_text.h"
 #include "mxbridge/slack/request_signature.h"
+#include "mxbridge/slack/rich_text.h"
 #include "mxbridge/slack/socket_mode.h"
 
 namespace mxbridge::slack::fuzz {
@@ -70,6 +71,13 @@ void checkText(std::string_view input) {
     std::string escaped = escapeForSlack(input);
     MXBRIDGE_FUZZ_CHECK(escaped.find('<') == std::string::npos && escaped.find('>') == std::string::npos);
     MXBRIDGE_FUZZ_CHECK(slackTextToPlain(escaped, nullptr) == input);
+    // Matrix HTML as mrkdwn: without ghosts to mention, nothing in it mentions or pings.
+    std::string mrkdwn = htmlToMrkdwn(input, [](std::string_view) { return std::optional<std::string>(); });
+    MXBRIDGE_FUZZ_CHECK(mrkdwn.find("<!") == std::string::npos && mrkdwn.find("<@") == std::string::npos &&
+                        mrkdwn.find("<#") == std::string::npos);
+    // Any JSON as blocks: never throws.
+    nlohmann::json blocks = nlohmann::json::parse(input, nullptr, false);
+    if (!blocks.is_discarded() && withinNestingDepth(input, 64)) (void)richTextToHtml(blocks, RichTextNames{});
 }
 
 }  // namespace

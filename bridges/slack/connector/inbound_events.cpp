@@ -4,6 +4,7 @@
 #include <map>
 
 #include "mxbridge/slack/message_text.h"
+#include "mxbridge/slack/rich_text.h"
 
 namespace mxbridge::slack {
 
@@ -38,6 +39,20 @@ std::string plainText(const nlohmann::json& message, SenderDirectory& users) {
     return slackTextToPlain(field(message, "text"), [&users](std::string_view id) { return users.nameOf(id); });
 }
 
+// The formatted_body for what a Slack client sent as rich_text; nullopt for plain text.
+std::optional<std::string> htmlOf(const nlohmann::json& message, SenderDirectory& users) {
+    auto blocks = message.find("blocks");
+    if (blocks == message.end()) return std::nullopt;
+    RichTextNames names{
+        .userPill = [&users](std::string_view id) -> std::optional<std::pair<std::string, std::string>> {
+            auto matrixId = users.ghostMatrixId(id);
+            if (!matrixId) return std::nullopt;
+            return std::make_pair(*matrixId, users.nameOf(id));
+        },
+        .channelName = nullptr};
+    return richTextToHtml(*blocks, names);
+}
+
 using Handler = std::function<std::optional<RemoteEvent>(const nlohmann::json& event, const std::string& channel,
                                                          const SelfIdentity& self, SenderDirectory& users)>;
 
@@ -53,6 +68,7 @@ std::optional<RemoteEvent> newMessage(const nlohmann::json& event, const std::st
     message.id = slackMessageId(channel, ts);
     message.kind = field(event, "subtype") == "me_message" ? MessageKind::Emote : MessageKind::Text;
     message.body = plainText(event, users);
+    message.html = htmlOf(event, users);
     if (message.body.empty()) return std::nullopt;  // files and blocks alone: not carried yet
     return message;
 }
@@ -71,7 +87,7 @@ std::optional<RemoteEvent> changedMessage(const nlohmann::json& event, const std
                       .sender = senderOf(*message, users),
                       .target = slackMessageId(channel, ts),
                       .newBody = plainText(*message, users),
-                      .newHtml = std::nullopt};
+                      .newHtml = htmlOf(*message, users)};
 }
 
 std::optional<RemoteEvent> deletedMessage(const nlohmann::json& event, const std::string& channel,

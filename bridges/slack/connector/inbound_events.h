@@ -26,6 +26,8 @@ public:
     virtual RemoteSender sender(const std::string& userId) = 0;
     // The name a mention of `userId` shows; empty when unknown.
     virtual std::string nameOf(std::string_view userId) = 0;
+    // The Matrix user id of `userId`'s ghost, for pills; nullopt writes the mention as text.
+    virtual std::optional<std::string> ghostMatrixId(std::string_view) { return std::nullopt; }
 };
 
 // A Slack user or bot id as the ghost's {id}: lower-cased, since Slack's ids are upper-case

@@ -19,6 +19,7 @@
 #include "inbound_events.h"
 #include "mxbridge/connector.h"
 #include "mxbridge/slack/message_text.h"
+#include "mxbridge/slack/rich_text.h"
 #include "mxbridge/slack/socket_mode_client.h"
 #include "mxbridge/slack/web_api_client.h"
 #include "mxbridge/webhook.h"
@@ -69,7 +70,7 @@ struct StoppedMidEvent {};
 // users.info, cached: a Slack user as a ghost, and names for mentions. Called on the worker.
 class SlackUsers final : public SenderDirectory {
 public:
-    explicit SlackUsers(WebApiClient& client) : client_(client) {}
+    SlackUsers(WebApiClient& client, BridgeContext& context) : client_(client), ctx_(context) {}
 
     RemoteSender sender(const std::string& userId) override {
         const auto& user = lookup(userId);
@@ -78,6 +79,9 @@ public:
                             .avatarMxc = std::nullopt};
     }
     std::string nameOf(std::string_view userId) override { return lookup(std::string(userId)).name; }
+    std::optional<std::string> ghostMatrixId(std::string_view userId) override {
+        return ctx_.ghostUserId(ghostIdFor(userId)).str();
+    }
 
 private:
     struct Known {
@@ -102,6 +106,7 @@ private:
     }
 
     WebApiClient& client_;
+    BridgeContext& ctx_;
     std::map<std::string, Known> known_;
 };
 
@@ -130,7 +135,7 @@ public:
         options.baseUrl = config_.apiUrl;
         options.token = config_.botToken;
         client_ = std::make_unique<WebApiClient>(options);
-        users_ = std::make_unique<SlackUsers>(*client_);
+        users_ = std::make_unique<SlackUsers>(*client_, context);
         inbox_ = std::make_unique<EventInbox>(context.kv());
         if (!config_.signingSecret.empty())
             endpoint_ = std::make_unique<EventsEndpoint>(RequestVerifier(config_.signingSecret), *inbox_,
@@ -184,7 +189,7 @@ public:
     HookResult onMatrixMessage(const MatrixMessage& message) override {
         std::vector<std::string> channels = linkedChannels(message.remotes);
         if (channels.empty()) return HookResult::ignored();
-        std::string text = escapeForSlack(message.body);
+        std::string text = slackText(message.body, message.html);
         if (message.media) {
             auto link = ctx_->media().publicUrl(message.media->mxcUrl, message.media->fileName);
             if (!link) return HookResult::unsupported("files cannot reach Slack until media links are enabled (media.signing_key)");
@@ -210,7 +215,7 @@ public:
 
     HookResult onMatrixEdit(const MatrixEdit& edit) override {
         return changeSlackMessage(edit.remotes, edit.target, edit.targetRemote, edit.room, edit.event.eventId(),
-                                  "chat.update", escapeForSlack(edit.newBody));
+                                  "chat.update", slackText(edit.newBody, edit.newHtml));
     }
 
     HookResult onMatrixRedaction(const MatrixRedaction& redaction) override {
@@ -219,6 +224,18 @@ public:
     }
 
 private:
+    // What Slack shows for a Matrix message: its formatted_body as mrkdwn (pills of Slack
+    // users' ghosts as real mentions), else its body; either way nothing in it is markup
+    // the sender did not write as formatting.
+    std::string slackText(const std::string& body, const std::optional<std::string>& html) {
+        if (!html) return escapeForSlack(body);
+        return htmlToMrkdwn(*html, [this](std::string_view matrixId) -> std::optional<std::string> {
+            auto remote = ctx_->users().remoteForGhost(UserId(std::string(matrixId)));
+            if (!remote) return std::nullopt;
+            return remote->str();
+        });
+    }
+
     std::vector<std::string> linkedChannels(const std::vector<RemoteRoomId>& remotes) const {
         std::vector<std::string> channels;
         for (const RemoteRoomId& remote : remotes)

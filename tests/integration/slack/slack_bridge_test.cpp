@@ -318,3 +318,31 @@ TEST_CASE("Socket Mode: after a disconnect warning the next socket opens before 
     REQUIRE(f.hs().waitFor([&] { return !f.messages(kAliceGhost, "after the drop").empty(); }, 15s));
     CHECK(f.slack().violations().empty());
 }
+
+TEST_CASE("formatting crosses both ways: rich_text to HTML, HTML to mrkdwn with a ghost's pill as a mention") {
+    SlackBridge f;
+    f.start();
+    nlohmann::json message = slackMessage("*ship it* <@U0ALICE01>", "1700000003.000100");
+    message["blocks"] = nlohmann::json::array(
+        {{{"type", "rich_text"}, {"block_id", "b1"},
+          {"elements", {{{"type", "rich_text_section"},
+                         {"elements", {{{"type", "text"}, {"text", "ship it"}, {"style", {{"bold", true}}}},
+                                       {{"type", "text"}, {"text", " "}},
+                                       {{"type", "user"}, {"user_id", "U0ALICE01"}}}}}}}}});
+    CHECK(f.deliver(message, "Ev0FMT0001").status == 200);
+    REQUIRE(f.hs().waitFor([&] { return !f.messages(kAliceGhost, "*ship it* @Alice").empty(); }, 15s));
+    nlohmann::json content = f.messages(kAliceGhost, "*ship it* @Alice").at(0)["content"];
+    CHECK(content.value("format", "") == "org.matrix.custom.html");
+    CHECK(content.value("formatted_body", "") ==
+          "<b>ship it</b> <a href=\"https://matrix.to/#/@slack_u0alice01:hs.test\">Alice</a>");
+
+    f.hs().sendAsUser(f.room(), kAlice,
+                      {{"msgtype", "m.text"},
+                       {"body", "Alice: done & <dusted>"},
+                       {"format", "org.matrix.custom.html"},
+                       {"formatted_body", "<a href=\"https://matrix.to/#/@slack_u0alice01:hs.test\">Alice</a>: "
+                                          "<i>done</i> &amp; <code>&lt;dusted&gt;</code>"}});
+    REQUIRE(f.hs().waitFor([&] { return f.slack().posts().size() == 1; }, 15s));
+    CHECK(f.slack().posts().at(0).text == "<@U0ALICE01>: _done_ &amp; `&lt;dusted&gt;`");
+    CHECK(f.slack().violations().empty());
+}
