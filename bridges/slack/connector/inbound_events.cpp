@@ -69,6 +69,9 @@ std::optional<RemoteEvent> newMessage(const nlohmann::json& event, const std::st
     message.kind = field(event, "subtype") == "me_message" ? MessageKind::Emote : MessageKind::Text;
     message.body = plainText(event, users);
     message.html = htmlOf(event, users);
+    // A thread reply is a Matrix reply to the thread's root (Matrix threads: not yet).
+    std::string threadTs = field(event, "thread_ts");
+    if (!threadTs.empty() && threadTs != ts) message.replyTo = slackMessageId(channel, threadTs);
     if (message.body.empty()) return std::nullopt;  // files and blocks alone: not carried yet
     return message;
 }
@@ -129,6 +132,13 @@ std::string ghostIdFor(std::string_view slackId) {
 
 RemoteMessageId slackMessageId(const std::string& channel, const std::string& ts) {
     return RemoteMessageId(channel + "/" + ts);
+}
+
+std::optional<std::string> threadRootOf(const EventCallback& callback) {
+    if (callback.eventType != "message") return std::nullopt;
+    std::string threadTs = field(callback.event, "thread_ts");
+    if (threadTs.empty() || threadTs == field(callback.event, "ts")) return std::nullopt;
+    return threadTs;
 }
 
 std::optional<std::string> channelOf(const EventCallback& callback) {

@@ -38,6 +38,10 @@ std::string ghostIdFor(std::string_view slackId);
 // "<channel>/<ts>": a Slack message's id, stable across edits (ts never changes).
 RemoteMessageId slackMessageId(const std::string& channel, const std::string& ts);
 
+// The thread a message event belongs to: its thread_ts when that is another message's ts
+// (the thread's root); nullopt for a message outside threads and for a root itself.
+std::optional<std::string> threadRootOf(const EventCallback& callback);
+
 // The channel an event happened in, when it has one.
 std::optional<std::string> channelOf(const EventCallback& callback);
 

@@ -197,13 +197,20 @@ public:
         } else if (message.kind == MessageKind::Emote) {
             text = "_" + text + "_";
         }
+        // A Matrix reply to a bridged Slack message goes into that message's thread (its
+        // root's, when it is itself a thread reply): Slack has no replies outside threads.
+        auto repliedTo = message.replyToRemote ? splitMessageId(*message.replyToRemote) : std::nullopt;
         for (const std::string& channel : channels) {
             WebApiArgs args = {{"channel", channel}, {"text", text},
                                {"username", cutUtf8(message.senderName, kMaxUsernameChars)}};
+            std::optional<std::string> threadTs;
+            if (repliedTo && repliedTo->first == channel) threadTs = threadRoot(channel, repliedTo->second);
+            if (threadTs) args.emplace_back("thread_ts", *threadTs);
             client_->call("chat.postMessage", std::move(args), channel,
-                          [this, room = message.room, event = message.event.eventId(), channel](const WebApiResult& r) {
+                          [this, room = message.room, event = message.event.eventId(), channel, threadTs](const WebApiResult& r) {
                               if (r.answer.ok()) {
                                   std::string ts = r.answer.body.value("ts", std::string());
+                                  if (threadTs) rememberThread(channel, ts, *threadTs);
                                   ctx_->eventMappings().map(room, event, RemoteRoomId(channel), slackMessageId(channel, ts));
                               } else {
                                   onFailure(*r.answer.failure, room, event);
@@ -234,6 +241,17 @@ private:
             if (!remote) return std::nullopt;
             return remote->str();
         });
+    }
+
+    // Thread roots of thread replies, so a reply to a reply joins the same thread.
+    static std::string threadKey(const std::string& channel, const std::string& ts) {
+        return "slack/thread/" + channel + "/" + ts;
+    }
+    void rememberThread(const std::string& channel, const std::string& ts, const std::string& root) {
+        ctx_->kv().put(threadKey(channel, ts), root);
+    }
+    std::string threadRoot(const std::string& channel, const std::string& ts) {
+        return ctx_->kv().get(threadKey(channel, ts)).value_or(ts);
     }
 
     std::vector<std::string> linkedChannels(const std::vector<RemoteRoomId>& remotes) const {
@@ -392,6 +410,8 @@ private:
         try {
             auto channel = channelOf(callback);
             if (!channel || ctx_->links().forRemote(RemoteRoomId(*channel)).empty()) return;
+            if (auto root = threadRootOf(callback))
+                rememberThread(*channel, callback.event.value("ts", std::string()), *root);
             if (auto event = inboundEvent(callback, self, *users_)) ctx_->queueRemote(std::move(*event));
         } catch (const std::exception& e) {
             log_->error("a Slack event could not be bridged; it is dropped",

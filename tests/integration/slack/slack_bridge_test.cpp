@@ -346,3 +346,31 @@ TEST_CASE("formatting crosses both ways: rich_text to HTML, HTML to mrkdwn with 
     CHECK(f.slack().posts().at(0).text == "<@U0ALICE01>: _done_ &amp; `&lt;dusted&gt;`");
     CHECK(f.slack().violations().empty());
 }
+
+TEST_CASE("threads: a Slack thread reply is a Matrix reply to its root; a Matrix reply goes into the Slack thread") {
+    SlackBridge f;
+    f.start();
+    CHECK(f.deliver(slackMessage("root", "1700000004.000100"), "Ev0THR0001").status == 200);
+    REQUIRE(f.hs().waitFor([&] { return !f.messages(kAliceGhost, "root").empty(); }, 15s));
+    nlohmann::json inThread = slackMessage("in the thread", "1700000004.000200");
+    inThread["thread_ts"] = "1700000004.000100";
+    CHECK(f.deliver(inThread, "Ev0THR0002").status == 200);
+    REQUIRE(f.hs().waitFor([&] { return !f.messages(kAliceGhost, "in the thread").empty(); }, 15s));
+    std::string root = f.messages(kAliceGhost, "root").at(0).value("event_id", "");
+    nlohmann::json reply = f.messages(kAliceGhost, "in the thread").at(0);
+    CHECK(reply["content"]["m.relates_to"]["m.in_reply_to"].value("event_id", "") == root);
+
+    // Answering the thread reply joins the thread (its root), not a thread of its own.
+    std::string replyId = reply.value("event_id", "");
+    f.hs().sendAsUser(f.room(), kAlice,
+                      {{"msgtype", "m.text"}, {"body", "me too"},
+                       {"m.relates_to", {{"m.in_reply_to", {{"event_id", replyId}}}}}});
+    f.hs().sendAsUser(f.room(), kAlice,
+                      {{"msgtype", "m.text"}, {"body", "on the root"},
+                       {"m.relates_to", {{"m.in_reply_to", {{"event_id", root}}}}}});
+    REQUIRE(f.hs().waitFor([&] { return f.slack().posts().size() == 2; }, 15s));
+    CHECK(f.slack().posts().at(0).text == "me too");
+    CHECK(f.slack().posts().at(0).threadTs == "1700000004.000100");
+    CHECK(f.slack().posts().at(1).threadTs == "1700000004.000100");
+    CHECK(f.slack().violations().empty());
+}

@@ -48,6 +48,17 @@ TEST_CASE("a channel message comes from the sender's ghost, readable, with a sta
     CHECK(message.kind == MessageKind::Text);
 }
 
+TEST_CASE("a thread reply is a reply to the thread's root; the root itself is no reply") {
+    auto reply = map({{"type", "message"}, {"channel", "C0CHAN001"}, {"user", "U0ALICE01"}, {"text", "in thread"},
+                      {"ts", "1700000000.000200"}, {"thread_ts", "1700000000.000100"}});
+    REQUIRE(reply);
+    CHECK(std::get<RemoteMessage>(*reply).replyTo == RemoteMessageId("C0CHAN001/1700000000.000100"));
+    auto root = map({{"type", "message"}, {"channel", "C0CHAN001"}, {"user", "U0ALICE01"}, {"text", "root"},
+                     {"ts", "1700000000.000100"}, {"thread_ts", "1700000000.000100"}});
+    REQUIRE(root);
+    CHECK_FALSE(std::get<RemoteMessage>(*root).replyTo);
+}
+
 TEST_CASE("the bridge's own relayed posts are not bridged back") {
     CHECK_FALSE(map({{"type", "message"}, {"subtype", "bot_message"}, {"channel", "C0CHAN001"},
                      {"bot_id", "B0BOTID01"}, {"username", "Carol (Matrix)"}, {"text", "hi"}, {"ts", "1.2"}}));
