@@ -22,7 +22,8 @@ namespace {
 using nlohmann::json;
 
 const std::vector<std::string> kSections = {"homeserver", "appservice",   "database", "logging", "metrics",
-                                            "bridge",     "provisioning", "media",    "remote"};
+                                            "bridge",     "provisioning", "media",    "remote",
+                                            "login"};
 
 // Keys of the core sections; `bridge` and `logging.components` are open-ended.
 const std::map<std::string, std::vector<std::string>>& coreKeys() {
@@ -39,6 +40,7 @@ const std::map<std::string, std::vector<std::string>>& coreKeys() {
         {"provisioning", {"enabled", "shared_secret"}},
         {"media", {"enabled", "public_url", "signing_key", "link_lifetime_days", "max_bytes"}},
         {"remote", {"transient_grace_seconds"}},
+        {"login", {"idle_minutes", "step_timeout_seconds"}},
     };
     return keys;
 }
@@ -351,12 +353,13 @@ Config build(const std::string& file, detail::YamlTree& tree, std::vector<std::s
     ConfigSection hs = namedSection("homeserver"), as = namedSection("appservice"),
                   db = namedSection("database"), lg = namedSection("logging"),
                   mt = namedSection("metrics"), br = namedSection("bridge"),
-                  pv = namedSection("provisioning"), md = namedSection("media"), rm = namedSection("remote");
+                  pv = namedSection("provisioning"), md = namedSection("media"), rm = namedSection("remote"),
+                  lo = namedSection("login");
     for (const auto& [section, keys] : coreKeys()) {
         const ConfigSection& s = section == "homeserver" ? hs : section == "appservice" ? as
                                : section == "database"   ? db : section == "logging"  ? lg
                                : section == "metrics"    ? mt : section == "media"    ? md
-                               : section == "remote"     ? rm : pv;
+                               : section == "remote"     ? rm : section == "login"    ? lo : pv;
         for (auto& e : s.unknownKeyErrors(keys)) errors.push_back(std::move(e));
     }
 
@@ -520,6 +523,13 @@ Config build(const std::string& file, detail::YamlTree& tree, std::vector<std::s
     collect(errors, [&] {
         c.remote.transientGraceSeconds = static_cast<unsigned>(
             rm.getInt("transient_grace_seconds", c.remote.transientGraceSeconds, 0, 86400));
+    });
+    collect(errors, [&] {
+        c.login.idleMinutes = static_cast<unsigned>(lo.getInt("idle_minutes", c.login.idleMinutes, 0, 525600));
+    });
+    collect(errors, [&] {
+        c.login.stepTimeoutSeconds = static_cast<unsigned>(
+            lo.getInt("step_timeout_seconds", c.login.stepTimeoutSeconds, 5, 3600));
     });
 
     collect(errors, [&] {

@@ -15,6 +15,7 @@
 #include "bridge/ghost_names.h"
 #include "bridge/member_names.h"
 #include "bridge/portal_manager.h"
+#include "login/remote_clients_impl.h"
 #include "matrix/intent_pool.h"
 #include "media/media_endpoint.h"
 #include "media/media_link_signer.h"
@@ -140,6 +141,8 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
     std::unique_ptr<BotDirectChats> directChats;
     std::unique_ptr<RemoteStateTracker> remoteStates;
     std::unique_ptr<StateEndpoint> stateEndpoint;
+    std::unique_ptr<RemoteClientsImpl> remoteClientsImpl;
+    TimerHandle idleClientReaper;
     AdminList admins;
     std::string networkName;
     bool connectorStarted = false;
@@ -216,6 +219,7 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
     EventMappingStore& eventMappings() override { return stores->eventMappings(); }
     CommandRegistry& commands() override { return *commandRegistry; }
     const MediaLinks& media() const override { return mediaLinks; }
+    RemoteClients& remoteClients() override { return *remoteClientsImpl; }
     TimerHandle every(std::chrono::milliseconds interval, std::function<void()> task) override {
         return timers->every(interval, std::move(task));
     }
@@ -684,6 +688,13 @@ void Runtime::start() {
         .tellOwner = [&s](const UserId& owner, const std::string& text) { s.directChats->tell(owner, text); },
         .transientGrace = std::chrono::seconds(c.remote.transientGraceSeconds),
         .networkName = s.networkName});
+    s.remoteClientsImpl = std::make_unique<RemoteClientsImpl>(RemoteClientsImpl::Deps{
+        .handler = dynamic_cast<LoginHandler*>(s.connector.get()),
+        .store = s.stores->logins(),
+        .reportState = [&s](const StateSubject& subject, const RemoteStatus& status) {
+            s.remoteStates->report(subject, status);
+        },
+        .idleTimeout = std::chrono::minutes(c.login.idleMinutes)});
     s.memberNames = std::make_unique<MemberNames>(MemberNames::viaHomeserver(*s.hs));
     s.router = std::make_unique<EventRouter>(EventRouter::Deps{
         *s.connector, bot,
@@ -716,6 +727,10 @@ void Runtime::start() {
     s.configureMediaLinks();
     s.connector->start(s);
     s.connectorStarted = true;
+    // Users' stored logins run again, made without network calls and connecting on their own.
+    s.remoteClientsImpl->loadStored();
+    if (c.login.idleMinutes > 0 && s.remoteClientsImpl->hasLogins())
+        s.idleClientReaper = s.timers->every(std::chrono::minutes(1), [&s] { s.remoteClientsImpl->reapIdle(); });
     s.dispatcher->enqueue(std::move(replay));
     s.dispatcher->start();
     s.intents->outbox().reportTo(s.health);
@@ -798,6 +813,8 @@ void Runtime::stop() {
     // The connector may still report what its network said while closing.
     if (s.connectorStarted) {
         s.commandRegistry->stop();  // commands held for a power check finish first
+        s.idleClientReaper.cancel();
+        s.remoteClientsImpl->stopAll();  // users' clients log off before their bridge stops
         s.connector->stop();
         s.connectorStarted = false;
     }

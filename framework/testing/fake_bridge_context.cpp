@@ -4,15 +4,72 @@
 #include <stdexcept>
 
 #include "bridge/ghost_names.h"
+#include "login/remote_clients_impl.h"
+#include "store/memory_login_store.h"
 
 namespace mxbridge::testing {
+
+namespace {
+
+// Ghosts from the kit's MemoryUserStore, logins from the store RemoteClients reads, so a
+// connector's users().login() and the framework's clients see the same logins.
+class SharedLoginUserStore final : public UserStore {
+public:
+    SharedLoginUserStore(MemoryUserStore& ghosts, detail::LoginStore& logins) : ghosts_(ghosts), logins_(logins) {}
+    void setGhost(const UserId& ghost, const RemoteUserId& remote) override { ghosts_.setGhost(ghost, remote); }
+    std::optional<RemoteUserId> remoteForGhost(const UserId& ghost) override { return ghosts_.remoteForGhost(ghost); }
+    std::optional<UserId> ghostForRemote(const RemoteUserId& remote) override { return ghosts_.ghostForRemote(remote); }
+    void saveLogin(const Login& login) override { logins_.save(login); }
+    std::optional<Login> login(const UserId& user, const std::string& network) override {
+        return logins_.find(LoginKey{user, network, ""});
+    }
+    void removeLogin(const UserId& user, const std::string& network) override {
+        logins_.remove(LoginKey{user, network, ""});
+    }
+    std::vector<Login> logins(const std::string& network) override {
+        std::vector<Login> out;
+        for (Login& l : logins_.all())
+            if (l.network == network) out.push_back(std::move(l));
+        return out;
+    }
+
+private:
+    MemoryUserStore& ghosts_;
+    detail::LoginStore& logins_;
+};
+
+}  // namespace
+
+struct FakeBridgeContext::Logins {
+    detail::MemoryLoginStore store;
+    SharedLoginUserStore users;
+    std::unique_ptr<detail::RemoteClientsImpl> clients;
+    TimerHandle reaper;
+
+    Logins(FakeBridgeContext& ctx, LoginHandler* handler) : users(ctx.users_, store) { make(ctx, handler); }
+    void make(FakeBridgeContext& ctx, LoginHandler* handler) {
+        reaper.cancel();
+        clients.reset();
+        clients = std::make_unique<detail::RemoteClientsImpl>(detail::RemoteClientsImpl::Deps{
+            .handler = handler,
+            .store = store,
+            .reportState = [&ctx](const StateSubject& s, const RemoteStatus& st) { ctx.reportState(s, st); },
+            .idleTimeout = std::chrono::minutes(ctx.options_.loginIdleMinutes),
+            .now = [&ctx] { return std::chrono::steady_clock::time_point(ctx.clock_.now()); },
+        });
+        // As the runtime does: a look for idle clients every minute.
+        if (ctx.options_.loginIdleMinutes > 0)
+            reaper = ctx.clock_.every(std::chrono::minutes(1), [this] { clients->reapIdle(); });
+    }
+};
 
 FakeBridgeContext::FakeBridgeContext(FakeContextOptions options)
     : options_(std::move(options)),
       config_(options_.config, "bridge", "test-config.yaml", {}),
       bot_("@" + options_.botLocalpart + ":" + options_.serverName),
       commands_(options_.bridgeName),
-      media_(options_.mediaPublicUrl) {
+      media_(options_.mediaPublicUrl),
+      logins_(std::make_unique<Logins>(*this, nullptr)) {
     size_t id = options_.userTemplate.find("{id}");
     if (id == std::string::npos)
         throw std::invalid_argument("FakeContextOptions::userTemplate needs one {id}: " +
@@ -22,6 +79,13 @@ FakeBridgeContext::FakeBridgeContext(FakeContextOptions options)
 }
 
 FakeBridgeContext::~FakeBridgeContext() = default;
+
+UserStore& FakeBridgeContext::users() { return logins_->users; }
+RemoteClients& FakeBridgeContext::remoteClients() { return *logins_->clients; }
+void FakeBridgeContext::enableLogins(LoginHandler& handler) { logins_->make(*this, &handler); }
+size_t FakeBridgeContext::startStoredLogins() { return logins_->clients->loadStored(); }
+void FakeBridgeContext::completeLogin(const Login& login) { logins_->clients->loggedIn(login); }
+bool FakeBridgeContext::logout(const LoginKey& key) { return logins_->clients->logout(key); }
 
 std::optional<std::string> FakeMediaLinks::publicUrl(std::string_view mxc, std::string_view fileName) const {
     if (publicUrl_.empty() || !isValidMxcUri(mxc)) return std::nullopt;

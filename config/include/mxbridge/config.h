@@ -162,6 +162,16 @@ struct RemoteConfig {
     unsigned transientGraceSeconds = 60;
 };
 
+// Matrix users' own logins on the remote network (bridges with a LoginHandler, login.h).
+struct LoginConfig {
+    // A remote client with no activity for this long is disconnected (unless the bridge says
+    // it must stay); it is made again when next needed. 0: never.
+    unsigned idleMinutes = 0;
+    // How long a user has to answer a login step (and a step to check what they gave) before
+    // the login is cancelled with a message saying so.
+    unsigned stepTimeoutSeconds = 120;
+};
+
 struct BridgeConfig {
     std::string type;       // registered bridge name, e.g. "irc", or a path to a .so
     ConfigSection section;  // everything under `bridge:` except `type`
@@ -185,6 +195,7 @@ struct Config {
     BridgeConfig bridge;
     ProvisioningConfig provisioning;
     RemoteConfig remote;
+    LoginConfig login;
 };
 
 // Loads, applies MXBRIDGE_* environment overrides and *_FILE secrets, validates.

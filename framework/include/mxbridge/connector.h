@@ -28,6 +28,7 @@
 #include "mxbridge/events.h"
 #include "mxbridge/ids.h"
 #include "mxbridge/log.h"
+#include "mxbridge/login.h"
 #include "mxbridge/metrics.h"
 #include "mxbridge/result.h"
 #include "mxbridge/commands.h"
@@ -167,6 +168,9 @@ public:
     virtual CommandRegistry& commands() = 0;
     // Links to Matrix media that people on the remote network can open (media.h).
     virtual const MediaLinks& media() const = 0;
+    // The running clients of users' logins (login.h), for a connector that implements
+    // LoginHandler; for one that does not, acquire() makes nothing. @since API 4
+    virtual RemoteClients& remoteClients() = 0;
 
     // Runs `task` on a framework timer thread; keep the handle while it should run.
     virtual TimerHandle every(std::chrono::milliseconds interval, std::function<void()> task) = 0;

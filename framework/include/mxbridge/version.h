@@ -9,7 +9,8 @@
 // Defined here unless the build defines it (tests build a plug-in of another version so).
 #ifndef MXBRIDGE_PLUGIN_API_VERSION
 // 2: BridgeContext::media() (media links). 3: BridgeContext::reportState() (remote states).
-#define MXBRIDGE_PLUGIN_API_VERSION 3
+// 4: BridgeContext::remoteClients() (logins).
+#define MXBRIDGE_PLUGIN_API_VERSION 4
 #endif
 
 namespace mxbridge {

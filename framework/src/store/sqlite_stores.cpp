@@ -36,9 +36,12 @@ void requireId(const std::string& id, const char* what) {
     if (id.empty()) throw StoreError(std::string("empty ") + what);
 }
 
-// What a sealed secret is bound to: its row.
-std::string secretContext(const UserId& user, const std::string& network) {
-    return "mxbridge login\n" + user.str() + "\n" + network;
+// What a sealed secret is bound to: its row. A user's only login on a network (id "") keeps
+// the context secrets were sealed under before logins had ids, so they still open.
+std::string secretContext(const UserId& user, const std::string& network, const std::string& loginId) {
+    std::string context = "mxbridge login\n" + user.str() + "\n" + network;
+    if (!loginId.empty()) context += "\n" + loginId;
+    return context;
 }
 
 // One read connection for all three stores; SQLite connections are not for concurrent use.
@@ -119,7 +122,7 @@ private:
     Reader& reader_;
 };
 
-class SqliteUserStore final : public UserStore {
+class SqliteUserStore final : public UserStore, public LoginStore {
 public:
     SqliteUserStore(Journal& journal, Reader& reader, SecretBox box)
         : journal_(journal), reader_(reader), box_(std::move(box)) {}
@@ -152,55 +155,73 @@ public:
         return v ? std::optional(UserId(*v)) : std::nullopt;
     }
 
-    void saveLogin(const Login& login) override {
+    void saveLogin(const Login& login) override { save(login); }
+
+    // The public UserStore sees a user's only login on a network: the one with id "".
+    std::optional<Login> login(const UserId& user, const std::string& network) override {
+        return find(LoginKey{user, network, ""});
+    }
+    void removeLogin(const UserId& user, const std::string& network) override {
+        remove(LoginKey{user, network, ""});
+    }
+    std::vector<Login> logins(const std::string& network) override {
+        return loginRows("WHERE network = ? ORDER BY user_id, login_id", {network});
+    }
+
+    // --- LoginStore ---
+    void save(const Login& login) override {
         requireId(login.user.str(), "user id");
         requireId(login.network, "network");
         std::optional<std::string> sealed;
         if (!login.secret.empty()) {
             try {
-                sealed = box_.seal(login.secret.reveal(), secretContext(login.user, login.network));
+                sealed = box_.seal(login.secret.reveal(), secretContext(login.user, login.network, login.id));
             } catch (const std::runtime_error& e) {
                 throw StoreError(e.what());
             }
         }
         std::string data = dumpObject(login.data, "login data");
-        write(journal_, [user = login.user.str(), network = login.network,
+        write(journal_, [user = login.user.str(), network = login.network, loginId = login.id,
                          remoteName = login.remoteName, sealed = std::move(sealed), data,
                          now = nowMs()](SQLite::Database& db) {
             SQLite::Statement q(db,
-                "INSERT INTO user_login(user_id, network, remote_name, secret, data, updated_ms) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(user_id, network) DO UPDATE SET "
+                "INSERT INTO user_login(user_id, network, login_id, remote_name, secret, data, updated_ms) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(user_id, network, login_id) DO UPDATE SET "
                 "remote_name = excluded.remote_name, secret = excluded.secret, "
                 "data = excluded.data, updated_ms = excluded.updated_ms");
             q.bind(1, user);
             q.bind(2, network);
-            q.bind(3, remoteName);
-            if (sealed) q.bind(4, sealed->data(), static_cast<int>(sealed->size()));
-            else q.bind(4);
-            q.bind(5, data);
-            q.bind(6, now);
+            q.bind(3, loginId);
+            q.bind(4, remoteName);
+            if (sealed) q.bind(5, sealed->data(), static_cast<int>(sealed->size()));
+            else q.bind(5);
+            q.bind(6, data);
+            q.bind(7, now);
             q.exec();
         });
     }
 
-    std::optional<Login> login(const UserId& user, const std::string& network) override {
-        auto rows = loginRows("WHERE user_id = ? AND network = ?", {user.str(), network});
+    std::optional<Login> find(const LoginKey& key) override {
+        auto rows = loginRows("WHERE user_id = ? AND network = ? AND login_id = ?",
+                              {key.owner.str(), key.network, key.id});
         if (rows.empty()) return std::nullopt;
         return std::move(rows.front());
     }
 
-    void removeLogin(const UserId& user, const std::string& network) override {
-        write(journal_, [user = user.str(), network](SQLite::Database& db) {
-            SQLite::Statement q(db, "DELETE FROM user_login WHERE user_id = ? AND network = ?");
+    void remove(const LoginKey& key) override {
+        write(journal_, [user = key.owner.str(), network = key.network, loginId = key.id](SQLite::Database& db) {
+            SQLite::Statement q(db, "DELETE FROM user_login WHERE user_id = ? AND network = ? AND login_id = ?");
             q.bind(1, user);
             q.bind(2, network);
+            q.bind(3, loginId);
             q.exec();
         });
     }
 
-    std::vector<Login> logins(const std::string& network) override {
-        return loginRows("WHERE network = ? ORDER BY user_id", {network});
+    std::vector<Login> ofOwner(const UserId& owner) override {
+        return loginRows("WHERE user_id = ? ORDER BY network, login_id", {owner.str()});
     }
+    std::vector<Login> all() override { return loginRows("ORDER BY user_id, network, login_id", {}); }
 
 private:
     std::optional<std::string> one(const char* sql, const std::string& arg) {
@@ -219,19 +240,20 @@ private:
         };
         auto rows = reader_.with([&](SQLite::Database& db) {
             SQLite::Statement q(db,
-                "SELECT user_id, network, remote_name, secret, data FROM user_login " + where);
+                "SELECT user_id, network, login_id, remote_name, secret, data FROM user_login " + where);
             for (size_t i = 0; i < args.size(); ++i) q.bind(static_cast<int>(i + 1), args[i]);
             std::vector<Row> out;
             while (q.executeStep()) {
                 Row r;
                 r.login.user = UserId(q.getColumn(0).getString());
                 r.login.network = q.getColumn(1).getString();
-                r.login.remoteName = q.getColumn(2).getString();
-                if (!q.getColumn(3).isNull()) {
-                    r.sealed = std::string(static_cast<const char*>(q.getColumn(3).getBlob()),
-                                           static_cast<size_t>(q.getColumn(3).getBytes()));
+                r.login.id = q.getColumn(2).getString();
+                r.login.remoteName = q.getColumn(3).getString();
+                if (!q.getColumn(4).isNull()) {
+                    r.sealed = std::string(static_cast<const char*>(q.getColumn(4).getBlob()),
+                                           static_cast<size_t>(q.getColumn(4).getBytes()));
                 }
-                r.login.data = parseObject(q.getColumn(4).getString());
+                r.login.data = parseObject(q.getColumn(5).getString());
                 out.push_back(std::move(r));
             }
             return out;
@@ -240,10 +262,11 @@ private:
         std::vector<Login> out;
         for (auto& r : rows) {
             if (r.sealed) {
-                auto plain = box_.open(*r.sealed, secretContext(r.login.user, r.login.network));
+                auto plain = box_.open(*r.sealed, secretContext(r.login.user, r.login.network, r.login.id));
                 if (!plain) {
                     throw StoreError("login of " + r.login.user.str() + " on " + r.login.network +
-                                     ": " + plain.error().message);
+                                     (r.login.id.empty() ? "" : " (" + r.login.id + ")") + ": " +
+                                     plain.error().message);
                 }
                 r.login.secret = Secret<std::string>(std::move(*plain));
             }
@@ -342,6 +365,7 @@ SqliteStores::~SqliteStores() = default;
 
 LinkStore& SqliteStores::links() { return impl_->links; }
 UserStore& SqliteStores::users() { return impl_->users; }
+LoginStore& SqliteStores::logins() { return impl_->users; }
 EventMappingStore& SqliteStores::eventMappings() { return impl_->events; }
 
 void SqliteStores::pruneEventMappings(std::chrono::seconds maxAge) {

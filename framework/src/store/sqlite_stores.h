@@ -1,8 +1,9 @@
 // The SQLite backend of the bridge kit's stores (mxbridge/store.h): links, ghosts, logins and
-// event mappings, in tables from migrations/003_stores.sql. Writes go through the journal's
-// writer: inside a hook they are staged and commit with the event's done mark (so they are
-// not visible, even to the hook, before that); outside one they are committed before the call
-// returns. Reads use one read connection of their own and see committed state.
+// event mappings, in tables from migrations/003_stores.sql (logins keyed by their id since
+// 005_login_ids.sql). Writes go through the journal's writer: inside a hook they are staged
+// and commit with the event's done mark (so they are not visible, even to the hook, before
+// that); outside one they are committed before the call returns. Reads use one read
+// connection of their own and see committed state.
 #pragma once
 
 #include <chrono>
@@ -12,6 +13,7 @@
 #include "journal/journal.h"
 #include "mxbridge/store.h"
 #include "store/database.h"
+#include "store/login_store.h"
 
 namespace mxbridge::detail {
 
@@ -32,6 +34,8 @@ public:
 
     LinkStore& links();
     UserStore& users();
+    // Every login by its key (UserStore sees only each user's id "" login per network).
+    LoginStore& logins();
     EventMappingStore& eventMappings();
 
     // Forgets event mappings older than `maxAge` (edits of older messages then go unmapped).

@@ -118,3 +118,15 @@ TEST_CASE("the sample config documents remote.transient_grace_seconds with its d
     CHECK(sample.find("remote:\n") != std::string::npos);
     CHECK(sample.find("  transient_grace_seconds: 60\n") != std::string::npos);
 }
+
+TEST_CASE("logins: idle clients are kept unless login.idle_minutes says, and a question waits 120 s") {
+    CHECK(load(kBase).login.idleMinutes == 0);
+    CHECK(load(kBase).login.stepTimeoutSeconds == 120);
+    Config c = load(std::string(kBase) + "login:\n  idle_minutes: 30\n  step_timeout_seconds: 300\n");
+    CHECK(c.login.idleMinutes == 30);
+    CHECK(c.login.stepTimeoutSeconds == 300);
+    CHECK(load(kBase, {{"MXBRIDGE_LOGIN_IDLE_MINUTES", "5"}}).login.idleMinutes == 5);
+    CHECK(loadError(std::string(kBase) + "login:\n  step_timeout_seconds: 1\n")
+              .find("cfg.yaml:9: login.step_timeout_seconds") == 0);
+    CHECK(loadError(std::string(kBase) + "login:\n  idle_minute: 5\n").find("cfg.yaml:9: login.idle_minute") == 0);
+}

@@ -1,10 +1,11 @@
-// SQLite stores: links, ghosts, logins with sealed secrets, event mappings, hook staging and
-// migration 003, on a real temporary file with a running journal.
+// SQLite stores: links, ghosts, logins (several per network, by id) with sealed secrets, event
+// mappings, hook staging and migrations 003 and 005, on a real temporary file with a running journal.
 #include <doctest/doctest.h>
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
+#include "store/secret_box.h"
 #include "store_rig.h"
 
 using namespace mxbridge;
@@ -38,6 +39,16 @@ std::optional<std::string> rawSecret(const std::string& path, const std::string&
     if (!q.executeStep() || q.getColumn(0).isNull()) return std::nullopt;
     return std::string(static_cast<const char*>(q.getColumn(0).getBlob()),
                        static_cast<size_t>(q.getColumn(0).getBytes()));
+}
+
+// A database file as an older mxbridge left it: only the migrations up to `version` applied.
+void makeDatabaseAtVersion(const std::string& path, int version) {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("CREATE TABLE mxbridge_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    db.exec("INSERT INTO mxbridge_meta VALUES ('owner', 'mxbridge'), ('bridge', 'probe'), "
+            "('schema_version', '" + std::to_string(version) + "')");
+    for (const auto& m : builtinMigrations())
+        if (m.version <= version) db.exec(m.sql);
 }
 
 std::string storeErrorOf(const std::function<void()>& f) {
@@ -201,12 +212,8 @@ TEST_CASE("migration 003 applies to a database made with only the migrations bef
     test::TempDir dir("mxbridge-kit");
     std::string path = (dir / "old.db").string();
     {
-        SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-        db.exec("CREATE TABLE mxbridge_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
-        db.exec("INSERT INTO mxbridge_meta VALUES ('owner', 'mxbridge'), ('bridge', 'probe'), "
-                "('schema_version', '2')");
-        for (const auto& m : builtinMigrations())
-            if (m.version <= 2) db.exec(m.sql);
+        makeDatabaseAtVersion(path, 2);
+        SQLite::Database db(path, SQLite::OPEN_READWRITE);
         db.exec("INSERT INTO bridge_kv(key, value) VALUES ('kept', 'yes')");
     }
     Database migrated(path, "probe", Durability::ProcessCrash);
@@ -214,4 +221,67 @@ TEST_CASE("migration 003 applies to a database made with only the migrations bef
     SQLite::Database check(path, SQLite::OPEN_READONLY);
     for (const char* table : {"room_link", "ghost", "user_login", "event_mapping"}) CHECK(check.tableExists(table));
     CHECK(check.execAndGet("SELECT value FROM bridge_kv WHERE key = 'kept'").getString() == "yes");
+}
+
+TEST_CASE("a user's several logins on one network are kept apart, each secret sealed for its own row") {
+    StoreRig rig;
+    LoginStore& logins = rig.stores().logins();
+    const UserId alice("@alice:hs.test");
+    logins.save(Login{.user = alice, .network = "slack", .remoteName = "alice@acme",
+                      .secret = Secret<std::string>("xoxc-acme"), .data = nlohmann::json::object(), .id = "T0ACME"});
+    logins.save(Login{.user = alice, .network = "slack", .remoteName = "alice@home",
+                      .secret = Secret<std::string>("xoxc-home"), .data = nlohmann::json::object(), .id = "T0HOME"});
+    logins.save(Login{.user = alice, .network = "libera", .remoteName = "alice", .secret = {}, .data = nlohmann::json::object(), .id = {}});
+    auto acme = logins.find(LoginKey{alice, "slack", "T0ACME"});
+    REQUIRE(acme);
+    CHECK(acme->secret.reveal() == "xoxc-acme");
+    CHECK(acme->id == "T0ACME");
+    CHECK(logins.find(LoginKey{alice, "slack", "T0HOME"})->remoteName == "alice@home");
+    CHECK(logins.ofOwner(alice).size() == 3);
+    CHECK(logins.all().size() == 3);
+    // The public UserStore sees the user's only login per network (id ""), not the others.
+    CHECK_FALSE(rig.stores().users().login(alice, "slack"));
+    CHECK(rig.stores().users().login(alice, "libera"));
+    CHECK(rig.stores().users().logins("slack").size() == 2);
+
+    logins.remove(LoginKey{alice, "slack", "T0ACME"});
+    CHECK_FALSE(logins.find(LoginKey{alice, "slack", "T0ACME"}));
+    CHECK(logins.find(LoginKey{alice, "slack", "T0HOME"}));
+
+    // Nothing in the file reads as the secret.
+    SQLite::Database raw(rig.path(), SQLite::OPEN_READONLY);
+    SQLite::Statement q(raw, "SELECT secret FROM user_login WHERE login_id = 'T0HOME'");
+    REQUIRE(q.executeStep());
+    std::string sealed(static_cast<const char*>(q.getColumn(0).getBlob()), static_cast<size_t>(q.getColumn(0).getBytes()));
+    CHECK(sealed.find("xoxc-home") == std::string::npos);
+}
+
+TEST_CASE("migration 005 keeps the logins stored before logins had ids, and their secrets still open") {
+    test::TempDir dir("mxbridge-kit");
+    std::string path = (dir / "old.db").string();
+    {
+        makeDatabaseAtVersion(path, 4);
+        SQLite::Database db(path, SQLite::OPEN_READWRITE);
+        // Sealed as mxbridge sealed it before 005: bound to the user and the network.
+        std::string sealed = SecretBox(kTestKey).seal("hunter2", "mxbridge login\n@alice:hs.test\nlibera");
+        SQLite::Statement q(db, "INSERT INTO user_login(user_id, network, remote_name, secret, data, updated_ms) "
+                                "VALUES ('@alice:hs.test', 'libera', 'alice', ?, '{}', 1)");
+        q.bind(1, sealed.data(), static_cast<int>(sealed.size()));
+        q.exec();
+    }
+    Database migrated(path, "probe", Durability::ProcessCrash);
+    CHECK(migrated.schemaVersion() >= 5);
+    Metrics metrics;
+    Journal journal(migrated, JournalOptions{}, metrics);
+    (void)journal.recover();
+    journal.start([](std::vector<DispatchItem>&&) {}, [] { return size_t{0}; });
+    {
+        SqliteStores stores(migrated, journal, kTestKey);
+        auto login = stores.users().login(UserId("@alice:hs.test"), "libera");
+        REQUIRE(login);
+        CHECK(login->id.empty());
+        CHECK(login->secret.reveal() == "hunter2");
+        CHECK(stores.logins().find(LoginKey{UserId("@alice:hs.test"), "libera", ""}));
+    }
+    journal.stop();
 }

@@ -111,3 +111,56 @@ TEST_CASE("every and after fire only when the test advances the context's clock"
     CHECK(pings == 3);
     CHECK(timedOut);
 }
+
+namespace {
+
+// A connector's remote clients as a bridge with logins writes them: one per login.
+struct CountingClient final : RemoteClient {
+    explicit CountingClient(RemoteClientHandle h) : handle(std::move(h)) {}
+    void connect() override { handle.report({.state = RemoteState::Connected, .reason = {}, .code = {}}); }
+    void disconnect() override { ++disconnects; }
+    RemoteClientHandle handle;
+    int disconnects = 0;
+};
+
+struct CountingLogins final : LoginHandler {
+    std::vector<std::string> loginNetworks() const override { return {"net"}; }
+    std::vector<LoginFlow> loginFlows(const std::string&) const override { return {}; }
+    std::unique_ptr<LoginProcess> createLogin(const UserId&, const std::string&, const std::string&) override {
+        return nullptr;
+    }
+    std::unique_ptr<RemoteClient> makeClient(const Login& login, RemoteClientHandle handle) override {
+        made.push_back(login.remoteName);
+        return std::make_unique<CountingClient>(std::move(handle));
+    }
+    std::vector<std::string> made;
+};
+
+}  // namespace
+
+TEST_CASE("remote clients in the fake context: stored logins start, reports are recorded, idle ones are reaped") {
+    FakeBridgeContext ctx({.loginIdleMinutes = 30});
+    CountingLogins logins;
+    ctx.enableLogins(logins);
+    const UserId alice("@alice:hs.test");
+    Login stored;
+    stored.user = alice;
+    stored.network = "net";
+    stored.remoteName = "alice";
+    ctx.users().saveLogin(stored);  // what the connector stored sits where the framework reads
+
+    CHECK(ctx.startStoredLogins() == 1);
+    CHECK(logins.made == std::vector<std::string>{"alice"});
+    REQUIRE(ctx.lastState("net", alice));
+    CHECK(ctx.lastState("net", alice)->state == RemoteState::Connected);
+    auto client = ctx.remoteClients().find(LoginKey{alice, "net", ""});
+    REQUIRE(client);
+
+    ctx.clock().advance(31min);
+    CHECK_FALSE(ctx.remoteClients().find(LoginKey{alice, "net", ""}));
+    CHECK(dynamic_cast<CountingClient&>(*client).disconnects == 1);
+    CHECK(ctx.lastState("net", alice)->state == RemoteState::Stopped);
+
+    CHECK(ctx.logout(LoginKey{alice, "net", ""}));
+    CHECK_FALSE(ctx.users().login(alice, "net"));
+}

@@ -39,6 +39,8 @@ struct FakeContextOptions {
     std::string userTemplate = "remote_{id}";  // ghost localparts, with one "{id}"
     std::string bridgeName = "test";           // what !version and !help name
     std::string mediaPublicUrl = "https://bridge.test";  // empty: media links are off
+    // login.idle_minutes: remote clients idle this long (on clock()) are reaped; 0: never.
+    unsigned loginIdleMinutes = 0;
 };
 
 // A reportState call.
@@ -87,10 +89,15 @@ public:
     Intent& intent(const UserId& user) override { return intentFor(user); }
     KvStore& kv() override { return kv_; }
     LinkStore& links() override { return links_; }
-    UserStore& users() override { return users_; }
+    // Ghosts as MemoryUserStore keeps them; logins shared with remoteClients().
+    UserStore& users() override;
     EventMappingStore& eventMappings() override { return mappings_; }
     CommandRegistry& commands() override { return commands_; }
     const MediaLinks& media() const override { return media_; }
+    // The framework's own RemoteClients over the context's logins, making clients with the
+    // handler given to enableLogins() (none before: acquire() makes nothing); their
+    // reports land in reportedStates() as the framework's would.
+    RemoteClients& remoteClients() override;
     TimerHandle every(std::chrono::milliseconds interval, std::function<void()> task) override {
         return clock_.every(interval, std::move(task));
     }
@@ -123,8 +130,20 @@ public:
     RecordingCommandRegistry& commandRegistry() { return commands_; }
     MemoryKvStore& memoryKv() { return kv_; }
 
+    // --- logins (login.h) ---
+    // The connector's LoginHandler: from now on remoteClients() makes clients with it. Call
+    // before the first remoteClients() use; clients made before are stopped.
+    void enableLogins(LoginHandler& handler);
+    // What the framework does at start: a client for every stored login, connected.
+    size_t startStoredLogins();
+    // What a completed login flow does: stores it and (re)starts its client.
+    void completeLogin(const Login& login);
+    // What !logout does. False when there was nothing to log out.
+    bool logout(const LoginKey& key);
+
 private:
     RecordingIntent& intentFor(const UserId& user);
+    struct Logins;  // the framework's RemoteClients over in-memory logins
 
     FakeContextOptions options_;
     ConfigSection config_;
@@ -147,6 +166,8 @@ private:
     std::vector<RemoteEvent> remoteEvents_;
     std::vector<DeliveryFailure> failures_;
     std::vector<ReportedState> states_;
+    // Last: its clients are stopped first, and their final reports still find states_.
+    std::unique_ptr<Logins> logins_;
 };
 
 }  // namespace mxbridge::testing
