@@ -15,6 +15,9 @@
 #include "bridge/ghost_names.h"
 #include "bridge/member_names.h"
 #include "bridge/portal_manager.h"
+#include "login/login_commands.h"
+#include "login/login_provisioning.h"
+#include "login/login_sessions.h"
 #include "login/remote_clients_impl.h"
 #include "matrix/intent_pool.h"
 #include "media/media_endpoint.h"
@@ -143,6 +146,9 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
     std::unique_ptr<StateEndpoint> stateEndpoint;
     std::unique_ptr<RemoteClientsImpl> remoteClientsImpl;
     TimerHandle idleClientReaper;
+    std::unique_ptr<LoginSessions> loginSessions;
+    std::unique_ptr<LoginCommands> loginCommands;
+    std::unique_ptr<LoginProvisioning> loginProvisioning;
     AdminList admins;
     std::string networkName;
     bool connectorStarted = false;
@@ -695,6 +701,23 @@ void Runtime::start() {
             s.remoteStates->report(subject, status);
         },
         .idleTimeout = std::chrono::minutes(c.login.idleMinutes)});
+    s.loginSessions = std::make_unique<LoginSessions>(LoginSessions::Deps{
+        .clients = *s.remoteClientsImpl,
+        .schedule = [&s](std::chrono::milliseconds delay, std::function<void()> task) {
+            return s.timers->after(delay, std::move(task));
+        },
+        .stepTimeout = std::chrono::seconds(c.login.stepTimeoutSeconds),
+        .networkName = s.networkName,
+        .metrics = s.registry});
+    s.loginCommands = std::make_unique<LoginCommands>(LoginCommands::Deps{
+        .sessions = *s.loginSessions,
+        .clients = *s.remoteClientsImpl,
+        .store = s.stores->logins(),
+        .states = *s.remoteStates,
+        .bot = s.intents->bot(),
+        .networkName = s.networkName});
+    // Before the connector starts, so a bridge's own command of the same name wins.
+    s.loginCommands->registerIn(*s.commandRegistry);
     s.memberNames = std::make_unique<MemberNames>(MemberNames::viaHomeserver(*s.hs));
     s.router = std::make_unique<EventRouter>(EventRouter::Deps{
         *s.connector, bot,
@@ -722,7 +745,10 @@ void Runtime::start() {
                        {{"room_id", room.str()}, {"inviter", inviter.str()}});
             s.intents->bot().join(room);
         },
-        s.memberNames.get()});
+        s.memberNames.get(),
+        [&s](const UserId& sender, const RoomId& room, const EventId& event, const std::string& body) {
+            return s.loginCommands->onDirectMessage(sender, room, event, body);
+        }});
 
     s.configureMediaLinks();
     s.connector->start(s);
@@ -753,6 +779,10 @@ void Runtime::start() {
                 return linkHandler->onLinkRequested(LinkRequest{link, unlink, user, s.admins.isAdmin(user)});
             },
             s.registry);
+        s.loginProvisioning = std::make_unique<LoginProvisioning>(LoginProvisioning::Deps{
+            .sessions = *s.loginSessions, .clients = *s.remoteClientsImpl,
+            .store = s.stores->logins(), .states = *s.remoteStates});
+        s.loginProvisioning->registerIn(*s.provisioning);
         s.api->setProvisioning(s.provisioning.get());
     }
     if (s.mediaLinks.enabled()) {
@@ -813,6 +843,7 @@ void Runtime::stop() {
     // The connector may still report what its network said while closing.
     if (s.connectorStarted) {
         s.commandRegistry->stop();  // commands held for a power check finish first
+        s.loginCommands->stop();  // logins in progress end; their steps in flight return
         s.idleClientReaper.cancel();
         s.remoteClientsImpl->stopAll();  // users' clients log off before their bridge stops
         s.connector->stop();

@@ -125,7 +125,10 @@ HookResult EventRouter::routeMessage(const MatrixEvent& event, std::vector<Remot
     const json& content = event.content();
     std::string body = str(content, "body");
     if (remotes.empty()) {
-        // Not a portal: a "!command" to the bot in its DM, or nothing for us.
+        // Not a portal: an answer to a login question, a "!command" to the bot in its DM, or
+        // nothing for us. The answer comes first: a password may well start with "!".
+        if (deps_.directMessage && deps_.directMessage(event.sender(), event.roomId(), event.eventId(), body))
+            return HookResult::delivered();
         if (!body.empty() && body[0] == '!' && deps_.command &&
             deps_.command(event.sender(), event.roomId(), body))
             return HookResult::delivered();

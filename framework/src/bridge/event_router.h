@@ -29,6 +29,10 @@ public:
         std::function<void(const RoomId& room, const UserId& inviter)> botInvited;
         // Display names for MatrixMessage::senderName; null: the sender's localpart.
         MemberNames* memberNames = nullptr;
+        // Any message in a room with no links (a DM with the bot), before it is read as a
+        // command: an answer to a login's question. Returns true if it was taken.
+        std::function<bool(const UserId& sender, const RoomId& room, const EventId& event, const std::string& body)>
+            directMessage = nullptr;
     };
 
     explicit EventRouter(Deps deps);

@@ -57,16 +57,17 @@ void BridgeProcess::writeConfig() {
     if (settings_.queryTimeoutSeconds) y << "  query_timeout_seconds: " << settings_.queryTimeoutSeconds << "\n";
     y << "  dispatch_workers: 2\n"
       << "database:\n"
-      << "  path: " << dbPath().string() << "\n"
-      << "logging:\n"
-      << "  level: info\n"
+      << "  path: " << dbPath().string() << "\n";
+    if (!settings_.secretKey.empty()) y << "  secret_key: " << settings_.secretKey << "\n";
+    y << "logging:\n"
+      << "  level: " << settings_.logLevel << "\n"
       << "metrics:\n"
       << "  enabled: " << (settings_.metricsEnabled ? "true" : "false") << "\n";
     if (settings_.metricsPort) y << "  port: " << settings_.metricsPort << "\n";
     if (!settings_.provisioningSecret.empty())
         y << "provisioning:\n  enabled: true\n  shared_secret: " << settings_.provisioningSecret << "\n";
     y << "bridge:\n"
-      << "  type: " << probePlugin() << "\n";
+      << "  type: " << (settings_.bridgeType.empty() ? probePlugin() : settings_.bridgeType) << "\n";
     for (const auto& line : settings_.probeOptions) y << "  " << line << "\n";
     writeFile(configPath(), y.str());
 }

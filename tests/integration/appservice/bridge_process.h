@@ -52,6 +52,9 @@ struct BridgeSettings {
     std::optional<FileLimit> openFileLimit;
     std::string databasePath;  ///< empty: data/mxbridge.db in the bridge's own folder
     std::string provisioningSecret;  ///< set: provisioning enabled with this shared secret
+    std::string bridgeType;  ///< bridge.type; empty: the probe plug-in
+    std::string secretKey;   ///< database.secret_key; empty: none
+    std::string logLevel = "info";  ///< logging.level
 };
 
 // A double set up as the bridge's homeserver: hs.test, the probe's namespaces, fast retries.
