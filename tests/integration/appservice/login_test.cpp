@@ -19,15 +19,6 @@ constexpr const char* kSecret = "provisioning-secret-for-tests";
 
 json text(const std::string& body) { return {{"msgtype", "m.text"}, {"body", body}}; }
 
-std::vector<std::string> botNotices(const HomeserverDouble& hs, const std::string& room) {
-    std::vector<std::string> out;
-    for (const json& e : hs.timeline(room))
-        if (e.value("sender", "") == hs.botUserId() && e.value("type", "") == "m.room.message")
-            out.push_back(e["content"].value("body", ""));
-    return out;
-}
-
-
 }  // namespace
 
 TEST_CASE("a user logs in in the DM: the password is redacted, shown nowhere, and the login survives a restart") {
@@ -46,11 +37,11 @@ TEST_CASE("a user logs in in the DM: the password is redacted, shown nowhere, an
     REQUIRE(hs.waitFor([&] { return hs.members(dm)[hs.botUserId()] == "join"; }, std::chrono::seconds(10)));
 
     auto answerTo = [&](const std::string& body) -> std::pair<std::string, std::string> {
-        size_t before = botNotices(hs, dm).size();
+        size_t before = noticesIn(hs, dm).size();
         std::string event = hs.sendAsUser(dm, kAlice, text(body));
-        if (!hs.waitFor([&] { return botNotices(hs, dm).size() > before; }, std::chrono::seconds(10)))
+        if (!hs.waitFor([&] { return noticesIn(hs, dm).size() > before; }, std::chrono::seconds(10)))
             return {event, "(no answer)"};
-        return {event, botNotices(hs, dm).back()};
+        return {event, noticesIn(hs, dm).back()};
     };
     CHECK(answerTo("!login").second.find("User name") != std::string::npos);
     CHECK(answerTo("alice").second.find("Password") != std::string::npos);
@@ -83,7 +74,7 @@ TEST_CASE("a user logs in in the DM: the password is redacted, shown nowhere, an
     REQUIRE(metrics.status == 200);
     CHECK(metrics.body.find("mxbridge_logins_total{outcome=\"completed\"} 1") != std::string::npos);
     CHECK(metrics.body.find(kPassword) == std::string::npos);
-    for (const std::string& notice : botNotices(hs, dm)) CHECK(notice.find(kPassword) == std::string::npos);
+    for (const std::string& notice : noticesIn(hs, dm)) CHECK(notice.find(kPassword) == std::string::npos);
 
     REQUIRE(env.bridge->stop() == 0);
     CHECK(env.bridge->output().find("login completed") != std::string::npos);

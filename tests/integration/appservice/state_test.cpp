@@ -37,15 +37,6 @@ std::optional<std::string> directChatWith(const HomeserverDouble& hs, const std:
     return std::nullopt;
 }
 
-std::vector<std::string> noticesIn(const HomeserverDouble& hs, const std::string& room) {
-    std::vector<std::string> bodies;
-    for (const json& e : hs.timeline(room))
-        if (e.value("type", "") == "m.room.message" && e["content"].value("msgtype", "") == "m.notice" &&
-            e.value("sender", "") == hs.botUserId())
-            bodies.push_back(e["content"].value("body", ""));
-    return bodies;
-}
-
 }  // namespace
 
 TEST_CASE("the state endpoint lists the bridge's own connections and each login's state, behind the provisioning secret") {
