@@ -8,6 +8,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <condition_variable>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -67,7 +68,8 @@ std::string cutUtf8(const std::string& text, std::size_t maxBytes) {
 // bridged whole after the restart rather than now with a name missing.
 struct StoppedMidEvent {};
 
-// users.info, cached: a Slack user as a ghost, and names for mentions. Called on the worker.
+// users.info, cached: a Slack user as a ghost (name and avatar), and names for mentions.
+// Called on the worker, which may wait on Slack and the homeserver.
 class SlackUsers final : public SenderDirectory {
 public:
     SlackUsers(WebApiClient& client, BridgeContext& context) : client_(client), ctx_(context) {}
@@ -76,7 +78,7 @@ public:
         const auto& user = lookup(userId);
         return RemoteSender{.id = RemoteUserId(userId), .ghostId = ghostIdFor(userId),
                             .displayName = user.name.empty() ? std::optional<std::string>() : user.name,
-                            .avatarMxc = std::nullopt};
+                            .avatarMxc = avatarMxc(userId, user.avatarUrl)};
     }
     std::string nameOf(std::string_view userId) override { return lookup(std::string(userId)).name; }
     std::optional<std::string> ghostMatrixId(std::string_view userId) override {
@@ -86,7 +88,32 @@ public:
 private:
     struct Known {
         std::string name;
+        std::string avatarUrl;  // profile.image_512; empty when none
     };
+
+    // The avatar as Matrix media: uploaded once per URL (Slack gives a new URL when the user
+    // changes it), remembered under slack/avatar/<user id>. nullopt leaves the ghost's as is.
+    std::optional<std::string> avatarMxc(const std::string& userId, const std::string& url) {
+        if (url.empty()) return std::nullopt;
+        std::string key = "slack/avatar/" + userId;
+        nlohmann::json known = nlohmann::json::parse(ctx_.kv().get(key).value_or("{}"), nullptr, false);
+        if (known.is_object() && known.value("url", "") == url) return known.value("mxc", std::string());
+        auto file = fetchFile(url, std::chrono::seconds(20), 5 * 1024 * 1024);
+        if (!file) {
+            Logger("slack").warn("a Slack avatar could not be fetched; the ghost keeps its own",
+                                 {{"user", userId}, {"url", url}});
+            return std::nullopt;
+        }
+        auto uploaded = std::make_shared<std::promise<Result<std::string>>>();
+        auto result = uploaded->get_future();
+        ctx_.bot().uploadMedia(file->bytes, file->contentType.empty() ? "image/png" : file->contentType,
+                               "avatar", [uploaded](Result<std::string> mxc) { uploaded->set_value(std::move(mxc)); });
+        if (result.wait_for(std::chrono::seconds(30)) != std::future_status::ready) return std::nullopt;
+        Result<std::string> mxc = result.get();
+        if (!mxc) return std::nullopt;
+        ctx_.kv().put(key, nlohmann::json{{"url", url}, {"mxc", *mxc}}.dump());
+        return *mxc;
+    }
     const Known& lookup(const std::string& userId) {
         if (auto it = known_.find(userId); it != known_.end()) return it->second;
         WebApiResult result = client_.callAndWait("users.info", {{"user", userId}});
@@ -102,7 +129,7 @@ private:
         if (name.empty()) name = profile.value("real_name", std::string());
         if (name.empty()) name = user.value("real_name", std::string());
         if (name.empty()) name = user.value("name", std::string());
-        return known_[userId] = Known{name};
+        return known_[userId] = Known{name, profile.value("image_512", std::string())};
     }
 
     WebApiClient& client_;

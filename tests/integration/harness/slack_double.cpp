@@ -144,6 +144,12 @@ void SlackDouble::loadDescription(const fs::path& dir) {
 
 std::string SlackDouble::apiUrl() const { return server_->url() + "/api/"; }
 
+std::string SlackDouble::addAvatar(const std::string& name, const std::string& bytes) {
+    std::lock_guard lock(mutex_);
+    avatars_["/avatars/" + name] = bytes;
+    return server_->url() + "/avatars/" + name;
+}
+
 void SlackDouble::addUser(SlackUser user) {
     std::lock_guard lock(mutex_);
     users_[user.id] = std::move(user);
@@ -265,6 +271,12 @@ HttpResponse SlackDouble::handle(const HttpRequest& request) {
     constexpr std::string_view kPrefix = "/api/";
     std::string name = request.path.rfind(kPrefix, 0) == 0 ? request.path.substr(kPrefix.size()) : std::string();
     std::lock_guard lock(mutex_);
+    if (auto avatar = avatars_.find(request.path); avatar != avatars_.end() && request.method == "GET") {
+        HttpResponse response;
+        response.headers["Content-Type"] = "image/png";
+        response.body = avatar->second;
+        return response;
+    }
     calls_.push_back(name);
     auto record = [this](std::string problem) { violations_.push_back(std::move(problem)); };
 

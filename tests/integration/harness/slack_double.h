@@ -71,6 +71,8 @@ public:
 
     // "http://127.0.0.1:<port>/api/": the bridge's Web API base URL.
     std::string apiUrl() const;
+    // A URL the double serves `bytes` at as image/png, as Slack serves avatars.
+    std::string addAvatar(const std::string& name, const std::string& bytes);
     const SlackDoubleOptions& options() const { return options_; }
 
     void addUser(SlackUser user);
@@ -120,6 +122,7 @@ private:
     mutable std::mutex mutex_;
     std::map<std::string, SlackUser> users_;
     std::map<std::string, std::string> channels_;  // id -> name
+    std::map<std::string, std::string> avatars_;   // path -> bytes
     std::map<std::string, std::pair<int, int>> rateLimits_;                // method -> count, seconds
     std::map<std::string, std::pair<std::string, int>> failures_;          // method -> error, count
     bool revoked_ = false;

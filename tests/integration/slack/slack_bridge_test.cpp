@@ -26,6 +26,7 @@ constexpr const char* kServer = "hs.test";
 constexpr const char* kSigningSecret = "signing-secret-for-slack-tests";
 constexpr const char* kChannel = "C0CHAN001";
 constexpr const char* kAlice = "@alice:hs.test";
+const std::string kAvatarBytes = std::string("\x89PNG\r\n\x1a\n", 8) + "alice's avatar";
 
 enum class Transport { EventsApi, SocketMode };
 
@@ -45,7 +46,7 @@ public:
         hs_ = std::make_unique<HomeserverDouble>(c);
         slack_.addChannel(kChannel, "general");
         slack_.addUser({.id = "U0ALICE01", .name = "alice", .realName = "Alice Liddell", .displayName = "Alice",
-                        .avatarUrl = "https://avatars.slack.test/alice.png", .isBot = false});
+                        .avatarUrl = slack_.addAvatar("alice_512.png", kAvatarBytes), .isBot = false});
         hs_->addUser(kAlice, Profile{.displayname = "Alice (Matrix)", .avatarUrl = std::nullopt});
         room_ = hs_->createRoom(kAlice, {{"preset", "public_chat"}, {"name", "general"}});
         hs_->forceJoin(room_, hs_->botUserId());
@@ -164,6 +165,9 @@ TEST_CASE("a Slack message reaches the linked room from its sender's ghost, once
     CHECK(first.status == 200);
     REQUIRE(f.hs().waitFor([&] { return !f.messages(kAliceGhost, "hi <3 from #general").empty(); }, 15s));
     CHECK(f.hs().profile(kAliceGhost).displayname.value_or("") == "Alice");
+    // Her Slack avatar, uploaded to Matrix, is the ghost's.
+    REQUIRE(f.hs().waitFor([&] { return f.hs().profile(kAliceGhost).avatarUrl.has_value(); }, 15s));
+    CHECK(f.hs().media(*f.hs().profile(kAliceGhost).avatarUrl) == kAvatarBytes);
     for (int retry = 1; retry <= 3; ++retry)
         CHECK(f.deliver(slackMessage("hi &lt;3 from <#C0CHAN001|general>", "1700000000.000100"), "Ev0MSG0001", retry)
                   .status == 200);

@@ -152,6 +152,26 @@ void WebApiClient::work() {
     }
 }
 
+std::optional<FetchedFile> fetchFile(const std::string& url, std::chrono::seconds timeout, std::size_t maxBytes) {
+    if (url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0) return std::nullopt;
+    try {
+        web::http::client::http_client_config config;
+        config.set_timeout(timeout);
+        web::http::client::http_client client(utility::conversions::to_string_t(url), config);
+        web::http::http_response response = client.request(web::http::methods::GET).get();
+        if (response.status_code() != 200) return std::nullopt;
+        if (response.headers().has(web::http::header_names::content_length) &&
+            response.headers().content_length() > maxBytes)
+            return std::nullopt;
+        std::vector<unsigned char> bytes = response.extract_vector().get();
+        if (bytes.size() > maxBytes) return std::nullopt;
+        return FetchedFile{.bytes = std::string(bytes.begin(), bytes.end()),
+                           .contentType = response.headers().content_type()};
+    } catch (...) {
+        return std::nullopt;  // unreachable, refused, timed out: no file
+    }
+}
+
 WebApiClient::Attempt WebApiClient::send(const Call& call) {
     Attempt attempt;
     try {

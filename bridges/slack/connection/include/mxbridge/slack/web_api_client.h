@@ -48,6 +48,14 @@ struct WebApiResult {
     int attempts = 0;
 };
 
+// A file Slack links to (an avatar on avatars.slack-edge.com): fetched with a plain GET, at
+// most `maxBytes`; nullopt when it cannot be had (the caller goes on without it).
+struct FetchedFile {
+    std::string bytes;
+    std::string contentType;
+};
+std::optional<FetchedFile> fetchFile(const std::string& url, std::chrono::seconds timeout, std::size_t maxBytes);
+
 class WebApiClient {
 public:
     using Callback = std::function<void(const WebApiResult&)>;
