@@ -81,6 +81,8 @@ public:
                             .avatarMxc = avatarMxc(userId, user.avatarUrl)};
     }
     std::string nameOf(std::string_view userId) override { return lookup(std::string(userId)).name; }
+    // A profile changed on Slack: the next lookup asks users.info again.
+    void forget(const std::string& userId) { known_.erase(userId); }
     std::optional<std::string> ghostMatrixId(std::string_view userId) override {
         return ctx_.ghostUserId(ghostIdFor(userId)).str();
     }
@@ -341,6 +343,12 @@ private:
                     log_->error("the Slack app lacks scopes relay mode needs; add them under OAuth & "
                                 "Permissions, Bot Token Scopes, and reinstall the app",
                                 {{"missing_scopes", names}});
+                {
+                    std::lock_guard lock(mutex_);
+                    tokenStatus_ = "the bot token works: workspace " + result.answer.body.value("team", std::string()) +
+                                   " (" + result.answer.body.value("team_id", std::string()) + "), bot user " +
+                                   self.botUserId + (missing.empty() ? "" : "; missing scopes: " + names);
+                }
                 log_->info("connected to Slack", {{"team", result.answer.body.value("team", std::string())},
                                                   {"team_id", result.answer.body.value("team_id", std::string())},
                                                   {"bot_user_id", self.botUserId}});
@@ -349,6 +357,10 @@ private:
                                                   : status(RemoteState::Connected, "missing scopes: " + names,
                                                            "missing_scope"));
                 return;
+            }
+            {
+                std::lock_guard lock(mutex_);
+                tokenStatus_ = "the bot token does not work: " + failure->message;
             }
             if (failure->kind == FailureKind::BadCredentials) {
                 log_->error("Slack refused the bot token; set bridge.bot_token to the app's Bot User OAuth Token",
@@ -388,6 +400,11 @@ private:
         handlers.onState = [this](SocketModeState state, const std::string& reason) {
             static constexpr RemoteState kStates[] = {RemoteState::Connecting, RemoteState::Connected,
                                                       RemoteState::TransientDisconnect, RemoteState::BadCredentials};
+            {
+                std::lock_guard lock(mutex_);
+                socketStatus_ = std::string(remoteStateName(kStates[static_cast<int>(state)])) +
+                                (reason.empty() ? "" : " (" + reason + ")");
+            }
             StateSubject subject = bridgeSubject();
             subject.loginId = "socket_mode";
             ctx_->reportState(subject, status(kStates[static_cast<int>(state)], reason));
@@ -435,6 +452,7 @@ private:
 
     void bridgeOne(const EventCallback& callback, const SelfIdentity& self) {
         try {
+            if (callback.eventType == "user_change") return profileChanged(callback);
             auto channel = channelOf(callback);
             if (!channel || ctx_->links().forRemote(RemoteRoomId(*channel)).empty()) return;
             if (auto root = threadRootOf(callback))
@@ -446,7 +464,44 @@ private:
         }
     }
 
+    // !slack-status: what an operator asks first when messages stop.
+    void statusCommand(CommandCall& call) {
+        std::string token, socket;
+        {
+            std::lock_guard lock(mutex_);
+            token = tokenStatus_;
+            socket = socketStatus_;
+        }
+        std::size_t channels = 0;
+        for (const Link& link : ctx_->links().all()) channels += isSlackChannelId(link.remote.str());
+        std::string text = "Slack: " + (token.empty() ? std::string("checking the bot token") : token) + "\n";
+        if (!config_.appToken.empty()) text += "Socket Mode: " + (socket.empty() ? std::string("starting") : socket) + "\n";
+        if (endpoint_) text += "Events API: taking posts at /_mxbridge/webhook/slack/events\n";
+        text += "Events: " + std::to_string(inbox_->pendingCount()) + " waiting to be bridged, " +
+                std::to_string(inbox_->rememberedCount()) + " bridged ids remembered\n";
+        text += "Linked channels: " + std::to_string(channels);
+        call.reply(text);
+    }
+
+    // user_change: the ghost's name and avatar follow (the framework sets only what differs).
+    void profileChanged(const EventCallback& callback) {
+        auto user = callback.event.find("user");
+        if (user == callback.event.end() || !user->is_object()) return;
+        std::string id = user->value("id", std::string());
+        if (!isSafeSlackId(id)) return;
+        users_->forget(id);
+        ctx_->queueRemote(RemoteProfile{.sender = users_->sender(id)});
+    }
+
     void registerCommands() {
+        ctx_->commands().add(Command{
+            .name = "slack-status",
+            .syntax = "",
+            .help = "how the bridge's Slack connection is doing",
+            .permission = Permission::User,
+            .minArgs = 0,
+            .run = [this](CommandCall& call) { statusCommand(call); },
+            .roomArg = Command::kNoRoomArg});
         ctx_->commands().add(Command{
             .name = "link",
             .syntax = "<!room:server> <channel id>",
@@ -504,6 +559,8 @@ private:
     std::condition_variable changed_;
     bool stopping_ = false;
     std::optional<SelfIdentity> self_;
+    std::string tokenStatus_;   // for !slack-status
+    std::string socketStatus_;
     TimerHandle retryCheck_;
     std::thread worker_;
     std::unique_ptr<WebApiClient> appClient_;  // the app-level token: apps.connections.open

@@ -127,6 +127,29 @@ public:
         return found;
     }
 
+    // A direct chat of `user` with the bridge bot, once the bot has joined it.
+    std::string botDm(const std::string& user) {
+        std::string dm = hs_->createRoom(user, {{"preset", "trusted_private_chat"}, {"is_direct", true},
+                                                {"invite", nlohmann::json::array({hs_->botUserId()})}});
+        REQUIRE(hs_->waitFor([&] { return hs_->members(dm)[hs_->botUserId()] == "join"; }, 10s));
+        return dm;
+    }
+
+    // Sends `command` in `dm` and returns the bot's next notice there.
+    std::string command(const std::string& dm, const std::string& command) {
+        auto notices = [&] {
+            std::vector<std::string> bodies;
+            for (const auto& e : hs_->timeline(dm))
+                if (e.value("sender", "") == hs_->botUserId() && e["content"].value("msgtype", "") == "m.notice")
+                    bodies.push_back(e["content"].value("body", ""));
+            return bodies;
+        };
+        std::size_t seen = notices().size();
+        hs_->sendAsUser(dm, kAlice, {{"msgtype", "m.text"}, {"body", command}});
+        REQUIRE(hs_->waitFor([&] { return notices().size() > seen; }, 15s));
+        return notices().at(seen);
+    }
+
     // Timeline events of the room from `sender` whose body is `body`.
     std::vector<nlohmann::json> messages(const std::string& sender, const std::string& body) {
         std::vector<nlohmann::json> out;
@@ -168,6 +191,14 @@ TEST_CASE("a Slack message reaches the linked room from its sender's ghost, once
     // Her Slack avatar, uploaded to Matrix, is the ghost's.
     REQUIRE(f.hs().waitFor([&] { return f.hs().profile(kAliceGhost).avatarUrl.has_value(); }, 15s));
     CHECK(f.hs().media(*f.hs().profile(kAliceGhost).avatarUrl) == kAvatarBytes);
+    // She renames herself on Slack: the ghost follows.
+    f.slack().addUser({.id = "U0ALICE01", .name = "alice", .realName = "Alice Liddell", .displayName = "Alice L.",
+                       .avatarUrl = f.slack().addAvatar("alice_512.png", kAvatarBytes), .isBot = false});
+    CHECK(f.deliver({{"type", "user_change"},
+                     {"user", {{"id", "U0ALICE01"}, {"name", "alice"}, {"profile", {{"display_name", "Alice L."}}}}}},
+                    "Ev0USER001")
+              .status == 200);
+    REQUIRE(f.hs().waitFor([&] { return f.hs().profile(kAliceGhost).displayname.value_or("") == "Alice L."; }, 15s));
     for (int retry = 1; retry <= 3; ++retry)
         CHECK(f.deliver(slackMessage("hi &lt;3 from <#C0CHAN001|general>", "1700000000.000100"), "Ev0MSG0001", retry)
                   .status == 200);
@@ -376,5 +407,33 @@ TEST_CASE("threads: a Slack thread reply is a Matrix reply to its root; a Matrix
     CHECK(f.slack().posts().at(0).text == "me too");
     CHECK(f.slack().posts().at(0).threadTs == "1700000004.000100");
     CHECK(f.slack().posts().at(1).threadTs == "1700000004.000100");
+    CHECK(f.slack().violations().empty());
+}
+
+TEST_CASE("!slack-status says how the connection is doing; !link links a channel the app can see and refuses others") {
+    SlackBridge f({}, Transport::SocketMode);
+    f.slack().addChannel("C0CHAN002", "random");
+    f.start();
+    REQUIRE(f.sockets().waitFor([&] { return f.sockets().connectionsOpen() == 1; }));
+    std::string dm = f.botDm(kAlice);
+    std::string status = f.command(dm, "!slack-status");
+    CHECK(status.find("workspace Double Workspace (T0DOUBLE1)") != std::string::npos);
+    CHECK(status.find("Socket Mode: connected") != std::string::npos);
+    CHECK(status.find("Linked channels: 1") != std::string::npos);
+
+    std::string other = f.hs().createRoom(kAlice, {{"preset", "public_chat"}, {"name", "random"}});
+    f.hs().forceJoin(other, f.hs().botUserId());
+    CHECK(f.command(dm, "!link " + other + " C0CHAN002") == "Linked #random (C0CHAN002) to " + other + ".");
+    CHECK(f.command(dm, "!link " + other + " C0NOPE001").find(
+              "Cannot link C0NOPE001: the Slack channel does not exist or the app cannot see it") != std::string::npos);
+    CHECK(f.command(dm, "!slack-status").find("Linked channels: 2") != std::string::npos);
+    f.sockets().sendEvent(SlackBridge::wrapper(
+        {{"type", "message"}, {"channel", "C0CHAN002"}, {"user", "U0ALICE01"}, {"text", "in random"}, {"ts", "1700000005.000100"}},
+        "Ev0LINK001"));
+    REQUIRE(f.hs().waitFor([&] {
+        for (const auto& e : f.hs().timeline(other))
+            if (e["content"].value("body", "") == "in random") return true;
+        return false;
+    }, 15s));
     CHECK(f.slack().violations().empty());
 }
