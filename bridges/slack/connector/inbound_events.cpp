@@ -115,6 +115,7 @@ const std::map<std::string, Handler, std::less<>>& handlers() {
         {"message/me_message", newMessage},
         {"message/thread_broadcast", newMessage},
         {"message/bot_message", newMessage},
+        {"message/file_share", newMessage},
         {"message/message_changed", changedMessage},
         {"message/message_deleted", deletedMessage},
     };
@@ -145,6 +146,43 @@ std::optional<std::string> channelOf(const EventCallback& callback) {
     std::string channel = field(callback.event, "channel");
     if (channel.empty()) return std::nullopt;
     return channel;
+}
+
+std::vector<RemoteEvent> inboundEvents(const EventCallback& callback, const SelfIdentity& self,
+                                       SenderDirectory& users) {
+    std::vector<RemoteEvent> out;
+    auto channel = channelOf(callback);
+    std::optional<RemoteEvent> first = inboundEvent(callback, self, users);
+    if (first) out.push_back(std::move(*first));
+    auto files = callback.event.find("files");
+    if (!channel || callback.eventType != "message" || files == callback.event.end() || !files->is_array() ||
+        isOwn(callback.event, self))
+        return out;
+    std::string ts = field(callback.event, "ts");
+    int n = 0;
+    for (const auto& file : *files) {
+        if (!file.is_object()) continue;
+        RemoteMessage message;
+        message.portal.id = RemoteRoomId(*channel);
+        message.portal.createIfMissing = false;
+        message.sender = senderOf(callback.event, users);
+        message.id = RemoteMessageId(slackMessageId(*channel, ts).str() + "/file/" + std::to_string(++n));
+        std::string name = field(file, "name");
+        std::string mime = field(file, "mimetype");
+        if (auto media = users.file(file)) {
+            message.kind = mime.rfind("image/", 0) == 0 ? MessageKind::Image
+                           : mime.rfind("video/", 0) == 0 ? MessageKind::Video
+                           : mime.rfind("audio/", 0) == 0 ? MessageKind::Audio : MessageKind::File;
+            message.body = name.empty() ? "file" : name;
+            message.media = std::move(*media);
+        } else {
+            message.kind = MessageKind::Notice;
+            message.body = "(a file, " + (name.empty() ? std::string("unnamed") : name) +
+                           ", could not be brought over from Slack)";
+        }
+        out.push_back(std::move(message));
+    }
+    return out;
 }
 
 std::optional<RemoteEvent> inboundEvent(const EventCallback& callback, const SelfIdentity& self,

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mxbridge/remote_events.h"
 #include "mxbridge/slack/event_envelope.h"
@@ -28,6 +29,9 @@ public:
     virtual std::string nameOf(std::string_view userId) = 0;
     // The Matrix user id of `userId`'s ghost, for pills; nullopt writes the mention as text.
     virtual std::optional<std::string> ghostMatrixId(std::string_view) { return std::nullopt; }
+    // The bytes of a shared file (an entry of a message's `files`); nullopt when they cannot
+    // be had (too large, gone, no files:read), and the message says so instead.
+    virtual std::optional<RemoteMedia> file(const nlohmann::json&) { return std::nullopt; }
 };
 
 // A Slack user or bot id as the ghost's {id}: lower-cased, since Slack's ids are upper-case
@@ -44,6 +48,11 @@ std::optional<std::string> threadRootOf(const EventCallback& callback);
 
 // The channel an event happened in, when it has one.
 std::optional<std::string> channelOf(const EventCallback& callback);
+
+// Everything Matrix gets for the event, in order: a message with files is one Matrix message
+// per file after its text (ids "<channel>/<ts>", then "<channel>/<ts>/file/<n>").
+std::vector<RemoteEvent> inboundEvents(const EventCallback& callback, const SelfIdentity& self,
+                                       SenderDirectory& users);
 
 std::optional<RemoteEvent> inboundEvent(const EventCallback& callback, const SelfIdentity& self,
                                         SenderDirectory& users);

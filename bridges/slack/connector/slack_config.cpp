@@ -5,9 +5,9 @@ namespace mxbridge::slack {
 const std::vector<std::string>& relayScopes() {
     // chat:write posts; chat:write.customize sets the Matrix user's name on it; users:read
     // names the ghosts; channels:read checks a channel for !link; channels:history delivers
-    // the message events of public channels.
+    // the message events of public channels; files:read fetches what Slack users share.
     static const std::vector<std::string> scopes = {"chat:write", "chat:write.customize", "users:read",
-                                                    "channels:read", "channels:history"};
+                                                    "channels:read", "channels:history", "files:read"};
     return scopes;
 }
 

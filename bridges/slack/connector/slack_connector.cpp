@@ -72,7 +72,8 @@ struct StoppedMidEvent {};
 // Called on the worker, which may wait on Slack and the homeserver.
 class SlackUsers final : public SenderDirectory {
 public:
-    SlackUsers(WebApiClient& client, BridgeContext& context) : client_(client), ctx_(context) {}
+    SlackUsers(WebApiClient& client, BridgeContext& context, std::string botToken)
+        : client_(client), ctx_(context), botToken_(std::move(botToken)) {}
 
     RemoteSender sender(const std::string& userId) override {
         const auto& user = lookup(userId);
@@ -81,6 +82,21 @@ public:
                             .avatarMxc = avatarMxc(userId, user.avatarUrl)};
     }
     std::string nameOf(std::string_view userId) override { return lookup(std::string(userId)).name; }
+    std::optional<RemoteMedia> file(const nlohmann::json& file) override {
+        std::string url = file.value("url_private_download", std::string());
+        if (url.empty()) url = file.value("url_private", std::string());
+        if (url.empty()) return std::nullopt;
+        auto fetched = fetchFile(url, std::chrono::seconds(60), kMaxFileBytes, botToken_);
+        if (!fetched) {
+            Logger("slack").warn("a file shared on Slack could not be fetched (files:read missing, too large, or gone)",
+                                 {{"file", file.value("id", std::string())}});
+            return std::nullopt;
+        }
+        std::string mime = file.value("mimetype", std::string());
+        return RemoteMedia{.bytes = std::move(fetched->bytes),
+                           .mimeType = mime.empty() ? fetched->contentType : mime,
+                           .fileName = file.value("name", std::string("file"))};
+    }
     // A profile changed on Slack: the next lookup asks users.info again.
     void forget(const std::string& userId) { known_.erase(userId); }
     std::optional<std::string> ghostMatrixId(std::string_view userId) override {
@@ -134,8 +150,11 @@ private:
         return known_[userId] = Known{name, profile.value("image_512", std::string())};
     }
 
+    static constexpr std::size_t kMaxFileBytes = 100 * 1024 * 1024;
+
     WebApiClient& client_;
     BridgeContext& ctx_;
+    std::string botToken_;
     std::map<std::string, Known> known_;
 };
 
@@ -164,7 +183,7 @@ public:
         options.baseUrl = config_.apiUrl;
         options.token = config_.botToken;
         client_ = std::make_unique<WebApiClient>(options);
-        users_ = std::make_unique<SlackUsers>(*client_, context);
+        users_ = std::make_unique<SlackUsers>(*client_, context, config_.botToken);
         inbox_ = std::make_unique<EventInbox>(context.kv());
         if (!config_.signingSecret.empty())
             endpoint_ = std::make_unique<EventsEndpoint>(RequestVerifier(config_.signingSecret), *inbox_,
@@ -457,7 +476,7 @@ private:
             if (!channel || ctx_->links().forRemote(RemoteRoomId(*channel)).empty()) return;
             if (auto root = threadRootOf(callback))
                 rememberThread(*channel, callback.event.value("ts", std::string()), *root);
-            if (auto event = inboundEvent(callback, self, *users_)) ctx_->queueRemote(std::move(*event));
+            for (RemoteEvent& event : inboundEvents(callback, self, *users_)) ctx_->queueRemote(std::move(event));
         } catch (const std::exception& e) {
             log_->error("a Slack event could not be bridged; it is dropped",
                         {{"event_id", callback.eventId}, {"error", e.what()}});

@@ -144,6 +144,12 @@ void SlackDouble::loadDescription(const fs::path& dir) {
 
 std::string SlackDouble::apiUrl() const { return server_->url() + "/api/"; }
 
+std::string SlackDouble::addFile(const std::string& name, const std::string& bytes) {
+    std::lock_guard lock(mutex_);
+    files_["/files-pri/T0DOUBLE1-F" + std::to_string(files_.size() + 1) + "/" + name] = bytes;
+    return server_->url() + "/files-pri/T0DOUBLE1-F" + std::to_string(files_.size()) + "/" + name;
+}
+
 std::string SlackDouble::addAvatar(const std::string& name, const std::string& bytes) {
     std::lock_guard lock(mutex_);
     avatars_["/avatars/" + name] = bytes;
@@ -271,6 +277,17 @@ HttpResponse SlackDouble::handle(const HttpRequest& request) {
     constexpr std::string_view kPrefix = "/api/";
     std::string name = request.path.rfind(kPrefix, 0) == 0 ? request.path.substr(kPrefix.size()) : std::string();
     std::lock_guard lock(mutex_);
+    if (auto file = files_.find(request.path); file != files_.end() && request.method == "GET") {
+        auto auth = request.headers.find("authorization");
+        bool mayRead = std::find(options_.botScopes.begin(), options_.botScopes.end(), "files:read") !=
+                       options_.botScopes.end();
+        if (auth == request.headers.end() || auth->second != "Bearer " + options_.botToken || !mayRead || revoked_)
+            return HttpResponse{.status = 403, .headers = {}, .body = "forbidden"};
+        HttpResponse response;
+        response.headers["Content-Type"] = "application/octet-stream";
+        response.body = file->second;
+        return response;
+    }
     if (auto avatar = avatars_.find(request.path); avatar != avatars_.end() && request.method == "GET") {
         HttpResponse response;
         response.headers["Content-Type"] = "image/png";

@@ -36,7 +36,7 @@ struct SlackDoubleOptions {
     std::string appToken = "xapp-1-A0DOUBLE1-0000000001-double-app-token";
     // Granular scopes the bot token was granted (sent back in x-oauth-scopes).
     std::vector<std::string> botScopes = {"chat:write", "chat:write.customize", "users:read",
-                                          "channels:read", "channels:history"};
+                                          "channels:read", "channels:history", "files:read"};
     std::string teamId = "T0DOUBLE1";
     std::string teamName = "Double Workspace";
     std::string botUserId = "U0BOTUSR1";
@@ -73,6 +73,9 @@ public:
     std::string apiUrl() const;
     // A URL the double serves `bytes` at as image/png, as Slack serves avatars.
     std::string addAvatar(const std::string& name, const std::string& bytes);
+    // A shared file's url_private: served only with the bot token, and only while the token
+    // has files:read, as Slack does.
+    std::string addFile(const std::string& name, const std::string& bytes);
     const SlackDoubleOptions& options() const { return options_; }
 
     void addUser(SlackUser user);
@@ -123,6 +126,7 @@ private:
     std::map<std::string, SlackUser> users_;
     std::map<std::string, std::string> channels_;  // id -> name
     std::map<std::string, std::string> avatars_;   // path -> bytes
+    std::map<std::string, std::string> files_;     // path -> bytes
     std::map<std::string, std::pair<int, int>> rateLimits_;                // method -> count, seconds
     std::map<std::string, std::pair<std::string, int>> failures_;          // method -> error, count
     bool revoked_ = false;

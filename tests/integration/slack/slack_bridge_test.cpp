@@ -298,7 +298,7 @@ TEST_CASE("a token without a scope relay mode needs is named at start") {
     options.botScopes = {"chat:write", "users:read", "channels:read", "channels:history"};
     SlackBridge f(options);
     f.start();
-    CHECK(f.logLine("lacks scopes").find("missing_scopes=chat:write.customize") != std::string::npos);
+    CHECK(f.logLine("lacks scopes").find("chat:write.customize") != std::string::npos);
 }
 
 TEST_CASE("an event Slack got 200 for is bridged after a kill -9, once") {
@@ -436,4 +436,37 @@ TEST_CASE("!slack-status says how the connection is doing; !link links a channel
         return false;
     }, 15s));
     CHECK(f.slack().violations().empty());
+}
+
+TEST_CASE("a file shared on Slack arrives in Matrix as a file from the sender's ghost") {
+    SlackBridge f;
+    f.start();
+    const std::string bytes = std::string("\x89PNG\r\n\x1a\n", 8) + "a cat";
+    nlohmann::json shared = slackMessage("look", "1700000006.000100");
+    shared["subtype"] = "file_share";
+    shared["files"] = nlohmann::json::array({{{"id", "F0FILE0001"}, {"name", "cat.png"}, {"mimetype", "image/png"},
+                                              {"size", bytes.size()}, {"url_private", f.slack().addFile("cat.png", bytes)}}});
+    CHECK(f.deliver(shared, "Ev0FILE001").status == 200);
+    REQUIRE(f.hs().waitFor([&] { return !f.messages(kAliceGhost, "cat.png").empty(); }, 15s));
+    CHECK(!f.messages(kAliceGhost, "look").empty());
+    nlohmann::json content = f.messages(kAliceGhost, "cat.png").at(0)["content"];
+    CHECK(content.value("msgtype", "") == "m.image");
+    CHECK(f.hs().media(content.value("url", "")) == bytes);
+    CHECK(f.slack().violations().empty());
+}
+
+TEST_CASE("without files:read a shared file is announced, not silently lost") {
+    SlackDoubleOptions options;
+    options.botScopes = {"chat:write", "chat:write.customize", "users:read", "channels:read", "channels:history"};
+    SlackBridge f(options);
+    f.start();
+    nlohmann::json shared = slackMessage("", "1700000007.000100");
+    shared["subtype"] = "file_share";
+    shared["files"] = nlohmann::json::array({{{"id", "F0FILE0002"}, {"name", "plan.pdf"}, {"mimetype", "application/pdf"},
+                                              {"url_private", f.slack().addFile("plan.pdf", "%PDF-1.7")}}});
+    CHECK(f.deliver(shared, "Ev0FILE002").status == 200);
+    REQUIRE(f.hs().waitFor([&] {
+        return !f.messages(kAliceGhost, "(a file, plan.pdf, could not be brought over from Slack)").empty();
+    }, 15s));
+    CHECK(f.logLine("lacks scopes").find("files:read") != std::string::npos);
 }

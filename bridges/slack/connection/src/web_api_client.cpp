@@ -152,13 +152,16 @@ void WebApiClient::work() {
     }
 }
 
-std::optional<FetchedFile> fetchFile(const std::string& url, std::chrono::seconds timeout, std::size_t maxBytes) {
+std::optional<FetchedFile> fetchFile(const std::string& url, std::chrono::seconds timeout, std::size_t maxBytes,
+                                     const std::string& bearerToken) {
     if (url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0) return std::nullopt;
     try {
         web::http::client::http_client_config config;
         config.set_timeout(timeout);
         web::http::client::http_client client(utility::conversions::to_string_t(url), config);
-        web::http::http_response response = client.request(web::http::methods::GET).get();
+        web::http::http_request request(web::http::methods::GET);
+        if (!bearerToken.empty()) request.headers().add("Authorization", "Bearer " + bearerToken);
+        web::http::http_response response = client.request(request).get();
         if (response.status_code() != 200) return std::nullopt;
         if (response.headers().has(web::http::header_names::content_length) &&
             response.headers().content_length() > maxBytes)

@@ -18,6 +18,11 @@ public:
                             .avatarMxc = std::nullopt};
     }
     std::string nameOf(std::string_view userId) override { return userId == "U0ALICE01" ? "Alice" : "Bob"; }
+    std::optional<RemoteMedia> file(const nlohmann::json& file) override {
+        if (file.value("name", "") == "gone.txt") return std::nullopt;
+        return RemoteMedia{.bytes = "bytes of " + file.value("name", ""), .mimeType = file.value("mimetype", ""),
+                           .fileName = file.value("name", "")};
+    }
 };
 
 EventCallback callback(nlohmann::json event) {
@@ -109,4 +114,22 @@ TEST_CASE("events the bridge does not carry yet map to nothing") {
     CHECK_FALSE(map({{"type", "message"}, {"subtype", "channel_join"}, {"channel", "C0CHAN001"}, {"user", "U0ALICE01"},
                      {"text", "<@U0ALICE01> has joined the channel"}, {"ts", "1.2"}}));
     CHECK_FALSE(map({{"type", "message"}, {"channel", "C0CHAN001"}, {"user", "U0ALICE01"}, {"ts", "1.2"}}));
+}
+
+TEST_CASE("a message with files is its text, then one Matrix message per file; a file that cannot be had is said") {
+    Directory users;
+    EventCallback shared = callback({{"type", "message"}, {"subtype", "file_share"}, {"channel", "C0CHAN001"},
+                                     {"user", "U0ALICE01"}, {"text", "two files"}, {"ts", "1.2"},
+                                     {"files", {{{"name", "cat.png"}, {"mimetype", "image/png"}},
+                                                {{"name", "gone.txt"}, {"mimetype", "text/plain"}}}}});
+    auto events = inboundEvents(shared, kSelf, users);
+    REQUIRE(events.size() == 3);
+    CHECK(std::get<RemoteMessage>(events[0]).body == "two files");
+    const auto& image = std::get<RemoteMessage>(events[1]);
+    CHECK(image.kind == MessageKind::Image);
+    CHECK(image.id.str() == "C0CHAN001/1.2/file/1");
+    CHECK(image.media->bytes == "bytes of cat.png");
+    const auto& missing = std::get<RemoteMessage>(events[2]);
+    CHECK(missing.kind == MessageKind::Notice);
+    CHECK(missing.body == "(a file, gone.txt, could not be brought over from Slack)");
 }

@@ -48,13 +48,15 @@ struct WebApiResult {
     int attempts = 0;
 };
 
-// A file Slack links to (an avatar on avatars.slack-edge.com): fetched with a plain GET, at
-// most `maxBytes`; nullopt when it cannot be had (the caller goes on without it).
+// A file Slack links to: an avatar (public), or a shared file's url_private (`bearerToken`:
+// the bot token, which needs files:read). A GET of at most `maxBytes`; nullopt when it cannot
+// be had (the caller goes on without it).
 struct FetchedFile {
     std::string bytes;
     std::string contentType;
 };
-std::optional<FetchedFile> fetchFile(const std::string& url, std::chrono::seconds timeout, std::size_t maxBytes);
+std::optional<FetchedFile> fetchFile(const std::string& url, std::chrono::seconds timeout, std::size_t maxBytes,
+                                     const std::string& bearerToken = {});
 
 class WebApiClient {
 public:
