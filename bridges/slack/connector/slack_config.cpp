@@ -5,9 +5,11 @@ namespace mxbridge::slack {
 const std::vector<std::string>& relayScopes() {
     // chat:write posts; chat:write.customize sets the Matrix user's name on it; users:read
     // names the ghosts; channels:read checks a channel for !link; channels:history delivers
-    // the message events of public channels; files:read fetches what Slack users share.
+    // the message events of public channels; files:read fetches what Slack users share and
+    // files:write uploads what Matrix users send.
     static const std::vector<std::string> scopes = {"chat:write", "chat:write.customize", "users:read",
-                                                    "channels:read", "channels:history", "files:read"};
+                                                    "channels:read", "channels:history", "files:read",
+                                                    "files:write"};
     return scopes;
 }
 

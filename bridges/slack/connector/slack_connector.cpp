@@ -239,10 +239,11 @@ public:
         if (channels.empty()) return HookResult::ignored();
         std::string text = slackText(message.body, message.html);
         if (message.media) {
-            auto link = ctx_->media().publicUrl(message.media->mxcUrl, message.media->fileName);
-            if (!link) return HookResult::unsupported("files cannot reach Slack until media links are enabled (media.signing_key)");
-            text = escapeForSlack(message.media->fileName.empty() ? message.body : message.media->fileName) + ": " + *link;
-        } else if (message.kind == MessageKind::Emote) {
+            for (const std::string& channel : channels)
+                sendFile(channel, message.room, message.event.eventId(), *message.media, message.senderName);
+            return HookResult::delivered();
+        }
+        if (message.kind == MessageKind::Emote) {
             text = "_" + text + "_";
         }
         // A Matrix reply to a bridged Slack message goes into that message's thread (its
@@ -288,6 +289,39 @@ private:
             auto remote = ctx_->users().remoteForGhost(UserId(std::string(matrixId)));
             if (!remote) return std::nullopt;
             return remote->str();
+        });
+    }
+
+    // A Matrix file to Slack the way new apps must (files.upload is retired): fetched from the
+    // homeserver, files.getUploadURLExternal, the bytes to that URL, then
+    // files.completeUploadExternal shares it in the channel, saying who sent it.
+    void sendFile(const std::string& channel, const RoomId& room, const EventId& event, const MediaInfo& media,
+                  const std::string& senderName) {
+        std::string name = media.fileName.empty() ? "file" : media.fileName;
+        ctx_->bot().downloadMedia(media.mxcUrl, [this, channel, room, event, name, senderName](Result<std::string> bytes) {
+            if (!bytes) {
+                ctx_->reportDeliveryFailure(room, event, Error::permanent("slack_file_fetch",
+                                            "the file could not be fetched from Matrix: " + bytes.error().message));
+                return;
+            }
+            std::string length = std::to_string(bytes->size());
+            client_->call("files.getUploadURLExternal", {{"filename", name}, {"length", length}}, channel,
+                          [this, channel, room, event, name, senderName, bytes = std::move(*bytes)](const WebApiResult& r) {
+                if (!r.answer.ok()) return onFailure(*r.answer.failure, room, event);
+                std::string url = r.answer.body.value("upload_url", std::string());
+                std::string fileId = r.answer.body.value("file_id", std::string());
+                if (url.empty() || fileId.empty() || !uploadFile(url, bytes, std::chrono::seconds(120))) {
+                    ctx_->reportDeliveryFailure(room, event, Error::permanent("slack_upload", "Slack did not take the file's bytes"));
+                    return;
+                }
+                nlohmann::json files = nlohmann::json::array({{{"id", fileId}, {"title", name}}});
+                client_->call("files.completeUploadExternal",
+                              {{"files", files.dump()}, {"channel_id", channel},
+                               {"initial_comment", escapeForSlack(senderName) + " sent " + escapeForSlack(name)}},
+                              channel, [this, room, event](const WebApiResult& done) {
+                                  if (!done.answer.ok()) onFailure(*done.answer.failure, room, event);
+                              });
+            });
         });
     }
 

@@ -73,6 +73,7 @@ const std::map<std::string, std::string>& scopeOf() {
     static const std::map<std::string, std::string> scopes = {
         {"chat.postMessage", "chat:write"}, {"chat.update", "chat:write"}, {"chat.delete", "chat:write"},
         {"users.info", "users:read"},       {"conversations.info", "channels:read"},
+        {"files.getUploadURLExternal", "files:write"}, {"files.completeUploadExternal", "files:write"},
     };
     return scopes;
 }
@@ -191,6 +192,11 @@ std::vector<SlackPost> SlackDouble::posts() const {
     return posts_;
 }
 
+std::vector<SlackUpload> SlackDouble::uploads() const {
+    std::lock_guard lock(mutex_);
+    return uploads_;
+}
+
 std::vector<std::string> SlackDouble::violations() const {
     std::lock_guard lock(mutex_);
     return violations_;
@@ -277,6 +283,15 @@ HttpResponse SlackDouble::handle(const HttpRequest& request) {
     constexpr std::string_view kPrefix = "/api/";
     std::string name = request.path.rfind(kPrefix, 0) == 0 ? request.path.substr(kPrefix.size()) : std::string();
     std::lock_guard lock(mutex_);
+    if (request.path.rfind("/upload/v1/", 0) == 0) {
+        std::string fileId = request.path.substr(11);
+        for (auto& upload : uploads_)
+            if (upload.fileId == fileId && request.method == "POST") {
+                upload.bytes = request.body;
+                return HttpResponse{.status = 200, .headers = {}, .body = "OK - " + std::to_string(request.body.size())};
+            }
+        return HttpResponse{.status = 404, .headers = {}, .body = "no such upload"};
+    }
     if (auto file = files_.find(request.path); file != files_.end() && request.method == "GET") {
         auto auth = request.headers.find("authorization");
         bool mayRead = std::find(options_.botScopes.begin(), options_.botScopes.end(), "files:read") !=
@@ -405,6 +420,27 @@ nlohmann::json SlackDouble::serve(const std::string& method, const std::map<std:
             return {{"ok", true}, {"channel", post.channel}, {"ts", post.ts}};
         }
         return refusal("message_not_found");
+    }
+    if (method == "files.getUploadURLExternal") {
+        SlackUpload upload{.fileId = "F0UPLOAD" + std::to_string(uploads_.size() + 1), .filename = arg("filename"),
+                           .bytes = {}, .channel = {}, .initialComment = {}};
+        uploads_.push_back(upload);
+        return {{"ok", true}, {"upload_url", server_->url() + "/upload/v1/" + upload.fileId}, {"file_id", upload.fileId}};
+    }
+    if (method == "files.completeUploadExternal") {
+        nlohmann::json files = nlohmann::json::parse(arg("files"), nullptr, false);
+        if (!files.is_array() || files.empty()) return refusal("invalid_arguments");
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& entry : files) {
+            std::string id = entry.is_object() ? entry.value("id", "") : "";
+            auto upload = std::find_if(uploads_.begin(), uploads_.end(), [&](const SlackUpload& u) { return u.fileId == id; });
+            if (upload == uploads_.end() || upload->bytes.empty()) return refusal("file_not_found");
+            upload->channel = arg("channel_id");
+            upload->initialComment = arg("initial_comment");
+            upload->completed = true;
+            out.push_back({{"id", id}, {"title", entry.value("title", upload->filename)}});
+        }
+        return {{"ok", true}, {"files", out}};
     }
     if (method == "apps.connections.open") {
         if (!socketUrl_) return refusal("socket_mode_not_enabled");

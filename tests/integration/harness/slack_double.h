@@ -36,7 +36,7 @@ struct SlackDoubleOptions {
     std::string appToken = "xapp-1-A0DOUBLE1-0000000001-double-app-token";
     // Granular scopes the bot token was granted (sent back in x-oauth-scopes).
     std::vector<std::string> botScopes = {"chat:write", "chat:write.customize", "users:read",
-                                          "channels:read", "channels:history", "files:read"};
+                                          "channels:read", "channels:history", "files:read", "files:write"};
     std::string teamId = "T0DOUBLE1";
     std::string teamName = "Double Workspace";
     std::string botUserId = "U0BOTUSR1";
@@ -51,6 +51,16 @@ struct SlackUser {
     std::string displayName;  // may be empty: Slack clients then show realName
     std::string avatarUrl;    // profile.image_512
     bool isBot = false;
+};
+
+// A file uploaded through files.getUploadURLExternal and the upload URL.
+struct SlackUpload {
+    std::string fileId;
+    std::string filename;
+    std::string bytes;
+    std::string channel;         // set by files.completeUploadExternal
+    std::string initialComment;
+    bool completed = false;
 };
 
 // A message as the double stored it.
@@ -92,6 +102,7 @@ public:
     void serveSocketMode(std::function<std::string()> nextUrl);
 
     std::vector<SlackPost> posts() const;
+    std::vector<SlackUpload> uploads() const;
     std::vector<std::string> violations() const;
     // Methods called, in arrival order (rate-limited and refused calls included).
     std::vector<std::string> calls() const;
@@ -132,6 +143,7 @@ private:
     bool revoked_ = false;
     std::function<std::string()> socketUrl_;
     std::vector<SlackPost> posts_;
+    std::vector<SlackUpload> uploads_;
     std::vector<std::string> violations_;
     std::vector<std::string> calls_;
     int64_t tsSeconds_ = 1700000000;

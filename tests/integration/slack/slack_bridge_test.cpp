@@ -470,3 +470,24 @@ TEST_CASE("without files:read a shared file is announced, not silently lost") {
     }, 15s));
     CHECK(f.logLine("lacks scopes").find("files:read") != std::string::npos);
 }
+
+TEST_CASE("a file sent from Matrix is uploaded to the channel the way new apps must (external upload)") {
+    SlackBridge f;
+    f.start();
+    const std::string bytes = std::string("\x89PNG\r\n\x1a\n", 8) + "a matrix cat";
+    std::string mxc = f.hs().addMedia(bytes, "image/png", "cat.png");
+    f.hs().sendAsUser(f.room(), kAlice,
+                      {{"msgtype", "m.image"}, {"body", "cat.png"}, {"url", mxc},
+                       {"info", {{"mimetype", "image/png"}, {"size", bytes.size()}}}});
+    REQUIRE(f.hs().waitFor([&] {
+        auto uploads = f.slack().uploads();
+        return !uploads.empty() && uploads[0].completed;
+    }, 15s));
+    auto upload = f.slack().uploads().at(0);
+    CHECK(upload.bytes == bytes);
+    CHECK(upload.filename == "cat.png");
+    CHECK(upload.channel == kChannel);
+    CHECK(upload.initialComment == "Alice (Matrix) sent cat.png");
+    CHECK(f.slack().callCount("files.upload") == 0);
+    CHECK(f.slack().violations().empty());
+}

@@ -175,6 +175,20 @@ std::optional<FetchedFile> fetchFile(const std::string& url, std::chrono::second
     }
 }
 
+bool uploadFile(const std::string& uploadUrl, const std::string& bytes, std::chrono::seconds timeout) {
+    try {
+        web::http::client::http_client_config config;
+        config.set_timeout(timeout);
+        web::http::client::http_client client(utility::conversions::to_string_t(uploadUrl), config);
+        web::http::http_request request(web::http::methods::POST);
+        request.set_body(std::vector<unsigned char>(bytes.begin(), bytes.end()));
+        request.headers().set_content_type("application/octet-stream");
+        return client.request(request).get().status_code() == 200;
+    } catch (...) {
+        return false;
+    }
+}
+
 WebApiClient::Attempt WebApiClient::send(const Call& call) {
     Attempt attempt;
     try {

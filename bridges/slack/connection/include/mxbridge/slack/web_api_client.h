@@ -58,6 +58,10 @@ struct FetchedFile {
 std::optional<FetchedFile> fetchFile(const std::string& url, std::chrono::seconds timeout, std::size_t maxBytes,
                                      const std::string& bearerToken = {});
 
+// The bytes of a file to the upload_url files.getUploadURLExternal gave: a POST of the raw
+// bytes; true when Slack answered 200, the only answer that means it has them.
+bool uploadFile(const std::string& uploadUrl, const std::string& bytes, std::chrono::seconds timeout);
+
 class WebApiClient {
 public:
     using Callback = std::function<void(const WebApiResult&)>;
