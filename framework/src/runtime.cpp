@@ -748,6 +748,9 @@ void Runtime::start() {
         s.memberNames.get(),
         [&s](const UserId& sender, const RoomId& room, const EventId& event, const std::string& body) {
             return s.loginCommands->onDirectMessage(sender, room, event, body);
+        },
+        [&s](const RoomId& room, const EventId& event, const RemoteRoomId& remote, const RemoteMessageId& id) {
+            s.stores->eventMappings().map(room, event, remote, id);
         }});
 
     s.configureMediaLinks();

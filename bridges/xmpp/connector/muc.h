@@ -28,7 +28,6 @@ inline constexpr std::string_view kRetract = "urn:xmpp:message-retract:1";      
 inline constexpr std::string_view kModerate = "urn:xmpp:message-moderate:1";          // XEP-0425
 inline constexpr std::string_view kFallback = "urn:xmpp:fallback:0";                  // XEP-0428
 inline constexpr std::string_view kHints = "urn:xmpp:hints";                          // XEP-0334
-inline constexpr std::string_view kReactions = "urn:xmpp:reactions:0";                // XEP-0444
 inline constexpr std::string_view kReply = "urn:xmpp:reply:0";                        // XEP-0461
 }  // namespace ns
 

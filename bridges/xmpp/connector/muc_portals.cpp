@@ -85,28 +85,13 @@ struct MucPortals::Room {
     std::deque<std::string> matrixLineOrder;
     // Redactions of lines whose reflection has not come yet, by the line's own stanza id.
     std::map<std::string, Redaction> redactWhenReflected;
-    // Everyone's current reactions (XEP-0444), by "<ghost id or Matrix user id>\n<stanza id>":
-    // an update carries the whole set, so what it drops was taken back. Bounded.
-    std::map<std::string, std::vector<std::string>> reactionSets;
-    std::deque<std::string> reactionSetOrder;
-    // Matrix users' reactions sent lately, by their event id: redacting one takes it back.
-    struct MatrixReaction {
-        std::string user;
-        std::string target;  // the room's stanza id
-        std::string key;
-    };
-    std::map<std::string, MatrixReaction> matrixReactions;
-    std::deque<std::string> matrixReactionOrder;
+    // Everyone's current reactions to lines (by stanza id), and Matrix users' reaction events.
+    ReactionSets reactions;
 };
 
 namespace {
 
 constexpr std::size_t kRememberedLines = 10'000;
-// One person's reactions to one line, and the bytes of one reaction, past which the rest of
-// an update is dropped: a hostile client cannot make the bridge send thousands of events.
-constexpr std::size_t kMaxReactionsPerLine = 20;
-constexpr std::size_t kMaxReactionBytes = 64;
-
 template <typename Map>
 void remember(Map& map, std::deque<std::string>& order, const std::string& key, typename Map::mapped_type value) {
     auto [it, added] = map.insert_or_assign(key, std::move(value));
@@ -282,15 +267,11 @@ void MucPortals::redactFromMatrix(const Jid& mucRoom, Redaction redaction) {
                                                         "the bridge is not in " + mucRoom.bareStr() + " right now"));
             return;
         }
-        auto reaction = room.matrixReactions.find(redaction.target.str());
-        if (reaction != room.matrixReactions.end()) {
+        if (auto taken = room.reactions.takeSent(redaction.target.str())) {
             // A reaction taken back: the set without it goes (from whoever reacted; the
             // homeserver let the redacting user do it).
-            Room::MatrixReaction taken = reaction->second;
-            room.matrixReactions.erase(reaction);
-            auto set = room.reactionSets.find(taken.user + "\n" + taken.target);
-            if (set != room.reactionSets.end()) std::erase(set->second, taken.key);
-            sendReactions(room, redaction.room, redaction.event, UserId(taken.user), taken.target);
+            sendReactions(room, redaction.room, redaction.event, UserId(taken->who), taken->line,
+                          room.reactions.remove(taken->who, taken->line, taken->key));
             return;
         }
         auto line = room.matrixLines.find(redaction.target.str());
@@ -388,21 +369,14 @@ void MucPortals::reactFromMatrix(const Jid& mucRoom, Reaction reaction) {
                        {{"room", mucRoom.bareStr()}, {"event", reaction.target.str()}});
             return;
         }
-        std::string setKey = reaction.sender.str() + "\n" + *target;
-        auto known = room.reactionSets.find(setKey);
-        std::vector<std::string> keys = known == room.reactionSets.end() ? std::vector<std::string>{} : known->second;
-        if (std::find(keys.begin(), keys.end(), reaction.key) == keys.end()) keys.push_back(reaction.key);
-        remember(room.reactionSets, room.reactionSetOrder, setKey, std::move(keys));
-        remember(room.matrixReactions, room.matrixReactionOrder, reaction.event.str(),
-                 Room::MatrixReaction{reaction.sender.str(), *target, reaction.key});
-        sendReactions(room, reaction.room, reaction.event, reaction.sender, *target);
+        room.reactions.rememberSent(reaction.event.str(), {reaction.sender.str(), *target, reaction.key});
+        sendReactions(room, reaction.room, reaction.event, reaction.sender, *target,
+                      room.reactions.add(reaction.sender.str(), *target, reaction.key));
     });
 }
 
 void MucPortals::sendReactions(Room& room, const RoomId& matrixRoom, const EventId& event, const UserId& user,
-                               const std::string& target) {
-    auto set = room.reactionSets.find(user.str() + "\n" + target);
-    std::vector<std::string> keys = set == room.reactionSets.end() ? std::vector<std::string>{} : set->second;
+                               const std::string& target, std::vector<std::string> keys) {
     sendAsPuppet(room, Outgoing{.room = matrixRoom,
                                 .event = event,
                                 .sender = user,
@@ -486,12 +460,7 @@ void MucPortals::sendGroupchat(Room& room, const Puppet& puppet, const Outgoing&
         stanza.addChild("retract", std::string(ns::kRetract)).setAttr("id", *message.retracts);
         stanza.addChild("fallback", std::string(ns::kFallback)).setAttr("for", std::string(ns::kRetract));
     }
-    if (message.reactions) {
-        Element& reactions = stanza.addChild("reactions", std::string(ns::kReactions));
-        reactions.setAttr("id", message.reactions->target);
-        for (const std::string& key : message.reactions->keys)
-            reactions.addChild("reaction", std::string(ns::kReactions)).addText(key);
-    }
+    if (message.reactions) stanza.addChild(reactionsElement(message.reactions->target, message.reactions->keys));
     if (!message.body.text.empty()) stanza.addChild("body", std::string(ns::kComponentAccept)).addText(message.body.text);
     markUnstyled(stanza, message.body);
     if (message.replyTo) {
@@ -702,7 +671,7 @@ void MucPortals::onMessage(Room& room, const Element& stanza) {
         return;
     }
     if (nick == room.nick) return;  // the bridge's own occupant
-    if (const Element* reactions = stanza.child("reactions", ns::kReactions)) {
+    if (const Element* reactions = stanza.child("reactions", kReactionsNs)) {
         if (auto id = roomStanzaId(stanza, room.jid); id && !room.seen.insert(*id)) return;
         onReactions(room, senderOf(room, nick), *reactions);
         return;
@@ -806,27 +775,15 @@ void MucPortals::onRoomMessage(Room& room, const Element& stanza) {
 void MucPortals::onReactions(Room& room, const RemoteSender& sender, const Element& reactions) {
     std::string target(reactions.attrOr("id"));
     if (target.empty()) return;
-    std::vector<std::string> now;
-    for (const Element* reaction : reactions.children("reaction", ns::kReactions)) {
-        std::string key = reaction->text();
-        if (key.empty() || key.size() > kMaxReactionBytes) continue;
-        if (std::find(now.begin(), now.end(), key) == now.end()) now.push_back(key);
-        if (now.size() == kMaxReactionsPerLine) break;
-    }
-    std::string setKey = sender.ghostId + "\n" + target;
-    auto known = room.reactionSets.find(setKey);
-    std::vector<std::string> before = known == room.reactionSets.end() ? std::vector<std::string>{} : known->second;
+    ReactionSets::Change change = room.reactions.replace(sender.ghostId, target, readReactions(reactions));
     RemoteRoomId remote = mucRoomId(room.jid);
     auto reactionId = [&](const std::string& key) { return RemoteMessageId("r/" + sender.ghostId + "/" + target + "/" + key); };
-    for (const std::string& key : before)
-        if (std::find(now.begin(), now.end(), key) == now.end())
-            ctx_.queueRemote(RemoteReaction{.room = remote, .sender = sender, .target = RemoteMessageId(target),
-                                            .id = reactionId(key), .key = key, .removed = true});
-    for (const std::string& key : now)
-        if (std::find(before.begin(), before.end(), key) == before.end())
-            ctx_.queueRemote(RemoteReaction{.room = remote, .sender = sender, .target = RemoteMessageId(target),
-                                            .id = reactionId(key), .key = key, .removed = false});
-    remember(room.reactionSets, room.reactionSetOrder, setKey, std::move(now));
+    for (const std::string& key : change.removed)
+        ctx_.queueRemote(RemoteReaction{.room = remote, .sender = sender, .target = RemoteMessageId(target),
+                                        .id = reactionId(key), .key = key, .removed = true});
+    for (const std::string& key : change.added)
+        ctx_.queueRemote(RemoteReaction{.room = remote, .sender = sender, .target = RemoteMessageId(target),
+                                        .id = reactionId(key), .key = key, .removed = false});
 }
 
 }  // namespace mxbridge::xmpp

@@ -18,6 +18,7 @@
 
 #include "message_text.h"
 #include "muc.h"
+#include "reactions.h"
 #include "mxbridge/connector.h"
 #include "mxbridge/xmpp/component_connection.h"
 #include "xmpp_config.h"
@@ -132,7 +133,7 @@ private:
     void onRoomMessage(Room& room, const Element& stanza);
     void onReactions(Room& room, const RemoteSender& sender, const Element& reactions);
     void sendReactions(Room& room, const RoomId& matrixRoom, const EventId& event, const UserId& user,
-                       const std::string& target);
+                       const std::string& target, std::vector<std::string> keys);
     // The room's stanza id of a line, by its Matrix event: a Matrix user's line the room has
     // reflected, else the mapped id the hook found.
     std::optional<std::string> stanzaIdOf(const Room& room, const EventId& event,

@@ -5,6 +5,7 @@
 // bounces it (an error stanza) or it cannot be sent, the Matrix sender is told in the room.
 // A Matrix alias naming a MUC makes the component join it, and the room becomes a portal
 // (muc_portals.h). Text with its formatting (message_text.h).
+#include <algorithm>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -60,15 +61,32 @@ std::optional<std::string> roomStanzaIdOf(const std::optional<RemoteMessageId>& 
     return id;
 }
 
-// The id a 1:1 chat's line has on XMPP, from its mapping: "<bare JID>/<id>" for the XMPP
-// user's, "m/<event id>" for a Matrix user's (sent as "m<event id without '$'>").
-std::optional<std::string> chatStanzaIdOf(const std::optional<RemoteMessageId>& mapped, const Jid& xmppUser) {
+// A 1:1 chat's line as XMPP knows it: the id its sender gave it, and whether that sender
+// is the Matrix user (whose lines went out as "m<event id without '$'>") or the XMPP user.
+struct ChatLine {
+    std::string id;
+    bool ours = false;
+};
+// From the line's mapping: "m/<event id>" for a Matrix user's line, "<bare JID>/<id>" for the
+// XMPP user's.
+std::optional<ChatLine> chatLineOf(const std::optional<RemoteMessageId>& mapped, const Jid& xmppUser) {
     if (!mapped) return std::nullopt;
     const std::string& id = mapped->str();
-    if (id.rfind("m/$", 0) == 0) return "m" + id.substr(3);
+    if (id.rfind("m/$", 0) == 0) return ChatLine{.id = "m" + id.substr(3), .ours = true};
     std::string prefix = xmppUser.bareStr() + "/";
-    if (id.rfind(prefix, 0) == 0 && id.size() > prefix.size()) return id.substr(prefix.size());
+    if (id.rfind(prefix, 0) == 0 && id.size() > prefix.size()) return ChatLine{.id = id.substr(prefix.size()), .ours = false};
     return std::nullopt;
+}
+
+// The remote id of a line an XMPP user names by `id` in a 1:1 chat: theirs when the bridge
+// has it mapped as theirs, else one of the Matrix user's when it has that form.
+std::optional<RemoteMessageId> chatLineNamed(BridgeContext& ctx, const RemoteRoomId& chat, const Jid& xmppUser,
+                                             const std::string& id) {
+    if (id.empty()) return std::nullopt;
+    RemoteMessageId theirs(xmppUser.bareStr() + "/" + id);
+    if (ctx.eventMappings().eventFor(chat, theirs)) return theirs;
+    if (id.size() > 1 && id[0] == 'm') return RemoteMessageId("m/$" + id.substr(1));
+    return theirs;
 }
 
 // What a Matrix message replies to, for a MUC (the stanza id is found on the XMPP loop).
@@ -132,6 +150,7 @@ class XmppConnector final : public Connector,
                             public EditHandler,
                             public RedactionHandler,
                             public ReactionHandler,
+                            public TypingHandler,
                             public ConfigValidator {
 public:
     ~XmppConnector() override { stop(); }
@@ -195,7 +214,7 @@ public:
     HookResult onMatrixMessage(const MatrixMessage& message) override {
         auto from = jidLocalForMatrixUser(message.sender.str());
         if (!from) return HookResult::unsupported("this Matrix user id has no JID at the component");
-        bool sent = false;
+        bool sent = false, toChat = false;
         for (const RemoteRoomId& remote : message.remotes) {
             if (auto muc = mucRoomOf(remote)) {
                 std::string id = "m" + message.event.eventId().str().substr(1);
@@ -224,18 +243,20 @@ public:
             XmppBody body = xmppBodyFor(message.body, message.html);
             stanza.addChild("body", std::string(ns::kComponentAccept)).addText(body.text);
             markUnstyled(stanza, body);
-            if (auto id = chatStanzaIdOf(message.replyToRemote, chat->xmppUser)) {
+            if (auto line = chatLineOf(message.replyToRemote, chat->xmppUser)) {
                 // A reply (XEP-0461) to the XMPP user's line, or to the Matrix user's own.
-                bool theirs = id->rfind("m", 0) != 0;
                 stanza.addChild("reply", std::string(ns::kReply))
-                    .setAttr("to", theirs ? chat->xmppUser.bareStr() : *from + "@" + config_.component.jid)
-                    .setAttr("id", *id);
+                    .setAttr("to", line->ours ? *from + "@" + config_.component.jid : chat->xmppUser.bareStr())
+                    .setAttr("id", line->id);
             }
             sent_.remember(id, {message.room, message.event.eventId()});
             connection_->send(std::move(stanza));
-            sent = true;
+            sent = toChat = true;
         }
         if (!sent) return HookResult::ignored();
+        // A 1:1 line is known by the id it went out with, which the framework maps; a MUC line
+        // by the room's stanza id, mapped when the room reflects it.
+        if (!toChat) return HookResult::delivered();
         return HookResult::delivered(RemoteMessageId("m/" + message.event.eventId().str()));
     }
 
@@ -246,7 +267,15 @@ public:
         bool sent = false;
         for (const RemoteRoomId& remote : edit.remotes) {
             auto muc = mucRoomOf(remote);
-            if (!muc) continue;
+            if (!muc) {
+                sent = sendToChat(remote, edit.sender, edit.room, edit.event.eventId(), [&](Element& stanza) {
+                    XmppBody body = xmppBodyFor(edit.newBody, edit.newHtml);
+                    stanza.addChild("body", std::string(ns::kComponentAccept)).addText(body.text);
+                    markUnstyled(stanza, body);
+                    stanza.addChild("replace", std::string(ns::kCorrection)).setAttr("id", "m" + edit.target.str().substr(1));
+                }) || sent;
+                continue;
+            }
             std::string id = "m" + edit.event.eventId().str().substr(1);
             sent_.remember(id, {edit.room, edit.event.eventId()});
             muc_->sendFromMatrix(*muc, MucPortals::Outgoing{.room = edit.room,
@@ -261,8 +290,8 @@ public:
                                 .replyTo = std::nullopt});
             sent = true;
         }
-        if (!sent) return HookResult::unsupported("edits are carried to MUCs only");
-        return HookResult::delivered(RemoteMessageId("m/" + edit.event.eventId().str()));
+        if (!sent) return HookResult::ignored();
+        return HookResult::delivered();
     }
 
     // A Matrix reaction in a MUC portal: the user's reactions to that line (XEP-0444).
@@ -270,7 +299,21 @@ public:
         bool sent = false;
         for (const RemoteRoomId& remote : reaction.remotes) {
             auto muc = mucRoomOf(remote);
-            if (!muc) continue;
+            if (!muc) {
+                auto chat = parseChatRoom(remote);
+                auto line = chat ? chatLineOf(reaction.targetRemote, chat->xmppUser) : std::nullopt;
+                if (!line) continue;
+                std::vector<std::string> keys;
+                {
+                    std::lock_guard lock(chatsMutex_);
+                    chatReactions_.rememberSent(reaction.event.eventId().str(),
+                                                {reaction.sender.str(), remote.str() + "\n" + line->id, reaction.key});
+                    keys = chatReactions_.add(reaction.sender.str(), remote.str() + "\n" + line->id, reaction.key);
+                }
+                sent = sendChatReactions(remote, reaction.sender, reaction.room, reaction.event.eventId(), line->id,
+                                         keys) || sent;
+                continue;
+            }
             muc_->reactFromMatrix(*muc, MucPortals::Reaction{.room = reaction.room,
                                                              .event = reaction.event.eventId(),
                                                              .sender = reaction.sender,
@@ -279,7 +322,7 @@ public:
                                                              .key = reaction.key});
             sent = true;
         }
-        if (!sent) return HookResult::unsupported("reactions are carried to MUCs only");
+        if (!sent) return HookResult::ignored();
         return HookResult::delivered();
     }
 
@@ -288,7 +331,10 @@ public:
         bool sent = false;
         for (const RemoteRoomId& remote : redaction.remotes) {
             auto muc = mucRoomOf(remote);
-            if (!muc) continue;
+            if (!muc) {
+                sent = redactInChat(remote, redaction) || sent;
+                continue;
+            }
             muc_->redactFromMatrix(*muc, MucPortals::Redaction{.room = redaction.room,
                                                                .event = redaction.event.eventId(),
                                                                .sender = redaction.sender,
@@ -297,7 +343,7 @@ public:
                                                                .reason = redaction.reason});
             sent = true;
         }
-        if (!sent) return HookResult::unsupported("redactions are carried to MUCs only");
+        if (!sent) return HookResult::ignored();
         return HookResult::delivered();
     }
 
@@ -339,7 +385,87 @@ public:
         return left ? HookResult::delivered() : HookResult::ignored();
     }
 
+    // Matrix typing in a 1:1 chat: the Matrix user's chat state (XEP-0085), sent on changes.
+    HookResult onMatrixTyping(const MatrixTyping& typing) override {
+        for (const RemoteRoomId& remote : typing.remotes) {
+            auto chat = parseChatRoom(remote);
+            if (!chat) continue;
+            bool now = std::find(typing.typing.begin(), typing.typing.end(), UserId(chat->matrixUser)) != typing.typing.end();
+            {
+                std::lock_guard lock(chatsMutex_);
+                bool& was = typingIn_[remote.str()];
+                if (was == now) continue;
+                was = now;
+            }
+            sendToChat(remote, UserId(chat->matrixUser), typing.room, EventId(), [&](Element& stanza) {
+                stanza.addChild(now ? "composing" : "active", std::string(kChatStates));
+                stanza.addChild("no-store", std::string(kHints));
+            });
+        }
+        return HookResult::delivered();
+    }
+
 private:
+    static constexpr std::string_view kChatStates = "http://jabber.org/protocol/chatstates";  // XEP-0085
+    static constexpr std::string_view kHints = "urn:xmpp:hints";                              // XEP-0334
+
+    // A message from a Matrix user to the XMPP user of a 1:1 chat, filled by `fill`. False
+    // when `remote` is no chat of this user's. `event` (when set) hears of a bounce.
+    template <typename Fill>
+    bool sendToChat(const RemoteRoomId& remote, const UserId& sender, const RoomId& room, const EventId& event,
+                    Fill&& fill) {
+        auto chat = parseChatRoom(remote);
+        auto from = jidLocalForMatrixUser(sender.str());
+        if (!chat || !from || chat->matrixUser != sender.str()) return false;
+        Element stanza("message", std::string(ns::kComponentAccept));
+        stanza.setAttr("from", *from + "@" + config_.component.jid)
+            .setAttr("to", chat->xmppUser.bareStr())
+            .setAttr("type", "chat");
+        if (!event.empty()) {
+            std::string id = "m" + event.str().substr(1);
+            stanza.setAttr("id", id);
+            sent_.remember(id, {room, event});
+        }
+        fill(stanza);
+        connection_->send(std::move(stanza));
+        return true;
+    }
+
+    bool sendChatReactions(const RemoteRoomId& remote, const UserId& sender, const RoomId& room, const EventId& event,
+                           const std::string& line, const std::vector<std::string>& keys) {
+        return sendToChat(remote, sender, room, event, [&](Element& stanza) {
+            stanza.addChild(reactionsElement(line, keys));
+            stanza.addChild("store", std::string(kHints));
+        });
+    }
+
+    // A Matrix user's redaction in a 1:1 chat: of a reaction of theirs (the set without it
+    // goes), or of their own line (retracted, XEP-0424). The XMPP user's lines stay theirs.
+    bool redactInChat(const RemoteRoomId& remote, const MatrixRedaction& redaction) {
+        auto chat = parseChatRoom(remote);
+        if (!chat) return false;
+        std::optional<ReactionSets::Sent> reaction;
+        std::vector<std::string> keys;
+        {
+            std::lock_guard lock(chatsMutex_);
+            reaction = chatReactions_.takeSent(redaction.target.str());
+            if (reaction) keys = chatReactions_.remove(reaction->who, reaction->line, reaction->key);
+        }
+        if (reaction) {
+            std::string line = reaction->line.substr(reaction->line.find('\n') + 1);
+            return sendChatReactions(remote, UserId(reaction->who), redaction.room, redaction.event.eventId(), line, keys);
+        }
+        auto line = chatLineOf(redaction.targetRemote, chat->xmppUser);
+        if (!line || !line->ours) return false;
+        return sendToChat(remote, redaction.sender, redaction.room, redaction.event.eventId(), [&](Element& stanza) {
+            stanza.addChild("retract", std::string(ns::kRetract)).setAttr("id", line->id);
+            stanza.addChild("fallback", std::string(ns::kFallback)).setAttr("for", std::string(ns::kRetract));
+            stanza.addChild("body", std::string(ns::kComponentAccept))
+                .addText("/me retracted a previous message, but it's unsupported by your client.");
+            stanza.addChild("store", std::string(kHints));
+        });
+    }
+
     void onState(const ComponentStateChange& change) {
         std::string state(stateName(change.state));
         if (change.state == ComponentState::Connected) {
@@ -375,19 +501,23 @@ private:
         }
         if (type != "chat" && type != "normal") return;
         auto body = stanza.childText("body", ns::kComponentAccept);
-        if (!body || body->empty()) return;  // chat states, receipts: not bridged yet
         auto from = Jid::parse(stanza.attrOr("from"));
         auto to = Jid::parse(stanza.attrOr("to"));
         if (!from || !to || to->domain() != config_.component.jid) return;
         auto matrixUser = matrixUserForJidLocal(to->local());
         if (!matrixUser || ctx_->isGhost(UserId(*matrixUser))) {
+            if (!body || body->empty()) return;  // only a message is worth a bounce
             connection_->send(makeErrorReply(
                 stanza, {.type = "cancel", .condition = "item-not-found",
                          .text = "no Matrix user has the address " + to->bareStr()}));
             return;
         }
+        RemoteRoomId room = chatRoom(*from, *matrixUser);
+        RemoteSender ghost{RemoteUserId(from->bareStr()), from->bareStr(), from->bareStr(), std::nullopt};
+        if (onChatExtension(stanza, room, *from, ghost, body)) return;
+        if (!body || body->empty()) return;
         RemoteMessage message;
-        message.portal.id = chatRoom(*from, *matrixUser);
+        message.portal.id = room;
         message.portal.name = from->bareStr();
         message.portal.topic = "XMPP chat with " + from->bareStr();
         message.portal.directWith = UserId(*matrixUser);
@@ -411,6 +541,49 @@ private:
         ctx_->queueRemote(std::move(message));
     }
 
+    // What a 1:1 message carries besides a plain line: chat states (XEP-0085), a retraction
+    // (XEP-0424), reactions (XEP-0444), a correction (XEP-0308). True when it was one of
+    // those and is done.
+    bool onChatExtension(const Element& stanza, const RemoteRoomId& room, const Jid& from, const RemoteSender& ghost,
+                         const std::optional<std::string>& body) {
+        for (std::string_view state : {"composing", "paused", "active", "inactive", "gone"})
+            if (stanza.child(state, kChatStates))
+                ctx_->queueRemote(RemoteTyping{.room = room, .sender = ghost, .typing = state == "composing"});
+        if (const Element* retract = stanza.child("retract", ns::kRetract)) {
+            // Only their own lines: the ghost cannot redact the Matrix user's anyway.
+            std::string id(retract->attrOr("id"));
+            if (!id.empty())
+                ctx_->queueRemote(RemoteRedaction{.room = room, .sender = ghost,
+                                                  .target = RemoteMessageId(from.bareStr() + "/" + id), .reason = {}});
+            return true;
+        }
+        if (const Element* reactions = stanza.child("reactions", kReactionsNs)) {
+            auto line = chatLineNamed(*ctx_, room, from, std::string(reactions->attrOr("id")));
+            if (!line) return true;
+            ReactionSets::Change change;
+            {
+                std::lock_guard lock(chatsMutex_);
+                change = chatReactions_.replace(from.bareStr(), room.str() + "\n" + line->str(), readReactions(*reactions));
+            }
+            auto id = [&](const std::string& key) { return RemoteMessageId("r/" + from.bareStr() + "/" + line->str() + "/" + key); };
+            for (const std::string& key : change.removed)
+                ctx_->queueRemote(RemoteReaction{.room = room, .sender = ghost, .target = *line, .id = id(key),
+                                                 .key = key, .removed = true});
+            for (const std::string& key : change.added)
+                ctx_->queueRemote(RemoteReaction{.room = room, .sender = ghost, .target = *line, .id = id(key),
+                                                 .key = key, .removed = false});
+            return true;
+        }
+        if (const Element* replace = stanza.child("replace", ns::kCorrection); replace && body && !body->empty()) {
+            std::string id(replace->attrOr("id"));
+            if (id.empty()) return false;
+            ctx_->queueRemote(RemoteEdit{.room = room, .sender = ghost, .target = RemoteMessageId(from.bareStr() + "/" + id),
+                                         .newBody = *body, .newHtml = matrixHtmlFor(stanza, *body)});
+            return true;
+        }
+        return false;
+    }
+
     BridgeContext* ctx_ = nullptr;
     std::optional<Logger> log_;
     XmppBridgeConfig config_;
@@ -420,6 +593,10 @@ private:
     std::optional<MucPortals> muc_;  // on the loop, but for alias queries
     std::thread loop_;
     SentMessages sent_;
+    // 1:1 chats' reactions and typing (XMPP loop and hook threads both use them).
+    std::mutex chatsMutex_;
+    ReactionSets chatReactions_;
+    std::map<std::string, bool> typingIn_;  // by chat: the Matrix user's last chat state sent
     std::uint64_t unnamed_ = 0;
 };
 

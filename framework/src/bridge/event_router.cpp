@@ -65,7 +65,14 @@ EventRouter::EventRouter(Deps deps)
 
 HookResult EventRouter::route(const MatrixEvent& event) {
     switch (event.source()) {
-        case EventSource::Timeline: return routeTimeline(event);
+        case EventSource::Timeline: {
+            HookResult result = routeTimeline(event);
+            if (result.kind() == HookResult::Kind::Delivered && !result.remoteId().empty() && deps_.mapDelivered &&
+                !event.eventId().empty())
+                for (const RemoteRoomId& remote : deps_.remotesFor(event.roomId()))
+                    deps_.mapDelivered(event.roomId(), event.eventId(), remote, result.remoteId());
+            return result;
+        }
         case EventSource::Ephemeral: return routeEphemeral(event);
         case EventSource::ToDevice: return HookResult::ignored();
     }

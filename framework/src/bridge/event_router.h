@@ -33,6 +33,10 @@ public:
         // command: an answer to a login's question. Returns true if it was taken.
         std::function<bool(const UserId& sender, const RoomId& room, const EventId& event, const std::string& body)>
             directMessage = nullptr;
+        // Records that `event` is known on `remote` as `id`: a hook answered delivered(id),
+        // which HookResult promises maps later edits, replies and reactions to it. Called
+        // inside the hook's write scope, so the mapping commits with the event's done mark.
+        std::function<void(const RoomId&, const EventId&, const RemoteRoomId&, const RemoteMessageId&)> mapDelivered = nullptr;
     };
 
     explicit EventRouter(Deps deps);

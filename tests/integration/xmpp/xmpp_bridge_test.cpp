@@ -3,6 +3,7 @@
 // typed there reaches the XMPP user; a Matrix alias naming a MUC opens a portal to it.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <set>
@@ -119,6 +120,26 @@ public:
           process_({.argv = {kPython, MXBRIDGE_MUC_USER_SCRIPT, "--port", std::to_string(prosody.c2sPort()), "--jid",
                              name + "@localhost/pc", "--password", name + "pw", "--room", room, "--nick", nick,
                              "--commands", commands_.string()},
+                    .name = name}) {}
+    void order(const std::string& line) {
+        std::ofstream(commands_, std::ios::app) << line << "\n";
+        process_.waitForLine("^DID " + line.substr(0, line.find(' ')), 10s);
+    }
+    Process& process() { return process_; }
+
+private:
+    std::filesystem::path commands_;
+    Process process_;
+};
+
+// An XMPP user in a 1:1 chat (chat_user.py), ordered through a file it follows.
+class ChatUser {
+public:
+    ChatUser(const ProsodyFixture& prosody, const TempDir& dir, const std::string& name, const std::string& to)
+        : commands_(dir / (name + ".commands")),
+          process_({.argv = {kPython, MXBRIDGE_CHAT_USER_SCRIPT, "--port", std::to_string(prosody.c2sPort()), "--jid",
+                             name + "@localhost/pc", "--password", name + "pw", "--to", to, "--commands",
+                             commands_.string()},
                     .name = name}) {}
     void order(const std::string& line) {
         std::ofstream(commands_, std::ios::app) << line << "\n";
@@ -565,4 +586,111 @@ TEST_CASE("the component's state is the bridge's remote state: a wrong secret sh
     nlohmann::json connected = componentStateOnceIn(bridgePort, "connected");
     INFO(bridge->lastLines(40));
     CHECK(connected.is_object());
+}
+
+TEST_CASE("a 1:1 chat carries corrections, retractions, reactions, replies and typing both ways") {
+    MXBRIDGE_REQUIRE_SPEC();
+    ProsodyFixture prosody;
+    if (!slixmppAvailable()) {
+        MESSAGE("skipped: python3-slixmpp is not installed for " << kPython);
+        return;
+    }
+    prosody.registerUser("alice", "alicepw");
+    std::uint16_t bridgePort = freePort();
+    HomeserverDouble hs(homeserverConfig(bridgePort));
+    hs.addUser("@bob:hs.test");
+    TempDir dir("mxbridge-xmpp-chat-it");
+    auto bridge = startBridge(dir, hs, bridgePort, prosody);
+    const std::string bobJid = "bob\\3ahs.test@matrix.localhost";
+    ChatUser alice(prosody, dir, "alice", bobJid);
+    alice.process().waitForLine("^READY$", 15s);
+
+    alice.order("say hi bob");
+    std::string room;
+    REQUIRE_MESSAGE(hs.waitFor(
+                        [&] {
+                            for (const auto& r : hs.requests())
+                                if (r.operationId == "createRoom" && r.status == 200 && r.body.value("is_direct", false))
+                                    room = r.response.value("room_id", "");
+                            return !room.empty() && !messagesWithBody(hs, room, "hi bob").empty();
+                        },
+                        15s),
+                    bridge->lastLines(40));
+    hs.forceJoin(room, "@bob:hs.test");
+    std::string hi = messagesWithBody(hs, room, "hi bob").front().value("event_id", "");
+    std::string ghost = messagesWithBody(hs, room, "hi bob").front().value("sender", "");
+
+    // Alice types, then fixes her line: the ghost types, and the line is edited.
+    alice.order("state composing");
+    CHECK_MESSAGE(hs.waitFor([&] { auto t = hs.typing(room); return std::find(t.begin(), t.end(), ghost) != t.end(); }, 10s),
+                  bridge->lastLines(40));
+    alice.order("correct hi bob!");
+    CHECK(hs.waitFor(
+        [&] {
+            for (const auto& e : messagesWithBody(hs, room, "* hi bob!"))
+                if (e["content"]["m.relates_to"].value("event_id", "") == hi) return true;
+            return false;
+        },
+        10s));
+
+    // Bob answers, edits and replies from Matrix; alice's client shows each as such.
+    std::string hello = hs.sendAsUser(room, "@bob:hs.test", {{"msgtype", "m.text"}, {"body", "hello alcie"}});
+    alice.process().waitForLine("^MSG hello alcie$", 10s);
+    hs.sendAsUser(room, "@bob:hs.test",
+                  {{"msgtype", "m.text"},
+                   {"body", "* hello alice"},
+                   {"m.new_content", {{"msgtype", "m.text"}, {"body", "hello alice"}}},
+                   {"m.relates_to", {{"rel_type", "m.replace"}, {"event_id", hello}}}});
+    alice.process().waitForLine("^CORRECTION hello alice$", 10s);
+    std::string glad = hs.sendAsUser(
+        room, "@bob:hs.test",
+        {{"msgtype", "m.text"}, {"body", "glad you wrote"}, {"m.relates_to", {{"m.in_reply_to", {{"event_id", hi}}}}}});
+    alice.process().waitForLine("^REPLY glad you wrote \\| hi bob!?$", 10s);
+
+    // Reactions both ways, and taking them back.
+    std::string thumbs = hs.sendAsUser(
+        room, "@bob:hs.test", {{"m.relates_to", {{"rel_type", "m.annotation"}, {"event_id", hi}, {"key", "👍"}}}},
+        "m.reaction");
+    alice.process().waitForLine("^REACTIONS hi bob!? \\| 👍$", 10s);
+    hs.injectEvent({{"room_id", room}, {"sender", "@bob:hs.test"}, {"type", "m.room.redaction"}, {"redacts", thumbs},
+                    {"content", {{"redacts", thumbs}}}});
+    alice.process().waitForLine("^REACTIONS hi bob!? \\| ?$", 10s);
+    alice.order("react 🎉");  // to bob's last line
+    CHECK_MESSAGE(hs.waitFor([&] { return reactionsOn(hs, room, glad, ghost) == std::set<std::string>{"🎉"}; }, 10s),
+                  bridge->lastLines(40));
+    alice.order("react");
+    CHECK(hs.waitFor([&] { return reactionsOn(hs, room, glad, ghost).empty(); }, 10s));
+
+    // Retractions both ways.
+    std::string oops = hs.sendAsUser(room, "@bob:hs.test", {{"msgtype", "m.text"}, {"body", "wrong window"}});
+    alice.process().waitForLine("^MSG wrong window$", 10s);
+    hs.injectEvent({{"room_id", room}, {"sender", "@bob:hs.test"}, {"type", "m.room.redaction"}, {"redacts", oops},
+                    {"content", {{"redacts", oops}}}});
+    alice.process().waitForLine("^RETRACTED wrong window$", 10s);
+    alice.order("say never mind");
+    REQUIRE(hs.waitFor([&] { return !messagesWithBody(hs, room, "never mind").empty(); }, 10s));
+    std::string mind = messagesWithBody(hs, room, "never mind").front().value("event_id", "");
+    alice.order("retract");
+    CHECK(hs.waitFor(
+        [&] {
+            for (const auto& e : hs.timeline(room))
+                if (e.value("type", "") == "m.room.redaction" && e.value("redacts", "") == mind &&
+                    e.value("sender", "") == ghost)
+                    return true;
+            return false;
+        },
+        10s));
+
+    // Bob types on Matrix: alice sees him composing, then active.
+    hs.pushTransaction({{"events", nlohmann::json::array()},
+                        {"ephemeral",
+                         {{{"type", "m.typing"}, {"room_id", room}, {"content", {{"user_ids", {"@bob:hs.test"}}}}}}}});
+    alice.process().waitForLine("^STATE composing$", 10s);
+    hs.pushTransaction({{"events", nlohmann::json::array()},
+                        {"ephemeral", {{{"type", "m.typing"}, {"room_id", room}, {"content", {{"user_ids", nlohmann::json::array()}}}}}}});
+    alice.process().waitForLine("^STATE active$", 10s);
+
+    CHECK(messagesWithBody(hs, room, "hi bob").size() == 1);
+    CHECK(hs.specViolations().empty());
+    CHECK(bridge->terminate(10s) == 0);
 }

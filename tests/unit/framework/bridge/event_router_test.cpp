@@ -35,6 +35,8 @@ void route(MessageCatcher& connector, const std::string& content) {
         .isGhost = [](const UserId&) { return false; },
         .command = nullptr,
         .botInvited = nullptr,
+        .memberNames = nullptr,
+        .mapDelivered = nullptr,
     });
     router.route(MatrixEvent::fromJson(
         EventSource::Timeline,
@@ -63,4 +65,32 @@ TEST_CASE("a message that is not a reply keeps a leading quote and <mx-reply> as
           R"("formatted_body":"<mx-reply>q</mx-reply>mine"})");
     CHECK(connector.html == std::optional<std::string>("<mx-reply>q</mx-reply>mine"));
     CHECK(connector.body == "> a quote\n\nmine");
+}
+
+TEST_CASE("a hook's delivered(id) maps the event to that id on each linked remote room") {
+    struct Delivering : Connector {
+        BridgeInfo info() const override { return {}; }
+        void start(BridgeContext&) override {}
+        void stop() override {}
+        HookResult onMatrixMessage(const MatrixMessage&) override { return HookResult::delivered(RemoteMessageId("m/1")); }
+    } connector;
+    std::vector<std::string> mapped;
+    EventRouter router(EventRouter::Deps{
+        .connector = connector,
+        .bot = UserId("@bot:hs.test"),
+        .remotesFor = [](const RoomId&) { return std::vector<RemoteRoomId>{RemoteRoomId("net/#x"), RemoteRoomId("net/#y")}; },
+        .remoteFor = [](const EventId&) { return std::nullopt; },
+        .isGhost = [](const UserId&) { return false; },
+        .command = nullptr,
+        .botInvited = nullptr,
+        .memberNames = nullptr,
+        .mapDelivered =
+            [&](const RoomId& room, const EventId& event, const RemoteRoomId& remote, const RemoteMessageId& id) {
+                mapped.push_back(room.str() + " " + event.str() + " " + remote.str() + " " + id.str());
+            },
+    });
+    router.route(MatrixEvent::fromJson(EventSource::Timeline,
+                                       R"({"type":"m.room.message","event_id":"$e","room_id":"!r:hs.test",)"
+                                       R"("sender":"@alice:hs.test","origin_server_ts":1,"content":{"msgtype":"m.text","body":"hi"}})"));
+    CHECK(mapped == std::vector<std::string>{"!r:hs.test $e net/#x m/1", "!r:hs.test $e net/#y m/1"});
 }
