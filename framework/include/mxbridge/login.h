@@ -1,14 +1,20 @@
 // Per-user logins: a Matrix user's own account on the remote network, and the remote client
 // (connection, session) that acts as them there. Optional: a connector that supports logins
 // also implements LoginHandler, and the framework then provides, for every such bridge:
-//   - the commands !login [network], !logout [network] [login], !status and !reconnect, in the
-//     DM with the bridge bot (a secret typed there is redacted and never echoed back);
+//   - the commands !login [network] [flow], !logout [network] [login], !status, !reconnect
+//     and !cancel, in the DM with the bridge bot: a Fields step is asked one field per
+//     message, and the answer to a Secret field is redacted by the bot at once and never
+//     echoed, logged or counted; a step not answered (or not checked by the bridge) within
+//     login.step_timeout_seconds ends the login with a message saying so. A bridge's own
+//     command of the same name replaces the framework's. A bridge without a LoginHandler
+//     keeps only !login, which says there is nothing to log in to;
 //   - the same in the provisioning API: GET /logins, POST /login/start, POST /login/step,
 //     DELETE /login;
-//   - stored logins, secrets encrypted at rest (database.secret_key), loaded at start without
-//     network calls;
-//   - clients created on demand (RemoteClients::acquire), reaped when idle, and the state of
-//     each reported through its RemoteClientHandle (see remote_state.h).
+//   - stored logins, secrets encrypted at rest (database.secret_key); at start each stored
+//     login's client is made (makeClient: no network calls) and connect()ed;
+//   - clients created on demand (RemoteClients::acquire), reaped after login.idle_minutes
+//     without touch() unless reapable() says no, and the state of each reported through its
+//     RemoteClientHandle (see remote_state.h).
 // Like mautrix bridgev2's NetworkConnector/NetworkAPI split: the connector makes clients, a
 // client is one login's connection.
 #pragma once

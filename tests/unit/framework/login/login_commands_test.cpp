@@ -27,6 +27,8 @@ public:
         int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
         ::dup2(fd, 2);
         ::close(fd);
+        // A component with no level of its own reads the default: what to put back after.
+        previousLevel_ = LogConfig::levelFor("stderr-capture");
         LogConfig::setDefaultLevel(LogLevel::Trace);
     }
     ~StderrCapture() { restore(); }
@@ -41,7 +43,7 @@ public:
 private:
     void restore() {
         if (saved_ < 0) return;
-        LogConfig::setDefaultLevel(LogLevel::Info);
+        LogConfig::setDefaultLevel(previousLevel_);
         std::fflush(stderr);
         ::dup2(saved_, 2);
         ::close(saved_);
@@ -50,6 +52,7 @@ private:
     test::TempDir dir_{"mxbridge-login"};
     std::string path_;
     int saved_ = -1;
+    LogLevel previousLevel_ = LogLevel::Info;
 };
 
 bool contains(const std::vector<std::string>& texts, const std::string& needle) {

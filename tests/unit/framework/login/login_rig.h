@@ -76,9 +76,10 @@ struct LoginRig {
         auto all = notices();
         return all.empty() ? std::string() : all.back();
     }
-    // Steps run on the login workers: wait (bounded) until the bot has said `count` things.
+    // Steps run on the login workers: wait (bounded, generous for a loaded machine) until
+    // the bot has said `count` things.
     bool waitForNotices(size_t count) const {
-        for (int i = 0; i < 5000; ++i) {
+        for (int i = 0; i < 20000; ++i) {
             if (notices().size() >= count) return true;
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
@@ -86,7 +87,7 @@ struct LoginRig {
     }
     template <typename F>
     static bool eventually(F&& f) {
-        for (int i = 0; i < 5000; ++i) {
+        for (int i = 0; i < 20000; ++i) {
             if (f()) return true;
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
