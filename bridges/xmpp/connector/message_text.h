@@ -5,9 +5,18 @@
 #include <optional>
 #include <string>
 
+#include "mxbridge/ids.h"
 #include "mxbridge/xmpp/element.h"
 
 namespace mxbridge::xmpp {
+
+// The id a Matrix event goes out to XMPP with: "m<event id without '$'>", known without a
+// lookup, so a correction, retraction or reply can name it before any mapping is committed.
+inline std::string outgoingId(const EventId& event) { return "m" + event.str().substr(1); }
+
+// The body a retraction carries for clients without retractions (XEP-0424 with XEP-0428).
+inline constexpr std::string_view kRetractFallback =
+    "/me retracted a previous message, but it's unsupported by your client.";
 
 struct XmppBody {
     std::string text;

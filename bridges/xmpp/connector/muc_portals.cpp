@@ -101,10 +101,6 @@ void remember(Map& map, std::deque<std::string>& order, const std::string& key, 
         order.pop_front();
     }
 }
-constexpr std::string_view kRetractFallback = "/me retracted a previous message, but it's unsupported by your client.";
-
-// "m<event id without '$'>": the id a Matrix event goes out with, so it is known without a lookup.
-std::string outgoingId(const EventId& event) { return "m" + event.str().substr(1); }
 
 }  // namespace
 

@@ -217,7 +217,7 @@ public:
         bool sent = false, toChat = false;
         for (const RemoteRoomId& remote : message.remotes) {
             if (auto muc = mucRoomOf(remote)) {
-                std::string id = "m" + message.event.eventId().str().substr(1);
+                std::string id = outgoingId(message.event.eventId());
                 sent_.remember(id, {message.room, message.event.eventId()});
                 muc_->sendFromMatrix(*muc, MucPortals::Outgoing{.room = message.room,
                                                                 .event = message.event.eventId(),
@@ -234,7 +234,7 @@ public:
             }
             auto chat = parseChatRoom(remote);
             if (!chat || chat->matrixUser != message.sender.str()) continue;
-            std::string id = "m" + message.event.eventId().str().substr(1);
+            std::string id = outgoingId(message.event.eventId());
             Element stanza("message", std::string(ns::kComponentAccept));
             stanza.setAttr("from", *from + "@" + config_.component.jid)
                 .setAttr("to", chat->xmppUser.bareStr())
@@ -272,11 +272,11 @@ public:
                     XmppBody body = xmppBodyFor(edit.newBody, edit.newHtml);
                     stanza.addChild("body", std::string(ns::kComponentAccept)).addText(body.text);
                     markUnstyled(stanza, body);
-                    stanza.addChild("replace", std::string(ns::kCorrection)).setAttr("id", "m" + edit.target.str().substr(1));
+                    stanza.addChild("replace", std::string(ns::kCorrection)).setAttr("id", outgoingId(edit.target));
                 }) || sent;
                 continue;
             }
-            std::string id = "m" + edit.event.eventId().str().substr(1);
+            std::string id = outgoingId(edit.event.eventId());
             sent_.remember(id, {edit.room, edit.event.eventId()});
             muc_->sendFromMatrix(*muc, MucPortals::Outgoing{.room = edit.room,
                                                             .event = edit.event.eventId(),
@@ -284,7 +284,7 @@ public:
                                                             .senderName = {},
                                                             .body = xmppBodyFor(edit.newBody, edit.newHtml),
                                                             .stanzaId = id,
-                                                            .replaces = "m" + edit.target.str().substr(1),
+                                                            .replaces = outgoingId(edit.target),
                                                             .retracts = std::nullopt,
                                                                 .reactions = std::nullopt,
                                 .replyTo = std::nullopt});
@@ -359,7 +359,7 @@ public:
         for (const RemoteRoomId& remote : change.remotes) {
             auto muc = mucRoomOf(remote);
             if (!muc) continue;
-            std::string id = "m" + change.event.eventId().str().substr(1);
+            std::string id = outgoingId(change.event.eventId());
             sent_.remember(id, {change.room, change.event.eventId()});
             muc_->setSubjectFromMatrix(*muc, topic, id);
             sent = true;
@@ -422,7 +422,7 @@ private:
             .setAttr("to", chat->xmppUser.bareStr())
             .setAttr("type", "chat");
         if (!event.empty()) {
-            std::string id = "m" + event.str().substr(1);
+            std::string id = outgoingId(event);
             stanza.setAttr("id", id);
             sent_.remember(id, {room, event});
         }
@@ -461,7 +461,7 @@ private:
             stanza.addChild("retract", std::string(ns::kRetract)).setAttr("id", line->id);
             stanza.addChild("fallback", std::string(ns::kFallback)).setAttr("for", std::string(ns::kRetract));
             stanza.addChild("body", std::string(ns::kComponentAccept))
-                .addText("/me retracted a previous message, but it's unsupported by your client.");
+                .addText(std::string(kRetractFallback));
             stanza.addChild("store", std::string(kHints));
         });
     }

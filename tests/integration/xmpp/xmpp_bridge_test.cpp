@@ -161,6 +161,38 @@ std::vector<nlohmann::json> messagesWithBody(const HomeserverDouble& hs, const s
     return found;
 }
 
+// The body of the last notice in `room` holding `text` (and not `unless`); empty if none.
+std::string noticeWith(const HomeserverDouble& hs, const std::string& room, const std::string& text,
+                       const std::string& unless = {}) {
+    std::string found;
+    for (const auto& e : hs.timeline(room)) {
+        std::string body = e["content"].value("body", "");
+        if (e["content"].value("msgtype", "") == "m.notice" && body.find(text) != std::string::npos &&
+            (unless.empty() || body.find(unless) == std::string::npos))
+            found = body;
+    }
+    return found;
+}
+
+// `user` redacts `event`, as their client would.
+void redactAs(HomeserverDouble& hs, const std::string& room, const std::string& user, const std::string& event,
+              const std::string& reason = {}) {
+    nlohmann::json content = {{"redacts", event}};
+    if (!reason.empty()) content["reason"] = reason;
+    hs.injectEvent({{"room_id", room}, {"sender", user}, {"type", "m.room.redaction"}, {"redacts", event},
+                    {"content", content}});
+}
+
+// Whether `sender` redacted `event`.
+bool redactedBy(const HomeserverDouble& hs, const std::string& room, const std::string& event,
+                const std::string& sender) {
+    for (const auto& e : hs.timeline(room))
+        if (e.value("type", "") == "m.room.redaction" && e.value("redacts", "") == event &&
+            e.value("sender", "") == sender)
+            return true;
+    return false;
+}
+
 // The reaction keys `sender` has on `target` now (those redacted since left out).
 std::set<std::string> reactionsOn(const HomeserverDouble& hs, const std::string& room, const std::string& target,
                                   const std::string& sender) {
@@ -379,22 +411,12 @@ TEST_CASE("a MUC as a portal: an alias joins it, occupants are ghosts, their lin
     REQUIRE(hs.waitFor([&] { return !messagesWithBody(hs, room, "oops, wrong room").empty(); }, 10s));
     std::string oops = messagesWithBody(hs, room, "oops, wrong room").front().value("event_id", "");
     alice.order("retract");
-    CHECK_MESSAGE(hs.waitFor(
-                      [&] {
-                          for (const auto& e : hs.timeline(room))
-                              if (e.value("type", "") == "m.room.redaction" && e.value("redacts", "") == oops &&
-                                  e.value("sender", "") == ghost)
-                                  return true;
-                          return false;
-                      },
-                      10s),
-                  bridge->lastLines(40));
+    CHECK_MESSAGE(hs.waitFor([&] { return redactedBy(hs, room, oops, ghost); }, 10s), bridge->lastLines(40));
 
     // Bob takes a line back: alice sees it retracted (XEP-0424) from his occupant.
     std::string regret = hs.sendAsUser(room, "@bob:hs.test", {{"msgtype", "m.text"}, {"body", "my password is hunter2"}});
     alice.process().waitForLine("^MSG (Bob|bob) my password is hunter2$", 10s);
-    hs.injectEvent({{"room_id", room}, {"sender", "@bob:hs.test"}, {"type", "m.room.redaction"}, {"redacts", regret},
-                    {"content", {{"redacts", regret}}}});
+    redactAs(hs, room, "@bob:hs.test", regret);
     alice.process().waitForLine("^RETRACTED (Bob|bob) my password is hunter2$", 10s);
 
     // Bob removes alice's line: that needs moderation (XEP-0425), which this Prosody lacks,
@@ -402,18 +424,9 @@ TEST_CASE("a MUC as a portal: an alias joins it, occupants are ghosts, their lin
     alice.order("say buy cheap potions");
     REQUIRE(hs.waitFor([&] { return !messagesWithBody(hs, room, "buy cheap potions").empty(); }, 10s));
     std::string spam = messagesWithBody(hs, room, "buy cheap potions").front().value("event_id", "");
-    hs.injectEvent({{"room_id", room}, {"sender", "@bob:hs.test"}, {"type", "m.room.redaction"}, {"redacts", spam},
-                    {"content", {{"redacts", spam}, {"reason", "spam"}}}});
+    redactAs(hs, room, "@bob:hs.test", spam, "spam");
     std::string stayed;
-    CHECK_MESSAGE(hs.waitFor(
-                      [&] {
-                          for (const auto& e : hs.timeline(room))
-                              if (e["content"].value("msgtype", "") == "m.notice" &&
-                                  e["content"].value("body", "").find("moderator") != std::string::npos)
-                                  stayed = e["content"].value("body", "");
-                          return !stayed.empty();
-                      },
-                      10s),
+    CHECK_MESSAGE(hs.waitFor([&] { return !(stayed = noticeWith(hs, room, "moderator")).empty(); }, 10s),
                   bridge->lastLines(40));
     MESSAGE("moderation notice: " << stayed);
 
@@ -464,8 +477,7 @@ TEST_CASE("a MUC as a portal: an alias joins it, occupants are ghosts, their lin
         room, "@bob:hs.test", {{"m.relates_to", {{"rel_type", "m.annotation"}, {"event_id", hello}, {"key", "❤️"}}}},
         "m.reaction");
     alice.process().waitForLine("^REACTIONS (Bob|bob) hello matrix \\| ❤️$", 10s);
-    hs.injectEvent({{"room_id", room}, {"sender", "@bob:hs.test"}, {"type", "m.room.redaction"}, {"redacts", heart},
-                    {"content", {{"redacts", heart}}}});
+    redactAs(hs, room, "@bob:hs.test", heart);
     alice.process().waitForLine("^REACTIONS (Bob|bob) hello matrix \\| ?$", 10s);
 
     // Bob renames himself on Matrix: his occupant follows, and no ghost appears for him.
@@ -486,16 +498,7 @@ TEST_CASE("a MUC as a portal: an alias joins it, occupants are ghosts, their lin
     hs.injectEvent({{"room_id", room}, {"sender", "@bob:hs.test"}, {"type", "m.room.topic"}, {"state_key", ""},
                     {"content", {{"topic", "Bob's topic"}}}});
     std::string topicRefused;
-    CHECK_MESSAGE(hs.waitFor(
-                      [&] {
-                          for (const auto& e : hs.timeline(room))
-                              if (e["content"].value("msgtype", "") == "m.notice" &&
-                                  e["content"].value("body", "").find("forbidden") != std::string::npos &&
-                                  e["content"].value("body", "").find("you in") == std::string::npos)
-                                  topicRefused = e["content"].value("body", "");
-                          return !topicRefused.empty();
-                      },
-                      10s),
+    CHECK_MESSAGE(hs.waitFor([&] { return !(topicRefused = noticeWith(hs, room, "forbidden", "you in")).empty(); }, 10s),
                   bridge->lastLines(40));
     MESSAGE("topic refusal: " << topicRefused);
 
@@ -510,15 +513,7 @@ TEST_CASE("a MUC as a portal: an alias joins it, occupants are ghosts, their lin
     hs.forceJoin(room, "@carol:hs.test");
     hs.sendAsUser(room, "@carol:hs.test", {{"msgtype", "m.text"}, {"body", "let me in"}});
     std::string refusal;
-    REQUIRE_MESSAGE(hs.waitFor(
-                        [&] {
-                            for (const auto& e : hs.timeline(room))
-                                if (e["content"].value("msgtype", "") == "m.notice" &&
-                                    e["content"].value("body", "").find("forbidden") != std::string::npos)
-                                    refusal = e["content"].value("body", "");
-                            return !refusal.empty();
-                        },
-                        10s),
+    REQUIRE_MESSAGE(hs.waitFor([&] { return !(refusal = noticeWith(hs, room, "did not let you in: forbidden")).empty(); }, 10s),
                     bridge->lastLines(40));
     MESSAGE("refusal notice: " << refusal);
 
@@ -652,8 +647,7 @@ TEST_CASE("a 1:1 chat carries corrections, retractions, reactions, replies and t
         room, "@bob:hs.test", {{"m.relates_to", {{"rel_type", "m.annotation"}, {"event_id", hi}, {"key", "👍"}}}},
         "m.reaction");
     alice.process().waitForLine("^REACTIONS hi bob!? \\| 👍$", 10s);
-    hs.injectEvent({{"room_id", room}, {"sender", "@bob:hs.test"}, {"type", "m.room.redaction"}, {"redacts", thumbs},
-                    {"content", {{"redacts", thumbs}}}});
+    redactAs(hs, room, "@bob:hs.test", thumbs);
     alice.process().waitForLine("^REACTIONS hi bob!? \\| ?$", 10s);
     alice.order("react 🎉");  // to bob's last line
     CHECK_MESSAGE(hs.waitFor([&] { return reactionsOn(hs, room, glad, ghost) == std::set<std::string>{"🎉"}; }, 10s),
@@ -664,22 +658,13 @@ TEST_CASE("a 1:1 chat carries corrections, retractions, reactions, replies and t
     // Retractions both ways.
     std::string oops = hs.sendAsUser(room, "@bob:hs.test", {{"msgtype", "m.text"}, {"body", "wrong window"}});
     alice.process().waitForLine("^MSG wrong window$", 10s);
-    hs.injectEvent({{"room_id", room}, {"sender", "@bob:hs.test"}, {"type", "m.room.redaction"}, {"redacts", oops},
-                    {"content", {{"redacts", oops}}}});
+    redactAs(hs, room, "@bob:hs.test", oops);
     alice.process().waitForLine("^RETRACTED wrong window$", 10s);
     alice.order("say never mind");
     REQUIRE(hs.waitFor([&] { return !messagesWithBody(hs, room, "never mind").empty(); }, 10s));
     std::string mind = messagesWithBody(hs, room, "never mind").front().value("event_id", "");
     alice.order("retract");
-    CHECK(hs.waitFor(
-        [&] {
-            for (const auto& e : hs.timeline(room))
-                if (e.value("type", "") == "m.room.redaction" && e.value("redacts", "") == mind &&
-                    e.value("sender", "") == ghost)
-                    return true;
-            return false;
-        },
-        10s));
+    CHECK(hs.waitFor([&] { return redactedBy(hs, room, mind, ghost); }, 10s));
 
     // Bob types on Matrix: alice sees him composing, then active.
     hs.pushTransaction({{"events", nlohmann::json::array()},
