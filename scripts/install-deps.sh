@@ -14,6 +14,8 @@ BUILD_PACKAGES=(
     libsqlitecpp-dev libsqlite3-dev    # journal and stores
     libyaml-cpp-dev                    # config and registration files
     libexpat1-dev                      # XMPP stream parser (streaming, namespaces, DTDs refused)
+    libpurple-dev                      # the libpurple bridge's host (optional: without it the
+                                       # rest builds, see bridges/purple/CMakeLists.txt)
 )
 TEST_PACKAGES=(
     doctest-dev                        # unit tests

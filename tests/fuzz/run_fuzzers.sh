@@ -23,7 +23,7 @@ max_time=${FUZZ_MAX_TOTAL_TIME:-60}
 max_len=${FUZZ_MAX_LEN:-16384}
 parallel=${FUZZ_PARALLEL:-1}
 jobs=${FUZZ_BUILD_JOBS:-2}
-targets=${FUZZ_TARGETS:-"fuzz_irc_message fuzz_irc_formatting fuzz_xmpp_stream fuzz_xmpp_styling fuzz_matrix_html fuzz_transaction fuzz_config fuzz_slack_envelope"}
+targets=${FUZZ_TARGETS:-"fuzz_irc_message fuzz_irc_formatting fuzz_xmpp_stream fuzz_xmpp_styling fuzz_matrix_html fuzz_transaction fuzz_config fuzz_slack_envelope fuzz_purple_wire"}
 skipped=77
 
 if ! command -v clang++ >/dev/null; then
@@ -62,6 +62,7 @@ dict_of() {
         fuzz_matrix_html) echo html ;;
         fuzz_transaction | fuzz_slack_*) echo json ;;
         fuzz_config) echo yaml ;;
+        fuzz_purple_*) echo purple ;;
     esac
 }
 

@@ -1,0 +1,216 @@
+// The messages of wire version 1, typed. Each has its type name, a toRecord() for the body
+// and a fromRecord() that throws FieldError naming the field that is missing or mistyped.
+// Fields a side does not know are ignored, so adding an optional field needs no new version.
+//
+// Requests (bridge -> host), each answered by a Reply of the same id and type, or an Error:
+//   hello            versions, the host's pid and libpurple version
+//   ping             an empty reply: the host's loop is alive
+//   list_protocols   every protocol plugin with its login fields
+//   login            add (or update) an account and connect it; replied at once, the
+//                    outcome comes as account_connected / account_disconnected
+//   logout           disconnect and forget an account
+//   send_im          an IM to a buddy; replied once libpurple has taken it
+// Events (host -> bridge): account_connected, account_disconnected, im_received, im_sent,
+// write_failed, host_log.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mxbridge/purple/frame.h"
+#include "mxbridge/purple/value.h"
+
+namespace mxbridge::purple::wire {
+
+// ----- hello / ping -----
+
+struct Hello {
+    static constexpr std::string_view kType = "hello";
+    std::int64_t version = kVersion;
+    std::string client;  // who is asking, for the host's log
+    Record toRecord() const;
+    static Hello fromRecord(const Record& body);
+};
+
+struct HelloReply {
+    static constexpr std::string_view kType = "hello";
+    std::int64_t version = kVersion;
+    std::int64_t pid = 0;
+    std::string libpurpleVersion;
+    Record toRecord() const;
+    static HelloReply fromRecord(const Record& body);
+};
+
+inline constexpr std::string_view kPing = "ping";
+
+// ----- protocols -----
+
+// One part of a username that the plugin asks for apart and joins with a separator: XMPP's
+// domain ("user" + '@' + "domain"), IRC's server.
+struct UserSplit {
+    std::string label;         // "Domain"
+    std::string defaultValue;  // may be empty
+    std::string separator;     // "@"
+    bool reverse = false;      // split at the last separator instead of the first
+    bool operator==(const UserSplit&) const = default;
+};
+
+enum class OptionKind { String, Integer, Boolean, Choice };
+
+struct ProtocolOption {
+    std::string key;    // the plugin's setting name ("port", "connect_server")
+    std::string label;  // what to ask the user
+    OptionKind kind = OptionKind::String;
+    std::string defaultValue;  // as text: "6667", "true", a choice's value
+    bool masked = false;       // a secret (a NickServ password): asked without echo
+    struct Choice {
+        std::string label;
+        std::string value;
+        bool operator==(const Choice&) const = default;
+    };
+    std::vector<Choice> choices;  // for OptionKind::Choice
+    bool operator==(const ProtocolOption&) const = default;
+};
+
+enum class PasswordUse { Required, Optional, None };
+
+struct ProtocolInfo {
+    std::string id;    // "prpl-jabber"
+    std::string name;  // "XMPP"
+    std::vector<UserSplit> userSplits;
+    PasswordUse password = PasswordUse::Required;
+    std::vector<ProtocolOption> options;
+    bool operator==(const ProtocolInfo&) const = default;
+};
+
+struct ProtocolList {
+    static constexpr std::string_view kType = "list_protocols";
+    std::vector<ProtocolInfo> protocols;
+    Record toRecord() const;
+    static ProtocolList fromRecord(const Record& body);
+};
+
+std::string_view optionKindName(OptionKind kind);
+std::string_view passwordUseName(PasswordUse use);
+
+// ----- accounts -----
+
+// `account` is the bridge's handle for an account (its login id): every later message about
+// the account uses it; the host never stores it beyond its own life.
+struct Login {
+    static constexpr std::string_view kType = "login";
+    std::string account;
+    std::string protocol;  // "prpl-jabber"
+    std::string username;  // whole, splits joined: "alice@example.org/bridge"
+    std::string password;  // set in memory only; the host never lets libpurple save it
+    Record settings;       // ProtocolOption key -> string, integer or boolean
+    Record toRecord() const;
+    static Login fromRecord(const Record& body);
+};
+
+struct Logout {
+    static constexpr std::string_view kType = "logout";
+    std::string account;
+    Record toRecord() const;
+    static Logout fromRecord(const Record& body);
+};
+
+struct SendIm {
+    static constexpr std::string_view kType = "send_im";
+    std::string account;
+    std::string who;   // the buddy's name as the protocol spells it
+    std::string html;  // libpurple's messages are HTML-ish markup
+    Record toRecord() const;
+    static SendIm fromRecord(const Record& body);
+};
+
+// An Error reply's body. Codes: bad_request, unknown_protocol, unknown_account,
+// not_connected, send_failed, internal.
+struct ErrorBody {
+    std::string code;
+    std::string text;
+    Record toRecord() const;
+    static ErrorBody fromRecord(const Record& body);
+};
+
+// ----- events -----
+
+struct AccountConnected {
+    static constexpr std::string_view kType = "account_connected";
+    std::string account;
+    Record toRecord() const;
+    static AccountConnected fromRecord(const Record& body);
+};
+
+// Why an account went away. The names follow what libpurple reports; `retryable` is the
+// host's reading of it: false means trying again with the same settings cannot help (wrong
+// password, a name taken elsewhere, a certificate refused).
+struct AccountDisconnected {
+    static constexpr std::string_view kType = "account_disconnected";
+    std::string account;
+    std::string reason;  // network_error, authentication_failed, invalid_settings, ...
+    bool retryable = true;
+    std::string text;    // the plugin's own words
+    Record toRecord() const;
+    static AccountDisconnected fromRecord(const Record& body);
+};
+
+struct ImReceived {
+    static constexpr std::string_view kType = "im_received";
+    std::string account;
+    std::string who;    // the sender's name as the protocol spells it
+    std::string alias;  // their display name, when the plugin knows one
+    std::string html;
+    std::int64_t timestamp = 0;  // seconds since the epoch, as the plugin reported it
+    Record toRecord() const;
+    static ImReceived fromRecord(const Record& body);
+};
+
+// libpurple reports our own sent IMs too; the bridge uses this to confirm delivery and to
+// recognise its echoes.
+struct ImSent {
+    static constexpr std::string_view kType = "im_sent";
+    std::string account;
+    std::string who;
+    std::string html;
+    std::int64_t timestamp = 0;
+    Record toRecord() const;
+    static ImSent fromRecord(const Record& body);
+};
+
+// A message the plugin says could not be written (an error shown in the conversation).
+struct WriteFailed {
+    static constexpr std::string_view kType = "write_failed";
+    std::string account;
+    std::string who;
+    std::string text;
+    Record toRecord() const;
+    static WriteFailed fromRecord(const Record& body);
+};
+
+// A line of the host's own log (libpurple's debug output at warning and above), so the
+// bridge can keep the last ones and log them when the host dies.
+struct HostLog {
+    static constexpr std::string_view kType = "host_log";
+    std::string level;  // "warning", "error", "fatal"
+    std::string category;
+    std::string text;
+    Record toRecord() const;
+    static HostLog fromRecord(const Record& body);
+};
+
+// Builders for whole messages.
+template <typename T>
+Message request(std::uint32_t id, const T& body) {
+    return Message{.kind = Kind::Request, .id = id, .type = std::string(T::kType), .body = body.toRecord()};
+}
+template <typename T>
+Message event(std::uint32_t id, const T& body) {
+    return Message{.kind = Kind::Event, .id = id, .type = std::string(T::kType), .body = body.toRecord()};
+}
+Message reply(const Message& to, Record body);
+Message errorReply(const Message& to, std::string code, std::string text);
+
+}  // namespace mxbridge::purple::wire

@@ -1,0 +1,95 @@
+// The typed messages: each survives toRecord / fromRecord, and a body that lacks a field or
+// has it with another type names the field in its error.
+#include <doctest/doctest.h>
+
+#include "mxbridge/purple/messages.h"
+
+using namespace mxbridge::purple::wire;
+
+namespace {
+
+template <typename T>
+T throughTheWire(const T& message) {
+    DecodeResult result = decode(encode(event(7, message)));
+    REQUIRE(result.ok());
+    CHECK(result.message().type == T::kType);
+    return T::fromRecord(result.message().body);
+}
+
+}  // namespace
+
+TEST_CASE("a protocol's login fields survive the wire") {
+    ProtocolInfo jabber{.id = "prpl-jabber",
+                        .name = "XMPP",
+                        .userSplits = {{.label = "Domain", .defaultValue = "", .separator = "@", .reverse = true},
+                                       {.label = "Resource", .defaultValue = "", .separator = "/", .reverse = false}},
+                        .password = PasswordUse::Required,
+                        .options = {{.key = "port", .label = "Connect port", .kind = OptionKind::Integer,
+                                     .defaultValue = "5222", .masked = false, .choices = {}},
+                                    {.key = "connection_security", .label = "Connection security",
+                                     .kind = OptionKind::Choice, .defaultValue = "require_tls", .masked = false,
+                                     .choices = {{.label = "Use encryption if available", .value = "opportunistic_tls"},
+                                                 {.label = "Require encryption", .value = "require_tls"}}}}};
+    ProtocolInfo bonjour{.id = "prpl-bonjour", .name = "Bonjour", .userSplits = {},
+                         .password = PasswordUse::None, .options = {}};
+    ProtocolList list{.protocols = {jabber, bonjour}};
+    ProtocolList back = throughTheWire(list);
+    REQUIRE(back.protocols.size() == 2);
+    CHECK(back.protocols[0] == jabber);
+    CHECK(back.protocols[1] == bonjour);
+}
+
+TEST_CASE("account and IM messages survive the wire") {
+    Login login{.account = "l1", .protocol = "prpl-jabber", .username = "alice@example.org",
+                .password = "s3cret", .settings = Record().set("port", 5222).set("connect_server", "127.0.0.1")};
+    Login loginBack = throughTheWire(login);
+    CHECK(loginBack.password == "s3cret");
+    CHECK(loginBack.settings == login.settings);
+
+    AccountDisconnected gone{.account = "l1", .reason = "authentication_failed", .retryable = false,
+                             .text = "Not Authorized"};
+    AccountDisconnected goneBack = throughTheWire(gone);
+    CHECK(goneBack.reason == "authentication_failed");
+    CHECK_FALSE(goneBack.retryable);
+
+    ImReceived im{.account = "l1", .who = "bob@example.org/phone", .alias = "Bob", .html = "hi <b>there</b>",
+                  .timestamp = 1700000000};
+    ImReceived imBack = throughTheWire(im);
+    CHECK(imBack.who == im.who);
+    CHECK(imBack.html == im.html);
+    CHECK(imBack.timestamp == im.timestamp);
+}
+
+TEST_CASE("a missing or mistyped field is named") {
+    Record body = Record().set("account", "l1").set("who", 5);
+    try {
+        SendIm::fromRecord(body);
+        FAIL("accepted a number as a name");
+    } catch (const FieldError& e) {
+        CHECK(std::string(e.what()) == "field 'who' is not a string");
+    }
+    try {
+        SendIm::fromRecord(Record().set("account", "l1").set("who", "bob"));
+        FAIL("accepted an IM without text");
+    } catch (const FieldError& e) {
+        CHECK(std::string(e.what()) == "field 'html' is missing");
+    }
+    CHECK_THROWS_AS(ProtocolList::fromRecord(Record().set("protocols", List{Value("x")})), FieldError);
+}
+
+TEST_CASE("fields a side does not know are ignored") {
+    Record body = AccountConnected{.account = "l1"}.toRecord();
+    body.set("added_in_a_later_version", true);
+    CHECK(AccountConnected::fromRecord(body).account == "l1");
+}
+
+TEST_CASE("replies and errors answer their request's id and type") {
+    Message ask = request(41, Hello{.version = kVersion, .client = "test"});
+    Message ok = reply(ask, HelloReply{.version = kVersion, .pid = 12, .libpurpleVersion = "2.14.12"}.toRecord());
+    CHECK(ok.kind == Kind::Reply);
+    CHECK(ok.id == 41);
+    CHECK(ok.type == "hello");
+    Message no = errorReply(ask, "bad_request", "nope");
+    CHECK(no.kind == Kind::Error);
+    CHECK(ErrorBody::fromRecord(no.body).code == "bad_request");
+}
