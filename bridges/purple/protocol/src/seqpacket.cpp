@@ -16,12 +16,12 @@ std::pair<int, int> makeSocketPair() {
     return {fds[0], fds[1]};
 }
 
-ReadResult readFrame(int fd) {
+ReadResult readFrame(int fd, bool dontWait) {
     // One byte more than the limit: MSG_TRUNC makes recv report a datagram's real length, so a
     // larger one is recognised (and dropped, which SOCK_SEQPACKET does with the rest of it).
     std::string buffer(Limits::kMaxFrameBytes + 1, '\0');
     for (;;) {
-        ssize_t n = ::recv(fd, buffer.data(), buffer.size(), MSG_TRUNC);
+        ssize_t n = ::recv(fd, buffer.data(), buffer.size(), MSG_TRUNC | (dontWait ? MSG_DONTWAIT : 0));
         if (n < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) return {ReadStatus::WouldBlock, {}, errno};

@@ -27,8 +27,9 @@ struct ReadResult {
     int error = 0;
 };
 
-// Reads one datagram. EINTR is retried.
-ReadResult readFrame(int fd);
+// Reads one datagram. EINTR is retried. With `dontWait`, a blocking socket answers
+// WouldBlock instead of waiting (so a loop can read without making its writes non-blocking).
+ReadResult readFrame(int fd, bool dontWait = false);
 
 // Writes one datagram whole (SOCK_SEQPACKET never writes part of one); no SIGPIPE when the
 // peer is gone. Returns 0 or the errno (EPIPE: peer gone; EAGAIN: a non-blocking socket full).

@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "accounts.h"
+
+#include <cstdlib>
+#include <ctime>
+
+#include "protocols.h"
+#include "purple_runtime.h"
+
+namespace mxbridge::purple::host {
+
+namespace {
+
+// Conversation UI ops are global in libpurple; the one Accounts object of the host.
+Accounts* gAccounts = nullptr;
+
+std::string text(const char* s) { return s ? s : ""; }
+
+// The IM and chat writes are reported through signals (received-im-msg, sent-im-msg);
+// these ops exist so libpurple does not route every line through write_conv, which
+// carries the errors and system lines the bridge must hear about.
+void ignoreWrite(PurpleConversation*, const char*, const char*, PurpleMessageFlags, time_t) {}
+
+}  // namespace
+
+const char* connectionErrorName(PurpleConnectionError reason) {
+    switch (reason) {
+        case PURPLE_CONNECTION_ERROR_NETWORK_ERROR: return "network_error";
+        case PURPLE_CONNECTION_ERROR_INVALID_USERNAME: return "invalid_username";
+        case PURPLE_CONNECTION_ERROR_AUTHENTICATION_FAILED: return "authentication_failed";
+        case PURPLE_CONNECTION_ERROR_AUTHENTICATION_IMPOSSIBLE: return "authentication_impossible";
+        case PURPLE_CONNECTION_ERROR_NO_SSL_SUPPORT: return "no_ssl_support";
+        case PURPLE_CONNECTION_ERROR_ENCRYPTION_ERROR: return "encryption_error";
+        case PURPLE_CONNECTION_ERROR_NAME_IN_USE: return "name_in_use";
+        case PURPLE_CONNECTION_ERROR_INVALID_SETTINGS: return "invalid_settings";
+        case PURPLE_CONNECTION_ERROR_CERT_NOT_PROVIDED: return "cert_not_provided";
+        case PURPLE_CONNECTION_ERROR_CERT_UNTRUSTED: return "cert_untrusted";
+        case PURPLE_CONNECTION_ERROR_CERT_EXPIRED: return "cert_expired";
+        case PURPLE_CONNECTION_ERROR_CERT_NOT_ACTIVATED: return "cert_not_activated";
+        case PURPLE_CONNECTION_ERROR_CERT_HOSTNAME_MISMATCH: return "cert_hostname_mismatch";
+        case PURPLE_CONNECTION_ERROR_CERT_FINGERPRINT_MISMATCH: return "cert_fingerprint_mismatch";
+        case PURPLE_CONNECTION_ERROR_CERT_SELF_SIGNED: return "cert_self_signed";
+        case PURPLE_CONNECTION_ERROR_CERT_OTHER_ERROR: return "cert_other_error";
+        case PURPLE_CONNECTION_ERROR_OTHER_ERROR: return "other_error";
+    }
+    return "other_error";
+}
+
+Accounts::Accounts(HostLink& link) : link_(link) {}
+
+Accounts::~Accounts() {
+    if (gAccounts == this) gAccounts = nullptr;
+}
+
+void Accounts::attach() {
+    gAccounts = this;
+    static PurpleConversationUiOps conversationOps = {
+        .create_conversation = nullptr,
+        .destroy_conversation = nullptr,
+        .write_chat = ignoreWrite,
+        .write_im = ignoreWrite,
+        .write_conv = writeConversation,
+        .chat_add_users = nullptr,
+        .chat_rename_user = nullptr,
+        .chat_remove_users = nullptr,
+        .chat_update_user = nullptr,
+        .present = nullptr,
+        .has_focus = nullptr,
+        .custom_smiley_add = nullptr,
+        .custom_smiley_write = nullptr,
+        .custom_smiley_close = nullptr,
+        .send_confirm = nullptr,
+        ._purple_reserved1 = nullptr,
+        ._purple_reserved2 = nullptr,
+        ._purple_reserved3 = nullptr,
+        ._purple_reserved4 = nullptr,
+    };
+    purple_conversations_set_ui_ops(&conversationOps);
+    void* connections = purple_connections_get_handle();
+    purple_signal_connect(connections, "signed-on", this, PURPLE_CALLBACK(onSignedOn), this);
+    purple_signal_connect(connections, "signed-off", this, PURPLE_CALLBACK(onSignedOff), this);
+    purple_signal_connect(connections, "connection-error", this, PURPLE_CALLBACK(onConnectionError), this);
+    void* conversations = purple_conversations_get_handle();
+    purple_signal_connect(conversations, "received-im-msg", this, PURPLE_CALLBACK(onReceivedIm), this);
+    purple_signal_connect(conversations, "sent-im-msg", this, PURPLE_CALLBACK(onSentIm), this);
+}
+
+const std::string* Accounts::handleOf(PurpleAccount* account) const {
+    for (const auto& [handle, entry] : byHandle_)
+        if (entry.account == account) return &handle;
+    return nullptr;
+}
+
+Accounts::Entry* Accounts::entryOf(PurpleAccount* account) {
+    for (auto& [handle, entry] : byHandle_)
+        if (entry.account == account) return &entry;
+    return nullptr;
+}
+
+bool Accounts::applySettings(PurpleAccount* account, PurplePlugin* plugin, const wire::Record& settings,
+                             std::string& error) {
+    for (const auto& field : settings.fields()) {
+        PurpleAccountOption* option = findOption(plugin, field.key);
+        if (!option) {
+            error = "the protocol has no option '" + field.key + "'";
+            return false;
+        }
+        const wire::Value& value = field.value;
+        // The bridge may send what a user typed as text; it is read with the option's type.
+        const std::string* asText = value.asString();
+        switch (purple_account_option_get_type(option)) {
+            case PURPLE_PREF_BOOLEAN: {
+                bool b;
+                if (const bool* v = value.asBoolean())
+                    b = *v;
+                else if (asText && (*asText == "true" || *asText == "false"))
+                    b = *asText == "true";
+                else {
+                    error = "option '" + field.key + "' takes true or false";
+                    return false;
+                }
+                purple_account_set_bool(account, field.key.c_str(), b);
+                break;
+            }
+            case PURPLE_PREF_INT: {
+                std::int64_t i;
+                if (const std::int64_t* v = value.asInteger())
+                    i = *v;
+                else if (asText && !asText->empty()) {
+                    char* end = nullptr;
+                    i = std::strtoll(asText->c_str(), &end, 10);
+                    if (*end != '\0') {
+                        error = "option '" + field.key + "' takes a number";
+                        return false;
+                    }
+                } else {
+                    error = "option '" + field.key + "' takes a number";
+                    return false;
+                }
+                if (i < INT32_MIN || i > INT32_MAX) {
+                    error = "option '" + field.key + "' is out of range";
+                    return false;
+                }
+                purple_account_set_int(account, field.key.c_str(), static_cast<int>(i));
+                break;
+            }
+            default: {
+                if (!asText) {
+                    error = "option '" + field.key + "' takes text";
+                    return false;
+                }
+                purple_account_set_string(account, field.key.c_str(), asText->c_str());
+                break;
+            }
+        }
+    }
+    return true;
+}
+
+void Accounts::login(const wire::Message& request) {
+    wire::Login login = wire::Login::fromRecord(request.body);
+    PurplePlugin* plugin = purple_find_prpl(login.protocol.c_str());
+    if (!plugin) {
+        link_.fail(request, "unknown_protocol", "this machine's libpurple has no protocol '" + login.protocol + "'");
+        return;
+    }
+    if (byHandle_.count(login.account)) {
+        link_.fail(request, "bad_request", "account '" + login.account + "' is already logged in on this host");
+        return;
+    }
+    PurpleAccount* account = purple_accounts_find(login.username.c_str(), login.protocol.c_str());
+    if (account && handleOf(account)) {
+        link_.fail(request, "bad_request", "another handle already uses " + login.username);
+        return;
+    }
+    if (!account) {
+        account = purple_account_new(login.username.c_str(), login.protocol.c_str());
+        purple_accounts_add(account);
+    }
+    std::string error;
+    if (!applySettings(account, plugin, login.settings, error)) {
+        purple_accounts_delete(account);
+        link_.fail(request, "bad_request", error);
+        return;
+    }
+    // The password lives in this process's memory only: libpurple is told never to write
+    // it to accounts.xml.
+    purple_account_set_remember_password(account, FALSE);
+    purple_account_set_password(account, login.password.empty() ? nullptr : login.password.c_str());
+    byHandle_[login.account] = Entry{.account = account, .reportedDown = false};
+    link_.reply(request, {});
+    purple_account_set_enabled(account, kUiId, TRUE);
+    if (purple_account_is_disconnected(account)) purple_account_connect(account);
+}
+
+void Accounts::logout(const wire::Message& request) {
+    wire::Logout logout = wire::Logout::fromRecord(request.body);
+    auto it = byHandle_.find(logout.account);
+    if (it == byHandle_.end()) {
+        link_.fail(request, "unknown_account", "no account '" + logout.account + "' on this host");
+        return;
+    }
+    PurpleAccount* account = it->second.account;
+    byHandle_.erase(it);  // first, so the signed-off that follows is not reported
+    purple_account_set_enabled(account, kUiId, FALSE);
+    purple_account_disconnect(account);
+    purple_accounts_delete(account);
+    link_.reply(request, {});
+}
+
+void Accounts::sendIm(const wire::Message& request) {
+    wire::SendIm im = wire::SendIm::fromRecord(request.body);
+    auto it = byHandle_.find(im.account);
+    if (it == byHandle_.end()) {
+        link_.fail(request, "unknown_account", "no account '" + im.account + "' on this host");
+        return;
+    }
+    PurpleAccount* account = it->second.account;
+    if (!purple_account_is_connected(account)) {
+        link_.fail(request, "not_connected", "account '" + im.account + "' is not connected");
+        return;
+    }
+    PurpleConversation* conv = purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, im.who.c_str(), account);
+    if (!conv) conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, im.who.c_str());
+    purple_conv_im_send(PURPLE_CONV_IM(conv), im.html.c_str());
+    link_.reply(request, {});
+}
+
+void Accounts::onSignedOn(PurpleConnection* gc, gpointer self) {
+    auto* accounts = static_cast<Accounts*>(self);
+    PurpleAccount* account = purple_connection_get_account(gc);
+    Entry* entry = accounts->entryOf(account);
+    if (!entry) return;
+    entry->reportedDown = false;
+    accounts->link_.emit(wire::AccountConnected{.account = *accounts->handleOf(account)});
+}
+
+void Accounts::onConnectionError(PurpleConnection* gc, PurpleConnectionError reason, const char* text,
+                                 gpointer self) {
+    auto* accounts = static_cast<Accounts*>(self);
+    PurpleAccount* account = purple_connection_get_account(gc);
+    Entry* entry = accounts->entryOf(account);
+    if (!entry) return;
+    entry->reportedDown = true;
+    // libpurple's own reading: a network error may pass, a refused password will not.
+    accounts->link_.emit(wire::AccountDisconnected{.account = *accounts->handleOf(account),
+                                                   .reason = connectionErrorName(reason),
+                                                   .retryable = !purple_connection_error_is_fatal(reason),
+                                                   .text = host::text(text)});
+}
+
+void Accounts::onSignedOff(PurpleConnection* gc, gpointer self) {
+    auto* accounts = static_cast<Accounts*>(self);
+    PurpleAccount* account = purple_connection_get_account(gc);
+    Entry* entry = accounts->entryOf(account);
+    if (!entry || entry->reportedDown) return;
+    entry->reportedDown = true;
+    accounts->link_.emit(wire::AccountDisconnected{.account = *accounts->handleOf(account),
+                                                   .reason = "signed_off",
+                                                   .retryable = true,
+                                                   .text = "signed off"});
+}
+
+void Accounts::onReceivedIm(PurpleAccount* account, char* sender, char* message, PurpleConversation*,
+                            PurpleMessageFlags, gpointer self) {
+    auto* accounts = static_cast<Accounts*>(self);
+    const std::string* handle = accounts->handleOf(account);
+    if (!handle || !sender) return;
+    std::string alias;
+    if (PurpleBuddy* buddy = purple_find_buddy(account, sender)) {
+        alias = text(purple_buddy_get_contact_alias(buddy));
+        if (alias == sender) alias.clear();
+    }
+    accounts->link_.emit(wire::ImReceived{.account = *handle,
+                                          .who = sender,
+                                          .alias = alias,
+                                          .html = text(message),
+                                          .timestamp = static_cast<std::int64_t>(std::time(nullptr))});
+}
+
+void Accounts::onSentIm(PurpleAccount* account, const char* receiver, const char* message, gpointer self) {
+    auto* accounts = static_cast<Accounts*>(self);
+    const std::string* handle = accounts->handleOf(account);
+    if (!handle || !receiver) return;
+    accounts->link_.emit(wire::ImSent{.account = *handle,
+                                      .who = receiver,
+                                      .html = text(message),
+                                      .timestamp = static_cast<std::int64_t>(std::time(nullptr))});
+}
+
+void Accounts::writeConversation(PurpleConversation* conv, const char* who, const char*, const char* message,
+                                 PurpleMessageFlags flags, time_t) {
+    if (!gAccounts || !(flags & PURPLE_MESSAGE_ERROR)) return;
+    const std::string* handle = gAccounts->handleOf(purple_conversation_get_account(conv));
+    if (!handle) return;
+    std::string peer = who ? who : text(purple_conversation_get_name(conv));
+    gAccounts->link_.emit(wire::WriteFailed{.account = *handle, .who = peer, .text = text(message)});
+}
+
+}  // namespace mxbridge::purple::host
