@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "matrix_jids.h"
+#include "mxbridge/echo_matcher.h"
 #include "mxbridge/xmpp/namespaces.h"
 #include "mxbridge/xmpp/stanza.h"
 
@@ -18,6 +19,9 @@ namespace {
 constexpr std::string_view kMucPrefix = "muc/";
 // Nicks tried for the bridge's own occupant before the join is given up.
 constexpr int kNickAttempts = 5;
+// A room reflects a line at once; two minutes cover a reconnect and the rejoin after it.
+constexpr std::chrono::minutes kReflectionTimeout{2};
+constexpr std::chrono::seconds kReflectionSweepInterval{15};
 
 std::string aliasLocalpart(const RoomAlias& alias) {
     const std::string& s = alias.str();
@@ -67,7 +71,9 @@ struct MucPortals::Room {
     std::vector<std::shared_ptr<PortalPromise>> waiters;
     RecentIds seen;  // stanza ids bridged lately
     std::map<std::string, Puppet> puppets;  // by Matrix user id
-    std::map<std::string, Outgoing> awaitingReflection;  // by stanza id / origin-id
+    // Matrix users' lines sent and not reflected yet, by stanza id / origin-id. A line the room
+    // never reflects (refused without an error, lost with the stream) is told to its sender.
+    EchoMatcher<Outgoing> awaitingReflection{{.timeout = kReflectionTimeout, .capacity = 10'000}};
     // What an occupant's line was called by its sender ("<ghost id>/<id>"), to the room's
     // stanza id it is mapped by: corrections (XEP-0308) name the former. Bounded.
     std::map<std::string, std::string> bySenderId;
@@ -106,7 +112,26 @@ void remember(Map& map, std::deque<std::string>& order, const std::string& key, 
 
 MucPortals::MucPortals(BridgeContext& ctx, Logger log, const XmppBridgeConfig& config, boost::asio::io_context& io,
                        ComponentConnection& connection)
-    : ctx_(ctx), log_(std::move(log)), config_(config), io_(io), connection_(connection) {}
+    : ctx_(ctx), log_(std::move(log)), config_(config), io_(io), connection_(connection), reflectionSweep_(io) {
+    sweepUnreflected();
+}
+
+// Every so often, on the loop: lines no room reflected in time are told to their senders (a
+// reflection is the only receipt a MUC gives; without it the line may never have arrived).
+void MucPortals::sweepUnreflected() {
+    for (auto& [name, room] : rooms_) {
+        auto lost = room->awaitingReflection.expireAndReport(ctx_, "the XMPP room " + name + " did not confirm it");
+        for (const auto& line : lost) {
+            log_.warn("a Matrix user's line was not reflected by the room in time",
+                      {{"room", name}, {"event", line.origin.event.str()}});
+            room->redactWhenReflected.erase(line.key);
+        }
+    }
+    reflectionSweep_.expires_after(kReflectionSweepInterval);
+    reflectionSweep_.async_wait([this](const boost::system::error_code& error) {
+        if (!error) sweepUnreflected();
+    });
+}
 
 MucPortals::~MucPortals() = default;
 
@@ -276,7 +301,7 @@ void MucPortals::redactFromMatrix(const Jid& mucRoom, Redaction redaction) {
             return;
         }
         // A Matrix user's line the room has not reflected yet: its stanza id is not known.
-        if (room.awaitingReflection.count(outgoingId(redaction.target))) {
+        if (room.awaitingReflection.waitingFor(outgoingId(redaction.target))) {
             room.redactWhenReflected.emplace(outgoingId(redaction.target), redaction);
             return;
         }
@@ -470,7 +495,7 @@ void MucPortals::sendGroupchat(Room& room, const Puppet& puppet, const Outgoing&
     stanza.addChild("origin-id", std::string(ns::kStanzaIds)).setAttr("id", message.stanzaId);
     if (message.replaces) stanza.addChild("replace", std::string(ns::kCorrection)).setAttr("id", *message.replaces);
     if (message.retracts || message.reactions) stanza.addChild("store", std::string(ns::kHints));
-    room.awaitingReflection[message.stanzaId] = message;
+    room.awaitingReflection.expect(message.stanzaId, EchoOrigin{message.room, message.event}, message);
     connection_.send(std::move(stanza));
 }
 
@@ -722,11 +747,10 @@ void MucPortals::onReflection(Room& room, const Element& stanza) {
     auto stanzaId = roomStanzaId(stanza, room.jid);
     const Element* origin = stanza.child("origin-id", ns::kStanzaIds);
     std::string ours = origin ? std::string(origin->attrOr("id")) : std::string(stanza.attrOr("id"));
-    auto sent = room.awaitingReflection.find(ours);
-    if (sent == room.awaitingReflection.end()) sent = room.awaitingReflection.find(std::string(stanza.attrOr("id")));
-    if (sent == room.awaitingReflection.end()) return;
-    Outgoing line = std::move(sent->second);
-    room.awaitingReflection.erase(sent);
+    auto sent = room.awaitingReflection.match(ours);
+    if (!sent) sent = room.awaitingReflection.match(std::string(stanza.attrOr("id")));
+    if (!sent) return;
+    Outgoing line = std::move(sent->payload);
     if (!stanzaId) return;
     room.seen.insert(*stanzaId);
     if (line.retracts || line.reactions) return;  // not lines of their own

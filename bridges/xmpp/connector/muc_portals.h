@@ -9,6 +9,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -149,6 +150,7 @@ private:
     // Remembers that a Matrix user's line is known to the room by `stanzaId`.
     void rememberMatrixLine(Room& room, const Outgoing& line, const std::string& stanzaId);
     void failPuppet(Room& room, const std::string& user, const Error& error);
+    void sweepUnreflected();
     bool isPuppetNick(const Room& room, const std::string& nick) const;
     // The occupant with this nick as a ghost (one never seen: by its occupant JID).
     RemoteSender senderOf(const Room& room, const std::string& nick) const;
@@ -162,6 +164,7 @@ private:
     boost::asio::io_context& io_;
     ComponentConnection& connection_;
     std::map<std::string, std::unique_ptr<Room>> rooms_;  // by room bare JID; the loop only
+    boost::asio::steady_timer reflectionSweep_;
 };
 
 }  // namespace mxbridge::xmpp

@@ -19,6 +19,7 @@
 #include "matrix_jids.h"
 #include "muc_portals.h"
 #include "mxbridge/connector.h"
+#include "mxbridge/fan_out.h"
 #include "mxbridge/xmpp/component_connection.h"
 #include "mxbridge/xmpp/jid.h"
 #include "mxbridge/xmpp/namespaces.h"
@@ -214,10 +215,11 @@ public:
     HookResult onMatrixMessage(const MatrixMessage& message) override {
         auto from = jidLocalForMatrixUser(message.sender.str());
         if (!from) return HookResult::unsupported("this Matrix user id has no JID at the component");
-        bool sent = false, toChat = false;
-        for (const RemoteRoomId& remote : message.remotes) {
+        // A 1:1 line is known by the id it went out with, which the framework maps; a MUC line
+        // by the room's stanza id, mapped when the room reflects it.
+        return forEachRemote(message.remotes, [&](const RemoteRoomId& remote) {
+            std::string id = outgoingId(message.event.eventId());
             if (auto muc = mucRoomOf(remote)) {
-                std::string id = outgoingId(message.event.eventId());
                 sent_.remember(id, {message.room, message.event.eventId()});
                 muc_->sendFromMatrix(*muc, MucPortals::Outgoing{.room = message.room,
                                                                 .event = message.event.eventId(),
@@ -228,13 +230,11 @@ public:
                                                                 .replaces = std::nullopt,
                                                                 .retracts = std::nullopt,
                                                                 .reactions = std::nullopt,
-                                .replyTo = replyOf(message)});
-                sent = true;
-                continue;
+                                                                .replyTo = replyOf(message)});
+                return HookResult::delivered();
             }
             auto chat = parseChatRoom(remote);
-            if (!chat || chat->matrixUser != message.sender.str()) continue;
-            std::string id = outgoingId(message.event.eventId());
+            if (!chat || chat->matrixUser != message.sender.str()) return HookResult::ignored();
             Element stanza("message", std::string(ns::kComponentAccept));
             stanza.setAttr("from", *from + "@" + config_.component.jid)
                 .setAttr("to", chat->xmppUser.bareStr())
@@ -251,13 +251,8 @@ public:
             }
             sent_.remember(id, {message.room, message.event.eventId()});
             connection_->send(std::move(stanza));
-            sent = toChat = true;
-        }
-        if (!sent) return HookResult::ignored();
-        // A 1:1 line is known by the id it went out with, which the framework maps; a MUC line
-        // by the room's stanza id, mapped when the room reflects it.
-        if (!toChat) return HookResult::delivered();
-        return HookResult::delivered(RemoteMessageId("m/" + message.event.eventId().str()));
+            return HookResult::delivered(RemoteMessageId("m/" + message.event.eventId().str()));
+        });
     }
 
     // A Matrix edit of a line the bridge sent to a MUC: a correction (XEP-0308) of it there.
@@ -349,12 +344,9 @@ public:
 
     // A Matrix topic change in a MUC portal: the room's subject, set by the bridge's occupant.
     HookResult onMatrixStateChange(const MatrixStateChange& change) override {
-        if (change.type != "m.room.topic" || !change.stateKey.empty()) return HookResult::ignored();
+        if (!change.topic) return HookResult::ignored();
         if (ctx_->isGhost(change.sender) || change.sender == ctx_->bot().userId()) return HookResult::ignored();
-        const nlohmann::json& content = change.event.content();
-        std::string topic = content.contains("topic") && content["topic"].is_string()
-                                ? content["topic"].get<std::string>()
-                                : std::string();
+        const std::string& topic = change.topic->topic;
         bool sent = false;
         for (const RemoteRoomId& remote : change.remotes) {
             auto muc = mucRoomOf(remote);

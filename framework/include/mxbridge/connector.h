@@ -51,6 +51,13 @@ public:
     static HookResult delivered(RemoteMessageId remoteId = {}) {
         return HookResult(Kind::Delivered, std::move(remoteId), {});
     }
+    // Delivered to several linked remote rooms, each under its own id (rooms left out are
+    // delivered without one). forEachRemote (fan_out.h) answers so when rooms gave ids.
+    static HookResult deliveredPerRoom(std::map<RemoteRoomId, RemoteMessageId> ids) {
+        HookResult result(Kind::Delivered, {}, {});
+        result.remoteIdsByRoom_ = std::move(ids);
+        return result;
+    }
     // Nothing for this bridge to do (not a bridged room, an event type it ignores).
     static HookResult ignored() { return HookResult(Kind::Ignored, {}, {}); }
     // The bridge cannot carry this (e.g. reactions on a network without them).
@@ -63,6 +70,7 @@ public:
 
     Kind kind() const { return kind_; }
     const RemoteMessageId& remoteId() const { return remoteId_; }
+    const std::map<RemoteRoomId, RemoteMessageId>& remoteIdsByRoom() const { return remoteIdsByRoom_; }
     const Error& error() const { return error_; }
 
 private:
@@ -70,6 +78,7 @@ private:
         : kind_(kind), remoteId_(std::move(id)), error_(std::move(error)) {}
     Kind kind_;
     RemoteMessageId remoteId_;
+    std::map<RemoteRoomId, RemoteMessageId> remoteIdsByRoom_;
     Error error_;
 };
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -85,6 +86,52 @@ struct MatrixMembership {
     bool isBot = false;
 };
 
+// m.room.power_levels as the spec defines it, with its defaults where a key is absent.
+struct PowerLevels {
+    int64_t usersDefault = 0;
+    std::map<UserId, int64_t> users;
+    int64_t eventsDefault = 0;
+    int64_t stateDefault = 50;
+    std::map<std::string, int64_t> events;  // by event type
+    int64_t ban = 50;
+    int64_t kick = 50;
+    int64_t redact = 50;
+    int64_t invite = 0;
+
+    int64_t levelOf(const UserId& user) const {
+        auto it = users.find(user);
+        return it == users.end() ? usersDefault : it->second;
+    }
+    // Whether `user` may send a (state) event of `type`.
+    bool maySend(const UserId& user, const std::string& type, bool state) const {
+        auto it = events.find(type);
+        return levelOf(user) >= (it != events.end() ? it->second : state ? stateDefault : eventsDefault);
+    }
+    // Everyone whose level differs between `before` and this, in user id order.
+    std::vector<UserId> usersChangedSince(const PowerLevels& before) const;
+};
+
+// The room changes every bridge meets, read from a state event's content by the framework:
+// exactly one is set when MatrixStateChange::type is its event type with an empty state key.
+// Removed values (an empty name, topic or avatar) are empty strings, not absent.
+struct RoomNameChange {
+    std::string name;
+};
+struct RoomTopicChange {
+    std::string topic;
+};
+struct RoomAvatarChange {
+    std::string mxcUrl;
+};
+struct JoinRuleChange {
+    std::string joinRule;  // public, invite, knock, restricted, knock_restricted, private
+};
+struct PowerLevelsChange {
+    PowerLevels levels;
+    // From the event's unsigned.prev_content; the spec's defaults when the homeserver gave none.
+    PowerLevels previous;
+};
+
 // Any other state event (m.room.name, m.room.topic, m.room.power_levels, …).
 struct MatrixStateChange {
     const MatrixEvent& event;
@@ -93,7 +140,18 @@ struct MatrixStateChange {
     UserId sender;
     std::string type;
     std::string stateKey;
+    // The typed change, for the room state above; read the event itself for anything else.
+    std::optional<RoomNameChange> name = std::nullopt;
+    std::optional<RoomTopicChange> topic = std::nullopt;
+    std::optional<RoomAvatarChange> avatar = std::nullopt;
+    std::optional<JoinRuleChange> joinRule = std::nullopt;
+    std::optional<PowerLevelsChange> powerLevels = std::nullopt;
 };
+
+// Fills the typed change of `change` from its event (lenient: a wrongly typed field reads as
+// absent, a power level given as a numeric string, as old rooms allow, as its number).
+void readRoomChange(MatrixStateChange& change);
+PowerLevels readPowerLevels(const nlohmann::json& content);
 
 struct MatrixTyping {
     const MatrixEvent& event;

@@ -9,8 +9,9 @@
 // Defined here unless the build defines it (tests build a plug-in of another version so).
 #ifndef MXBRIDGE_PLUGIN_API_VERSION
 // 2: BridgeContext::media() (media links). 3: BridgeContext::reportState() (remote states).
-// 4: BridgeContext::remoteClients() (logins).
-#define MXBRIDGE_PLUGIN_API_VERSION 4
+// 4: BridgeContext::remoteClients() (logins). 5: typed room changes in MatrixStateChange,
+// HookResult::deliveredPerRoom (one id per linked remote room).
+#define MXBRIDGE_PLUGIN_API_VERSION 5
 #endif
 
 namespace mxbridge {

@@ -67,10 +67,17 @@ HookResult EventRouter::route(const MatrixEvent& event) {
     switch (event.source()) {
         case EventSource::Timeline: {
             HookResult result = routeTimeline(event);
-            if (result.kind() == HookResult::Kind::Delivered && !result.remoteId().empty() && deps_.mapDelivered &&
-                !event.eventId().empty())
+            if (result.kind() != HookResult::Kind::Delivered || !deps_.mapDelivered || event.eventId().empty())
+                return result;
+            if (!result.remoteIdsByRoom().empty()) {
+                // Only rooms the event is still linked to: a hook never maps into another room.
+                for (const RemoteRoomId& remote : deps_.remotesFor(event.roomId()))
+                    if (auto id = result.remoteIdsByRoom().find(remote); id != result.remoteIdsByRoom().end())
+                        deps_.mapDelivered(event.roomId(), event.eventId(), remote, id->second);
+            } else if (!result.remoteId().empty()) {
                 for (const RemoteRoomId& remote : deps_.remotesFor(event.roomId()))
                     deps_.mapDelivered(event.roomId(), event.eventId(), remote, result.remoteId());
+            }
             return result;
         }
         case EventSource::Ephemeral: return routeEphemeral(event);
@@ -123,6 +130,7 @@ HookResult EventRouter::routeTimeline(const MatrixEvent& event) {
     if (event.isState()) {
         MatrixStateChange s{event, event.roomId(), std::move(remotes), event.sender(), type,
                             *event.stateKey()};
+        readRoomChange(s);
         return deps_.connector.onMatrixStateChange(s);
     }
     return HookResult::ignored();
