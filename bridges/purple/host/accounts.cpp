@@ -164,9 +164,12 @@ void Accounts::login(const wire::Message& request) {
         link_.fail(request, "unknown_protocol", "this machine's libpurple has no protocol '" + login.protocol + "'");
         return;
     }
-    if (byHandle_.count(login.account)) {
-        link_.fail(request, "bad_request", "account '" + login.account + "' is already logged in on this host");
-        return;
+    // A login for a handle this host already carries replaces it (the bridge logging an
+    // account in again after a drop, with what may be a new password).
+    if (auto known = byHandle_.find(login.account); known != byHandle_.end()) {
+        PurpleAccount* old = known->second.account;
+        byHandle_.erase(known);
+        forget(old);
     }
     PurpleAccount* account = purple_accounts_find(login.username.c_str(), login.protocol.c_str());
     if (account && handleOf(account)) {
@@ -202,10 +205,19 @@ void Accounts::logout(const wire::Message& request) {
     }
     PurpleAccount* account = it->second.account;
     byHandle_.erase(it);  // first, so the signed-off that follows is not reported
+    forget(account);
+    link_.reply(request, {});
+}
+
+void Accounts::forget(PurpleAccount* account) {
     purple_account_set_enabled(account, kUiId, FALSE);
     purple_account_disconnect(account);
     purple_accounts_delete(account);
-    link_.reply(request, {});
+}
+
+std::string Accounts::normalized(PurpleAccount* account, const char* who) {
+    const char* name = purple_normalize(account, who);
+    return name ? name : who;
 }
 
 void Accounts::sendIm(const wire::Message& request) {
@@ -273,6 +285,7 @@ void Accounts::onReceivedIm(PurpleAccount* account, char* sender, char* message,
     }
     accounts->link_.emit(wire::ImReceived{.account = *handle,
                                           .who = sender,
+                                          .buddy = normalized(account, sender),
                                           .alias = alias,
                                           .html = text(message),
                                           .timestamp = static_cast<std::int64_t>(std::time(nullptr))});
@@ -284,6 +297,7 @@ void Accounts::onSentIm(PurpleAccount* account, const char* receiver, const char
     if (!handle || !receiver) return;
     accounts->link_.emit(wire::ImSent{.account = *handle,
                                       .who = receiver,
+                                      .buddy = normalized(account, receiver),
                                       .html = text(message),
                                       .timestamp = static_cast<std::int64_t>(std::time(nullptr))});
 }
@@ -294,7 +308,10 @@ void Accounts::writeConversation(PurpleConversation* conv, const char* who, cons
     const std::string* handle = gAccounts->handleOf(purple_conversation_get_account(conv));
     if (!handle) return;
     std::string peer = who ? who : text(purple_conversation_get_name(conv));
-    gAccounts->link_.emit(wire::WriteFailed{.account = *handle, .who = peer, .text = text(message)});
+    gAccounts->link_.emit(wire::WriteFailed{.account = *handle,
+                                            .who = peer,
+                                            .buddy = normalized(purple_conversation_get_account(conv), peer.c_str()),
+                                            .text = text(message)});
 }
 
 }  // namespace mxbridge::purple::host

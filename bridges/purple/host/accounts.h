@@ -39,6 +39,10 @@ private:
     };
 
     const std::string* handleOf(PurpleAccount* account) const;
+    // Disconnects and deletes an account libpurple holds.
+    static void forget(PurpleAccount* account);
+    // `who` as the plugin normalises it (an XMPP bare JID, a folded IRC nick).
+    static std::string normalized(PurpleAccount* account, const char* who);
     Entry* entryOf(PurpleAccount* account);
     // Applies `settings` to `account` with the types the plugin declares; false and `error`
     // for a key the plugin does not have or a value that does not fit.

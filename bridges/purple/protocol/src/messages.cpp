@@ -180,12 +180,14 @@ AccountDisconnected AccountDisconnected::fromRecord(const Record& b) {
 
 Record ImReceived::toRecord() const {
     Record r;
-    r.set("account", account).set("who", who).set("alias", alias).set("html", html).set("timestamp", timestamp);
+    r.set("account", account).set("who", who).set("buddy", buddy).set("alias", alias).set("html", html);
+    r.set("timestamp", timestamp);
     return r;
 }
 ImReceived ImReceived::fromRecord(const Record& b) {
     return ImReceived{.account = b.string("account"),
                       .who = b.string("who"),
+                      .buddy = b.stringOr("buddy", b.string("who")),
                       .alias = b.stringOr("alias", ""),
                       .html = b.string("html"),
                       .timestamp = b.integerOr("timestamp", 0)};
@@ -193,19 +195,24 @@ ImReceived ImReceived::fromRecord(const Record& b) {
 
 Record ImSent::toRecord() const {
     Record r;
-    r.set("account", account).set("who", who).set("html", html).set("timestamp", timestamp);
+    r.set("account", account).set("who", who).set("buddy", buddy).set("html", html).set("timestamp", timestamp);
     return r;
 }
 ImSent ImSent::fromRecord(const Record& b) {
     return ImSent{.account = b.string("account"),
                   .who = b.string("who"),
+                  .buddy = b.stringOr("buddy", b.string("who")),
                   .html = b.string("html"),
                   .timestamp = b.integerOr("timestamp", 0)};
 }
 
-Record WriteFailed::toRecord() const { return Record().set("account", account).set("who", who).set("text", text); }
+Record WriteFailed::toRecord() const {
+    return Record().set("account", account).set("who", who).set("buddy", buddy).set("text", text);
+}
 WriteFailed WriteFailed::fromRecord(const Record& b) {
-    return WriteFailed{.account = b.string("account"), .who = b.stringOr("who", ""), .text = b.string("text")};
+    std::string who = b.stringOr("who", "");
+    return WriteFailed{.account = b.string("account"), .who = who, .buddy = b.stringOr("buddy", who),
+                       .text = b.string("text")};
 }
 
 Record HostLog::toRecord() const { return Record().set("level", level).set("category", category).set("text", text); }

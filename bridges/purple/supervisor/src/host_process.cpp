@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <system_error>
 
@@ -21,6 +22,22 @@ constexpr int kChildFd = 3;
 
 [[noreturn]] void throwErrno(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
 
+// `program` itself when it names a path, else the first executable of that name on PATH
+// (looked up here: after fork only async-signal-safe calls may run, so no execvp).
+std::string resolveProgram(const std::string& program) {
+    if (program.find('/') != std::string::npos) return program;
+    const char* path = std::getenv("PATH");
+    std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+    for (std::size_t start = 0; start <= dirs.size();) {
+        std::size_t end = dirs.find(':', start);
+        if (end == std::string::npos) end = dirs.size();
+        std::string candidate = (end > start ? dirs.substr(start, end - start) : ".") + "/" + program;
+        if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+        start = end + 1;
+    }
+    return program;
+}
+
 }  // namespace
 
 std::string HostExit::describe() const {
@@ -32,6 +49,7 @@ std::string HostExit::describe() const {
 }
 
 HostProcess::HostProcess(HostLaunch launch) : launch_(std::move(launch)) {
+    launch_.program = resolveProgram(launch_.program);
     auto [bridgeEnd, hostEnd] = wire::makeSocketPair();
     int logPipe[2];
     if (::pipe2(logPipe, O_CLOEXEC) != 0) {

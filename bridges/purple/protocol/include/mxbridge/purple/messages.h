@@ -6,8 +6,9 @@
 //   hello            versions, the host's pid and libpurple version
 //   ping             an empty reply: the host's loop is alive
 //   list_protocols   every protocol plugin with its login fields
-//   login            add (or update) an account and connect it; replied at once, the
-//                    outcome comes as account_connected / account_disconnected
+//   login            add an account (or replace the one with that handle) and connect it;
+//                    replied at once, the outcome comes as account_connected or
+//                    account_disconnected
 //   logout           disconnect and forget an account
 //   send_im          an IM to a buddy; replied once libpurple has taken it
 // Events (host -> bridge): account_connected, account_disconnected, im_received, im_sent,
@@ -161,6 +162,7 @@ struct ImReceived {
     static constexpr std::string_view kType = "im_received";
     std::string account;
     std::string who;    // the sender's name as the protocol spells it
+    std::string buddy;  // the same, normalised by the plugin (an XMPP bare JID): stable per person
     std::string alias;  // their display name, when the plugin knows one
     std::string html;
     std::int64_t timestamp = 0;  // seconds since the epoch, as the plugin reported it
@@ -174,6 +176,7 @@ struct ImSent {
     static constexpr std::string_view kType = "im_sent";
     std::string account;
     std::string who;
+    std::string buddy;
     std::string html;
     std::int64_t timestamp = 0;
     Record toRecord() const;
@@ -185,6 +188,7 @@ struct WriteFailed {
     static constexpr std::string_view kType = "write_failed";
     std::string account;
     std::string who;
+    std::string buddy;
     std::string text;
     Record toRecord() const;
     static WriteFailed fromRecord(const Record& body);
