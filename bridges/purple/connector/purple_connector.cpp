@@ -10,6 +10,7 @@
 #include "im_mapping.h"
 #include "login_fields.h"
 #include "mxbridge/connector.h"
+#include "mxbridge/fan_out.h"
 #include "purple_config.h"
 
 namespace mxbridge::purple {
@@ -131,38 +132,7 @@ public:
     // ----- Matrix to the network -----
 
     HookResult onMatrixMessage(const MatrixMessage& message) override {
-        for (const auto& remote : message.remotes) {
-            auto room = parseImRoomId(remote.str());
-            if (!room) continue;
-            // Only the login's owner speaks through their account.
-            if (room->owner != message.sender.str()) return HookResult::ignored();
-            std::string handle = accountHandleOf(room->owner, room->network);
-            bool connected = false;
-            {
-                std::lock_guard lock(mutex_);
-                auto it = accounts_.find(handle);
-                connected = it != accounts_.end() && it->second.connected;
-            }
-            if (!connected)
-                return HookResult::failed(Error::transient(
-                    "not_connected", "your " + room->network + " account is not connected (see !status)"));
-            std::string text = message.body;
-            if (message.kind == MessageKind::Emote) text = "/me " + text;
-            RoomId matrixRoom = message.room;
-            EventId event = message.event.eventId();
-            supervisor_->request(
-                std::string(wire::SendIm::kType),
-                wire::SendIm{.account = handle, .who = room->buddy,
-                             .html = purpleMarkupOf(text, message.kind == MessageKind::Emote ? std::nullopt : message.html)}
-                    .toRecord(),
-                kRequestTimeout, [this, matrixRoom, event](HostReply reply) {
-                    if (reply.ok) return;
-                    ctx_->reportDeliveryFailure(matrixRoom, event,
-                                                Error::permanent(reply.code, "libpurple did not take it: " + reply.text));
-                });
-            return HookResult::delivered(RemoteMessageId("m/" + event.str()));
-        }
-        return HookResult::ignored();
+        return forEachRemote(message.remotes, [&](const RemoteRoomId& remote) { return sendIm(message, remote); });
     }
 
     // The client of one login (called from PurpleClient).
@@ -197,6 +167,8 @@ private:
         return text;
     }
 
+    // A Matrix message in a direct chat, to the buddy through the owner's account.
+    HookResult sendIm(const MatrixMessage& message, const RemoteRoomId& remote);
     void sendLogin(const std::string& handle);
     void scheduleRetry(const std::string& handle, const std::string& why);
     void onHostUp();
@@ -259,6 +231,35 @@ std::unique_ptr<RemoteClient> PurpleConnector::makeClient(const Login& login, Re
                                     .password = password, .settings = settings};
     }
     return std::make_unique<PurpleClient>(*this, accountHandle);
+}
+
+HookResult PurpleConnector::sendIm(const MatrixMessage& message, const RemoteRoomId& remote) {
+    auto room = parseImRoomId(remote.str());
+    // Only the login's owner speaks through their account.
+    if (!room || room->owner != message.sender.str()) return HookResult::ignored();
+    std::string handle = accountHandleOf(room->owner, room->network);
+    bool connected = false;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = accounts_.find(handle);
+        connected = it != accounts_.end() && it->second.connected;
+    }
+    if (!connected)
+        return HookResult::failed(
+            Error::transient("not_connected", "your " + room->network + " account is not connected (see !status)"));
+    bool emote = message.kind == MessageKind::Emote;
+    std::string markup = purpleMarkupOf(emote ? "/me " + message.body : message.body,
+                                        emote ? std::nullopt : message.html);
+    RoomId matrixRoom = message.room;
+    EventId event = message.event.eventId();
+    supervisor_->request(std::string(wire::SendIm::kType),
+                         wire::SendIm{.account = handle, .who = room->buddy, .html = markup}.toRecord(), kRequestTimeout,
+                         [this, matrixRoom, event](HostReply reply) {
+                             if (reply.ok) return;
+                             ctx_->reportDeliveryFailure(
+                                 matrixRoom, event, Error::permanent(reply.code, "libpurple did not take it: " + reply.text));
+                         });
+    return HookResult::delivered(RemoteMessageId("m/" + event.str()));
 }
 
 std::optional<PurpleConnector::Account> PurpleConnector::snapshot(const std::string& handle) const {
