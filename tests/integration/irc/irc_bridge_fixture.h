@@ -41,6 +41,7 @@ public:
     HomeserverDouble& hs() { return *hs_; }
     Process& bridge() { return *bridge_; }
     std::string bridgeUrl() const { return "http://127.0.0.1:" + std::to_string(bridgePort_); }
+    std::uint16_t bridgePort() const { return bridgePort_; }
 
     void startBridge();
     // SIGTERM; the exit code (nullopt: it had to be killed).
