@@ -10,7 +10,7 @@
 #include <memory>
 #include <mutex>
 
-#include "mxbridge/irc/connect_limiter.h"
+#include "mxbridge/connect_limiter.h"
 #include "mxbridge/irc/irc_connection.h"
 
 namespace mxbridge::irc {
@@ -18,7 +18,8 @@ namespace mxbridge::irc {
 class IdentServer;
 
 struct ConnectionPoolOptions {
-    // Across all connections: a mass reconnect is spread out at this rate.
+    // Across all connections: a mass reconnect is spread out at this rate (the framework's
+    // limiter, shared with every other bridge that needs one).
     ConnectLimiterOptions limiter;
     // When set, every connection registers its port pair here while its socket is up.
     // Not owned; must outlive the pool.
@@ -51,7 +52,7 @@ private:
     friend class detail::IrcConnectionImpl;
     friend class IrcConnection;
 
-    ConnectLimiter& limiter() { return limiter_; }
+    AsioConnectLimiter& limiter() { return limiter_; }
     IdentServer* ident() { return options_.ident; }
     // Loop thread only; built on first use.
     boost::asio::ssl::context& tlsContext(bool verify);
@@ -60,7 +61,7 @@ private:
 
     boost::asio::io_context& io_;
     ConnectionPoolOptions options_;
-    ConnectLimiter limiter_;
+    AsioConnectLimiter limiter_;
     std::unique_ptr<boost::asio::ssl::context> tlsVerify_;
     std::unique_ptr<boost::asio::ssl::context> tlsNoVerify_;
     std::atomic<long> connected_{0};
