@@ -12,7 +12,7 @@ wire::ProtocolOption describe(PurpleAccountOption* option) {
                              .label = text(purple_account_option_get_text(option)),
                              .kind = wire::OptionKind::String,
                              .defaultValue = {},
-                             .masked = purple_account_option_get_masked(option) != FALSE,
+                             .masked = false,
                              .choices = {}};
     switch (purple_account_option_get_type(option)) {
         case PURPLE_PREF_BOOLEAN:
@@ -34,6 +34,8 @@ wire::ProtocolOption describe(PurpleAccountOption* option) {
             break;
         default:
             out.defaultValue = text(purple_account_option_get_default_string(option));
+            // Only text options can be masked (libpurple asserts on any other kind).
+            out.masked = purple_account_option_get_masked(option) != FALSE;
             break;
     }
     return out;

@@ -82,6 +82,9 @@ TEST_CASE("the host lists this machine's protocols with the login fields their p
     CHECK(ssl->kind == wire::OptionKind::Boolean);
     CHECK(ssl->defaultValue == "false");
     MESSAGE(list.protocols.size() << " protocols");
+    // Reading the declarations trips none of libpurple's assertions (it asserts when asked
+    // whether a non-text option is masked).
+    CHECK(host.log().find("CRITICAL") == std::string::npos);
 }
 
 TEST_CASE("the host answers pings, refuses what it does not know, and survives a bad frame") {

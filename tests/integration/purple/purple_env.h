@@ -1,0 +1,57 @@
+// The libpurple bridge as its tests run it: the real `mxbridge` with `type: purple`, the
+// homeserver double, and a Matrix user (carol) in a DM with the bridge bot.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "homeserver_double.h"
+#include "process.h"
+#include "temp_dir.h"
+
+namespace mxbridge::test {
+
+inline constexpr const char* kCarol = "@carol:hs.test";
+
+class PurpleBridgeEnv {
+public:
+    // `extraBridgeYaml`: more lines of the bridge section, each indented by two spaces.
+    explicit PurpleBridgeEnv(const std::string& extraBridgeYaml = {});
+    ~PurpleBridgeEnv();
+
+    HomeserverDouble& hs() { return *hs_; }
+    Process& bridge() { return *bridge_; }
+    const TempDir& dir() const { return dir_; }
+
+    // Carol writes `body` in her DM with the bot; the bot's next notice, or "(no answer)".
+    std::string say(const std::string& body);
+    // Answers !login <network>'s questions with `answer(question)` until the bot says it is
+    // done; returns its last notice. `asked` gets every question.
+    std::string login(const std::string& network, const std::function<std::string(const std::string&)>& answer,
+                      std::vector<std::string>* asked = nullptr);
+    // Until !status says the login on `network` is connected, or `timeout`.
+    bool waitConnected(const std::string& network, std::chrono::milliseconds timeout);
+
+    // The pid in the last "purple host started" line of the bridge's log (0: none yet).
+    long hostPid();
+    // How many lines of the bridge's log hold `text`.
+    std::size_t logCount(const std::string& text);
+
+    // The DM the bridge made for carol with a ghost (empty until there is one).
+    std::string directRoom();
+    // Whether `room` has a message with `body`; its sender in `sender`.
+    bool roomHas(const std::string& room, const std::string& body, std::string* sender = nullptr);
+    // The bodies of notices in `room` holding `text`.
+    std::vector<std::string> noticesWith(const std::string& room, const std::string& text);
+
+private:
+    std::vector<std::string> botNotices(const std::string& room);
+
+    TempDir dir_{"mxbridge-purple-it"};
+    std::unique_ptr<HomeserverDouble> hs_;
+    std::unique_ptr<Process> bridge_;
+    std::string dm_;
+};
+
+}  // namespace mxbridge::test
