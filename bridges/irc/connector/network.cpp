@@ -71,6 +71,16 @@ IrcNetwork::IrcNetwork(const NetworkConfig& config, const IrcBridgeConfig& bridg
 
 IrcNetwork::~IrcNetwork() = default;
 
+IrcNetwork::AfterUnlock::~AfterUnlock() {
+    for (auto& call : calls_) {
+        try {
+            call();
+        } catch (const std::exception& e) {
+            log_.error("a framework call after a network change failed", {{"error", e.what()}});
+        }
+    }
+}
+
 // --- Lifecycle (loop thread) ---------------------------------------------------------------------
 
 void IrcNetwork::makeBot() {
@@ -118,9 +128,15 @@ void IrcNetwork::makeBot() {
 // Before the first hook (from the constructor): what the ircd had not confirmed when the
 // bridge last stopped or crashed goes out first, in the order it was accepted.
 void IrcNetwork::restoreOwed() {
-    std::vector<OutboundLedger::Line> owed = ledger_.owed();  // reads the store: not under mutex_
+    // The store is read here, not under mutex_: the lines, and what their puppets need.
+    std::vector<OutboundLedger::Line> owed = ledger_.owed();
+    SetupsReadAhead setups;
+    for (const OutboundLedger::Line& line : owed)
+        if (!line.connection.empty() && !setups.count(UserId(line.connection)))
+            setups.emplace(UserId(line.connection), puppetSetup(UserId(line.connection)));
+    AfterUnlock later(log_);
     std::lock_guard lock(mutex_);
-    for (const OutboundLedger::Line& line : owed) sendOwed(line);
+    for (const OutboundLedger::Line& line : owed) sendOwed(line, later, &setups);
 }
 
 void IrcNetwork::start() {
@@ -342,12 +358,12 @@ void IrcNetwork::noticeInPortal(const RemoteRoomId& remote, const std::string& t
 
 // --- Puppets -------------------------------------------------------------------------------------
 
-Puppet& IrcNetwork::puppetFor(const UserId& user, const std::string& displayName) {
+Puppet& IrcNetwork::puppetFor(const UserId& user, const std::string& displayName, const PuppetSetup* setup) {
     if (Puppet* p = puppets_.find(user)) {
         p->connect();
         return *p;
     }
-    Puppet& p = puppets_.create(user, displayName, puppetSetup(user));
+    Puppet& p = puppets_.create(user, displayName, setup ? *setup : puppetSetup(user));
     log_.info("puppet connecting", {{"user", user.str()}, {"nick", p.nick}});
     return p;
 }
@@ -489,17 +505,20 @@ OutboundRenderer::NickLookup IrcNetwork::nickLookup() {
             .current = [this](const std::string& folded) { return currentNick(folded); }};
 }
 
-void IrcNetwork::sendDurably(OutboundLedger::Line line) {
+void IrcNetwork::sendDurably(OutboundLedger::Line line, AfterUnlock& later) {
     ledger_.stage(line);
-    sendOwed(line);
+    sendOwed(line, later);
 }
 
 IrcConnection* IrcNetwork::connectionFor(const std::string& connection, const std::string& senderName,
-                                         const RemoteTarget& target, bool create) {
+                                         const RemoteTarget& target, bool create, const SetupsReadAhead* setups) {
     if (connection.empty()) return &bot_;
     Puppet* puppet = nullptr;
     if (create) {
-        puppet = &puppetFor(UserId(connection), senderName);
+        const PuppetSetup* setup = nullptr;
+        if (setups)
+            if (auto it = setups->find(UserId(connection)); it != setups->end()) setup = &it->second;
+        puppet = &puppetFor(UserId(connection), senderName, setup);
     } else {
         puppet = puppets_.find(UserId(connection));
     }
@@ -511,36 +530,44 @@ IrcConnection* IrcNetwork::connectionFor(const std::string& connection, const st
     return &puppet->conn;
 }
 
-void IrcNetwork::sendOwed(const OutboundLedger::Line& line) {
+void IrcNetwork::sendOwed(const OutboundLedger::Line& line, AfterUnlock& later, const SetupsReadAhead* setups) {
     auto target = parseRemoteRoom(line.target);
     auto message = line.paste ? std::optional<IrcMessage>() : IrcMessage::parse(line.wire);
     if (!target || (!line.paste && !message)) {
         log_.error("IRC line owed cannot be sent; dropped", {{"target", line.target.str()}, {"line", line.wire}});
         ledger_.failed(line.seq);
-        ctx_.reportDeliveryFailure(line.room, line.event,
-                                   Error::permanent("irc_not_sent", "The bridge could not read it back to send it"));
+        later.add([this, room = line.room, event = line.event] {
+            ctx_.reportDeliveryFailure(room, event,
+                                       Error::permanent("irc_not_sent", "The bridge could not read it back to send it"));
+        });
         return;
     }
     if (line.paste) {
-        connectionFor(line.connection, line.senderName, *target, true);
-        sendPaste(line, *target);
+        connectionFor(line.connection, line.senderName, *target, true, setups);
+        later.add([this, line, target = *target] { sendPaste(line, target); });
         return;
     }
-    connectionFor(line.connection, line.senderName, *target, true)->send(std::move(*message), line.seq);
+    connectionFor(line.connection, line.senderName, *target, true, setups)->send(std::move(*message), line.seq);
 }
 
 void IrcNetwork::sendPaste(const OutboundLedger::Line& line, const RemoteTarget& target) {
     ctx_.bot().uploadMedia(line.paste->body, "text/plain; charset=utf-8", "message.txt",
                            [this, line, target](Result<std::string> r) {
-        // Made before the lock: nothing of the framework is called under it.
+        // Made before the lock, and the failures told after it: nothing of the framework is
+        // called under it.
         const std::string link = r.ok() ? mediaLink(*r, &ctx_.media(), bridge_.mediaBaseUrl, "message.txt") : "";
+        AfterUnlock later(log_);
+        auto tellSender = [this, &later, &line](const std::string& why) {
+            later.add([this, room = line.room, event = line.event, why] {
+                ctx_.reportDeliveryFailure(room, event, Error::permanent("irc_not_sent", why));
+            });
+        };
         std::lock_guard l(mutex_);
         if (stopped_) return;  // stays owed for the next start
         IrcConnection* conn = connectionFor(line.connection, line.senderName, target, false);
         if (!conn) {
             ledger_.failed(line.seq);
-            ctx_.reportDeliveryFailure(line.room, line.event,
-                                       Error::permanent("irc_not_sent", "Your IRC connection went away"));
+            tellSender("Your IRC connection went away");
             return;
         }
         const OutboundLedger::Paste& paste = *line.paste;
@@ -555,8 +582,7 @@ void IrcNetwork::sendPaste(const OutboundLedger::Line& line, const RemoteTarget&
         std::vector<PasteFallbackLine> lines = pasteFallbackLines(line);
         if (lines.empty()) {  // settled as failed, not owed again at every restart
             ledger_.failed(line.seq);
-            ctx_.reportDeliveryFailure(line.room, line.event,
-                                       Error::permanent("irc_not_sent", "The message has no line IRC can carry"));
+            tellSender("The message has no line IRC can carry");
             return;
         }
         for (PasteFallbackLine& l : lines) conn->send(std::move(l.message), l.receipt);
@@ -564,6 +590,7 @@ void IrcNetwork::sendPaste(const OutboundLedger::Line& line, const RemoteTarget&
 }
 
 HookResult IrcNetwork::sendMessage(const MatrixMessage& message, const RemoteTarget& target) {
+    AfterUnlock later(log_);
     std::lock_guard lock(mutex_);
     bool relay = relayFor(message.room, target);
     if (target.isChannel()) ensureChannelLocked(target.channel);
@@ -604,12 +631,12 @@ HookResult IrcNetwork::sendMessage(const MatrixMessage& message, const RemoteTar
         OutboundLedger::Line paste = base;
         paste.paste = OutboundLedger::Paste{.body = message.body, .head = prefix + lines.front(), .kind = kind, .wires = {}};
         for (const auto& line : lines) paste.paste->wires.push_back(OutboundRenderer::lineTo(target, kind, prefix + line).serialize());
-        sendDurably(std::move(paste));
+        sendDurably(std::move(paste), later);
     } else {
         for (const auto& line : lines) {
             OutboundLedger::Line one = base;
             one.wire = OutboundRenderer::lineTo(target, kind, prefix + line).serialize();
-            sendDurably(std::move(one));
+            sendDurably(std::move(one), later);
         }
     }
     sentAt_[message.event.eventId()] = Clock::now();
@@ -693,6 +720,7 @@ HookResult IrcNetwork::memberChanged(const MatrixMembership& change, const Remot
 
 HookResult IrcNetwork::sendReaction(const MatrixReaction& reaction, const RemoteTarget& target) {
     if (!config_.reactionsAsActions) return HookResult::ignored();
+    AfterUnlock later(log_);
     std::lock_guard lock(mutex_);
     std::string about = reaction.targetRemote ? currentNick(remoteAuthorNick(*reaction.targetRemote)) : std::string();
     std::string text = reactionAction(reaction.key, about);
@@ -707,7 +735,7 @@ HookResult IrcNetwork::sendReaction(const MatrixReaction& reaction, const Remote
                               .paste = std::nullopt};
     if (relayFor(reaction.room, target)) {
         line.wire = OutboundRenderer::lineTo(target, MessageKind::Text, relayPrefix(localpartOf(reaction.sender.str()), true) + text).serialize();
-        sendDurably(std::move(line));
+        sendDurably(std::move(line), later);
         return HookResult::delivered();
     }
     Puppet& puppet = puppetFor(reaction.sender, "");
@@ -716,7 +744,7 @@ HookResult IrcNetwork::sendReaction(const MatrixReaction& reaction, const Remote
     if (target.isChannel()) joinPuppet(puppet, target.channel);
     line.connection = reaction.sender.str();
     line.wire = OutboundRenderer::lineTo(target, MessageKind::Emote, text).serialize();
-    sendDurably(std::move(line));
+    sendDurably(std::move(line), later);
     return HookResult::delivered();
 }
 

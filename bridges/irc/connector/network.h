@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -16,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include <mxbridge/connector.h>
 
@@ -183,7 +185,7 @@ private:
 
     // Any thread, under mutex_.
     // The one place puppets are made (through puppets_.create).
-    Puppet& puppetFor(const UserId& user, const std::string& displayName);
+    Puppet& puppetFor(const UserId& user, const std::string& displayName, const PuppetSetup* setup = nullptr);
     // What a new puppet of `user` needs from the stores (login, source address).
     PuppetSetup puppetSetup(const UserId& user);
     IrcConnection makePuppetConnection(const UserId& user, uint64_t generation, IrcConnectionOptions options);
@@ -199,17 +201,35 @@ private:
     std::optional<HookResult> deadPuppetResult(const Puppet& puppet) const;
     // Who pills and replies name on IRC, for the renderer (puppets, then stored ghosts).
     OutboundRenderer::NickLookup nickLookup();
+    // Framework calls decided under mutex_ and made once it is released: declared before the
+    // lock guard, so it runs them after the guard let go (destruction in reverse order).
+    class AfterUnlock {
+    public:
+        explicit AfterUnlock(Logger& log) : log_(log) {}
+        AfterUnlock(const AfterUnlock&) = delete;
+        AfterUnlock& operator=(const AfterUnlock&) = delete;
+        ~AfterUnlock();
+        void add(std::function<void()> call) { calls_.push_back(std::move(call)); }
+
+    private:
+        Logger& log_;
+        std::vector<std::function<void()>> calls_;
+    };
+    // What puppets read from the stores, read before taking mutex_ (restoreOwed).
+    using SetupsReadAhead = std::map<UserId, PuppetSetup>;
+
     // In a hook: `line` (or its paste) is stored in the ledger, committed with the event's
     // done mark, and queued on its connection.
-    void sendDurably(OutboundLedger::Line line);
+    void sendDurably(OutboundLedger::Line line, AfterUnlock& later);
     // Queues a ledger line on its connection (the sender's puppet, joined to the channel
-    // first, or the bot); a paste is uploaded first.
-    void sendOwed(const OutboundLedger::Line& line);
+    // first, or the bot); a paste is uploaded first (the upload starts from `later`).
+    void sendOwed(const OutboundLedger::Line& line, AfterUnlock& later, const SetupsReadAhead* setups = nullptr);
+    // Starts the upload of a paste: not under mutex_ (its callback takes it).
     void sendPaste(const OutboundLedger::Line& line, const RemoteTarget& target);
     // The connection of a ledger line's sender (creating the puppet), or null when it has
     // none (a paste's puppet gone before the upload finished).
     IrcConnection* connectionFor(const std::string& connection, const std::string& senderName,
-                                 const RemoteTarget& target, bool create);
+                                 const RemoteTarget& target, bool create, const SetupsReadAhead* setups = nullptr);
     void makeBot();
     void restoreOwed();
     void sendEditNow(const EventId& target);
