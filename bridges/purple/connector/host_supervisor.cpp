@@ -14,8 +14,10 @@ constexpr std::chrono::seconds kHelloTimeout{10};
 
 }  // namespace
 
-HostSupervisor::HostSupervisor(PurpleBridgeConfig config, Logger log, Callbacks callbacks, BackoffOptions backoff)
-    : config_(std::move(config)), log_(std::move(log)), callbacks_(std::move(callbacks)), backoff_(backoff) {}
+HostSupervisor::HostSupervisor(std::size_t index, PurpleBridgeConfig config, Logger log, Callbacks callbacks,
+                               BackoffOptions backoff)
+    : index_(index),
+      config_(std::move(config)), log_(std::move(log)), callbacks_(std::move(callbacks)), backoff_(backoff) {}
 
 HostSupervisor::~HostSupervisor() { stop(); }
 
@@ -84,7 +86,7 @@ void HostSupervisor::launch() {
         generation = ++generation_;
         ++starts_;
     }
-    std::string userDir = (std::filesystem::path(config_.dataDir) / "host-0").string();
+    std::string userDir = (std::filesystem::path(config_.dataDir) / ("host-" + std::to_string(index_))).string();
     try {
         process_ = std::make_unique<HostProcess>(HostLaunch{.program = config_.hostProgram,
                                                             .userDir = userDir,
@@ -92,7 +94,7 @@ void HostSupervisor::launch() {
                                                             .logLines = 30,
                                                             .onLogLine = {}});
     } catch (const std::exception& e) {
-        log_.error("cannot start the purple host", {{"error", e.what()}});
+        log_.error("cannot start the purple host", {{"host", std::to_string(index_)}, {"error", e.what()}});
         lose(generation, e.what());
         return;
     }
@@ -124,7 +126,8 @@ void HostSupervisor::launch() {
         lose(generation, std::string("the host's hello is malformed: ") + e.what());
         return;
     }
-    log_.info("purple host started", {{"pid", std::to_string(helloReply.pid)},
+    log_.info("purple host started", {{"host", std::to_string(index_)},
+                                      {"pid", std::to_string(helloReply.pid)},
                                       {"libpurple", helloReply.libpurpleVersion},
                                       {"protocols", std::to_string(list.protocols.size())}});
     {
@@ -180,10 +183,11 @@ void HostSupervisor::lose(std::uint64_t generation, const std::string& why) {
     }
     if (std::chrono::steady_clock::now() - startedAt_ > kHealthyRun) backoff_.reset();
     auto wait = backoff_.next();
-    log_.warn("purple host lost; starting another", {{"why", why},
+    log_.warn("purple host lost; starting another", {{"host", std::to_string(index_)},
+                                                    {"why", why},
                                                     {"host", ended},
                                                     {"restart_in_ms", std::to_string(wait.count())}});
-    for (const auto& line : lines) log_.warn("purple host said", {{"line", line}});
+    for (const auto& line : lines) log_.warn("purple host said", {{"host", std::to_string(index_)}, {"line", line}});
     if (callbacks_.onHostDown) callbacks_.onHostDown(why);
     after(wait, [this] { launch(); });
 }

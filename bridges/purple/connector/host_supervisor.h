@@ -1,4 +1,4 @@
-// Keeps one mxbridge-purple-host running for the bridge: starts it, says hello, pings it,
+// Keeps one mxbridge-purple-host running (HostPool has one per slot): starts it, says hello, pings it,
 // and when it exits or stops answering, logs how it ended with its last lines and starts a
 // new one after the framework's back-off. Requests go to whichever host is up; with none up
 // they fail at once with "host_gone", so callers treat a host's death like a dropped
@@ -40,7 +40,8 @@ public:
         std::function<void(const std::string& why)> onHostDown;
     };
 
-    HostSupervisor(PurpleBridgeConfig config, Logger log, Callbacks callbacks,
+    // `index` names the host in logs and its folder (<data_dir>/host-<index>).
+    HostSupervisor(std::size_t index, PurpleBridgeConfig config, Logger log, Callbacks callbacks,
                    BackoffOptions backoff = BackoffOptions{});
     ~HostSupervisor();  // stop()
     HostSupervisor(const HostSupervisor&) = delete;
@@ -70,6 +71,7 @@ private:
     void lose(std::uint64_t generation, const std::string& why);
     void ping(std::uint64_t generation);
 
+    std::size_t index_;
     PurpleBridgeConfig config_;
     Logger log_;
     Callbacks callbacks_;

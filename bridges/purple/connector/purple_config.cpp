@@ -8,13 +8,15 @@ namespace mxbridge::purple {
 
 PurpleBridgeConfig parsePurpleConfig(const ConfigSection& section, const std::string& defaultHostProgram) {
     section.rejectUnknownKeys(
-        {"type", "host_program", "data_dir", "plugin_dirs", "ping_interval_seconds", "ping_timeout_seconds"});
+        {"type", "host_program", "data_dir", "plugin_dirs", "ping_interval_seconds", "ping_timeout_seconds",
+         "accounts_per_host"});
     PurpleBridgeConfig config;
     config.hostProgram = section.getString("host_program", defaultHostProgram);
     config.dataDir = section.getString("data_dir", "purple-hosts");
     config.pluginDirs = section.getStringList("plugin_dirs");
     config.pingInterval = std::chrono::seconds(section.getInt("ping_interval_seconds", 15, 1, 3600));
     config.pingTimeout = std::chrono::seconds(section.getInt("ping_timeout_seconds", 10, 1, 600));
+    config.accountsPerHost = static_cast<std::size_t>(section.getInt("accounts_per_host", 50, 1, 100000));
     if (config.hostProgram.find('/') != std::string::npos && ::access(config.hostProgram.c_str(), X_OK) != 0)
         section.fail("host_program", "'" + config.hostProgram + "' is not an executable file");
     return config;

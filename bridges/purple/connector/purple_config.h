@@ -16,6 +16,7 @@ struct PurpleBridgeConfig {
     std::vector<std::string> pluginDirs;  // extra protocol plugin folders
     std::chrono::seconds pingInterval{15};
     std::chrono::seconds pingTimeout{10};  // a host that answers no ping this long is restarted
+    std::size_t accountsPerHost = 50;      // a plugin crash takes down at most this many accounts
 };
 
 // Throws ConfigError naming the key and line for an unknown key or a bad value.

@@ -6,7 +6,7 @@
 #include <memory>
 #include <mutex>
 
-#include "host_supervisor.h"
+#include "host_pool.h"
 #include "im_mapping.h"
 #include "login_fields.h"
 #include "mxbridge/connector.h"
@@ -87,12 +87,12 @@ public:
         ctx_ = &context;
         log_.emplace(context.logger("purple"));
         config_ = parsePurpleConfig(context.config(), hostProgramBesideExecutable());
-        supervisor_ = std::make_unique<HostSupervisor>(
-            config_, context.logger("purple.host"),
-            HostSupervisor::Callbacks{.onEvent = [this](const wire::Message& event) { onHostEvent(event); },
-                                      .onHostUp = [this] { onHostUp(); },
-                                      .onHostDown = [this](const std::string& why) { onHostDown(why); }});
-        if (!supervisor_->start(kFirstHostTimeout))
+        hosts_ = std::make_unique<HostPool>(
+            config_, [&context] { return context.logger("purple.host"); },
+            HostPool::Callbacks{.onEvent = [this](std::size_t, const wire::Message& event) { onHostEvent(event); },
+                                .onHostUp = [this](std::size_t host) { onHostUp(host); },
+                                .onHostDown = [this](std::size_t host, const std::string& why) { onHostDown(host, why); }});
+        if (!hosts_->start(kFirstHostTimeout))
             log_->error("no purple host answered at start; logins wait for one",
                         {{"host_program", config_.hostProgram}});
         context.commands().add(Command{.name = "protocols",
@@ -105,14 +105,14 @@ public:
     }
 
     void stop() override {
-        if (supervisor_) supervisor_->stop();
+        if (hosts_) hosts_->stop();
     }
 
     // ----- logins -----
 
     std::vector<std::string> loginNetworks() const override {
         std::vector<std::string> networks;
-        if (auto list = supervisor_ ? supervisor_->protocols() : std::nullopt)
+        if (auto list = hosts_ ? hosts_->protocols() : std::nullopt)
             for (const auto& protocol : list->protocols) networks.push_back(networkOf(protocol.id));
         return networks;
     }
@@ -152,14 +152,14 @@ private:
     };
 
     std::optional<wire::ProtocolInfo> protocolFor(const std::string& network) const {
-        if (auto list = supervisor_ ? supervisor_->protocols() : std::nullopt)
+        if (auto list = hosts_ ? hosts_->protocols() : std::nullopt)
             for (const auto& protocol : list->protocols)
                 if (networkOf(protocol.id) == network) return protocol;
         return std::nullopt;
     }
 
     std::string protocolsText() const {
-        auto list = supervisor_ ? supervisor_->protocols() : std::nullopt;
+        auto list = hosts_ ? hosts_->protocols() : std::nullopt;
         if (!list) return "No purple host has answered yet, so the protocols are not known.";
         std::string text = "Protocols (log in with !login <name>):";
         for (const auto& protocol : list->protocols)
@@ -171,8 +171,8 @@ private:
     HookResult sendIm(const MatrixMessage& message, const RemoteRoomId& remote);
     void sendLogin(const std::string& handle);
     void scheduleRetry(const std::string& handle, const std::string& why);
-    void onHostUp();
-    void onHostDown(const std::string& why);
+    void onHostUp(std::size_t host);
+    void onHostDown(std::size_t host, const std::string& why);
     void onHostEvent(const wire::Message& event);
     void onImReceived(const wire::ImReceived& im);
     void onWriteFailed(const wire::WriteFailed& failure);
@@ -182,7 +182,7 @@ private:
     BridgeContext* ctx_ = nullptr;
     std::optional<Logger> log_;
     PurpleBridgeConfig config_;
-    std::unique_ptr<HostSupervisor> supervisor_;
+    std::unique_ptr<HostPool> hosts_;
     mutable std::mutex mutex_;
     std::map<std::string, Account> accounts_;  // by host handle
     std::atomic<std::uint64_t> messages_{0};
@@ -252,7 +252,7 @@ HookResult PurpleConnector::sendIm(const MatrixMessage& message, const RemoteRoo
                                         emote ? std::nullopt : message.html);
     RoomId matrixRoom = message.room;
     EventId event = message.event.eventId();
-    supervisor_->request(std::string(wire::SendIm::kType),
+    hosts_->request(handle, std::string(wire::SendIm::kType),
                          wire::SendIm{.account = handle, .who = room->buddy, .html = markup}.toRecord(), kRequestTimeout,
                          [this, matrixRoom, event](HostReply reply) {
                              if (reply.ok) return;
@@ -286,15 +286,16 @@ void PurpleConnector::disconnectAccount(const std::string& handle) {
         if (it == accounts_.end()) return;
         accounts_.erase(it);
     }
-    supervisor_->request(std::string(wire::Logout::kType), wire::Logout{.account = handle}.toRecord(), kRequestTimeout,
-                         [](HostReply) {});
+    hosts_->request(handle, std::string(wire::Logout::kType), wire::Logout{.account = handle}.toRecord(), kRequestTimeout,
+                    [](HostReply) {});
+    hosts_->release(handle);
 }
 
 void PurpleConnector::sendLogin(const std::string& handle) {
     auto account = snapshot(handle);
     if (!account || !account->wanted) return;
     account->client.report(status(RemoteState::Connecting, "logging in to " + account->network));
-    supervisor_->request(std::string(wire::Login::kType), account->login.toRecord(), kRequestTimeout,
+    hosts_->request(handle, std::string(wire::Login::kType), account->login.toRecord(), kRequestTimeout,
                          [this, handle](HostReply reply) {
                              if (reply.ok) return;  // the outcome comes as an event
                              auto account = snapshot(handle);
@@ -302,7 +303,7 @@ void PurpleConnector::sendLogin(const std::string& handle) {
                              if (reply.code == "host_gone" || reply.code == "timeout") {
                                  // The host's replacement logs every wanted account in again.
                                  account->client.report(status(RemoteState::TransientDisconnect,
-                                                               "the purple host is restarting", reply.code));
+                                                               "waiting for its purple host to come up", reply.code));
                                  return;
                              }
                              account->client.report(status(RemoteState::LoggedOut,
@@ -322,7 +323,7 @@ void PurpleConnector::scheduleRetry(const std::string& handle, const std::string
     }
     log_->info("purple account will log in again", {{"account", handle}, {"why", why},
                                                     {"in_ms", std::to_string(wait.count())}});
-    supervisor_->after(wait, [this, handle, attempt] {
+    hosts_->after(wait, [this, handle, attempt] {
         {
             std::lock_guard lock(mutex_);
             auto it = accounts_.find(handle);
@@ -332,23 +333,32 @@ void PurpleConnector::scheduleRetry(const std::string& handle, const std::string
     });
 }
 
-void PurpleConnector::onHostUp() {
+void PurpleConnector::onHostUp(std::size_t host) {
     std::vector<std::string> wanted;
     {
         std::lock_guard lock(mutex_);
         for (auto& [handle, account] : accounts_)
             if (account.wanted) wanted.push_back(handle);
     }
-    for (const auto& handle : wanted) sendLogin(handle);
+    for (const auto& handle : wanted)
+        if (hosts_->hostOf(handle) == host) sendLogin(handle);
 }
 
-void PurpleConnector::onHostDown(const std::string& why) {
+void PurpleConnector::onHostDown(std::size_t host, const std::string& why) {
+    std::vector<std::string> placedThere;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& [handle, account] : accounts_) placedThere.push_back(handle);
+    }
+    std::erase_if(placedThere, [&](const std::string& handle) { return hosts_->hostOf(handle) != host; });
     std::vector<RemoteClientHandle> clients;
     {
         std::lock_guard lock(mutex_);
-        for (auto& [handle, account] : accounts_) {
-            account.connected = false;
-            if (account.wanted) clients.push_back(account.client);
+        for (const auto& handle : placedThere) {
+            auto it = accounts_.find(handle);
+            if (it == accounts_.end()) continue;
+            it->second.connected = false;
+            if (it->second.wanted) clients.push_back(it->second.client);
         }
     }
     for (const auto& client : clients)

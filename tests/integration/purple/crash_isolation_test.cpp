@@ -1,8 +1,9 @@
-// A plugin that crashes or hangs takes down its host, never the bridge: with the test-only
-// protocol plugin prpl-mxbridge-crashtest (crash_plugin/), an IM holding "segfault" kills
-// the host with SIGSEGV and one holding "hang" stops its loop. Each time the bridge logs
-// what happened, starts a new host, logs the account in again, tells the sender their
-// message did not go through, does not send it again, and IMs flow afterwards.
+// A plugin that crashes or hangs takes down its host, never the bridge nor other hosts: with
+// the test-only protocol plugin prpl-mxbridge-crashtest (crash_plugin/), an IM holding
+// "segfault" kills the host with SIGSEGV and one holding "hang" stops its loop. Each time
+// the bridge logs what happened, starts a new host, logs the account in again, tells the
+// sender their message did not go through, does not send it again, and IMs flow afterwards;
+// another user's account, on a host of its own (accounts_per_host: 1), never notices.
 #include <doctest/doctest.h>
 
 #include "purple_env.h"
@@ -10,33 +11,45 @@
 
 using namespace mxbridge::test;
 
-TEST_CASE("a host that segfaults or hangs on a message is replaced; the message is not retried and its sender is told") {
+TEST_CASE("a host that segfaults or hangs on a message is replaced, the other host carries on; the message is not retried and its sender is told") {
     MXBRIDGE_REQUIRE_SPEC();
-    PurpleBridgeEnv env("  plugin_dirs: [" + std::string(MXBRIDGE_CRASHTEST_PLUGIN_DIR) + "]\n");
+    PurpleBridgeEnv env("  plugin_dirs: [" + std::string(MXBRIDGE_CRASHTEST_PLUGIN_DIR) + "]\n" +
+                        "  accounts_per_host: 1\n");
     HomeserverDouble& hs = env.hs();
     INFO(env.bridge().lastLines(80));
+    env.openDm(kDave);
 
     CHECK(env.say("!protocols").find("mxbridge-crashtest: Crash test (prpl-mxbridge-crashtest)") != std::string::npos);
-    std::string done = env.login("mxbridge-crashtest", [](const std::string&) { return std::string("carol"); });
-    REQUIRE(done.find("Logged in to mxbridge-crashtest as carol") != std::string::npos);
-    REQUIRE(env.waitConnected("mxbridge-crashtest", 20s));
-
-    // The plugin's buddy greets the account: a DM with its ghost.
-    const std::string greeting = "hello, I am the crash test buddy";
-    std::string room;
-    REQUIRE(hs.waitFor([&] { return !(room = env.directRoom()).empty(); }, 20s));
-    REQUIRE(hs.waitFor([&] { return env.roomHas(room, greeting); }, 20s));
-    hs.forceJoin(room, kCarol);
-    hs.sendAsUser(room, kCarol, {{"msgtype", "m.text"}, {"body", "hi"}});
-    REQUIRE(hs.waitFor([&] { return env.roomHas(room, "echo: hi"); }, 20s));
+    // Carol's account, then dave's: one host each.
+    auto loginAndGreet = [&](const std::string& user, const std::string& name) {
+        std::string done = env.login("mxbridge-crashtest", [&](const std::string&) { return name; }, nullptr, user);
+        REQUIRE(done.find("Logged in to mxbridge-crashtest as " + name) != std::string::npos);
+        REQUIRE(env.waitConnected("mxbridge-crashtest", 20s, user));
+        // The plugin's buddy greets the account: a DM with its ghost.
+        std::string room;
+        REQUIRE(hs.waitFor([&] { return !(room = env.directRoom(user)).empty(); }, 20s));
+        REQUIRE(hs.waitFor([&] { return env.roomHas(room, "hello, I am the crash test buddy"); }, 20s));
+        hs.forceJoin(room, user);
+        hs.sendAsUser(room, user, {{"msgtype", "m.text"}, {"body", "hi from " + name}});
+        REQUIRE(hs.waitFor([&] { return env.roomHas(room, "echo: hi from " + name); }, 20s));
+        return room;
+    };
+    std::string room = loginAndGreet(kCarol, "carol");
+    std::string daveRoom = loginAndGreet(kDave, "dave");
+    long davesHost = env.hostPid(1);
+    REQUIRE(davesHost > 0);
+    REQUIRE(env.hostPid(0) != davesHost);
 
     SUBCASE("segfault") {
-        long pid = env.hostPid();
+        long pid = env.hostPid(0);
         hs.sendAsUser(room, kCarol, {{"msgtype", "m.text"}, {"body", "please segfault now"}});
-        env.bridge().waitForLine("purple host lost.*killed by signal 11", 15s);
+        env.bridge().waitForLine("purple host lost; starting another host=0 .*killed by signal 11", 15s);
+        // Meanwhile dave's host carries on.
+        hs.sendAsUser(daveRoom, kDave, {{"msgtype", "m.text"}, {"body", "dave, still here"}});
+        CHECK(hs.waitFor([&] { return env.roomHas(daveRoom, "echo: dave, still here"); }, 10s));
         // Carol is told her message did not go through.
         CHECK(hs.waitFor([&] { return !env.noticesWith(room, "libpurple did not take it").empty(); }, 15s));
-        REQUIRE(hs.waitFor([&] { long now = env.hostPid(); return now > 0 && now != pid; }, 20s));
+        REQUIRE(hs.waitFor([&] { long now = env.hostPid(0); return now > 0 && now != pid; }, 20s));
         REQUIRE(env.waitConnected("mxbridge-crashtest", 20s));
         hs.sendAsUser(room, kCarol, {{"msgtype", "m.text"}, {"body", "after the crash"}});
         REQUIRE(hs.waitFor([&] { return env.roomHas(room, "echo: after the crash"); }, 20s));
@@ -46,11 +59,13 @@ TEST_CASE("a host that segfaults or hangs on a message is replaced; the message 
     }
 
     SUBCASE("hang") {
-        long pid = env.hostPid();
+        long pid = env.hostPid(0);
         hs.sendAsUser(room, kCarol, {{"msgtype", "m.text"}, {"body", "please hang now"}});
-        env.bridge().waitForLine("purple host lost.*stopped answering pings", 20s);
+        env.bridge().waitForLine("purple host lost; starting another host=0 .*stopped answering pings", 20s);
+        hs.sendAsUser(daveRoom, kDave, {{"msgtype", "m.text"}, {"body", "dave, still here"}});
+        CHECK(hs.waitFor([&] { return env.roomHas(daveRoom, "echo: dave, still here"); }, 10s));
         CHECK(hs.waitFor([&] { return !env.noticesWith(room, "libpurple did not take it").empty(); }, 15s));
-        REQUIRE(hs.waitFor([&] { long now = env.hostPid(); return now > 0 && now != pid; }, 20s));
+        REQUIRE(hs.waitFor([&] { long now = env.hostPid(0); return now > 0 && now != pid; }, 20s));
         REQUIRE(env.waitConnected("mxbridge-crashtest", 20s));
         hs.sendAsUser(room, kCarol, {{"msgtype", "m.text"}, {"body", "back after the freeze"}});
         REQUIRE(hs.waitFor([&] { return env.roomHas(room, "echo: back after the freeze"); }, 20s));
@@ -58,6 +73,8 @@ TEST_CASE("a host that segfaults or hangs on a message is replaced; the message 
         CHECK(env.logCount("purple host lost") == 1);
     }
 
+    // Dave's host was never replaced.
+    CHECK(env.hostPid(1) == davesHost);
     CHECK(hs.specViolations().empty());
     CHECK(env.bridge().terminate(15s) == 0);
 }

@@ -54,10 +54,16 @@ PurpleBridgeEnv::PurpleBridgeEnv(const std::string& extraBridgeYaml) {
                                                        .logFile = dir_ / "mxbridge.log",
                                                        .name = "mxbridge"});
     bridge_->waitForLine("bridge is running", std::chrono::seconds(30));
-    dm_ = hs_->createRoom(kCarol, {{"preset", "trusted_private_chat"}, {"is_direct", true},
-                                   {"invite", json::array({hs_->botUserId()})}});
-    if (!hs_->waitFor([&] { return hs_->members(dm_)[hs_->botUserId()] == "join"; }, std::chrono::seconds(10)))
-        throw std::runtime_error("the bot did not join carol's DM\n" + bridge_->lastLines(40));
+    openDm(kCarol);
+}
+
+void PurpleBridgeEnv::openDm(const std::string& user) {
+    if (user != kCarol) hs_->addUser(user);
+    std::string dm = hs_->createRoom(user, {{"preset", "trusted_private_chat"}, {"is_direct", true},
+                                            {"invite", json::array({hs_->botUserId()})}});
+    if (!hs_->waitFor([&] { return hs_->members(dm)[hs_->botUserId()] == "join"; }, std::chrono::seconds(10)))
+        throw std::runtime_error("the bot did not join " + user + "'s DM\n" + bridge_->lastLines(40));
+    dms_[user] = dm;
 }
 
 PurpleBridgeEnv::~PurpleBridgeEnv() = default;
@@ -71,35 +77,38 @@ std::vector<std::string> PurpleBridgeEnv::botNotices(const std::string& room) {
     return bodies;
 }
 
-std::string PurpleBridgeEnv::say(const std::string& body) {
-    std::size_t before = botNotices(dm_).size();
-    hs_->sendAsUser(dm_, kCarol, {{"msgtype", "m.text"}, {"body", body}});
-    if (!hs_->waitFor([&] { return botNotices(dm_).size() > before; }, std::chrono::seconds(15))) return "(no answer)";
-    return botNotices(dm_).back();
+std::string PurpleBridgeEnv::say(const std::string& body, const std::string& user) {
+    const std::string& dm = dms_.at(user);
+    std::size_t before = botNotices(dm).size();
+    hs_->sendAsUser(dm, user, {{"msgtype", "m.text"}, {"body", body}});
+    if (!hs_->waitFor([&] { return botNotices(dm).size() > before; }, std::chrono::seconds(15))) return "(no answer)";
+    return botNotices(dm).back();
 }
 
 std::string PurpleBridgeEnv::login(const std::string& network,
                                    const std::function<std::string(const std::string&)>& answer,
-                                   std::vector<std::string>* asked) {
+                                   std::vector<std::string>* asked, const std::string& user) {
     auto finished = [](const std::string& notice) {
         return notice.rfind("Logged in", 0) == 0 || notice.rfind("Login ", 0) == 0 || notice == "(no answer)";
     };
-    std::string question = say("!login " + network);
+    std::string question = say("!login " + network, user);
     // Bounded: no plugin asks 60 questions.
     for (int i = 0; i < 60 && !finished(question); ++i) {
         if (asked) asked->push_back(question);
-        question = say(answer(question));
+        question = say(answer(question), user);
     }
     return question;
 }
 
-bool PurpleBridgeEnv::waitConnected(const std::string& network, std::chrono::milliseconds timeout) {
-    return hs_->waitFor([&] { return say("!status").find(network + ": connected") != std::string::npos; }, timeout);
+bool PurpleBridgeEnv::waitConnected(const std::string& network, std::chrono::milliseconds timeout,
+                                    const std::string& user) {
+    return hs_->waitFor([&] { return say("!status", user).find(network + ": connected") != std::string::npos; },
+                        timeout);
 }
 
-long PurpleBridgeEnv::hostPid() {
+long PurpleBridgeEnv::hostPid(std::size_t host) {
     long pid = 0;
-    std::regex started("purple host started.*pid=([0-9]+)");
+    std::regex started("purple host started host=" + std::to_string(host) + " pid=([0-9]+)");
     for (const auto& line : bridge_->lines()) {
         std::smatch m;
         if (std::regex_search(line, m, started)) pid = std::stol(m[1]);
@@ -114,10 +123,10 @@ std::size_t PurpleBridgeEnv::logCount(const std::string& text) {
     return count;
 }
 
-std::string PurpleBridgeEnv::directRoom() {
+std::string PurpleBridgeEnv::directRoom(const std::string& user) {
     for (const auto& r : hs_->requests())
         if (r.operationId == "createRoom" && r.status == 200 && r.body.value("is_direct", false) &&
-            r.body.contains("invite") && r.body["invite"].dump().find(kCarol) != std::string::npos)
+            r.body.contains("invite") && r.body["invite"].dump().find("\"" + user + "\"") != std::string::npos)
             return r.response.value("room_id", "");
     return {};
 }
