@@ -65,6 +65,8 @@ void checkAllTypes(const Record& body) {
     checkTyped<ImSent>(body);
     checkTyped<WriteFailed>(body);
     checkTyped<HostLog>(body);
+    checkTyped<SendTyping>(body);
+    checkTyped<Typing>(body);
     try {
         ErrorBody::fromRecord(body);
     } catch (const FieldError&) {

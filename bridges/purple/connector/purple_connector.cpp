@@ -2,6 +2,7 @@
 // plugin declares), one account per login carried by the supervised host, and IMs between a
 // login's buddies and DM rooms with their ghosts. libpurple itself never enters this
 // process: everything goes over the wire to mxbridge-purple-host.
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -72,7 +73,7 @@ private:
 
 }  // namespace
 
-class PurpleConnector final : public Connector, public LoginHandler, public ConfigValidator {
+class PurpleConnector final : public Connector, public LoginHandler, public TypingHandler, public ConfigValidator {
 public:
     BridgeInfo info() const override {
         return BridgeInfo{"purple", "every protocol libpurple speaks, through mxbridge-purple-host", "purple_{id}",
@@ -135,6 +136,29 @@ public:
         return forEachRemote(message.remotes, [&](const RemoteRoomId& remote) { return sendIm(message, remote); });
     }
 
+    // The owner typing in a direct chat: libpurple tells the buddy, on changes only.
+    HookResult onMatrixTyping(const MatrixTyping& typing) override {
+        return forEachRemote(typing.remotes, [&](const RemoteRoomId& remote) {
+            auto room = parseImRoomId(remote.str());
+            if (!room) return HookResult::ignored();
+            bool now = std::find(typing.typing.begin(), typing.typing.end(), UserId(room->owner)) != typing.typing.end();
+            std::string handle = accountHandleOf(room->owner, room->network);
+            {
+                std::lock_guard lock(mutex_);
+                auto it = accounts_.find(handle);
+                if (it == accounts_.end() || !it->second.connected) return HookResult::ignored();
+                bool& was = ownerTyping_[remote.str()];
+                if (was == now) return HookResult::ignored();
+                was = now;
+            }
+            // Best effort: typing that does not arrive is not worth telling anyone.
+            hosts_->request(handle, std::string(wire::SendTyping::kType),
+                            wire::SendTyping{.account = handle, .who = room->buddy, .typing = now}.toRecord(),
+                            kRequestTimeout, [](HostReply) {});
+            return HookResult::delivered();
+        });
+    }
+
     // The client of one login (called from PurpleClient).
     void connectAccount(const std::string& handle);
     void disconnectAccount(const std::string& handle);
@@ -185,6 +209,7 @@ private:
     std::unique_ptr<HostPool> hosts_;
     mutable std::mutex mutex_;
     std::map<std::string, Account> accounts_;  // by host handle
+    std::map<std::string, bool> ownerTyping_;  // by IM room: what the buddy was last told
     std::atomic<std::uint64_t> messages_{0};
 };
 
@@ -403,6 +428,17 @@ void PurpleConnector::onHostEvent(const wire::Message& event) {
         } else if (event.type == wire::ImSent::kType) {
             // libpurple's echo of what we sent: already in Matrix.
             if (auto account = snapshot(wire::ImSent::fromRecord(event.body).account)) account->client.touch();
+        } else if (event.type == wire::Typing::kType) {
+            auto typing = wire::Typing::fromRecord(event.body);
+            auto account = snapshot(typing.account);
+            if (!account) return;
+            ctx_->queueRemote(RemoteTyping{
+                .room = RemoteRoomId(imRoomId(account->network, account->owner, typing.buddy)),
+                .sender = RemoteSender{.id = RemoteUserId(remoteUserIdOf(account->network, typing.buddy)),
+                                       .ghostId = ghostIdOf(account->network, typing.buddy),
+                                       .displayName = std::nullopt,
+                                       .avatarMxc = std::nullopt},
+                .typing = typing.state == "typing"});
         } else if (event.type == wire::HostLog::kType) {
             auto line = wire::HostLog::fromRecord(event.body);
             log_->debug("purple host log", {{"level", line.level}, {"category", line.category}, {"text", line.text}});

@@ -83,6 +83,9 @@ void Accounts::attach() {
     void* conversations = purple_conversations_get_handle();
     purple_signal_connect(conversations, "received-im-msg", this, PURPLE_CALLBACK(onReceivedIm), this);
     purple_signal_connect(conversations, "sent-im-msg", this, PURPLE_CALLBACK(onSentIm), this);
+    purple_signal_connect(conversations, "buddy-typing", this, PURPLE_CALLBACK(onTyping), this);
+    purple_signal_connect(conversations, "buddy-typed", this, PURPLE_CALLBACK(onTyped), this);
+    purple_signal_connect(conversations, "buddy-typing-stopped", this, PURPLE_CALLBACK(onTypingStopped), this);
 }
 
 const std::string* Accounts::handleOf(PurpleAccount* account) const {
@@ -236,6 +239,42 @@ void Accounts::sendIm(const wire::Message& request) {
     if (!conv) conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, im.who.c_str());
     purple_conv_im_send(PURPLE_CONV_IM(conv), im.html.c_str());
     link_.reply(request, {});
+}
+
+void Accounts::sendTyping(const wire::Message& request) {
+    wire::SendTyping typing = wire::SendTyping::fromRecord(request.body);
+    auto it = byHandle_.find(typing.account);
+    if (it == byHandle_.end()) {
+        link_.fail(request, "unknown_account", "no account '" + typing.account + "' on this host");
+        return;
+    }
+    PurpleConnection* gc = purple_account_get_connection(it->second.account);
+    if (!gc || !purple_account_is_connected(it->second.account)) {
+        link_.fail(request, "not_connected", "account '" + typing.account + "' is not connected");
+        return;
+    }
+    // Plugins send it only where the buddy understands it (XMPP: a resource that announced
+    // chat states); the reply says libpurple was told, not that the buddy saw it.
+    serv_send_typing(gc, typing.who.c_str(), typing.typing ? PURPLE_TYPING : PURPLE_NOT_TYPING);
+    link_.reply(request, {});
+}
+
+void Accounts::reportTyping(PurpleAccount* account, const char* who, const char* state) {
+    const std::string* handle = handleOf(account);
+    if (!handle || !who) return;
+    link_.emit(wire::Typing{.account = *handle, .who = who, .buddy = normalized(account, who), .state = state});
+}
+
+void Accounts::onTyping(PurpleAccount* account, const char* who, gpointer self) {
+    static_cast<Accounts*>(self)->reportTyping(account, who, "typing");
+}
+
+void Accounts::onTyped(PurpleAccount* account, const char* who, gpointer self) {
+    static_cast<Accounts*>(self)->reportTyping(account, who, "paused");
+}
+
+void Accounts::onTypingStopped(PurpleAccount* account, const char* who, gpointer self) {
+    static_cast<Accounts*>(self)->reportTyping(account, who, "stopped");
 }
 
 void Accounts::onSignedOn(PurpleConnection* gc, gpointer self) {

@@ -29,6 +29,7 @@ public:
     void login(const wire::Message& request);
     void logout(const wire::Message& request);
     void sendIm(const wire::Message& request);
+    void sendTyping(const wire::Message& request);
 
 private:
     struct Entry {
@@ -56,6 +57,10 @@ private:
     static void onReceivedIm(PurpleAccount* account, char* sender, char* message, PurpleConversation* conv,
                              PurpleMessageFlags flags, gpointer self);
     static void onSentIm(PurpleAccount* account, const char* receiver, const char* message, gpointer self);
+    void reportTyping(PurpleAccount* account, const char* who, const char* state);
+    static void onTyping(PurpleAccount* account, const char* who, gpointer self);
+    static void onTyped(PurpleAccount* account, const char* who, gpointer self);
+    static void onTypingStopped(PurpleAccount* account, const char* who, gpointer self);
     static void writeConversation(PurpleConversation* conv, const char* who, const char* alias,
                                   const char* message, PurpleMessageFlags flags, time_t when);
 

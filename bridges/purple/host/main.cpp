@@ -125,6 +125,8 @@ private:
             accounts_.logout(request);
         } else if (type == wire::SendIm::kType) {
             accounts_.sendIm(request);
+        } else if (type == wire::SendTyping::kType) {
+            accounts_.sendTyping(request);
         } else {
             link_.fail(request, "bad_request", "this host does not know '" + type + "'");
         }

@@ -1,11 +1,13 @@
 // The libpurple bridge end to end, as a Matrix user sees it: !protocols lists what this
 // machine's libpurple offers, !login jabber asks the fields prpl-jabber declares and logs
 // the user's XMPP account in through the bridge's host; an XMPP user's IM arrives in a
-// direct chat from their ghost and the answer typed there reaches them; a host killed with
+// direct chat from their ghost and the answer typed there reaches them, and their typing
+// shows on the ghost; a host killed with
 // SIGKILL is replaced, the account comes back and IMs flow again.
 #include <doctest/doctest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "process.h"
@@ -87,6 +89,12 @@ TEST_CASE("a Matrix user logs in to XMPP with !login jabber and talks with an XM
     hs.sendAsUser(room, kCarol, {{"msgtype", "m.text"}, {"body", "hi bob <3"}});
     bob.waitForLine("^MSG hi bob <3$", 20s);
 
+    // Bob types: his ghost types in the DM; he stops: it stops.
+    std::ofstream(commands, std::ios::app) << "state composing\n";
+    auto ghostTyping = [&] { auto t = hs.typing(room); return std::find(t.begin(), t.end(), ghost) != t.end(); };
+    CHECK_MESSAGE(hs.waitFor(ghostTyping, 10s), env.bridge().lastLines(30));
+    std::ofstream(commands, std::ios::app) << "state active\n";
+    CHECK(hs.waitFor([&] { return !ghostTyping(); }, 10s));
     // The host dies: the bridge logs how, starts another, and logs the account in again.
     long pid = env.hostPid();
     REQUIRE(pid > 0);

@@ -156,6 +156,20 @@ SendIm SendIm::fromRecord(const Record& b) {
     return SendIm{.account = b.string("account"), .who = b.string("who"), .html = b.string("html")};
 }
 
+Record SendTyping::toRecord() const { return Record().set("account", account).set("who", who).set("typing", typing); }
+SendTyping SendTyping::fromRecord(const Record& b) {
+    return SendTyping{.account = b.string("account"), .who = b.string("who"), .typing = b.boolean("typing")};
+}
+
+Record Typing::toRecord() const {
+    return Record().set("account", account).set("who", who).set("buddy", buddy).set("state", state);
+}
+Typing Typing::fromRecord(const Record& b) {
+    std::string who = b.string("who");
+    return Typing{.account = b.string("account"), .who = who, .buddy = b.stringOr("buddy", who),
+                  .state = b.string("state")};
+}
+
 Record ErrorBody::toRecord() const { return Record().set("code", code).set("text", text); }
 ErrorBody ErrorBody::fromRecord(const Record& b) {
     return ErrorBody{.code = b.string("code"), .text = b.stringOr("text", "")};

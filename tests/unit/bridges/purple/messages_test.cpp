@@ -52,10 +52,11 @@ TEST_CASE("account and IM messages survive the wire") {
     CHECK(goneBack.reason == "authentication_failed");
     CHECK_FALSE(goneBack.retryable);
 
-    ImReceived im{.account = "l1", .who = "bob@example.org/phone", .alias = "Bob", .html = "hi <b>there</b>",
-                  .timestamp = 1700000000};
+    ImReceived im{.account = "l1", .who = "bob@example.org/phone", .buddy = "bob@example.org", .alias = "Bob",
+                  .html = "hi <b>there</b>", .timestamp = 1700000000};
     ImReceived imBack = throughTheWire(im);
     CHECK(imBack.who == im.who);
+    CHECK(imBack.buddy == "bob@example.org");
     CHECK(imBack.html == im.html);
     CHECK(imBack.timestamp == im.timestamp);
 }
@@ -75,6 +76,20 @@ TEST_CASE("a missing or mistyped field is named") {
         CHECK(std::string(e.what()) == "field 'html' is missing");
     }
     CHECK_THROWS_AS(ProtocolList::fromRecord(Record().set("protocols", List{Value("x")})), FieldError);
+}
+
+TEST_CASE("typing both ways survives the wire") {
+    SendTyping send = throughTheWire(SendTyping{.account = "l1", .who = "bob@example.org", .typing = false});
+    CHECK_FALSE(send.typing);
+    Typing typing = throughTheWire(Typing{.account = "l1", .who = "bob@example.org/pc", .buddy = "bob@example.org",
+                                          .state = "paused"});
+    CHECK(typing.state == "paused");
+    CHECK(typing.buddy == "bob@example.org");
+}
+
+TEST_CASE("an event from an older host without `buddy` reads the sender's name in its place") {
+    Record body = Record().set("account", "l1").set("who", "bob").set("html", "hi");
+    CHECK(ImReceived::fromRecord(body).buddy == "bob");
 }
 
 TEST_CASE("fields a side does not know are ignored") {

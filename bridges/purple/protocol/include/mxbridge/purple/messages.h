@@ -11,8 +11,9 @@
 //                    account_disconnected
 //   logout           disconnect and forget an account
 //   send_im          an IM to a buddy; replied once libpurple has taken it
+//   send_typing      tell a buddy we are typing, or no longer
 // Events (host -> bridge): account_connected, account_disconnected, im_received, im_sent,
-// write_failed, host_log.
+// write_failed, typing, host_log.
 #pragma once
 
 #include <cstdint>
@@ -127,6 +128,15 @@ struct SendIm {
     static SendIm fromRecord(const Record& body);
 };
 
+struct SendTyping {
+    static constexpr std::string_view kType = "send_typing";
+    std::string account;
+    std::string who;
+    bool typing = true;
+    Record toRecord() const;
+    static SendTyping fromRecord(const Record& body);
+};
+
 // An Error reply's body. Codes: bad_request, unknown_protocol, unknown_account,
 // not_connected, send_failed, internal.
 struct ErrorBody {
@@ -192,6 +202,18 @@ struct WriteFailed {
     std::string text;
     Record toRecord() const;
     static WriteFailed fromRecord(const Record& body);
+};
+
+// A buddy's typing state, as the plugin reports it: "typing", "paused" (stopped, text
+// still there) or "stopped".
+struct Typing {
+    static constexpr std::string_view kType = "typing";
+    std::string account;
+    std::string who;
+    std::string buddy;
+    std::string state;
+    Record toRecord() const;
+    static Typing fromRecord(const Record& body);
 };
 
 // A line of the host's own log (libpurple's debug output at warning and above), so the
