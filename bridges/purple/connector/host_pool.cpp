@@ -1,5 +1,7 @@
 #include "host_pool.h"
 
+#include <algorithm>
+
 namespace mxbridge::purple {
 
 HostPool::HostPool(PurpleBridgeConfig config, std::function<Logger()> makeLogger, Callbacks callbacks)
@@ -45,22 +47,41 @@ std::size_t HostPool::place(const std::string& account) {
                 host = i;
                 break;
             }
-        if (host == load_.size() && !stopped_) {
-            auto supervisor = std::make_unique<HostSupervisor>(
-                host, config_, makeLogger_(),
-                HostSupervisor::Callbacks{
-                    .onEvent = [this, host](const wire::Message& m) { callbacks_.onEvent(host, m); },
-                    .onHostUp = [this, host] { callbacks_.onHostUp(host); },
-                    .onHostDown = [this, host](const std::string& why) { callbacks_.onHostDown(host, why); }});
-            fresh = supervisor.get();
-            hosts_.push_back(std::move(supervisor));
-            load_.push_back(0);
-        }
+        if (host == load_.size() && !stopped_) fresh = addHost(0);
         if (host < load_.size()) ++load_[host];
         placed_[account] = host;
     }
     // Started outside the lock: its first hello comes on its own thread.
     if (fresh) fresh->start(std::chrono::milliseconds(0));
+    return host;
+}
+
+HostSupervisor* HostPool::addHost(std::size_t load) {
+    std::size_t host = hosts_.size();
+    hosts_.push_back(std::make_unique<HostSupervisor>(
+        host, config_, makeLogger_(),
+        HostSupervisor::Callbacks{
+            .onEvent = [this, host](const wire::Message& m) { callbacks_.onEvent(host, m); },
+            .onHostUp = [this, host] { callbacks_.onHostUp(host); },
+            .onHostDown = [this, host](const std::string& why) { callbacks_.onHostDown(host, why); }}));
+    load_.push_back(load);
+    return hosts_.back().get();
+}
+
+std::optional<std::size_t> HostPool::isolate(const std::string& account) {
+    HostSupervisor* fresh = nullptr;
+    std::size_t host;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = placed_.find(account);
+        if ((it != placed_.end() && load_[it->second] <= 1) || stopped_) return std::nullopt;
+        if (it != placed_.end() && load_[it->second] > 0) --load_[it->second];
+        host = hosts_.size();
+        // Counted as full, so nothing else is ever placed with it.
+        fresh = addHost(std::max<std::size_t>(config_.accountsPerHost, 1));
+        placed_[account] = host;
+    }
+    fresh->start(std::chrono::milliseconds(0));
     return host;
 }
 
@@ -86,7 +107,12 @@ HostSupervisor* HostPool::supervisor(std::size_t host) const {
 
 void HostPool::request(const std::string& account, std::string type, wire::Record body,
                        std::chrono::milliseconds timeout, HostChannel::ReplyHandler done) {
-    HostSupervisor* host = supervisor(place(account));
+    requestOn(place(account), std::move(type), std::move(body), timeout, std::move(done));
+}
+
+void HostPool::requestOn(std::size_t index, std::string type, wire::Record body, std::chrono::milliseconds timeout,
+                         HostChannel::ReplyHandler done) {
+    HostSupervisor* host = supervisor(index);
     if (!host) {
         done(HostReply{.ok = false, .body = {}, .code = "host_gone", .text = "the bridge is stopping"});
         return;

@@ -39,11 +39,17 @@ public:
     std::size_t place(const std::string& account);
     // The account logged out: its place is free.
     void release(const std::string& account);
+    // Moves `account` to a new host that carries nothing else (started now), and returns it;
+    // nullopt (nothing moved) for an account alone on its host already.
+    std::optional<std::size_t> isolate(const std::string& account);
     std::optional<std::size_t> hostOf(const std::string& account) const;
 
     // A request about `account`, to its host (placing it first if needed).
     void request(const std::string& account, std::string type, wire::Record body, std::chrono::milliseconds timeout,
                  HostChannel::ReplyHandler done);
+    // A request to a given host (an account's former one).
+    void requestOn(std::size_t host, std::string type, wire::Record body, std::chrono::milliseconds timeout,
+                   HostChannel::ReplyHandler done);
     // Runs `task` after `delay` on host 0's supervisor thread.
     void after(std::chrono::milliseconds delay, std::function<void()> task);
     std::optional<wire::ProtocolList> protocols() const;
@@ -51,6 +57,8 @@ public:
 
 private:
     HostSupervisor* supervisor(std::size_t host) const;
+    // A new host at the end of hosts_ with `load` places taken; under mutex_.
+    HostSupervisor* addHost(std::size_t load);
 
     PurpleBridgeConfig config_;
     std::function<Logger()> makeLogger_;

@@ -19,6 +19,11 @@ namespace mxbridge::purple {
 namespace {
 
 constexpr std::chrono::seconds kRequestTimeout{10};
+// An IM that was in flight when its host died is taken as having killed it. After this many,
+// the account gets a host of its own; after kDisableAfter, it is disabled until its owner
+// logs in again or sends !reconnect.
+constexpr int kIsolateAfter = 2;
+constexpr int kDisableAfter = 4;
 constexpr std::chrono::seconds kFirstHostTimeout{20};
 
 // The sealed part of a stored login: the password and the masked options.
@@ -171,6 +176,7 @@ private:
         wire::Login login;  // what the host's `login` gets, password included
         bool wanted = false;
         bool connected = false;
+        int crashes = 0;  // hosts that died with an IM of this account in flight
         Backoff retry{BackoffOptions{}};
         std::uint64_t attempt = 0;  // a retry scheduled for an older attempt does nothing
     };
@@ -195,6 +201,8 @@ private:
     HookResult sendIm(const MatrixMessage& message, const RemoteRoomId& remote);
     void sendLogin(const std::string& handle);
     void scheduleRetry(const std::string& handle, const std::string& why);
+    // A host died (or hung) with an IM of `handle` in flight.
+    void onHostDiedSending(const std::string& handle);
     void onHostUp(std::size_t host);
     void onHostDown(std::size_t host, const std::string& why);
     void onHostEvent(const wire::Message& event);
@@ -279,8 +287,9 @@ HookResult PurpleConnector::sendIm(const MatrixMessage& message, const RemoteRoo
     EventId event = message.event.eventId();
     hosts_->request(handle, std::string(wire::SendIm::kType),
                          wire::SendIm{.account = handle, .who = room->buddy, .html = markup}.toRecord(), kRequestTimeout,
-                         [this, matrixRoom, event](HostReply reply) {
+                         [this, matrixRoom, event, handle](HostReply reply) {
                              if (reply.ok) return;
+                             if (reply.code == "host_gone" || reply.code == "timeout") onHostDiedSending(handle);
                              ctx_->reportDeliveryFailure(
                                  matrixRoom, event, Error::permanent(reply.code, "libpurple did not take it: " + reply.text));
                          });
@@ -356,6 +365,43 @@ void PurpleConnector::scheduleRetry(const std::string& handle, const std::string
         }
         sendLogin(handle);
     });
+}
+
+void PurpleConnector::onHostDiedSending(const std::string& handle) {
+    int crashes;
+    std::optional<RemoteClientHandle> client;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = accounts_.find(handle);
+        if (it == accounts_.end() || !it->second.wanted) return;
+        crashes = ++it->second.crashes;
+        client = it->second.client;
+        if (crashes >= kDisableAfter) {
+            it->second.wanted = false;
+            it->second.connected = false;
+        }
+    }
+    if (crashes >= kDisableAfter) {
+        log_->warn("purple account disabled: its IMs keep killing its host",
+                   {{"account", handle}, {"crashes", std::to_string(crashes)}});
+        hosts_->request(handle, std::string(wire::Logout::kType), wire::Logout{.account = handle}.toRecord(),
+                        kRequestTimeout, [](HostReply) {});
+        client->report(status(RemoteState::LoggedOut,
+                              "disabled: messages from this account crashed its libpurple host " +
+                                  std::to_string(crashes) + " times; send !reconnect to try again",
+                              "host_crashes"));
+    } else if (crashes >= kIsolateAfter && hosts_->hostOf(handle)) {
+        // Off the host it shares: logged out there (if that host is back), in on its own.
+        std::size_t shared = *hosts_->hostOf(handle);
+        auto own = hosts_->isolate(handle);
+        if (!own) return;  // alone already
+        hosts_->requestOn(shared, std::string(wire::Logout::kType), wire::Logout{.account = handle}.toRecord(),
+                          kRequestTimeout, [](HostReply) {});
+        log_->warn("purple account moved to a host of its own", {{"account", handle},
+                                                                 {"crashes", std::to_string(crashes)},
+                                                                 {"host", std::to_string(*own)}});
+        sendLogin(handle);
+    }
 }
 
 void PurpleConnector::onHostUp(std::size_t host) {

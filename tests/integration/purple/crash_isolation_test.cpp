@@ -78,3 +78,58 @@ TEST_CASE("a host that segfaults or hangs on a message is replaced, the other ho
     CHECK(hs.specViolations().empty());
     CHECK(env.bridge().terminate(15s) == 0);
 }
+
+TEST_CASE("an account whose IMs keep crashing hosts is moved to a host of its own, then disabled with a notice") {
+    MXBRIDGE_REQUIRE_SPEC();
+    PurpleBridgeEnv env("  plugin_dirs: [" + std::string(MXBRIDGE_CRASHTEST_PLUGIN_DIR) + "]\n");
+    HomeserverDouble& hs = env.hs();
+    INFO(env.bridge().lastLines(80));
+    env.openDm(kDave);
+    auto loginAndGreet = [&](const std::string& user, const std::string& name) {
+        std::string done = env.login("mxbridge-crashtest", [&](const std::string&) { return name; }, nullptr, user);
+        REQUIRE(done.find("Logged in to mxbridge-crashtest as " + name) != std::string::npos);
+        REQUIRE(env.waitConnected("mxbridge-crashtest", 20s, user));
+        std::string room;
+        REQUIRE(hs.waitFor([&] { return !(room = env.directRoom(user)).empty(); }, 20s));
+        hs.forceJoin(room, user);
+        return room;
+    };
+    // Both on host 0 (accounts_per_host defaults to 50).
+    std::string room = loginAndGreet(kCarol, "carol");
+    std::string daveRoom = loginAndGreet(kDave, "dave");
+    CHECK(env.hostPid(1) == 0);
+
+    auto crashOnce = [&](int n) {
+        std::size_t lost = env.logCount("purple host lost");
+        hs.sendAsUser(room, kCarol, {{"msgtype", "m.text"}, {"body", "segfault number " + std::to_string(n)}});
+        REQUIRE(hs.waitFor([&] { return env.logCount("purple host lost") > lost; }, 15s));
+    };
+    // Twice on the shared host: carol's account moves to a host of its own.
+    crashOnce(1);
+    REQUIRE(env.waitConnected("mxbridge-crashtest", 20s));
+    crashOnce(2);
+    env.bridge().waitForLine("purple account moved to a host of its own.*host=1", 15s);
+    REQUIRE(env.waitConnected("mxbridge-crashtest", 20s));
+    REQUIRE(env.waitConnected("mxbridge-crashtest", 20s, kDave));
+    long davesHost = env.hostPid(0);
+    REQUIRE(davesHost > 0);
+    REQUIRE(hs.waitFor([&] { return env.hostPid(1) > 0; }, 20s));
+    hs.sendAsUser(room, kCarol, {{"msgtype", "m.text"}, {"body", "on my own now"}});
+    REQUIRE(hs.waitFor([&] { return env.roomHas(room, "echo: on my own now"); }, 20s));
+
+    // From now on her crashes are her host's alone: dave's host stays.
+    crashOnce(3);
+    env.bridge().waitForLine("purple host lost; starting another host=1 ", 15s);
+    REQUIRE(env.waitConnected("mxbridge-crashtest", 20s));
+    crashOnce(4);
+    // Disabled: carol is told why and how to try again; dave is untouched.
+    CHECK(hs.waitFor([&] { return !env.noticesWith(env.dmOf(kCarol), "crashed its libpurple host 4 times").empty(); },
+                     15s));
+    CHECK(env.say("!status").find("mxbridge-crashtest: connected") == std::string::npos);
+    CHECK(env.hostPid(0) == davesHost);
+    hs.sendAsUser(daveRoom, kDave, {{"msgtype", "m.text"}, {"body", "dave was never touched"}});
+    CHECK(hs.waitFor([&] { return env.roomHas(daveRoom, "echo: dave was never touched"); }, 20s));
+    CHECK(env.logCount("purple account disabled") == 1);
+    CHECK(hs.specViolations().empty());
+    CHECK(env.bridge().terminate(15s) == 0);
+}

@@ -46,6 +46,8 @@ public:
     // How many lines of the bridge's log hold `text`.
     std::size_t logCount(const std::string& text);
 
+    // `user`'s DM with the bot.
+    const std::string& dmOf(const std::string& user) const { return dms_.at(user); }
     // The DM the bridge made for `user` with a ghost (empty until there is one).
     std::string directRoom(const std::string& user = kCarol);
     // Whether `room` has a message with `body`; its sender in `sender`.
