@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <thread>
 
 #include "process.h"
 #include "prosody_fixture.h"
@@ -110,4 +111,32 @@ TEST_CASE("a Matrix user logs in to XMPP with !login jabber and talks with an XM
     CHECK(hs.specViolations().empty());
     CHECK(env.bridge().terminate(15s) == 0);
     CHECK(readFile(env.bridge().logFile()).find("alicepw") == std::string::npos);
+}
+
+TEST_CASE("a wrong XMPP password: the owner is told libpurple's reason, !status says bad credentials, !logout forgets it") {
+    MXBRIDGE_REQUIRE_SPEC();
+    ProsodyFixture prosody;
+    prosody.registerUser("alice", "alicepw");
+    PurpleBridgeEnv env;
+    HomeserverDouble& hs = env.hs();
+    INFO(env.bridge().lastLines(80));
+    std::string done = env.login("jabber", [&](const std::string& q) {
+        return q.find("Password") != std::string::npos ? std::string("not-her-password") : answerFor(q, prosody);
+    });
+    REQUIRE(done.find("Logged in to jabber") != std::string::npos);
+
+    // libpurple's refusal reaches carol in her DM with the bot, and !status.
+    CHECK(hs.waitFor([&] { return !env.noticesWith(env.dmOf(kCarol), "Incorrect username or password").empty(); },
+                     30s));
+    std::string status = env.say("!status");
+    CHECK(status.find("jabber: bad_credentials") != std::string::npos);
+    CHECK(status.find("send !login jabber to log in again") != std::string::npos);
+    // Not retried: a refused password stays refused.
+    std::this_thread::sleep_for(2s);
+    CHECK(env.logCount("purple account will log in again") == 0);
+
+    CHECK(env.say("!logout jabber").find("Logged out of jabber") != std::string::npos);
+    CHECK(env.say("!status").find("jabber:") == std::string::npos);
+    CHECK(readFile(env.bridge().logFile()).find("not-her-password") == std::string::npos);
+    CHECK(env.bridge().terminate(15s) == 0);
 }
