@@ -80,6 +80,11 @@ private:
 
 class PurpleConnector final : public Connector, public LoginHandler, public TypingHandler, public ConfigValidator {
 public:
+    // The hosts' threads call into this object: they end before its members do.
+    ~PurpleConnector() override {
+        if (hosts_) hosts_->stop();
+    }
+
     BridgeInfo info() const override {
         return BridgeInfo{"purple", "every protocol libpurple speaks, through mxbridge-purple-host", "purple_{id}",
                           "purple_{id}", {"purple"}, "libpurple"};
