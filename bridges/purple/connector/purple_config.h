@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "mxbridge/config.h"
+#include "mxbridge/config_section.h"
 
 namespace mxbridge::purple {
 

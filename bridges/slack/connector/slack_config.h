@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "mxbridge/config.h"
+#include "mxbridge/config_section.h"
 #include "mxbridge/ids.h"
 
 namespace mxbridge::slack {

@@ -13,7 +13,7 @@
 //         services: []                # MUC services aliases may name; empty: any
 #pragma once
 
-#include "mxbridge/config.h"
+#include "mxbridge/config_section.h"
 #include <string>
 #include <vector>
 

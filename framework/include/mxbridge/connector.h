@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "mxbridge/config.h"
+#include "mxbridge/config_section.h"
 #include "mxbridge/events.h"
 #include "mxbridge/ids.h"
 #include "mxbridge/log.h"

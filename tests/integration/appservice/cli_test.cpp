@@ -153,6 +153,10 @@ TEST_CASE("--help and --version answer and exit 0, a wrong argument exits 2 with
 namespace mxbridge::test {
 
 TEST_CASE("check-config and registration refuse an IRC network without address, a typo'd key and a missing networks list, with file and line, and exit 3") {
+    if (!MXBRIDGE_WITH_IRC) {
+        MESSAGE("skipped: built with MXBRIDGE_BRIDGE_IRC=OFF");
+        return;
+    }
     TempDir dir("mxbridge-cli");
     struct Bad {
         std::string section;
