@@ -647,7 +647,11 @@ void Runtime::start() {
                 s.stores->eventMappings().map(sent.room, sent.event, link.remote, sent.remoteId);
             if (links.empty()) s.stores->eventMappings().map(sent.room, sent.event, sent.remoteRoom, sent.remoteId);
         },
-        [&s](const OutboxFailure& failure) {
+        [&s, bot](const OutboxFailure& failure) {
+            // A login secret the bot could not redact: its owner must delete it themselves.
+            if (failure.kind == "redact" && failure.actor == bot && s.loginCommands)
+                s.loginCommands->onRedactionRefused(failure.room, failure.target,
+                                                    failure.reason.empty() ? failure.errcode : failure.reason);
             // The outbox has logged and counted it; the bridge hears of it too.
             if (auto* handler = dynamic_cast<MatrixFailureHandler*>(s.connector.get())) {
                 try {

@@ -10,6 +10,9 @@ namespace mxbridge::detail {
 
 namespace {
 
+// How many secrets' events are remembered in case the homeserver refuses their redaction.
+constexpr std::size_t kRememberedSecretEvents = 1000;
+
 std::string trimmed(const std::string& s) {
     size_t b = s.find_first_not_of(" \t\r\n");
     if (b == std::string::npos) return {};
@@ -61,6 +64,16 @@ void LoginCommands::registerIn(CommandRegistry& registry) {
                          .minArgs = 0, .run = [this](CommandCall& c) { reconnect(c); }});
     registry.add(Command{.name = "cancel", .syntax = "", .help = "stop the login in progress",
                          .permission = Permission::User, .minArgs = 0, .run = [this](CommandCall& c) { cancel(c); }});
+}
+
+void LoginCommands::onRedactionRefused(const RoomId& room, const EventId& event, const std::string& why) {
+    {
+        std::lock_guard lock(mutex_);
+        if (!secretEvents_.erase(event.str())) return;
+    }
+    say(room, "I could not delete your message holding a secret from this chat (" + why +
+                  "). Please delete it yourself, and change that password if others can read this chat. "
+                  "In a chat you start with me, giving me moderator power lets me delete it for you.");
 }
 
 void LoginCommands::say(const RoomId& room, const std::string& text) {
@@ -168,6 +181,11 @@ bool LoginCommands::onDirectMessage(const UserId& sender, const RoomId& room, co
         if (field.kind == LoginField::Kind::Secret) {
             // First of all: off the room's history, whatever the answer turns out to be.
             deps_.bot.redact(room, event, "login secret");
+            if (secretEvents_.insert(event.str()).second) secretEventOrder_.push_back(event.str());
+            if (secretEventOrder_.size() > kRememberedSecretEvents) {
+                secretEvents_.erase(secretEventOrder_.front());
+                secretEventOrder_.pop_front();
+            }
         }
         if (trimmed(body) == "!cancel") {
             asking_.erase(it);

@@ -6,9 +6,11 @@
 // on this class's own workers, off the room queue the DM's messages arrive on.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -50,6 +52,10 @@ public:
     // !cancel): it goes no further. Runs on the DM's room queue; never blocks.
     bool onDirectMessage(const UserId& sender, const RoomId& room, const EventId& event, const std::string& body);
 
+    // The homeserver refused the bot's redaction of `event` in `room` (a DM the user made gives
+    // the bot no power to redact): if it held a login secret, its owner is told to delete it.
+    void onRedactionRefused(const RoomId& room, const EventId& event, const std::string& why);
+
     // Logins in progress are cancelled and the workers joined. Before the connector stops.
     void stop();
 
@@ -66,6 +72,10 @@ private:
         size_t next = 0;
         LoginInput input;  // this step's answers only
     };
+
+    // Secrets' events the bot was asked to redact lately (bounded): only those are told about.
+    std::set<std::string> secretEvents_;
+    std::deque<std::string> secretEventOrder_;
 
     void login(const CommandCall& call);
     void logout(const CommandCall& call);

@@ -311,7 +311,8 @@ void Outbox::finish(const std::shared_ptr<Op>& op, Outcome outcome) {
     } else if (!op->ephemeral) {
         const HsResponse& r = outcome.failure;
         OutboxFailure failure{room, op->actor, op->kind, r.status, r.errcode(), r.error(),
-                              RemoteMessageId(str(op->payload, "remote_id"))};
+                              RemoteMessageId(str(op->payload, "remote_id")),
+                              op->kind == "redact" ? EventId(str(op->payload, "event_id")) : EventId()};
         permanentFailures_.inc();
         log_.warn("the homeserver refused a request; it is dropped",
                   {{"room_id", room.str()}, {"actor", op->actor.str()}, {"kind", op->kind},

@@ -69,6 +69,7 @@ struct OutboxFailure {
     std::string errcode;
     std::string reason;
     RemoteMessageId remoteId;  // of the message that was not sent, when known
+    EventId target;            // the event a refused redaction was to remove
 };
 
 // One request, as callers hand it in. `queueKey` orders it (usually the room id).

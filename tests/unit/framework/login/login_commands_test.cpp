@@ -117,6 +117,28 @@ TEST_CASE("a wrong password ends the login with the network's reason, and nothin
     CHECK(rig.intentLog.ofOp("redact").size() == 1);
 }
 
+TEST_CASE("a secret the homeserver would not let the bot delete is told to its owner, with what to do; other refusals are not") {
+    LoginRig rig;
+    rig.type("!login");
+    REQUIRE(rig.waitForNotices(1));
+    rig.type("alice", "$name");
+    rig.type(kRightPassword, "$password");
+    REQUIRE(rig.waitForNotices(3));
+    size_t before = rig.notices().size();
+    // Some other redaction of the bot's was refused: nothing to tell about a secret.
+    rig.commands.onRedactionRefused(kAliceDm, EventId("$name"), "You don't have permission to redact events");
+    CHECK(rig.notices().size() == before);
+    // The password's redaction was refused (a DM Alice made gives the bot power 0).
+    rig.commands.onRedactionRefused(kAliceDm, EventId("$password"), "You don't have permission to redact events");
+    REQUIRE(rig.notices().size() == before + 1);
+    CHECK(rig.lastNotice().find("could not delete your message holding a secret") != std::string::npos);
+    CHECK(rig.lastNotice().find("Please delete it yourself") != std::string::npos);
+    CHECK(rig.lastNotice().find(kRightPassword) == std::string::npos);
+    // Told once, however often the refusal is reported.
+    rig.commands.onRedactionRefused(kAliceDm, EventId("$password"), "again");
+    CHECK(rig.notices().size() == before + 1);
+}
+
 TEST_CASE("a question not answered in time ends the login with a message saying so") {
     LoginRig rig;
     rig.type("!login probe");
