@@ -386,8 +386,14 @@ void MucPortals::reactFromMatrix(const Jid& mucRoom, Reaction reaction) {
         }
         auto target = stanzaIdOf(room, reaction.target, reaction.targetStanzaId);
         if (!target) {
+            // A reaction names its line by the room's stanza id (XEP-0444 in groupchat): a line
+            // from before the bridge joined, or from a room without XEP-0359, has none.
             log_.debug("reaction to a line the MUC has no id for, not sent",
                        {{"room", mucRoom.bareStr()}, {"event", reaction.target.str()}});
+            ctx_.reportDeliveryFailure(reaction.room, reaction.event,
+                                       Error::permanent("xmpp_no_stanza_id",
+                                                        mucRoom.bareStr() + " gave that message no id a reaction "
+                                                                            "could name, so XMPP users cannot see it"));
             return;
         }
         room.reactions.rememberSent(reaction.event.str(), {reaction.sender.str(), *target, reaction.key});

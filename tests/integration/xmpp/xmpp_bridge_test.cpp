@@ -479,6 +479,13 @@ TEST_CASE("a MUC as a portal: an alias joins it, occupants are ghosts, their lin
     alice.process().waitForLine("^REACTIONS (Bob|bob) hello matrix \\| ❤️$", 10s);
     redactAs(hs, room, "@bob:hs.test", heart);
     alice.process().waitForLine("^REACTIONS (Bob|bob) hello matrix \\| ?$", 10s);
+    // A reaction to a line the room never carried (one from before the bridge, say) has no
+    // stanza id to name: Bob hears that XMPP users cannot see it, instead of nothing.
+    hs.sendAsUser(room, "@bob:hs.test",
+                  {{"m.relates_to", {{"rel_type", "m.annotation"}, {"event_id", "$from-before-the-bridge"}, {"key", "👀"}}}},
+                  "m.reaction");
+    CHECK_MESSAGE(hs.waitFor([&] { return !noticeWith(hs, room, "cannot see it").empty(); }, 10s),
+                  bridge->lastLines(40));
 
     // Bob renames himself on Matrix: his occupant follows, and no ghost appears for him.
     std::size_t membersBefore = hs.members(room).size();
