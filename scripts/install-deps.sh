@@ -20,6 +20,8 @@ BUILD_PACKAGES=(
 TEST_PACKAGES=(
     doctest-dev                        # unit tests
     inspircd                           # a real IRC server for the IRC bridge's tests
+    atheme-services                    # NickServ accounts and SASL behind that ircd (the IRC
+                                       # login test links its own to it, never the service)
     prosody                            # a real XMPP server for the XMPP bridge's tests; they
                                        # start their own on free ports, never the service
     python3-slixmpp                    # XMPP users in those tests (Debian's /usr/bin/python3)

@@ -1,9 +1,11 @@
 // The IRC connector: routes each hook to its network, answers alias and user queries.
 #include "irc_connector.h"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <future>
 
+#include "irc_login.h"
 #include "mxbridge/irc/ident_server.h"
 
 namespace mxbridge::irc {
@@ -76,6 +78,35 @@ void IrcConnector::stop() {
     for (auto& [name, net] : networks_) net->flushLedger();
     networks_.clear();
     ident_.reset();
+}
+
+std::vector<std::string> IrcConnector::loginNetworks() const {
+    std::vector<std::string> names{config_.defaultNetwork().name};
+    for (const std::string& name : config_.names())
+        if (name != names.front()) names.push_back(name);
+    return names;
+}
+
+std::vector<LoginFlow> IrcConnector::loginFlows(const std::string& network) const {
+    for (const NetworkConfig& n : config_.networks)
+        if (n.name == network) return ircLoginFlows(n);
+    return {};
+}
+
+std::unique_ptr<LoginProcess> IrcConnector::createLogin(const UserId&, const std::string& network,
+                                                        const std::string& flowId) {
+    std::vector<LoginFlow> flows = loginFlows(network);
+    if (flows.empty()) return nullptr;
+    bool known = std::any_of(flows.begin(), flows.end(), [&](const LoginFlow& f) { return f.id == flowId; });
+    return std::make_unique<IrcLoginProcess>(network, known ? flowId : flows.front().id);
+}
+
+std::unique_ptr<RemoteClient> IrcConnector::makeClient(const Login& login, RemoteClientHandle handle) {
+    IrcNetwork* net = network(login.network);
+    if (!net || !login.id.empty()) return nullptr;  // one login per user and network
+    // A login of its own (an account, a password) connects at once, as when the user talks.
+    const bool connectNow = !login.remoteName.empty() || !login.secret.empty();
+    return std::make_unique<PuppetLoginClient>(*net, login.user, std::move(handle), connectNow);
 }
 
 IrcNetwork* IrcConnector::network(const std::string& name) {

@@ -24,6 +24,7 @@ class IrcConnector final : public Connector,
                            public ReactionHandler,
                            public RedactionHandler,
                            public LinkHandler,
+                           public LoginHandler,
                            public ConfigValidator {
 public:
     IrcConnector();
@@ -44,6 +45,13 @@ public:
     UserQueryAnswer onUserQuery(const UserId& user) override;
     AliasQueryAnswer onAliasQuery(const RoomAlias& alias) override;
     std::optional<nlohmann::json> onThirdpartyProtocol(const std::string& protocol) override;
+
+    // Logins (irc_login.h): an account per network, for SASL or NickServ.
+    std::vector<std::string> loginNetworks() const override;
+    std::vector<LoginFlow> loginFlows(const std::string& network) const override;
+    std::unique_ptr<LoginProcess> createLogin(const UserId& user, const std::string& network,
+                                              const std::string& flowId) override;
+    std::unique_ptr<RemoteClient> makeClient(const Login& login, RemoteClientHandle handle) override;
 
 private:
     void registerCommands();  // commands.cpp

@@ -164,7 +164,7 @@ void IrcNetwork::start() {
 }
 
 void IrcNetwork::stop() {
-    std::vector<UserId> stoppedPuppets;
+    std::vector<std::pair<UserId, std::optional<RemoteClientHandle>>> stoppedPuppets;
     {
         std::lock_guard lock(mutex_);
         stopped_ = true;
@@ -182,7 +182,7 @@ void IrcNetwork::stop() {
         // owed. The connections live on until the loop ends, to be heard.
         for (auto& p : puppets_.takeWhere([](const Puppet&) { return true; })) {
             p->conn.stop("Bridge shutting down");
-            stoppedPuppets.push_back(p->user);
+            stoppedPuppets.emplace_back(p->user, p->login);
             closing_.push_back(std::move(p));
         }
         if (bot_) bot_.stop("Bridge shutting down");
@@ -190,12 +190,13 @@ void IrcNetwork::stop() {
     }
     // Taken out of the registry, the puppets' own Stopped would not be reported; the bot's
     // comes from its connection as it closes.
-    for (const UserId& user : stoppedPuppets)
-        reportPuppetState(user, StateChange{.state = ConnectionState::Stopped, .reason = "Bridge shutting down"});
+    for (const auto& [user, login] : stoppedPuppets)
+        reportPuppetState(user, login, StateChange{.state = ConnectionState::Stopped, .reason = "Bridge shutting down"});
 }
 
 bool IrcNetwork::connectionsDown() {
     std::lock_guard lock(mutex_);
+    if (!quitting_.empty()) return false;  // logged out just before the stop: their QUITs too
     for (const auto& p : closing_)
         if (p->conn.state() != ConnectionState::Stopped) return false;
     return !closingBot_ || closingBot_.state() == ConnectionState::Stopped;
@@ -213,6 +214,7 @@ void IrcNetwork::scheduleTick() {
 
 void IrcNetwork::tick() {
     std::vector<std::unique_ptr<Puppet>> idle;
+    std::vector<std::unique_ptr<Puppet>> released;
     {
         std::lock_guard lock(mutex_);
         if (stopped_) return;
@@ -231,9 +233,14 @@ void IrcNetwork::tick() {
                 p->state = ConnectionState::Stopped;
             }
         }
+        released = takeReleasedIdle();
         scheduleTick();
     }
     for (auto& p : idle) retirePuppet(std::move(p), "Idle");
+    for (auto& p : released) {
+        UserId user = p->user;
+        retirePuppet(std::move(p), "Logged out", [this, user] { loginPuppetQuit(user); });
+    }
 }
 
 // --- IRC -> Matrix ---------------------------------------------------------------------------------
@@ -255,8 +262,10 @@ void IrcNetwork::reportBotState(const StateChange& change) {
     ctx_.reportState(StateSubject{.network = config_.name, .owner = UserId(), .loginId = {}}, remoteStatusOf(change));
 }
 
-void IrcNetwork::reportPuppetState(const UserId& user, const StateChange& change) {
-    ctx_.reportState(StateSubject{.network = config_.name, .owner = user, .loginId = {}}, remoteStatusOf(change));
+void IrcNetwork::reportPuppetState(const UserId& user, const std::optional<RemoteClientHandle>& login,
+                                   const StateChange& change) {
+    if (login) login->report(remoteStatusOf(change));  // ignored once the framework retired it
+    else ctx_.reportState(StateSubject{.network = config_.name, .owner = user, .loginId = {}}, remoteStatusOf(change));
 }
 
 void IrcNetwork::onBotState(const StateChange& change) {
@@ -364,6 +373,11 @@ Puppet& IrcNetwork::puppetFor(const UserId& user, const std::string& displayName
         return *p;
     }
     Puppet& p = puppets_.create(user, displayName, setup ? *setup : puppetSetup(user));
+    carried_.erase(user);  // made for a message: it joins what that needs
+    if (auto client = loginClients_.find(user); client != loginClients_.end()) {
+        p.login = client->second.handle;
+        p.loginClient = client->second.id;
+    }
     log_.info("puppet connecting", {{"user", user.str()}, {"nick", p.nick}});
     return p;
 }
@@ -396,12 +410,14 @@ IrcConnection IrcNetwork::makePuppetConnection(const UserId& user, uint64_t gen,
         if (isLive(user, gen)) onPuppetMessage(user, m);
     };
     h.onStateChange = [this, user, gen](const StateChange& c) {
+        std::optional<RemoteClientHandle> login;
         {
             std::lock_guard l(mutex_);
             if (!isLive(user, gen)) return;  // retired: its Stopped was reported then
             onPuppetState(user, c);
+            if (const Puppet* p = puppets_.find(user)) login = p->login;
         }
-        reportPuppetState(user, c);
+        reportPuppetState(user, login, c);
     };
     h.onSendFailure = [this, user](const SendFailure& f) {
         std::string trouble = "disconnected";
@@ -429,7 +445,7 @@ IrcConnection IrcNetwork::makePuppetConnection(const UserId& user, uint64_t gen,
 void IrcNetwork::retirePuppet(std::unique_ptr<Puppet> puppet, const std::string& reason, std::function<void()> then) {
     std::shared_ptr<Puppet> p(std::move(puppet));
     p->conn.stop(reason);
-    reportPuppetState(p->user, StateChange{.state = ConnectionState::Stopped, .reason = reason});
+    reportPuppetState(p->user, p->login, StateChange{.state = ConnectionState::Stopped, .reason = reason});
     auto timer = std::make_shared<boost::asio::steady_timer>(io_);
     // The QUIT is flushed within 2 s (IrcConnection::stop); a little more bounds the wait.
     boost::asio::post(io_, [this, p, timer, then = std::move(then)] {
@@ -460,7 +476,7 @@ void IrcNetwork::onPuppetState(const UserId& user, const StateChange& change) {
         for (const auto& [folded, key] : p.channels)
             noticeInPortal(channelRoomId(config_.name, folded),
                            user.str() + "'s IRC connection " + what + " " + config_.name + ": " + change.reason +
-                               ". Their messages are not delivered; fix it and run !reconnect (or !storepass).");
+                               ". Their messages are not delivered until they log in again (!login " + config_.name + ").");
     }
 }
 
@@ -590,9 +606,10 @@ void IrcNetwork::sendPaste(const OutboundLedger::Line& line, const RemoteTarget&
 }
 
 HookResult IrcNetwork::sendMessage(const MatrixMessage& message, const RemoteTarget& target) {
+    const bool relay = relayFor(message.room, target);
+    if (!relay) claimLogin(message.sender);
     AfterUnlock later(log_);
     std::lock_guard lock(mutex_);
-    bool relay = relayFor(message.room, target);
     if (target.isChannel()) ensureChannelLocked(target.channel);
     Puppet* puppet = nullptr;
     std::string prefix;
@@ -700,12 +717,14 @@ void IrcNetwork::sendEditNow(const EventId& target) {
 }
 
 HookResult IrcNetwork::memberChanged(const MatrixMembership& change, const RemoteTarget& target) {
-    std::lock_guard lock(mutex_);
     if (change.isGhost || change.isBot || !target.isChannel()) return HookResult::ignored();
+    const bool joinsOnIrc = change.membership == "join" && config_.syncMembers && !relayFor(change.room, target);
+    if (joinsOnIrc) claimLogin(change.target);
+    std::lock_guard lock(mutex_);
     std::string folded = foldName(target.channel);
     if (change.membership == "join") {
         ensureChannelLocked(target.channel);
-        if (relayFor(change.room, target) || !config_.syncMembers) return HookResult::delivered();
+        if (!joinsOnIrc) return HookResult::delivered();
         joinPuppet(puppetFor(change.target, change.displayName), target.channel);
         return HookResult::delivered();
     }
@@ -720,6 +739,8 @@ HookResult IrcNetwork::memberChanged(const MatrixMembership& change, const Remot
 
 HookResult IrcNetwork::sendReaction(const MatrixReaction& reaction, const RemoteTarget& target) {
     if (!config_.reactionsAsActions) return HookResult::ignored();
+    const bool relay = relayFor(reaction.room, target);
+    if (!relay) claimLogin(reaction.sender);
     AfterUnlock later(log_);
     std::lock_guard lock(mutex_);
     std::string about = reaction.targetRemote ? currentNick(remoteAuthorNick(*reaction.targetRemote)) : std::string();
@@ -733,7 +754,7 @@ HookResult IrcNetwork::sendReaction(const MatrixReaction& reaction, const Remote
                                                            : directRoomId(config_.name, target.nick, target.matrixUser),
                               .wire = {},
                               .paste = std::nullopt};
-    if (relayFor(reaction.room, target)) {
+    if (relay) {
         line.wire = OutboundRenderer::lineTo(target, MessageKind::Text, relayPrefix(localpartOf(reaction.sender.str()), true) + text).serialize();
         sendDurably(std::move(line), later);
         return HookResult::delivered();
@@ -771,12 +792,13 @@ void IrcNetwork::joinPuppet(Puppet& puppet, const std::string& channel) {
 }
 
 HookResult IrcNetwork::setTopic(const MatrixStateChange& change, const RemoteTarget& target, const std::string& topic) {
+    const bool viaBot = relayFor(change.room, target);
+    if (!viaBot) claimLogin(change.sender);
     std::lock_guard lock(mutex_);
     const std::string folded = foldName(target.channel);
     const std::string text = condenseLines(topic);
     ensureChannelLocked(target.channel);
     IrcConnection* conn = &bot_;
-    bool viaBot = relayFor(change.room, target);
     if (!viaBot) {
         Puppet& puppet = puppetFor(change.sender, "");
         if (auto dead = deadPuppetResult(puppet)) return *dead;
@@ -890,6 +912,7 @@ void IrcNetwork::whois(const std::string& nick, std::function<void(const std::st
 }
 
 void IrcNetwork::reconnectPuppet(const UserId& user, std::function<void(const std::string&)> reply) {
+    claimLogin(user);
     std::unique_ptr<Puppet> old;
     std::map<std::string, std::string> channels;
     std::string name;

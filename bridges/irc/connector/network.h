@@ -5,6 +5,7 @@
 // they use only posts to the loop, so nothing here blocks.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
@@ -97,6 +98,22 @@ public:
     void quitPuppet(const UserId& user, std::function<void(const std::string&)> reply);
     void sendRaw(const std::string& line, std::function<void(const std::string&)> reply);
     std::string status();
+
+    // --- Logins: puppets as the framework's remote clients (irc_login.cpp) ---
+    // Any thread, never under mutex_: `user`'s login client on this network is running (made
+    // and connect()ed by the framework if it was not), so the puppet a hook then makes
+    // reports through it. Counts as activity.
+    void claimLogin(const UserId& user);
+    // PuppetLoginClient::connect: the framework runs client `clientId` for `user`. Their
+    // puppet reports through `handle` from now on; a released puppet (the client before
+    // this one was let go: a new login) reconnects with what is stored now; a login of its
+    // own (`connectNow`: an account or a password) connects at once, joining the channels of
+    // the puppet before it.
+    void loginStarted(const UserId& user, std::uint64_t clientId, RemoteClientHandle handle, bool connectNow);
+    // PuppetLoginClient::disconnect (logout, a new login, shutdown): the puppet quits, or,
+    // with lines still queued, once they are out (at shutdown they stay owed, as ever).
+    void loginStopped(const UserId& user, std::uint64_t clientId);
+    std::uint64_t newLoginClientId() { return ++loginClientIds_; }
 
 private:
     struct PendingEdit {
@@ -250,7 +267,17 @@ private:
     // the bot is the network's own connection, each puppet its Matrix user's. Never called
     // under mutex_.
     void reportBotState(const StateChange& change);
-    void reportPuppetState(const UserId& user, const StateChange& change);
+    // Through the puppet's login client when it has one, else as the user's own subject.
+    void reportPuppetState(const UserId& user, const std::optional<RemoteClientHandle>& login,
+                           const StateChange& change);
+    // Under mutex_: a new puppet for `user` that starts where their last one stopped
+    // (channels carried over by loginStopped), for a login of their own.
+    void startLoginPuppet(const UserId& user, const PuppetSetup& setup);
+    // Loop thread, without mutex_: the connection a login client let go has quit; a login
+    // waiting for its nick starts its puppet.
+    void loginPuppetQuit(const UserId& user);
+    // Takes the released puppets whose queue is empty out of the registry (tick).
+    std::vector<std::unique_ptr<Puppet>> takeReleasedIdle();
     boost::asio::io_context& io_;
     Logger log_;
     bool isDefault_ = false;
@@ -278,6 +305,18 @@ private:
     // stop() closed these; kept until the loop ends, so their last receipts are heard.
     std::vector<std::unique_ptr<Puppet>> closing_;
     IrcConnection closingBot_;
+    // Logins (under mutex_): each user's running login client, the channels of the puppet a
+    // login client let go (joined again by the next one) and the users whose old connection
+    // is still quitting (a new login's puppet waits for it, so the nick is free).
+    struct LoginClient {
+        std::uint64_t id = 0;
+        RemoteClientHandle handle;
+    };
+    std::map<UserId, LoginClient> loginClients_;
+    std::map<UserId, std::pair<std::string, std::map<std::string, std::string>>> carried_;  // name, channels
+    std::set<UserId> quitting_;
+    std::set<UserId> startWhenQuit_;
+    std::atomic<std::uint64_t> loginClientIds_{0};
 };
 
 }  // namespace mxbridge::irc

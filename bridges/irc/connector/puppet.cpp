@@ -30,7 +30,7 @@ std::optional<HookResult> Puppet::unusable(const std::string& network, std::chro
     if (state == ConnectionState::BadCredentials)
         return HookResult::failed(Error::permanent(
             "irc_bad_credentials", "The IRC server refused your credentials: " + stateReason +
-                                       ". Fix them with !storepass or !removepass, then !reconnect."));
+                                       ". Log in again with !login " + network + ", or store the right password with !storepass."));
     if (downSince && Clock::now() - *downSince > deadAfter)
         return HookResult::failed(Error::transient(
             "irc_disconnected", "Your IRC connection to " + network + " has been down since a while: " + stateReason));

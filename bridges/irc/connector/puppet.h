@@ -34,6 +34,12 @@ public:
     ConnectionState state = ConnectionState::Connecting;
     std::string stateReason;
     const std::uint64_t generation;
+    // The framework's client of this user's login here (login.h), once it has one: states are
+    // reported through it, so a retired client's puppet changes nothing the user sees.
+    std::optional<RemoteClientHandle> login;
+    std::uint64_t loginClient = 0;  // the PuppetLoginClient that `login` belongs to; 0: none
+    // That client was let go while lines still waited here: it quits once they are out.
+    bool released = false;
 
     // Starts the connection again if it was stopped (idle, quit, refused).
     void connect();

@@ -32,10 +32,19 @@ InspircdFixture::InspircdFixture(InspircdOptions options)
         options_.configTemplate = fixturesDir() / "inspircd.conf";
     }
     port_ = options_.port != 0 ? options_.port : freePort();
-    std::string config = readFile(options_.configTemplate);
-    config = replaceAll(std::move(config), "@DIR@", dir_.path().string());
-    config = replaceAll(std::move(config), "@PORT@", std::to_string(port_));
-    writeFile(dir_ / "inspircd.conf", config);
+    auto filled = [this](const std::filesystem::path& file) {
+        std::string text = readFile(file);
+        text = replaceAll(std::move(text), "@DIR@", dir_.path().string());
+        text = replaceAll(std::move(text), "@PORT@", std::to_string(port_));
+        for (const auto& [from, to] : options_.placeholders) text = replaceAll(std::move(text), from, to);
+        return text;
+    };
+    writeFile(dir_ / "inspircd.conf", filled(options_.configTemplate));
+    config_ = dir_ / "inspircd.conf";
+    if (!options_.mainConfigTemplate.empty()) {
+        config_ = dir_ / "inspircd-main.conf";
+        writeFile(config_, filled(options_.mainConfigTemplate));
+    }
     start();
 }
 
@@ -55,7 +64,7 @@ void InspircdFixture::start() {
     }
     ++starts_;
     ProcessOptions options;
-    options.argv = {binary_.string(), "--config=" + (dir_ / "inspircd.conf").string(), "--nofork",
+    options.argv = {binary_.string(), "--config=" + config_.string(), "--nofork",
                     "--runasroot"};
     options.workDir = dir_.path();
     options.logFile = dir_ / ("inspircd-stdout-" + std::to_string(starts_) + ".log");

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -19,6 +20,11 @@ struct InspircdOptions {
     std::string binary = "inspircd";
     // Empty: fixturesDir()/inspircd.conf. Placeholders @DIR@ and @PORT@ are filled in.
     std::filesystem::path configTemplate;
+    // When set, the server starts with this file instead: one that includes
+    // @DIR@/inspircd.conf, e.g. the peers' inspircd-services.conf linking services.
+    std::filesystem::path mainConfigTemplate;
+    // Filled in both files besides @DIR@ and @PORT@, e.g. {"@LINKPORT@", "40123"}.
+    std::map<std::string, std::string> placeholders;
     // 0: a free port, kept across restart().
     std::uint16_t port = 0;
     std::chrono::milliseconds startTimeout = 15s;
@@ -59,6 +65,7 @@ private:
     std::filesystem::path binary_;
     TempDir dir_;
     std::uint16_t port_ = 0;
+    std::filesystem::path config_;  // the file the server starts with
     int starts_ = 0;
     std::unique_ptr<Process> process_;
 };

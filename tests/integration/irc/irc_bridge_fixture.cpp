@@ -31,7 +31,8 @@ std::string percent(const std::string& s) {
 
 IrcBridgeFixture::IrcBridgeFixture(IrcBridgeOptions options) : options_(std::move(options)) {
     if (!InspircdFixture::available()) skipTest("inspircd is not installed");
-    ircd_ = std::make_unique<InspircdFixture>();
+    if (options_.services) services_ = std::make_unique<IrcServicesFixture>();
+    else ircd_ = std::make_unique<InspircdFixture>();
     bridgePort_ = freePort();
     HomeserverConfig c;
     c.serverName = kIrcServerName;
@@ -52,7 +53,8 @@ IrcBridgeFixture::~IrcBridgeFixture() {
     // lines; the bridge's and the ircd's say why.
     if (std::uncaught_exceptions() > 0) {
         if (bridge_) std::cerr << "--- mxbridge, last lines ---\n" << bridge_->lastLines(60) << "\n";
-        if (ircd_) std::cerr << "--- inspircd, last lines ---\n" << ircd_->lastLines(20) << "\n";
+        if (ircd_ || services_) std::cerr << "--- inspircd, last lines ---\n" << ircd().lastLines(20) << "\n";
+        if (services_) std::cerr << "--- atheme, last lines ---\n" << services_->lastLines(20) << "\n";
     }
     stopBridge();
 }
@@ -70,9 +72,10 @@ void IrcBridgeFixture::startBridge() {
     if (options_.provisioning) y << "provisioning:\n  enabled: true\n  shared_secret: " << kProvisioningSecret << "\n";
     y
       << "database:\n  path: " << (dir_ / "mxbridge.db").string() << "\n"
+      << (options_.secretKey.empty() ? "" : "  secret_key: " + options_.secretKey + "\n")
       << "logging:\n  level: debug\n"
       << "bridge:\n  type: irc\n  networks:\n"
-      << "    - name: test\n      address: 127.0.0.1\n      port: " << ircd_->port()
+      << "    - name: test\n      address: 127.0.0.1\n      port: " << ircd().port()
       << "\n      tls: false\n      bot_nick: bridgebot\n      relay: " << (options_.relay ? "true" : "false")
       << "\n" << (options_.defaultFlood ? "" : "      flood: {burst: 50, interval_ms: 10}\n")
       << "      connect_rate: {per_second: 50, burst: 50}\n"
@@ -135,7 +138,7 @@ nlohmann::json IrcBridgeFixture::waitForEvent(const std::string& roomId,
 }
 
 LineSocket IrcBridgeFixture::ircUser(const std::string& nick, const std::string& channel) {
-    LineSocket client = ircd_->connectClient(nick);
+    LineSocket client = ircd().connectClient(nick);
     client.writeLine("JOIN " + channel);
     client.readUntil(" 366 ");
     return client;

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "homeserver_double.h"
+#include "irc_services_fixture.h"
 #include "ircd_fixture.h"
 #include "process.h"
 #include "temp_dir.h"
@@ -30,6 +31,10 @@ struct IrcBridgeOptions {
     bool defaultFlood = false;
     // The homeserver serves media to authenticated clients only (Synapse's frozen media).
     bool authenticatedMediaOnly = false;
+    // InspIRCd with Atheme services linked (NickServ accounts, SASL) instead of the plain one.
+    bool services = false;
+    // database.secret_key: needed to store IRC passwords (logins).
+    std::string secretKey;
 };
 
 class IrcBridgeFixture {
@@ -37,7 +42,9 @@ public:
     explicit IrcBridgeFixture(IrcBridgeOptions options = {});
     ~IrcBridgeFixture();
 
-    InspircdFixture& ircd() { return *ircd_; }
+    InspircdFixture& ircd() { return services_ ? services_->ircd() : *ircd_; }
+    // With IrcBridgeOptions::services.
+    IrcServicesFixture& services() { return *services_; }
     HomeserverDouble& hs() { return *hs_; }
     Process& bridge() { return *bridge_; }
     std::string bridgeUrl() const { return "http://127.0.0.1:" + std::to_string(bridgePort_); }
@@ -73,6 +80,7 @@ public:
 private:
     IrcBridgeOptions options_;
     std::unique_ptr<InspircdFixture> ircd_;
+    std::unique_ptr<IrcServicesFixture> services_;
     std::unique_ptr<HomeserverDouble> hs_;
     std::unique_ptr<Process> bridge_;
     TempDir dir_{"mxbridge-irc-it"};
