@@ -12,6 +12,7 @@
 #include "login_fields.h"
 #include "mxbridge/connector.h"
 #include "mxbridge/fan_out.h"
+#include "mxbridge/ghost_ids.h"
 #include "purple_config.h"
 
 namespace mxbridge::purple {
@@ -146,6 +147,39 @@ public:
         return forEachRemote(message.remotes, [&](const RemoteRoomId& remote) { return sendIm(message, remote); });
     }
 
+    // A ghost of a protocol this bridge offers exists for any buddy name, so a Matrix user can
+    // invite one to start a chat.
+    UserQueryAnswer onUserQuery(const UserId& user) override {
+        if (auto buddy = buddyOfGhost(user)) return UserQueryAnswer::ghost(buddy->second);
+        return UserQueryAnswer::notFound();
+    }
+
+    // A Matrix user inviting a buddy's ghost to a room of theirs starts a direct chat there,
+    // through their login on that protocol: the room becomes the chat with that buddy (a
+    // chat they had before is replaced by it), and the ghost joins.
+    HookResult onMatrixMembership(const MatrixMembership& change) override {
+        if (change.membership != "invite" || !change.isGhost || !change.remotes.empty()) return HookResult::ignored();
+        auto buddy = buddyOfGhost(change.target);
+        if (!buddy) return HookResult::ignored();
+        const auto& [network, name] = *buddy;
+        std::string owner = change.sender.str();
+        bool loggedIn;
+        {
+            std::lock_guard lock(mutex_);
+            loggedIn = accounts_.count(accountHandleOf(owner, network)) > 0;
+        }
+        if (!loggedIn) {
+            ctx_->intent(change.target).leave(change.room, "log in first: !login " + network);
+            return HookResult::delivered();
+        }
+        RemoteRoomId remote(imRoomId(network, owner, name));
+        for (const Link& old : ctx_->links().forRemote(remote)) ctx_->links().unlink(old.room, remote);
+        ctx_->links().link(Link{.room = change.room, .remote = remote, .options = nlohmann::json::object()});
+        ctx_->intent(change.target).join(change.room);
+        log_->info("direct chat started from Matrix", {{"owner", owner}, {"network", network}, {"buddy", name}});
+        return HookResult::delivered();
+    }
+
     // The owner typing in a direct chat: libpurple tells the buddy, on changes only.
     HookResult onMatrixTyping(const MatrixTyping& typing) override {
         return forEachRemote(typing.remotes, [&](const RemoteRoomId& remote) {
@@ -185,6 +219,29 @@ private:
         Backoff retry{BackoffOptions{}};
         std::uint64_t attempt = 0;  // a retry scheduled for an older attempt does nothing
     };
+
+    // The network and buddy a ghost's user id names, if it is one of this bridge's ghosts
+    // for a protocol the host offers.
+    std::optional<std::pair<std::string, std::string>> buddyOfGhost(const UserId& user) const {
+        // The user template around {id}: the ghost of the empty id is "@<prefix>=<suffix>:server".
+        const std::string empty = ctx_->ghostUserId("").str();
+        std::size_t mark = empty.find('=');
+        std::size_t colon = user.str().find(':');
+        if (mark == std::string::npos || colon == std::string::npos) return std::nullopt;
+        std::string prefix = empty.substr(0, mark);
+        std::string suffix = empty.substr(mark + 1, empty.find(':') - mark - 1);
+        std::string local = user.str().substr(0, colon);
+        if (local.size() <= prefix.size() + suffix.size() || local.rfind(prefix, 0) != 0 ||
+            local.compare(local.size() - suffix.size(), suffix.size(), suffix) != 0)
+            return std::nullopt;
+        auto ghostId = ghostIdFromEscaped(local.substr(prefix.size(), local.size() - prefix.size() - suffix.size()));
+        if (!ghostId || ctx_->ghostUserId(*ghostId) != user) return std::nullopt;
+        std::size_t dot = ghostId->find('.');
+        if (dot == std::string::npos || dot + 1 >= ghostId->size()) return std::nullopt;
+        std::string network = ghostId->substr(0, dot);
+        if (!protocolFor(network)) return std::nullopt;
+        return std::make_pair(network, ghostId->substr(dot + 1));
+    }
 
     std::optional<wire::ProtocolInfo> protocolFor(const std::string& network) const {
         if (auto list = hosts_ ? hosts_->protocols() : std::nullopt)

@@ -1,6 +1,7 @@
 // Ghost localparts: the spec's suggested mapping from other character sets, plus a hashed
 // shortening for ids that would not fit in 255 bytes.
 #include "bridge/ghost_names.h"
+#include "mxbridge/ghost_ids.h"
 
 #include <openssl/evp.h>
 
@@ -120,3 +121,9 @@ UserId ghostUserIdFor(std::string_view prefix, std::string_view suffix, std::str
 }
 
 }  // namespace mxbridge::detail
+
+namespace mxbridge {
+
+std::optional<std::string> ghostIdFromEscaped(std::string_view escaped) { return detail::unescapeGhostId(escaped); }
+
+}  // namespace mxbridge

@@ -140,3 +140,42 @@ TEST_CASE("a wrong XMPP password: the owner is told libpurple's reason, !status 
     CHECK(readFile(env.bridge().logFile()).find("not-her-password") == std::string::npos);
     CHECK(env.bridge().terminate(15s) == 0);
 }
+
+TEST_CASE("a Matrix user starts a chat by inviting a buddy's ghost; both ways go through that room") {
+    MXBRIDGE_REQUIRE_SPEC();
+    ProsodyFixture prosody;
+    prosody.registerUser("alice", "alicepw");
+    prosody.registerUser("dave", "davepw");
+    PurpleBridgeEnv env;
+    HomeserverDouble& hs = env.hs();
+    INFO(env.bridge().lastLines(80));
+    const std::string ghost = "@purple_jabber.dave=40localhost:hs.test";
+
+    // Before logging in: the ghost declines, saying what to do.
+    std::string early = hs.createRoom(kCarol, {{"is_direct", true}, {"invite", nlohmann::json::array({ghost})}});
+    CHECK(hs.waitFor([&] { return hs.members(early)[ghost] == "leave"; }, 10s));
+
+    REQUIRE(env.login("jabber", [&](const std::string& q) { return answerFor(q, prosody); })
+                .find("Logged in to jabber") != std::string::npos);
+    REQUIRE(env.waitConnected("jabber", 30s));
+    std::filesystem::path commands = env.dir() / "dave.commands";
+    Process dave({.argv = {kPython, MXBRIDGE_CHAT_USER_SCRIPT, "--port", std::to_string(prosody.c2sPort()), "--jid",
+                           "dave@localhost/pc", "--password", "davepw", "--to", "alice@localhost", "--commands",
+                           commands.string(), "--timeout", "120"},
+                  .name = "dave"});
+    dave.waitForLine("^READY", 20s);
+
+    std::string room = hs.createRoom(kCarol, {{"preset", "trusted_private_chat"}, {"is_direct", true},
+                                              {"invite", nlohmann::json::array({ghost})}});
+    REQUIRE(hs.waitFor([&] { return hs.members(room)[ghost] == "join"; }, 10s));
+    hs.sendAsUser(room, kCarol, {{"msgtype", "m.text"}, {"body", "hi dave, from Matrix"}});
+    dave.waitForLine("^MSG hi dave, from Matrix$", 20s);
+    std::ofstream(commands, std::ios::app) << "say hello carol\n";
+    std::string sender;
+    CHECK(hs.waitFor([&] { return env.roomHas(room, "hello carol", &sender); }, 20s));
+    CHECK(sender == ghost);
+    // No second room was made for it.
+    CHECK(env.directRoom().empty());
+    CHECK(hs.specViolations().empty());
+    CHECK(env.bridge().terminate(15s) == 0);
+}

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "bridge/ghost_names.h"
+#include "mxbridge/ghost_ids.h"
 
 using namespace mxbridge;
 using namespace mxbridge::detail;
@@ -94,4 +95,11 @@ TEST_CASE("a ghost user id applies the template and fits in 255 bytes") {
     std::string fits(kMaxUserIdLength - std::string("@irc_:example.org").size(), 'z');
     CHECK(ghostUserIdFor("irc_", "", "example.org", fits).str().size() == kMaxUserIdLength);
     CHECK(ghostUserIdFor("irc_", "", "example.org", fits).str().find("==") == std::string::npos);
+}
+
+TEST_CASE("bridges read a ghost id back from its escaped localpart through the public header") {
+    for (std::string id : {"jabber.bob@localhost", "Alice_B", "", "#chan", "caf\xc3\xa9"})
+        CHECK(ghostIdFromEscaped(escapeGhostId(id)) == id);
+    CHECK_FALSE(ghostIdFromEscaped("=4").has_value());
+    CHECK_FALSE(ghostIdFromEscaped("A").has_value());
 }
