@@ -10,25 +10,18 @@ its orders from lines appended to --commands: "say <text>", "correct <text>" (of
 them back), "state <composing|active|paused>". Each order done prints DID <verb>. Anything
 wrong prints FAIL and exits 1.
 """
-import argparse
 import asyncio
-import logging
-import sys
 import xml.etree.ElementTree as ET
 
-import slixmpp
 from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXMLMask
 
-
-def say(line):
-    print(line, flush=True)
+from scripted_user import ScriptedUser, run, say
 
 
-class ChatUser(slixmpp.ClientXMPP):
+class ChatUser(ScriptedUser):
     def __init__(self, args):
-        super().__init__(args.jid, args.password)
-        self.args = args
+        super().__init__(args)
         self.lines = {}  # id the sender gave a line -> its body
         self.last_said = None
         self.last_heard = None
@@ -37,11 +30,6 @@ class ChatUser(slixmpp.ClientXMPP):
         # reactions have none.
         self.register_handler(Callback("any message", MatchXMLMask("<message xmlns='jabber:client'/>"),
                                        self.on_message))
-        self.add_event_handler("failed_auth", lambda _: self.fail("authentication failed"))
-
-    def fail(self, why):
-        say("FAIL " + why)
-        sys.exit(1)
 
     async def on_start(self, _event):
         self.send_presence()
@@ -79,60 +67,36 @@ class ChatUser(slixmpp.ClientXMPP):
                 if x.find("{http://jabber.org/protocol/chatstates}" + state) is not None:
                     say("STATE " + state)
 
-    async def follow_commands(self):
-        done = 0
-        while True:
-            await asyncio.sleep(0.05)
-            try:
-                with open(self.args.commands) as f:
-                    lines = f.read().split("\n")
-            except FileNotFoundError:
-                continue
-            complete = lines[:-1]  # the last one may be half written
-            for line in complete[done:]:
-                verb, _, rest = line.partition(" ")
-                msg = self.make_message(mto=self.args.to, mtype="chat")
-                msg["id"] = self.new_id()
-                if verb == "say":
-                    msg["body"] = rest
-                    self.last_said = msg["id"]
-                    self.lines[msg["id"]] = rest
-                elif verb == "correct":
-                    msg["body"] = rest
-                    msg.append(ET.fromstring("<replace xmlns='urn:xmpp:message-correct:0' id='%s'/>" % self.last_said))
-                elif verb == "retract":
-                    msg.append(ET.fromstring("<retract xmlns='urn:xmpp:message-retract:1' id='%s'/>" % self.last_said))
-                elif verb == "react":
-                    reactions = ET.Element("{urn:xmpp:reactions:0}reactions", {"id": self.last_heard})
-                    for key in rest.split():
-                        ET.SubElement(reactions, "{urn:xmpp:reactions:0}reaction").text = key
-                    msg.append(reactions)
-                elif verb == "state":
-                    msg.append(ET.Element("{http://jabber.org/protocol/chatstates}" + rest))
-                else:
-                    self.fail("unknown order " + verb)
-                msg.send()
-                say("DID " + verb)
-            done = len(complete)
+    async def obey(self, verb, rest):
+        msg = self.make_message(mto=self.args.to, mtype="chat")
+        msg["id"] = self.new_id()
+        if verb == "say":
+            msg["body"] = rest
+            self.last_said = msg["id"]
+            self.lines[msg["id"]] = rest
+        elif verb == "correct":
+            msg["body"] = rest
+            msg.append(ET.fromstring("<replace xmlns='urn:xmpp:message-correct:0' id='%s'/>" % self.last_said))
+        elif verb == "retract":
+            msg.append(ET.fromstring("<retract xmlns='urn:xmpp:message-retract:1' id='%s'/>" % self.last_said))
+        elif verb == "react":
+            reactions = ET.Element("{urn:xmpp:reactions:0}reactions", {"id": self.last_heard})
+            for key in rest.split():
+                ET.SubElement(reactions, "{urn:xmpp:reactions:0}reaction").text = key
+            msg.append(reactions)
+        elif verb == "state":
+            msg.append(ET.Element("{http://jabber.org/protocol/chatstates}" + rest))
+        else:
+            self.fail("unknown order " + verb)
+        msg.send()
+        say("DID " + verb)
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--jid", required=True)
-    parser.add_argument("--password", required=True)
-    parser.add_argument("--to", required=True)
-    parser.add_argument("--commands", required=True)
-    parser.add_argument("--timeout", type=float, default=60)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.ERROR)
-    user = ChatUser(args)
-    user.connect(("127.0.0.1", args.port), use_ssl=False, force_starttls=False, disable_starttls=True)
-    try:
-        user.loop.run_until_complete(asyncio.wait_for(user.disconnected, args.timeout))
-    except asyncio.TimeoutError:
-        user.fail("still running after %ss" % args.timeout)
-    say("DONE")
+    def arguments(parser):
+        parser.add_argument("--to", required=True)
+
+    run(ChatUser, arguments)
 
 
 if __name__ == "__main__":

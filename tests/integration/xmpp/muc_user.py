@@ -13,28 +13,20 @@ orders from lines appended to --commands (the test has no pipe to it): "say <tex
 "correct <text>" (of the last "say"), "retract" (the last line the room reflected), "nick <new nick>", "subject <text>", "ban <bare JID>",
 "leave". A line with a correction (XEP-0308) prints CORRECTION <nick> <body> instead of MSG. Anything wrong prints FAIL and exits 1.
 """
-import argparse
 import asyncio
-import logging
-import os
-import sys
 import xml.etree.ElementTree as ET
 
-import slixmpp
 from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXMLMask
+
+from scripted_user import ScriptedUser, run, say
 
 MUC_USER = "{http://jabber.org/protocol/muc#user}"
 
 
-def say(line):
-    print(line, flush=True)
-
-
-class MucUser(slixmpp.ClientXMPP):
+class MucUser(ScriptedUser):
     def __init__(self, args):
-        super().__init__(args.jid, args.password)
-        self.args = args
+        super().__init__(args)
         self.nick = args.nick
         self.lines = {}  # the room's stanza id -> (nick, body) of each line seen
         self.register_plugin("xep_0045")
@@ -47,11 +39,6 @@ class MucUser(slixmpp.ClientXMPP):
         self.register_handler(Callback("any groupchat", MatchXMLMask("<message xmlns='jabber:client' type='groupchat'/>"),
                                        self.on_groupchat))
         self.add_event_handler("message_error", self.on_error)
-        self.add_event_handler("failed_auth", lambda _: self.fail("authentication failed"))
-
-    def fail(self, why):
-        say("FAIL " + why)
-        sys.exit(1)
 
     async def on_start(self, _event):
         self.send_presence()
@@ -126,83 +113,59 @@ class MucUser(slixmpp.ClientXMPP):
                     self.last_other_stanza_id = stanza_id
             say("MSG %s %s" % (nick, msg["body"]))
 
-    async def follow_commands(self):
-        done = 0
-        while True:
-            await asyncio.sleep(0.05)
-            try:
-                with open(self.args.commands) as f:
-                    lines = f.read().split("\n")
-            except FileNotFoundError:
-                continue
-            complete = lines[:-1]  # the last one may be half written
-            for line in complete[done:]:
-                verb, _, rest = line.partition(" ")
-                if verb == "say":
-                    msg = self.make_message(mto=self.args.room, mbody=rest, mtype="groupchat")
-                    self.last_id = msg["id"] = self.new_id()
-                    msg.send()
-                elif verb == "correct":
-                    msg = self.make_message(mto=self.args.room, mbody=rest, mtype="groupchat")
-                    msg["id"] = self.new_id()
-                    msg.append(ET.fromstring("<replace xmlns='urn:xmpp:message-correct:0' id='%s'/>" % self.last_id))
-                    msg.send()
-                elif verb == "nick":
-                    self.nick = rest
-                    self.send_presence(pto="%s/%s" % (self.args.room, rest))
-                elif verb == "retract":
-                    msg = self.make_message(mto=self.args.room, mtype="groupchat")
-                    msg.append(ET.fromstring("<retract xmlns='urn:xmpp:message-retract:1' id='%s'/>"
-                                             % self.last_stanza_id))
-                    msg.send()
-                elif verb == "react":
-                    msg = self.make_message(mto=self.args.room, mtype="groupchat")
-                    reactions = ET.Element("{urn:xmpp:reactions:0}reactions", {"id": self.last_other_stanza_id})
-                    for key in rest.split():
-                        ET.SubElement(reactions, "{urn:xmpp:reactions:0}reaction").text = key
-                    msg.append(reactions)
-                    msg.send()
-                elif verb == "reply":
-                    author, line = self.lines[self.last_other_stanza_id]
-                    quote = "> %s wrote:\n> %s\n" % (author, line)
-                    msg = self.make_message(mto=self.args.room, mbody=quote + rest, mtype="groupchat")
-                    msg.append(ET.fromstring("<reply xmlns='urn:xmpp:reply:0' to='%s/%s' id='%s'/>"
-                                             % (self.args.room, author, self.last_other_stanza_id)))
-                    msg.append(ET.fromstring("<fallback xmlns='urn:xmpp:fallback:0' for='urn:xmpp:reply:0'>"
-                                             "<body start='0' end='%d'/></fallback>" % len(quote)))
-                    msg.send()
-                elif verb == "ban":
-                    await self["xep_0045"].set_affiliation(self.args.room, "outcast", jid=rest, timeout=5)
-                elif verb == "subject":
-                    self["xep_0045"].set_subject(self.args.room, rest)
-                elif verb == "leave":
-                    say("DID leave")
-                    self["xep_0045"].leave_muc(self.args.room, self.nick)
-                    await asyncio.sleep(0.2)
-                    self.disconnect()
-                    return
-                say("DID " + verb)
-            done = len(complete)
+    async def obey(self, verb, rest):
+        if verb == "say":
+            msg = self.make_message(mto=self.args.room, mbody=rest, mtype="groupchat")
+            self.last_id = msg["id"] = self.new_id()
+            msg.send()
+        elif verb == "correct":
+            msg = self.make_message(mto=self.args.room, mbody=rest, mtype="groupchat")
+            msg["id"] = self.new_id()
+            msg.append(ET.fromstring("<replace xmlns='urn:xmpp:message-correct:0' id='%s'/>" % self.last_id))
+            msg.send()
+        elif verb == "nick":
+            self.nick = rest
+            self.send_presence(pto="%s/%s" % (self.args.room, rest))
+        elif verb == "retract":
+            msg = self.make_message(mto=self.args.room, mtype="groupchat")
+            msg.append(ET.fromstring("<retract xmlns='urn:xmpp:message-retract:1' id='%s'/>"
+                                     % self.last_stanza_id))
+            msg.send()
+        elif verb == "react":
+            msg = self.make_message(mto=self.args.room, mtype="groupchat")
+            reactions = ET.Element("{urn:xmpp:reactions:0}reactions", {"id": self.last_other_stanza_id})
+            for key in rest.split():
+                ET.SubElement(reactions, "{urn:xmpp:reactions:0}reaction").text = key
+            msg.append(reactions)
+            msg.send()
+        elif verb == "reply":
+            author, line = self.lines[self.last_other_stanza_id]
+            quote = "> %s wrote:\n> %s\n" % (author, line)
+            msg = self.make_message(mto=self.args.room, mbody=quote + rest, mtype="groupchat")
+            msg.append(ET.fromstring("<reply xmlns='urn:xmpp:reply:0' to='%s/%s' id='%s'/>"
+                                     % (self.args.room, author, self.last_other_stanza_id)))
+            msg.append(ET.fromstring("<fallback xmlns='urn:xmpp:fallback:0' for='urn:xmpp:reply:0'>"
+                                     "<body start='0' end='%d'/></fallback>" % len(quote)))
+            msg.send()
+        elif verb == "ban":
+            await self["xep_0045"].set_affiliation(self.args.room, "outcast", jid=rest, timeout=5)
+        elif verb == "subject":
+            self["xep_0045"].set_subject(self.args.room, rest)
+        elif verb == "leave":
+            say("DID leave")
+            self["xep_0045"].leave_muc(self.args.room, self.nick)
+            await asyncio.sleep(0.2)
+            self.disconnect()
+            return False
+        say("DID " + verb)
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--jid", required=True)
-    parser.add_argument("--password", required=True)
-    parser.add_argument("--room", required=True)
-    parser.add_argument("--nick", required=True)
-    parser.add_argument("--commands", required=True)
-    parser.add_argument("--timeout", type=float, default=60)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.ERROR)
-    user = MucUser(args)
-    user.connect(("127.0.0.1", args.port), use_ssl=False, force_starttls=False, disable_starttls=True)
-    try:
-        user.loop.run_until_complete(asyncio.wait_for(user.disconnected, args.timeout))
-    except asyncio.TimeoutError:
-        user.fail("still running after %ss" % args.timeout)
-    say("DONE")
+    def arguments(parser):
+        parser.add_argument("--room", required=True)
+        parser.add_argument("--nick", required=True)
+
+    run(MucUser, arguments)
 
 
 if __name__ == "__main__":
