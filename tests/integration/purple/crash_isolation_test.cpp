@@ -40,38 +40,25 @@ TEST_CASE("a host that segfaults or hangs on a message is replaced, the other ho
     REQUIRE(davesHost > 0);
     REQUIRE(env.hostPid(0) != davesHost);
 
-    SUBCASE("segfault") {
+    // Carol's order takes her host down (`howLost`, as the bridge logs it); dave's host carries on,
+    // carol is told her message did not go through, a new host brings her account back, and the
+    // message that took the host down is not sent again: one host lost, no more.
+    auto loseHostAndComeBack = [&](const std::string& order, const std::string& howLost, const std::string& after) {
         long pid = env.hostPid(0);
-        hs.sendAsUser(room, kCarol, {{"msgtype", "m.text"}, {"body", "please segfault now"}});
-        env.bridge().waitForLine("purple host lost; starting another host=0 .*killed by signal 11", 15s);
-        // Meanwhile dave's host carries on.
-        hs.sendAsUser(daveRoom, kDave, {{"msgtype", "m.text"}, {"body", "dave, still here"}});
-        CHECK(hs.waitFor([&] { return env.roomHas(daveRoom, "echo: dave, still here"); }, 10s));
-        // Carol is told her message did not go through.
-        CHECK(hs.waitFor([&] { return !env.noticesWith(room, "libpurple did not take it").empty(); }, 15s));
-        REQUIRE(hs.waitFor([&] { long now = env.hostPid(0); return now > 0 && now != pid; }, 20s));
-        REQUIRE(env.waitConnected("mxbridge-crashtest", 20s));
-        hs.sendAsUser(room, kCarol, {{"msgtype", "m.text"}, {"body", "after the crash"}});
-        REQUIRE(hs.waitFor([&] { return env.roomHas(room, "echo: after the crash"); }, 20s));
-        // The message that crashed the host was not sent again: one host lost, no more.
-        std::this_thread::sleep_for(3s);
-        CHECK(env.logCount("purple host lost") == 1);
-    }
-
-    SUBCASE("hang") {
-        long pid = env.hostPid(0);
-        hs.sendAsUser(room, kCarol, {{"msgtype", "m.text"}, {"body", "please hang now"}});
-        env.bridge().waitForLine("purple host lost; starting another host=0 .*stopped answering pings", 20s);
+        hs.sendAsUser(room, kCarol, {{"msgtype", "m.text"}, {"body", order}});
+        env.bridge().waitForLine("purple host lost; starting another host=0 .*" + howLost, 20s);
         hs.sendAsUser(daveRoom, kDave, {{"msgtype", "m.text"}, {"body", "dave, still here"}});
         CHECK(hs.waitFor([&] { return env.roomHas(daveRoom, "echo: dave, still here"); }, 10s));
         CHECK(hs.waitFor([&] { return !env.noticesWith(room, "libpurple did not take it").empty(); }, 15s));
         REQUIRE(hs.waitFor([&] { long now = env.hostPid(0); return now > 0 && now != pid; }, 20s));
         REQUIRE(env.waitConnected("mxbridge-crashtest", 20s));
-        hs.sendAsUser(room, kCarol, {{"msgtype", "m.text"}, {"body", "back after the freeze"}});
-        REQUIRE(hs.waitFor([&] { return env.roomHas(room, "echo: back after the freeze"); }, 20s));
+        hs.sendAsUser(room, kCarol, {{"msgtype", "m.text"}, {"body", after}});
+        REQUIRE(hs.waitFor([&] { return env.roomHas(room, "echo: " + after); }, 20s));
         std::this_thread::sleep_for(3s);
         CHECK(env.logCount("purple host lost") == 1);
-    }
+    };
+    SUBCASE("segfault") { loseHostAndComeBack("please segfault now", "killed by signal 11", "after the crash"); }
+    SUBCASE("hang") { loseHostAndComeBack("please hang now", "stopped answering pings", "back after the freeze"); }
 
     // Dave's host was never replaced.
     CHECK(env.hostPid(1) == davesHost);
