@@ -124,7 +124,14 @@ void MucPortals::sweepUnreflected() {
         for (const auto& line : lost) {
             log_.warn("a Matrix user's line was not reflected by the room in time",
                       {{"room", name}, {"event", line.origin.event.str()}});
-            room->redactWhenReflected.erase(line.key);
+            // A redaction that waited for this line's reflection cannot name it either.
+            auto waiting = room->redactWhenReflected.find(line.key);
+            if (waiting == room->redactWhenReflected.end()) continue;
+            ctx_.reportDeliveryFailure(waiting->second.room, waiting->second.event,
+                                       Error::permanent("no_echo", "the XMPP room " + name +
+                                                                       " never confirmed the message it deletes, "
+                                                                       "so it could not be retracted there"));
+            room->redactWhenReflected.erase(waiting);
         }
     }
     reflectionSweep_.expires_after(kReflectionSweepInterval);
