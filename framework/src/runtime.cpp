@@ -642,16 +642,29 @@ void Runtime::start() {
             }
             // The public Intent (PortalManager's sends) names no remote room, and lookups
             // (eventFor) go by remote room: map the event under each room linked to this one.
-            auto links = s.stores->links().forRoom(sent.room);
-            for (const Link& link : links)
-                s.stores->eventMappings().map(sent.room, sent.event, link.remote, sent.remoteId);
-            if (links.empty()) s.stores->eventMappings().map(sent.room, sent.event, sent.remoteRoom, sent.remoteId);
+            // The portals' edits, redactions and reactions of it wait for this mapping.
+            auto answered = [&] {
+                if (s.portals) s.portals->sendAnswered(sent.room, sent.remoteId);
+            };
+            try {
+                auto links = s.stores->links().forRoom(sent.room);
+                for (const Link& link : links)
+                    s.stores->eventMappings().map(sent.room, sent.event, link.remote, sent.remoteId);
+                if (links.empty())
+                    s.stores->eventMappings().map(sent.room, sent.event, sent.remoteRoom, sent.remoteId);
+            } catch (...) {
+                answered();
+                throw;
+            }
+            answered();
         },
         [&s, bot](const OutboxFailure& failure) {
             // A login secret the bot could not redact: its owner must delete it themselves.
             if (failure.kind == "redact" && failure.actor == bot && s.loginCommands)
                 s.loginCommands->onRedactionRefused(failure.room, failure.target,
                                                     failure.reason.empty() ? failure.errcode : failure.reason);
+            // What waits for this send's answer in its portal goes on without it.
+            if (s.portals && !failure.remoteId.empty()) s.portals->sendAnswered(failure.room, failure.remoteId);
             // The outbox has logged and counted it; the bridge hears of it too.
             if (auto* handler = dynamic_cast<MatrixFailureHandler*>(s.connector.get())) {
                 try {

@@ -102,6 +102,10 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
         bool holdExpired = false;  // held past aliasQueryHoldLimit: no more holding until no query is in flight
         uint64_t uploadSeq = 0;  // the queued event whose media is uploading; 0: none
         std::optional<Result<std::string>> uploaded;
+        // Its front event targets a message whose send has no answer yet (key of `unanswered`).
+        std::string awaitingSend;
+        std::chrono::steady_clock::time_point awaitingDeadline;
+        bool sendWaitExpired = false;  // waited past sendAnswerWaitLimit: go on without the target
     };
     struct GhostProfile {
         bool mapped = false;
@@ -235,13 +239,17 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
                     portal->queue.pop_front();
                     portal->uploadSeq = 0;
                     portal->uploaded.reset();
+                    portal->awaitingSend.clear();
+                    portal->sendWaitExpired = false;
                     finished(1);
                     ++handled;
                     break;
                 case Step::Wait:
                     // The result may have come while the lock was free: then go again at once.
-                    if (portal->created || portal->uploaded) break;
-                    if (!portal->creating && portal->uploadSeq == 0 && !portal->held) break;  // released
+                    if (portal->created || portal->uploaded || portal->sendWaitExpired) break;
+                    if (!portal->creating && portal->uploadSeq == 0 && !portal->held &&
+                        portal->awaitingSend.empty())
+                        break;  // released
                     if (portal->creating || portal->held) storeWaitingLocked(*portal);
                     portal->waiting = true;
                     portal->scheduled = false;
@@ -386,7 +394,14 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
     void workerLoop() {
         std::unique_lock lock(mutex);
         while (true) {
-            wake.wait(lock, [&] { return stopping || !ready.empty(); });
+            if (awaitingPortals.empty()) {
+                wake.wait(lock, [&] { return stopping || !ready.empty(); });
+            } else {
+                wake.wait_until(lock, nextSendWaitDeadlineLocked(),
+                                [&] { return stopping || !ready.empty(); });
+                expireSendWaitsLocked();
+                if (!stopping && ready.empty()) continue;
+            }
             if (stopping) return;
             std::shared_ptr<Portal> portal = std::move(ready.front());
             ready.pop_front();
@@ -656,6 +671,97 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
         return portals.at(portal.remote);
     }
 
+    // --- sends not answered yet (their event mapping comes with the answer) ---
+
+    static std::string sendKey(const RoomId& room, const RemoteMessageId& remoteId) {
+        return room.str() + '\n' + remoteId.str();
+    }
+
+    // Before intent.sendMessage / sendReaction with a remote id: counted until sendAnswered.
+    void sendHandedOver(const RoomId& room, const RemoteMessageId& remoteId) {
+        if (remoteId.empty()) return;
+        std::lock_guard lock(mutex);
+        ++unanswered[sendKey(room, remoteId)];
+    }
+
+    void sendAnswered(const RoomId& room, const RemoteMessageId& remoteId) {
+        if (remoteId.empty()) return;
+        std::string key = sendKey(room, remoteId);
+        std::lock_guard lock(mutex);
+        auto it = unanswered.find(key);
+        if (it == unanswered.end()) return;  // sent before this process started, or by a bridge directly
+        if (--it->second > 0) return;
+        unanswered.erase(it);
+        std::erase_if(awaitingPortals, [&](const std::shared_ptr<Portal>& portal) {
+            if (portal->awaitingSend != key) return false;
+            portal->awaitingSend.clear();  // its runner, if still before parking, goes again at once
+            rescheduleLocked(*portal);
+            return true;
+        });
+    }
+
+    void rescheduleLocked(Portal& portal) {
+        if (!portal.waiting || stopping) return;
+        portal.waiting = false;
+        portal.scheduled = true;
+        ready.push_back(portals.at(portal.remote));
+        wake.notify_one();
+    }
+
+    // True when the event must wait: one of `targets` in one of `rooms` was handed to the
+    // intents and has no answer yet. Checked for every room before anything is sent, so a
+    // resumed event never sends twice to the rooms it had done.
+    bool waitForUnansweredSend(Portal& portal, const std::vector<RoomId>& rooms,
+                               std::initializer_list<const RemoteMessageId*> targets) {
+        std::lock_guard lock(mutex);
+        if (unanswered.empty()) return false;
+        for (const RoomId& room : rooms) {
+            for (const RemoteMessageId* target : targets) {
+                if (target->empty()) continue;
+                std::string key = sendKey(room, *target);
+                if (!unanswered.contains(key)) continue;
+                if (portal.awaitingSend == key) {
+                    if (!portal.sendWaitExpired &&
+                        std::chrono::steady_clock::now() < portal.awaitingDeadline)
+                        return true;
+                    portal.awaitingSend.clear();
+                    portal.sendWaitExpired = false;
+                    unanswered.erase(key);  // given up on: later events need not wait for it again
+                    log.warn("the homeserver has not answered the send of the message this event "
+                             "refers to; going on without it",
+                             {{"remote_room", portal.remote.str()}, {"target", target->str()},
+                              {"room_id", room.str()}});
+                    continue;
+                }
+                portal.awaitingSend = key;
+                portal.awaitingDeadline = std::chrono::steady_clock::now() + d.sendAnswerWaitLimit;
+                portal.sendWaitExpired = false;
+                awaitingPortals.push_back(portals.at(portal.remote));
+                wake.notify_all();  // a worker sleeping without a deadline takes this one
+                return true;
+            }
+        }
+        return false;
+    }
+
+    std::chrono::steady_clock::time_point nextSendWaitDeadlineLocked() const {
+        auto next = std::chrono::steady_clock::time_point::max();
+        for (const std::shared_ptr<Portal>& portal : awaitingPortals)
+            next = std::min(next, portal->awaitingDeadline);
+        return next;
+    }
+
+    void expireSendWaitsLocked() {
+        auto now = std::chrono::steady_clock::now();
+        std::erase_if(awaitingPortals, [&](const std::shared_ptr<Portal>& portal) {
+            if (portal->awaitingSend.empty()) return true;
+            if (now < portal->awaitingDeadline) return false;
+            portal->sendWaitExpired = true;
+            rescheduleLocked(*portal);
+            return true;
+        });
+    }
+
     // The Matrix event for a remote message, if it is in `room`: an event id of another
     // room linked to the same remote room means nothing here.
     std::optional<EventId> mapped(const RoomId& room, const RemoteRoomId& remote,
@@ -714,7 +820,13 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
         }
         for (const RoomId& room : rooms) {
             out.replyTo = m.replyTo ? mapped(room, portal.remote, *m.replyTo) : std::nullopt;
-            intent.sendMessage(room, out, m.id);
+            sendHandedOver(room, m.id);
+            try {
+                intent.sendMessage(room, out, m.id);
+            } catch (...) {
+                sendAnswered(room, m.id);
+                throw;
+            }
         }
         return Step::Done;
     }
@@ -736,6 +848,7 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
     }
 
     Step edit(Portal& portal, const RemoteEdit& e, const std::vector<RoomId>& rooms) {
+        if (waitForUnansweredSend(portal, rooms, {&e.target})) return Step::Wait;
         Intent& intent = intentOf(e.sender);
         for (const RoomId& room : rooms) {
             OutgoingMessage out;
@@ -756,6 +869,7 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
     }
 
     Step redaction(Portal& portal, const RemoteRedaction& e, const std::vector<RoomId>& rooms) {
+        if (waitForUnansweredSend(portal, rooms, {&e.target})) return Step::Wait;
         for (const RoomId& room : rooms) {
             if (auto target = mapped(room, e.room, e.target)) {
                 intentOf(e.sender).redact(room, *target, e.reason);
@@ -769,6 +883,7 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
     }
 
     Step reaction(Portal& portal, const RemoteReaction& e, const std::vector<RoomId>& rooms) {
+        if (waitForUnansweredSend(portal, rooms, {e.removed ? &e.id : &e.target})) return Step::Wait;
         for (const RoomId& room : rooms) {
             if (e.removed) {
                 if (auto own = mapped(room, e.room, e.id)) {
@@ -776,7 +891,13 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
                     continue;
                 }
             } else if (auto target = mapped(room, e.room, e.target)) {
-                intentOf(e.sender).sendReaction(room, *target, e.key, e.id);
+                sendHandedOver(room, e.id);
+                try {
+                    intentOf(e.sender).sendReaction(room, *target, e.key, e.id);
+                } catch (...) {
+                    sendAnswered(room, e.id);
+                    throw;
+                }
                 continue;
             }
             log.debug(e.removed ? "removal of an unknown reaction, ignored"
@@ -849,6 +970,10 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
     size_t aliasQueries = 0;                          // AliasQueryGuards alive
     std::vector<std::shared_ptr<Portal>> heldPortals;  // waiting for them to end
     std::vector<std::shared_ptr<Portal>> expiredPortals;  // held past the limit meanwhile
+    // Sends handed to the intents with a remote id and not answered yet, by sendKey: their
+    // event mappings are written with the answer.
+    std::unordered_map<std::string, size_t> unanswered;
+    std::vector<std::shared_ptr<Portal>> awaitingPortals;  // waiting for one of them
     size_t pendingEvents = 0;
     uint64_t nextSeq = 0;
     bool stopping = false;
@@ -880,6 +1005,10 @@ void PortalManager::queueRemote(RemoteEvent event) {
 }
 
 void PortalManager::resumeWaiting() { state_->resumeWaiting(); }
+
+void PortalManager::sendAnswered(const RoomId& room, const RemoteMessageId& remoteId) {
+    state_->sendAnswered(room, remoteId);
+}
 
 Result<RoomId> PortalManager::ensurePortal(const PortalInfo& info, const std::string& aliasLocalpart,
                                            std::chrono::milliseconds timeout) {

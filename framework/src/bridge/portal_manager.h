@@ -54,6 +54,10 @@ public:
         // when queries overlap: checked as each query ends, so one query's wait for another
         // room does not hold every room's events (and memory) for as long as queries go on.
         std::chrono::milliseconds aliasQueryHoldLimit = std::chrono::seconds(30);
+        // How long an edit, redaction or reaction of a message this class handed to the
+        // intents waits for that send's answer (sendAnswered) before it goes on without the
+        // target's event id (an edit then arrives as a marked new message).
+        std::chrono::milliseconds sendAnswerWaitLimit = std::chrono::seconds(30);
     };
 
     explicit PortalManager(Deps deps);
@@ -83,6 +87,13 @@ public:
     // bridge may report the remote room (joining it) before ensurePortal marks the portal.
     // When the last one is released, events still without a portal are dropped and counted.
     [[nodiscard]] std::shared_ptr<void> aliasQueryInFlight();
+
+    // The homeserver answered (or refused for good) a send made for `remoteId` in `room`;
+    // called after its event mapping is written. Until then an edit, redaction or reaction of
+    // that remote message waits in its portal's FIFO (see Deps::sendAnswerWaitLimit): the
+    // mapping it needs is written only with the answer, and a remote network can edit a line
+    // a few milliseconds after sending it.
+    void sendAnswered(const RoomId& room, const RemoteMessageId& remoteId);
 
     // Waits until every queued event has been handed to the intents (or failed); false on
     // timeout. For shutdown (call before stop()) and tests.

@@ -245,6 +245,9 @@ TEST_CASE("a Matrix message is posted to the channel under its sender's name, an
 TEST_CASE("a Slack edit and a Slack deletion change the bridged message in Matrix") {
     SlackBridge f;
     f.start();
+    // The homeserver answers the ghost's send only after Slack has already edited the line:
+    // the edit still finds the Matrix event it changes.
+    f.hs().setAnswerDelay("sendMessage", 1500ms);
     CHECK(f.deliver(slackMessage("teh typo", "1700000000.000600"), "Ev0EDIT001").status == 200);
     REQUIRE(f.hs().waitFor([&] { return !f.messages(kAliceGhost, "teh typo").empty(); }, 15s));
     std::string original = f.messages(kAliceGhost, "teh typo").at(0).value("event_id", "");
@@ -264,6 +267,7 @@ TEST_CASE("a Slack edit and a Slack deletion change the bridged message in Matri
         for (const auto& e : f.hs().timeline(f.room())) if (isEdit(e)) return true;
         return false;
     }, 15s));
+    f.hs().setAnswerDelay("sendMessage", 0ms);
     nlohmann::json deleted = {{"type", "message"}, {"subtype", "message_deleted"}, {"channel", kChannel},
                               {"deleted_ts", "1700000000.000600"},
                               {"previous_message", {{"type", "message"}, {"user", "U0ALICE01"}, {"text", "the typo"},

@@ -22,7 +22,8 @@ namespace {
 
 struct World {
     explicit World(unsigned workers = 1, PortalWaitStore* waiting = nullptr,
-                   std::chrono::milliseconds aliasQueryHoldLimit = std::chrono::seconds(30)) {
+                   std::chrono::milliseconds aliasQueryHoldLimit = std::chrono::seconds(30),
+                   std::chrono::milliseconds sendAnswerWaitLimit = std::chrono::seconds(30)) {
         manager = std::make_unique<PortalManager>(PortalManager::Deps{
             .intentFor = [this](const UserId& user) -> Intent& { return intent(user); },
             .bot = bot,
@@ -38,6 +39,7 @@ struct World {
             .workers = workers,
             .waiting = waiting,
             .aliasQueryHoldLimit = aliasQueryHoldLimit,
+            .sendAnswerWaitLimit = sendAnswerWaitLimit,
         });
     }
     ~World() {
@@ -207,6 +209,9 @@ TEST_CASE("a remote room linked to two Matrix rooms gets each message in both") 
 
     // An edit's target is an event of one room; the other room gets the marked fallback.
     world.mappings.map(RoomId("!a:hs"), EventId("$one"), remote, RemoteMessageId("m1"));
+    // As the outbox does: both rooms' sends answered, one event mapped (the other unknown).
+    world.manager->sendAnswered(RoomId("!a:hs"), RemoteMessageId("m1"));
+    world.manager->sendAnswered(RoomId("!b:hs"), RemoteMessageId("m1"));
     world.queue(RemoteEdit{remote, sender("alice"), RemoteMessageId("m1"), "hello again", std::nullopt});
     world.settle();
     sends = world.calls.ofOp("send");
@@ -317,6 +322,62 @@ TEST_CASE("unknown targets: an edit becomes a marked new message, the rest is ig
     CHECK(sends[1].message.html == std::optional<std::string>("* <b>fixed</b>"));
     CHECK(world.calls.ofOp("redact").empty());
     CHECK(world.calls.ofOp("react").empty());
+}
+
+TEST_CASE("an edit, reaction and redaction right after a message wait for its send's answer and find its event") {
+    // The remote network edits a line milliseconds after sending it; the line's event id is
+    // known only once the homeserver answers its send (the outbox maps it then).
+    World world;
+    RemoteRoomId remote("net/#quick");
+    RoomId room("!q:hs");
+    world.links.link(Link{room, remote});
+    PortalInfo info = portal(remote.str());
+
+    world.queue(message(info, sender("bob"), "m1", "helo"));
+    world.queue(RemoteEdit{remote, sender("bob"), RemoteMessageId("m1"), "hello", std::nullopt});
+    world.queue(RemoteReaction{remote, sender("alice"), RemoteMessageId("m1"), RemoteMessageId("r1"), "👍", false});
+    world.queue(RemoteRedaction{remote, sender("bob"), RemoteMessageId("m1"), ""});
+    std::this_thread::sleep_for(100ms);
+    CHECK(world.calls.ofOp("send").size() == 1);  // the edit waits for the answer
+    CHECK(world.manager->pending() == 3);
+
+    world.mappings.map(room, EventId("$m1"), remote, RemoteMessageId("m1"));
+    world.manager->sendAnswered(room, RemoteMessageId("m1"));
+    world.settle();
+
+    auto sends = world.calls.ofOp("send");
+    REQUIRE(sends.size() == 2);
+    CHECK(sends[1].text == "hello");
+    CHECK(sends[1].message.replaces == EventId("$m1"));
+    auto reacts = world.calls.ofOp("react");
+    REQUIRE(reacts.size() == 1);
+    CHECK(reacts[0].target == "$m1");
+    auto redacts = world.calls.ofOp("redact");
+    REQUIRE(redacts.size() == 1);
+    CHECK(redacts[0].target == "$m1");
+}
+
+TEST_CASE("a send that is never answered holds its edit back only for the wait limit; other portals go on") {
+    World world(1, nullptr, std::chrono::seconds(30), 300ms);
+    RemoteRoomId slow("net/#slow");
+    RemoteRoomId other("net/#other");
+    world.links.link(Link{RoomId("!s:hs"), slow});
+    world.links.link(Link{RoomId("!o:hs"), other});
+
+    world.queue(message(portal(slow.str()), sender("bob"), "m1", "helo"));
+    world.queue(RemoteEdit{slow, sender("bob"), RemoteMessageId("m1"), "hello", std::nullopt});
+    world.queue(message(portal(other.str()), sender("alice"), "o1", "meanwhile"));
+    std::this_thread::sleep_for(100ms);
+    CHECK(bodies(world.calls.ofOp("send"), "!o:hs") == std::vector<std::string>{"meanwhile"});
+    world.settle();
+
+    // Better a visible correction than a lost one, as for any unknown target.
+    CHECK(bodies(world.calls.ofOp("send"), "!s:hs") == std::vector<std::string>{"helo", "* hello"});
+    // Given up on: the next edit of that line does not wait again.
+    world.queue(RemoteEdit{slow, sender("bob"), RemoteMessageId("m1"), "hello!", std::nullopt});
+    std::this_thread::sleep_for(100ms);
+    CHECK(bodies(world.calls.ofOp("send"), "!s:hs").size() == 3);
+    world.settle();
 }
 
 TEST_CASE("a direct-chat portal is created by the remote user's ghost with is_direct and the Matrix user invited") {
