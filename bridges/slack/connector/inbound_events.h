@@ -18,6 +18,7 @@ namespace mxbridge::slack {
 struct SelfIdentity {
     std::string botUserId;  // U…
     std::string botId;      // B…
+    std::string teamId{};   // T…: the workspace; logins must be for the same one
 };
 
 // Slack users as ghosts (users.info, cached by the caller).

@@ -25,6 +25,7 @@
 #include "mxbridge/slack/web_api_client.h"
 #include "mxbridge/webhook.h"
 #include "slack_config.h"
+#include "slack_login.h"
 
 namespace mxbridge::slack {
 
@@ -164,6 +165,7 @@ class SlackConnector final : public Connector,
                              public WebhookHandler,
                              public EditHandler,
                              public RedactionHandler,
+                             public LoginHandler,
                              public ConfigValidator {
 public:
     ~SlackConnector() override { stop(); }
@@ -211,6 +213,7 @@ public:
         if (socket_) socket_->stop();
         if (client_) client_->shutdown();  // a lookup the worker waits on ends now
         if (worker_.joinable()) worker_.join();
+        retirer_.finish();  // users' clients, retired by the framework before this stop
         if (socketLoop_.joinable()) {
             // The closes get a moment on the loop; then it ends whatever is left.
             std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -232,6 +235,51 @@ public:
     WebhookResponse onWebhook(const WebhookRequest& request) override {
         if (request.path == "slack/events" && endpoint_) return endpoint_->handle(request);
         return WebhookResponse{.status = 404, .body = "not found\n"};
+    }
+
+    // --- Logins (puppeting): slack_login.h ---
+
+    std::vector<std::string> loginNetworks() const override { return {kNetwork}; }
+
+    std::vector<LoginFlow> loginFlows(const std::string& network) const override {
+        if (network != kNetwork) return {};
+        return slackLoginFlows();
+    }
+
+    std::unique_ptr<LoginProcess> createLogin(const UserId&, const std::string& network,
+                                              const std::string& flowId) override {
+        if (network != kNetwork) return nullptr;
+        std::string flow = flowId == "cookie" ? "cookie" : "token";
+        return std::make_unique<SlackLoginProcess>(
+            flow,
+            [this]() -> std::optional<std::string> {
+                std::lock_guard lock(mutex_);
+                if (!self_ || self_->teamId.empty()) return std::nullopt;
+                return self_->teamId;
+            },
+            [this](const UserCredentials& credentials) {
+                // A client of its own for the check: the login worker may wait on it.
+                WebApiClientOptions options;
+                options.baseUrl = config_.apiUrl;
+                options.token = credentials.token;
+                options.cookie = credentials.cookie;
+                options.workers = 1;
+                options.maxAttempts = 2;
+                WebApiClient check(options);
+                return check.callAndWait("auth.test", {});
+            });
+    }
+
+    std::unique_ptr<RemoteClient> makeClient(const Login& login, RemoteClientHandle handle) override {
+        if (login.network != kNetwork || login.secret.empty()) return nullptr;  // no login: the relay posts
+        std::optional<UserCredentials> credentials = readCredentials(login.secret.reveal());
+        if (!credentials || login.data.value("user_id", std::string()).empty()) {
+            log_->warn("a stored Slack login cannot be read; its owner must log in again", {{"user", login.user.str()}});
+            return nullptr;
+        }
+        WebApiClientOptions options;
+        options.baseUrl = config_.apiUrl;
+        return std::make_unique<SlackPuppet>(login, std::move(*credentials), options, std::move(handle), retirer_);
     }
 
     HookResult onMatrixMessage(const MatrixMessage& message) override {
@@ -383,7 +431,8 @@ private:
             if (failure && failure->error == "shutting_down") return;
             if (!failure) {
                 SelfIdentity self{.botUserId = result.answer.body.value("user_id", std::string()),
-                                  .botId = result.answer.body.value("bot_id", std::string())};
+                                  .botId = result.answer.body.value("bot_id", std::string()),
+                                  .teamId = result.answer.body.value("team_id", std::string())};
                 {
                     std::lock_guard lock(mutex_);
                     self_ = self;
@@ -605,6 +654,7 @@ private:
     std::optional<Logger> log_;
     SlackBridgeConfig config_;
     std::unique_ptr<WebApiClient> client_;
+    ClientRetirer retirer_;  // users' retired clients, finished in stop()
     std::unique_ptr<SlackUsers> users_;  // used on the worker only
     std::unique_ptr<EventInbox> inbox_;
     std::unique_ptr<EventsEndpoint> endpoint_;

@@ -80,6 +80,18 @@ const std::map<std::string, std::string>& scopeOf() {
 
 nlohmann::json refusal(const std::string& error) { return {{"ok", false}, {"error", error}}; }
 
+// Whether the request's Cookie header carries d=<value>.
+bool hasCookie(const HttpRequest& request, const std::string& value) {
+    auto header = request.headers.find("cookie");
+    if (header == request.headers.end() || value.empty()) return false;
+    std::istringstream parts(header->second);
+    for (std::string part; std::getline(parts, part, ';');) {
+        std::size_t start = part.find_first_not_of(' ');
+        if (start != std::string::npos && part.substr(start) == "d=" + value) return true;
+    }
+    return false;
+}
+
 }  // namespace
 
 std::optional<fs::path> slackApiDir() {
@@ -185,6 +197,16 @@ void SlackDouble::serveSocketMode(std::function<std::string()> nextUrl) {
 void SlackDouble::revokeToken() {
     std::lock_guard lock(mutex_);
     revoked_ = true;
+}
+
+void SlackDouble::addUserToken(SlackUserToken token) {
+    std::lock_guard lock(mutex_);
+    userTokens_[token.token] = std::move(token);
+}
+
+void SlackDouble::revokeUserToken(const std::string& token, const std::string& error) {
+    std::lock_guard lock(mutex_);
+    revokedUserTokens_[token] = error;
 }
 
 std::vector<SlackPost> SlackDouble::posts() const {
@@ -342,19 +364,35 @@ HttpResponse SlackDouble::handle(const HttpRequest& request) {
         return HttpResponse::json(200, refusal("invalid_arguments"));
     }
 
-    std::string granted;
-    for (const auto& scope : options_.botScopes) granted += (granted.empty() ? "" : ",") + scope;
-    auto reply = [&granted](int status, const nlohmann::json& body) {
-        HttpResponse response = HttpResponse::json(status, body);
-        response.headers["x-oauth-scopes"] = granted;
-        return response;
-    };
     if (token.empty()) return HttpResponse::json(200, refusal("not_authed"));
     bool appLevel = name == "apps.connections.open";
-    if (token == (appLevel ? options_.botToken : options_.appToken))
+    auto userToken = userTokens_.find(token);
+    Caller caller{.userId = options_.botUserId, .isBot = true, .scopes = options_.botScopes, .listsScopes = true};
+    if (appLevel) {
+        if (token != options_.appToken)
+            return HttpResponse::json(200, refusal(token == options_.botToken || userToken != userTokens_.end()
+                                                       ? "not_allowed_token_type" : "invalid_auth"));
+    } else if (token == options_.appToken) {
         return HttpResponse::json(200, refusal("not_allowed_token_type"));
-    if (token != (appLevel ? options_.appToken : options_.botToken)) return HttpResponse::json(200, refusal("invalid_auth"));
-    if (revoked_) return HttpResponse::json(200, refusal("token_revoked"));
+    } else if (userToken != userTokens_.end()) {
+        const SlackUserToken& user = userToken->second;
+        bool desktopClient = user.token.rfind("xoxc-", 0) == 0;
+        if (desktopClient && !hasCookie(request, user.cookie)) return HttpResponse::json(200, refusal("invalid_auth"));
+        if (auto revoked = revokedUserTokens_.find(token); revoked != revokedUserTokens_.end())
+            return HttpResponse::json(200, refusal(revoked->second));
+        caller = Caller{.userId = user.userId, .isBot = false, .scopes = user.scopes, .listsScopes = !desktopClient};
+    } else if (token != options_.botToken) {
+        return HttpResponse::json(200, refusal("invalid_auth"));
+    } else if (revoked_) {
+        return HttpResponse::json(200, refusal("token_revoked"));
+    }
+    std::string granted;
+    for (const auto& scope : caller.scopes) granted += (granted.empty() ? "" : ",") + scope;
+    auto reply = [&granted, &caller](int status, const nlohmann::json& body) {
+        HttpResponse response = HttpResponse::json(status, body);
+        if (caller.listsScopes) response.headers["x-oauth-scopes"] = granted;
+        return response;
+    };
 
     if (auto limit = rateLimits_.find(name); limit != rateLimits_.end() && limit->second.first > 0) {
         --limit->second.first;
@@ -366,13 +404,12 @@ HttpResponse SlackDouble::handle(const HttpRequest& request) {
         --failure->second.second;
         return reply(200, refusal(failure->second.first));
     }
-    if (auto scope = scopeOf().find(name); scope != scopeOf().end()) {
-        bool has = std::find(options_.botScopes.begin(), options_.botScopes.end(), scope->second) !=
-                   options_.botScopes.end();
+    if (auto scope = scopeOf().find(name); scope != scopeOf().end() && caller.listsScopes) {
+        bool has = std::find(caller.scopes.begin(), caller.scopes.end(), scope->second) != caller.scopes.end();
         if (!has) return reply(200, {{"ok", false}, {"error", "missing_scope"}, {"needed", scope->second},
                                      {"provided", granted}});
     }
-    return reply(200, serve(name, *args));
+    return reply(200, serve(name, *args, caller));
 }
 
 std::string SlackDouble::nextTs() {
@@ -393,9 +430,16 @@ nlohmann::json SlackDouble::userJson(const SlackUser& user) const {
               {"image_72", user.avatarUrl}}}};
 }
 
-nlohmann::json SlackDouble::serve(const std::string& method, const std::map<std::string, std::string>& args) {
+nlohmann::json SlackDouble::serve(const std::string& method, const std::map<std::string, std::string>& args,
+                                  const Caller& caller) {
     auto arg = [&args](const char* key) { return args.count(key) ? args.at(key) : std::string(); };
     if (method == "auth.test") {
+        if (!caller.isBot) {
+            auto user = users_.find(caller.userId);
+            return {{"ok", true}, {"url", "https://double.slack.test/"}, {"team", options_.teamName},
+                    {"user", user != users_.end() ? user->second.name : caller.userId}, {"team_id", options_.teamId},
+                    {"user_id", caller.userId}, {"is_enterprise_install", false}};
+        }
         return {{"ok", true}, {"url", "https://double.slack.test/"}, {"team", options_.teamName},
                 {"user", "bridge"}, {"team_id", options_.teamId}, {"user_id", options_.botUserId},
                 {"bot_id", options_.botId}, {"is_enterprise_install", false}};
@@ -404,10 +448,11 @@ nlohmann::json SlackDouble::serve(const std::string& method, const std::map<std:
         if (!channels_.count(arg("channel"))) return refusal("channel_not_found");
         if (arg("text").empty() && arg("blocks").empty() && arg("attachments").empty()) return refusal("no_text");
         SlackPost post{.channel = arg("channel"), .ts = nextTs(), .text = arg("text"), .username = arg("username"),
-                       .iconUrl = arg("icon_url"), .threadTs = arg("thread_ts")};
+                       .iconUrl = arg("icon_url"), .threadTs = arg("thread_ts"), .deleted = false,
+                       .user = caller.userId};
         posts_.push_back(post);
-        nlohmann::json message = {{"type", "message"}, {"text", post.text}, {"user", options_.botUserId},
-                                  {"bot_id", options_.botId}, {"ts", post.ts}};
+        nlohmann::json message = {{"type", "message"}, {"text", post.text}, {"user", caller.userId}, {"ts", post.ts}};
+        if (caller.isBot) message["bot_id"] = options_.botId;
         if (!post.username.empty()) message["username"] = post.username;
         if (!post.threadTs.empty()) message["thread_ts"] = post.threadTs;
         return {{"ok", true}, {"channel", post.channel}, {"ts", post.ts}, {"message", message}};
@@ -415,6 +460,9 @@ nlohmann::json SlackDouble::serve(const std::string& method, const std::map<std:
     if (method == "chat.update" || method == "chat.delete") {
         for (auto& post : posts_) {
             if (post.channel != arg("channel") || post.ts != arg("ts") || post.deleted) continue;
+            // Only one's own messages (a workspace admin's user token aside, which the double has not).
+            if (post.user != caller.userId)
+                return refusal(method == "chat.delete" ? "cant_delete_message" : "cant_update_message");
             if (method == "chat.delete") post.deleted = true;
             else post.text = arg("text");
             return {{"ok", true}, {"channel", post.channel}, {"ts", post.ts}};

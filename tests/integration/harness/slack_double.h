@@ -53,6 +53,16 @@ struct SlackUser {
     bool isBot = false;
 };
 
+// A Slack user's own token, for puppeting: auth.test answers as that user and what it posts
+// is theirs (no bot id). A desktop client token (xoxc-) works only with its `d` cookie, and
+// lists no scopes.
+struct SlackUserToken {
+    std::string token;  // xoxp-… or xoxc-…
+    std::string userId;
+    std::vector<std::string> scopes = {"chat:write"};  // user scopes; ignored for xoxc-
+    std::string cookie{};                              // the d cookie an xoxc- token needs
+};
+
 // A file uploaded through files.getUploadURLExternal and the upload URL.
 struct SlackUpload {
     std::string fileId;
@@ -72,6 +82,7 @@ struct SlackPost {
     std::string iconUrl;
     std::string threadTs;
     bool deleted = false;
+    std::string user{};  // who posted it: the bot user, or the owner of a user token
 };
 
 class SlackDouble {
@@ -97,6 +108,10 @@ public:
     void failNext(const std::string& method, const std::string& error, int count = 1);
     // Every call with the bot token is answered token_revoked from now on.
     void revokeToken();
+    void addUserToken(SlackUserToken token);
+    // Every call with this user token is answered `error` (token_revoked, account_inactive…)
+    // from now on.
+    void revokeUserToken(const std::string& token, const std::string& error = "token_revoked");
     // Where apps.connections.open sends the app (SocketModeDouble::nextUrl); unset, the
     // double refuses it as a workspace without Socket Mode would.
     void serveSocketMode(std::function<std::string()> nextUrl);
@@ -126,7 +141,15 @@ private:
                                                                    std::string& problem) const;
     std::vector<std::string> check(const std::string& name, const Method& method,
                                    const std::map<std::string, std::string>& args, bool tokenFromBody) const;
-    nlohmann::json serve(const std::string& method, const std::map<std::string, std::string>& args);
+    // Whose token a call carries: the bot's, or a user's.
+    struct Caller {
+        std::string userId;
+        bool isBot = true;
+        std::vector<std::string> scopes;
+        bool listsScopes = true;  // false for desktop client tokens
+    };
+    nlohmann::json serve(const std::string& method, const std::map<std::string, std::string>& args,
+                         const Caller& caller);
     nlohmann::json userJson(const SlackUser& user) const;
     std::string nextTs();
 
@@ -141,6 +164,8 @@ private:
     std::map<std::string, std::pair<int, int>> rateLimits_;                // method -> count, seconds
     std::map<std::string, std::pair<std::string, int>> failures_;          // method -> error, count
     bool revoked_ = false;
+    std::map<std::string, SlackUserToken> userTokens_;    // by token
+    std::map<std::string, std::string> revokedUserTokens_;  // token -> error
     std::function<std::string()> socketUrl_;
     std::vector<SlackPost> posts_;
     std::vector<SlackUpload> uploads_;

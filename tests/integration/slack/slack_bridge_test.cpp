@@ -65,7 +65,8 @@ public:
           << "\n  public_url: " << url() << "\n  registration_file: " << (dir_ / "registration.yaml").string()
           << "\n  as_token: " << hs_->config().asToken << "\n  hs_token: " << hs_->config().hsToken
           << "\n  bot_localpart: slackbot\n"
-          << "database:\n  path: " << (dir_ / "mxbridge.db").string() << "\n"
+          << "database:\n  path: " << (dir_ / "mxbridge.db").string()
+          << "\n  secret_key: 0123456789abcdef0123456789abcdef-slack-test-key\n"
           << "logging:\n  level: debug\n"
           << "bridge:\n  type: slack\n  bot_token: " << slack_.options().botToken
           << (transport_ == Transport::SocketMode ? "\n  app_token: " + slack_.options().appToken
@@ -493,5 +494,85 @@ TEST_CASE("a file sent from Matrix is uploaded to the channel the way new apps m
     CHECK(upload.channel == kChannel);
     CHECK(upload.initialComment == "Alice (Matrix) sent cat.png");
     CHECK(f.slack().callCount("files.upload") == 0);
+    CHECK(f.slack().violations().empty());
+}
+
+// --- Puppeting: Matrix users' own Slack logins -------------------------------------------------------
+
+namespace {
+
+constexpr const char* kAliceUserToken = "xoxp-1111-2222-alice-user-token";
+constexpr const char* kAliceClientToken = "xoxc-3333-4444-alice-client-token";
+constexpr const char* kAliceCookie = "xoxd-alice%2Fcookie%3D";
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("!login slack takes a user token checked with auth.test; !status shows it; !logout forgets it") {
+    SlackBridge f;
+    f.slack().addUserToken({.token = kAliceUserToken, .userId = "U0ALICE01", .scopes = {"chat:write"}, .cookie = {}});
+    f.slack().addUserToken({.token = "xoxp-5555-no-scopes", .userId = "U0ALICE01", .scopes = {"users:read"}, .cookie = {}});
+    f.start();
+    REQUIRE(!f.logLine("connected to Slack").empty());
+    std::string dm = f.botDm(kAlice);
+
+    std::string asked = f.command(dm, "!login slack");
+    CHECK_MESSAGE(has(asked, "Your Slack user token (xoxp-"), asked);
+    std::string refused = f.command(dm, "xoxp-9999-not-a-real-token");
+    CHECK_MESSAGE(has(refused, "Login failed: Slack refused the token: the Slack token is not valid"), refused);
+
+    f.command(dm, "!login slack");
+    std::string noScope = f.command(dm, "xoxp-5555-no-scopes");
+    CHECK_MESSAGE(has(noScope, "lacks the user scope chat:write"), noScope);
+
+    f.command(dm, "!login slack");
+    std::string bot = f.command(dm, f.slack().options().botToken);
+    CHECK_MESSAGE(has(bot, "That is a bot token"), bot);
+
+    f.command(dm, "!login slack");
+    std::string done = f.command(dm, kAliceUserToken);
+    CHECK_MESSAGE(has(done, "Logged in to slack as alice"), done);
+    std::string status;
+    REQUIRE(f.hs().waitFor([&] {
+        status = f.command(dm, "!status");
+        return has(status, "slack: connected");
+    }, 15s));
+    std::string out = f.command(dm, "!logout");
+    CHECK_MESSAGE(has(out, "Logged out of slack"), out);
+    CHECK(has(f.command(dm, "!status"), "You have no logins"));
+    // Secrets stay out of the log, and the answers holding them out of the chat.
+    CHECK(f.bridge().lastLines(2000).find(kAliceUserToken) == std::string::npos);
+    CHECK(f.bridge().lastLines(2000).find("xoxp-9999-not-a-real-token") == std::string::npos);
+    CHECK(f.slack().violations().empty());
+}
+
+TEST_CASE("!login slack cookie takes the desktop client's token with its d cookie, and refuses it without") {
+    SlackBridge f;
+    f.slack().addUserToken({.token = kAliceClientToken, .userId = "U0ALICE01", .scopes = {}, .cookie = kAliceCookie});
+    f.start();
+    REQUIRE(!f.logLine("connected to Slack").empty());
+    std::string dm = f.botDm(kAlice);
+
+    f.command(dm, "!login slack cookie");
+    f.command(dm, kAliceClientToken);
+    std::string wrong = f.command(dm, "xoxd-someone-elses-cookie");
+    CHECK_MESSAGE(has(wrong, "Slack refused the token"), wrong);
+    CHECK_MESSAGE(has(wrong, "d cookie of the same browser session"), wrong);
+
+    // A client token in the user-token flow is pointed at the right one.
+    f.command(dm, "!login slack");
+    CHECK(has(f.command(dm, kAliceClientToken), "!login slack cookie"));
+
+    f.command(dm, "!login slack cookie");
+    f.command(dm, kAliceClientToken);
+    std::string done = f.command(dm, std::string("d=") + kAliceCookie + "; d-s=1700000000");
+    CHECK_MESSAGE(has(done, "Logged in to slack as alice"), done);
+    REQUIRE(f.hs().waitFor([&] { return has(f.command(dm, "!status"), "slack: connected"); }, 15s));
+    // It is still there after a restart (stored, sealed), and still works.
+    f.stop();
+    f.start();
+    REQUIRE(f.hs().waitFor([&] { return has(f.command(dm, "!status"), "slack: connected"); }, 15s));
+    CHECK(f.bridge().lastLines(2000).find(kAliceCookie) == std::string::npos);
     CHECK(f.slack().violations().empty());
 }

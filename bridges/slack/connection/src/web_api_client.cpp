@@ -195,6 +195,7 @@ WebApiClient::Attempt WebApiClient::send(const Call& call) {
         web::http::http_request request(web::http::methods::POST);
         request.set_request_uri(utility::conversions::to_string_t(call.method));
         request.headers().add("Authorization", "Bearer " + options_.token);
+        if (!options_.cookie.empty()) request.headers().add("Cookie", "d=" + options_.cookie);
         request.set_body(formEncode(call.args), "application/x-www-form-urlencoded");
         web::http::http_response response = http_->request(request).get();
         attempt.status = response.status_code();

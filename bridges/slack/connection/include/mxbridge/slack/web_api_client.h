@@ -32,7 +32,10 @@ namespace mxbridge::slack {
 
 struct WebApiClientOptions {
     std::string baseUrl = "https://slack.com/api/";  // ends in '/'; the Slack double's in tests
-    std::string token{};                             // xoxb-… (bot) or xoxp-… (user)
+    std::string token{};                             // xoxb-… (bot), xoxp-… (user) or xoxc-… (desktop client)
+    // The desktop client's `d` cookie (xoxd-…): an xoxc- token works only with it. Sent as
+    // `Cookie: d=<value>`; empty: no cookie.
+    std::string cookie{};
     std::chrono::seconds timeout{30};
     // Attempts for a call that meets Slack-side trouble, before it fails as retryable.
     int maxAttempts = 5;
