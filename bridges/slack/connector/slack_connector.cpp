@@ -210,6 +210,7 @@ public:
             stopping_ = true;
         }
         changed_.notify_all();
+        echoes_.stop();  // the worker may wait on it
         if (socket_) socket_->stop();
         if (client_) client_->shutdown();  // a lookup the worker waits on ends now
         if (worker_.joinable()) worker_.join();
@@ -297,37 +298,99 @@ public:
         // A Matrix reply to a bridged Slack message goes into that message's thread (its
         // root's, when it is itself a thread reply): Slack has no replies outside threads.
         auto repliedTo = message.replyToRemote ? splitMessageId(*message.replyToRemote) : std::nullopt;
+        std::shared_ptr<SlackPuppet> puppet = puppetOf(message.sender);
         for (const std::string& channel : channels) {
-            WebApiArgs args = {{"channel", channel}, {"text", text},
-                               {"username", cutUtf8(message.senderName, kMaxUsernameChars)}};
             std::optional<std::string> threadTs;
             if (repliedTo && repliedTo->first == channel) threadTs = threadRoot(channel, repliedTo->second);
-            if (threadTs) args.emplace_back("thread_ts", *threadTs);
-            client_->call("chat.postMessage", std::move(args), channel,
-                          [this, room = message.room, event = message.event.eventId(), channel, threadTs](const WebApiResult& r) {
-                              if (r.answer.ok()) {
-                                  std::string ts = r.answer.body.value("ts", std::string());
-                                  if (threadTs) rememberThread(channel, ts, *threadTs);
-                                  ctx_->eventMappings().map(room, event, RemoteRoomId(channel), slackMessageId(channel, ts));
-                              } else {
-                                  onFailure(*r.answer.failure, room, event);
-                              }
-                          });
+            OutgoingPost post{.room = message.room, .event = message.event.eventId(), .channel = channel,
+                              .text = text, .threadTs = threadTs, .senderName = message.senderName};
+            if (!puppet || !postAsUser(*puppet, post)) relay(post);
         }
         return HookResult::delivered();
     }
 
     HookResult onMatrixEdit(const MatrixEdit& edit) override {
-        return changeSlackMessage(edit.remotes, edit.target, edit.targetRemote, edit.room, edit.event.eventId(),
+        return changeSlackMessage(edit.remotes, edit.sender, edit.target, edit.targetRemote, edit.room, edit.event.eventId(),
                                   "chat.update", slackText(edit.newBody, edit.newHtml));
     }
 
     HookResult onMatrixRedaction(const MatrixRedaction& redaction) override {
-        return changeSlackMessage(redaction.remotes, redaction.target, redaction.targetRemote, redaction.room,
+        return changeSlackMessage(redaction.remotes, redaction.sender, redaction.target, redaction.targetRemote, redaction.room,
                                   redaction.event.eventId(), "chat.delete", {});
     }
 
 private:
+    // One Matrix message on its way to one channel.
+    struct OutgoingPost {
+        RoomId room;
+        EventId event;
+        std::string channel;
+        std::string text;
+        std::optional<std::string> threadTs;
+        std::string senderName;
+    };
+
+    // The running client of `user`'s login, when they have one (nullptr: relay them).
+    std::shared_ptr<SlackPuppet> puppetOf(const UserId& user) {
+        return std::dynamic_pointer_cast<SlackPuppet>(ctx_->remoteClients().acquire(LoginKey{user, kNetwork, ""}));
+    }
+
+    // Slack accepted a post: remembered for edits, replies and thread replies.
+    void posted(const OutgoingPost& post, const std::string& ts) {
+        if (post.threadTs) rememberThread(post.channel, ts, *post.threadTs);
+        ctx_->eventMappings().map(post.room, post.event, RemoteRoomId(post.channel), slackMessageId(post.channel, ts));
+    }
+
+    // The app posts it under the sender's display name (chat:write.customize).
+    void relay(const OutgoingPost& post) {
+        WebApiArgs args = {{"channel", post.channel}, {"text", post.text},
+                           {"username", cutUtf8(post.senderName, kMaxUsernameChars)}};
+        if (post.threadTs) args.emplace_back("thread_ts", *post.threadTs);
+        client_->call("chat.postMessage", std::move(args), post.channel, [this, post](const WebApiResult& r) {
+            if (r.answer.ok()) posted(post, r.answer.body.value("ts", std::string()));
+            else onFailure(*r.answer.failure, post.room, post.event);
+        });
+    }
+
+    // Posted with the sender's own token, so it is theirs on Slack. False when their login
+    // cannot post (refused earlier, or retired): the caller relays it. Refused now, it is
+    // relayed after all and the sender told why in the room (their DM hears it from the
+    // framework, through the login's state).
+    bool postAsUser(SlackPuppet& puppet, const OutgoingPost& post) {
+        WebApiArgs args = {{"channel", post.channel}, {"text", post.text}};
+        if (post.threadTs) args.emplace_back("thread_ts", *post.threadTs);
+        const std::string user = puppet.slackUserId();
+        echoes_.sending(user, post.channel);
+        bool queued = puppet.call("chat.postMessage", std::move(args), post.channel, [this, post, user](const WebApiResult& r) {
+            if (r.answer.ok()) {
+                std::string ts = r.answer.body.value("ts", std::string());
+                ctx_->kv().put(postedKey(post.channel, ts), user);  // before the echo is looked at
+                echoes_.settled(user, post.channel);
+                posted(post, ts);
+                return;
+            }
+            echoes_.settled(user, post.channel);
+            const WebApiFailure& failure = *r.answer.failure;
+            if (failure.kind != FailureKind::BadCredentials) return onFailure(failure, post.room, post.event);
+            OutgoingMessage notice;
+            notice.kind = MessageKind::Notice;
+            notice.body = "\u26A0 Slack refused your login (" + failure.message +
+                          "), so this message was posted by the bridge under your name instead. Send !login slack "
+                          "in your chat with the bridge bot to post as yourself again.";
+            notice.replyTo = post.event;
+            ctx_->bot().sendMessage(post.room, notice);
+            relay(post);
+        });
+        if (!queued) echoes_.settled(user, post.channel);
+        return queued;
+    }
+
+    // Posts made with a user's token, by channel and ts → that user's Slack id: their echoes
+    // are not bridged back, and their edits and deletions need that user's token.
+    static std::string postedKey(const std::string& channel, const std::string& ts) {
+        return "slack/posted/" + channel + "/" + ts;
+    }
+
     // What Slack shows for a Matrix message: its formatted_body as mrkdwn (pills of Slack
     // users' ghosts as real mentions), else its body; either way nothing in it is markup
     // the sender did not write as formatting.
@@ -392,7 +455,7 @@ private:
     }
 
     // chat.update / chat.delete of the Slack post a Matrix event became.
-    HookResult changeSlackMessage(const std::vector<RemoteRoomId>& remotes, const EventId& target,
+    HookResult changeSlackMessage(const std::vector<RemoteRoomId>& remotes, const UserId& sender, const EventId& target,
                                   const std::optional<RemoteMessageId>& targetRemote, const RoomId& room,
                                   const EventId& event, const std::string& method, const std::string& text) {
         if (linkedChannels(remotes).empty()) return HookResult::ignored();
@@ -406,9 +469,20 @@ private:
         if (!parts) return HookResult::ignored();
         WebApiArgs args = {{"channel", parts->first}, {"ts", parts->second}};
         if (method == "chat.update") args.emplace_back("text", text);
-        client_->call(method, std::move(args), parts->first, [this, room, event](const WebApiResult& r) {
+        auto done = [this, room, event](const WebApiResult& r) {
             if (!r.answer.ok()) onFailure(*r.answer.failure, room, event);
-        });
+        };
+        // A post made with the sender's token can be changed only with it.
+        if (ctx_->kv().get(postedKey(parts->first, parts->second))) {
+            std::shared_ptr<SlackPuppet> puppet = puppetOf(sender);
+            if (!puppet || !puppet->call(method, std::move(args), parts->first, done))
+                return HookResult::failed(Error{.code = "slack_login_needed",
+                                                .message = "it was posted with your Slack login, which does not work "
+                                                           "now; send !login slack to the bridge bot, then try again",
+                                                .retryable = false, .notifySender = true});
+            return HookResult::delivered();
+        }
+        client_->call(method, std::move(args), parts->first, done);
         return HookResult::delivered();
     }
 
@@ -557,6 +631,7 @@ private:
             if (callback.eventType == "user_change") return profileChanged(callback);
             auto channel = channelOf(callback);
             if (!channel || ctx_->links().forRemote(RemoteRoomId(*channel)).empty()) return;
+            if (isPostOfALogin(callback, *channel)) return;
             if (auto root = threadRootOf(callback))
                 rememberThread(*channel, callback.event.value("ts", std::string()), *root);
             for (RemoteEvent& event : inboundEvents(callback, self, *users_)) ctx_->queueRemote(std::move(event));
@@ -564,6 +639,27 @@ private:
             log_->error("a Slack event could not be bridged; it is dropped",
                         {{"event_id", callback.eventId}, {"error", e.what()}});
         }
+    }
+
+    // A message a logged-in Matrix user posted with their token coming back, or a change of
+    // one: it started in Matrix, so it is not bridged again (the worker waits a moment for
+    // that user's posts still awaiting Slack's answer, which names their ts).
+    bool isPostOfALogin(const EventCallback& callback, const std::string& channel) {
+        if (callback.eventType != "message") return false;
+        const nlohmann::json& event = callback.event;
+        std::string subtype = event.value("subtype", std::string());
+        std::string ts;
+        if (subtype == "message_changed") {
+            ts = event.value("message", nlohmann::json::object()).value("ts", std::string());
+        } else if (subtype == "message_deleted") {
+            ts = event.value("deleted_ts", std::string());
+        } else {
+            std::string user = event.value("user", std::string());
+            if (user.empty() || event.contains("bot_id")) return false;
+            echoes_.waitSettled(user, channel, std::chrono::seconds(5));
+            ts = event.value("ts", std::string());
+        }
+        return !ts.empty() && ctx_->kv().get(postedKey(channel, ts)).has_value();
     }
 
     // !slack-status: what an operator asks first when messages stop.
@@ -655,6 +751,7 @@ private:
     SlackBridgeConfig config_;
     std::unique_ptr<WebApiClient> client_;
     ClientRetirer retirer_;  // users' retired clients, finished in stop()
+    PostsInFlight echoes_;
     std::unique_ptr<SlackUsers> users_;  // used on the worker only
     std::unique_ptr<EventInbox> inbox_;
     std::unique_ptr<EventsEndpoint> endpoint_;

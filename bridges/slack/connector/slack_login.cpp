@@ -194,6 +194,36 @@ void ClientRetirer::finish() {
     for (auto& t : threads) t.join();
 }
 
+// --- Posts in flight ---------------------------------------------------------------------------------
+
+void PostsInFlight::sending(const std::string& user, const std::string& channel) {
+    std::lock_guard lock(mutex_);
+    ++inFlight_[{user, channel}];
+}
+
+void PostsInFlight::settled(const std::string& user, const std::string& channel) {
+    {
+        std::lock_guard lock(mutex_);
+        auto it = inFlight_.find({user, channel});
+        if (it == inFlight_.end()) return;
+        if (--it->second <= 0) inFlight_.erase(it);
+    }
+    changed_.notify_all();
+}
+
+void PostsInFlight::waitSettled(const std::string& user, const std::string& channel, std::chrono::milliseconds limit) {
+    std::unique_lock lock(mutex_);
+    changed_.wait_for(lock, limit, [&] { return stopped_ || !inFlight_.count({user, channel}); });
+}
+
+void PostsInFlight::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        stopped_ = true;
+    }
+    changed_.notify_all();
+}
+
 // --- The puppet --------------------------------------------------------------------------------------
 
 void SlackPuppet::Shared::refusedBy(const WebApiFailure& failure) {

@@ -9,7 +9,10 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -70,6 +73,25 @@ public:
 private:
     std::mutex mutex_;
     std::vector<std::thread> threads_;
+};
+
+// Posts made with users' tokens that Slack has not answered yet, by (Slack user, channel).
+// Slack may deliver a post's message event before its chat.postMessage answer (which names its
+// ts) arrives: the event worker waits here for that user's posts in that channel to settle
+// before deciding whether the event is one of them.
+class PostsInFlight {
+public:
+    void sending(const std::string& user, const std::string& channel);
+    void settled(const std::string& user, const std::string& channel);
+    // Returns once none is in flight for (user, channel), after `limit`, or at stop().
+    void waitSettled(const std::string& user, const std::string& channel, std::chrono::milliseconds limit);
+    void stop();
+
+private:
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::map<std::pair<std::string, std::string>, int> inFlight_;
+    bool stopped_ = false;
 };
 
 // One stored login's client: the user's token in a Web API client of its own (made at

@@ -576,3 +576,111 @@ TEST_CASE("!login slack cookie takes the desktop client's token with its d cooki
     CHECK(f.bridge().lastLines(2000).find(kAliceCookie) == std::string::npos);
     CHECK(f.slack().violations().empty());
 }
+
+namespace {
+
+constexpr const char* kBob = "@bob:hs.test";
+
+void logAliceIn(SlackBridge& f, const std::string& dm) {
+    f.command(dm, "!login slack");
+    std::string done = f.command(dm, kAliceUserToken);
+    REQUIRE_MESSAGE(has(done, "Logged in to slack as alice"), done);
+}
+
+// Notices of the bridge bot in `room` holding `part`.
+bool botSaid(SlackBridge& f, const std::string& room, const std::string& part) {
+    for (const auto& e : f.hs().timeline(room))
+        if (e.value("sender", "") == f.hs().botUserId() && has(e["content"].value("body", ""), part)) return true;
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("a logged-in user's messages are theirs on Slack, not echoed back, and their edits and deletions follow; others are relayed") {
+    SlackBridge f;
+    f.slack().addUserToken({.token = kAliceUserToken, .userId = "U0ALICE01", .scopes = {"chat:write"}, .cookie = {}});
+    f.hs().addUser(kBob, Profile{.displayname = "Bob", .avatarUrl = std::nullopt});
+    f.hs().forceJoin(f.room(), kBob);
+    f.start();
+    REQUIRE(!f.logLine("connected to Slack").empty());
+    std::string dm = f.botDm(kAlice);
+    logAliceIn(f, dm);
+
+    std::string event = f.hs().sendAsUser(f.room(), kAlice, {{"msgtype", "m.text"}, {"body", "as myself"}});
+    REQUIRE(f.hs().waitFor([&] { return f.slack().posts().size() == 1; }, 15s));
+    SlackPost mine = f.slack().posts().at(0);
+    CHECK(mine.user == "U0ALICE01");
+    CHECK(mine.username.empty());  // no "via the bridge" name: it is hers
+    CHECK(mine.text == "as myself");
+    // Slack delivers it back as her message: it started in Matrix and is not bridged again.
+    CHECK(f.deliver(slackMessage("as myself", mine.ts), "Ev0PUP0001").status == 200);
+    CHECK(f.deliver(slackMessage("typed on Slack", "1700000008.000100"), "Ev0PUP0002").status == 200);
+    REQUIRE(f.hs().waitFor([&] { return !f.messages(kAliceGhost, "typed on Slack").empty(); }, 15s));
+    CHECK(f.messages(kAliceGhost, "as myself").empty());
+
+    // Her edit and deletion are made with her token (Slack lets no one else change her post).
+    f.hs().sendAsUser(f.room(), kAlice,
+                      {{"msgtype", "m.text"}, {"body", "* as me"},
+                       {"m.new_content", {{"msgtype", "m.text"}, {"body", "as me"}}},
+                       {"m.relates_to", {{"rel_type", "m.replace"}, {"event_id", event}}}});
+    REQUIRE(f.hs().waitFor([&] { return f.slack().posts().at(0).text == "as me"; }, 15s));
+    nlohmann::json changed = {{"type", "message"}, {"subtype", "message_changed"}, {"channel", kChannel},
+                              {"message", {{"type", "message"}, {"user", "U0ALICE01"}, {"text", "as me"}, {"ts", mine.ts}}},
+                              {"ts", "1700000008.000200"}};
+    CHECK(f.deliver(changed, "Ev0PUP0003").status == 200);
+    f.hs().sendAsUser(f.room(), kAlice, {{"redacts", event}}, "m.room.redaction");
+    REQUIRE(f.hs().waitFor([&] { return f.slack().posts().at(0).deleted; }, 15s));
+
+    // Bob has no login: the app posts for him under his name.
+    f.hs().sendAsUser(f.room(), kBob, {{"msgtype", "m.text"}, {"body", "relayed"}});
+    REQUIRE(f.hs().waitFor([&] { return f.slack().posts().size() == 2; }, 15s));
+    CHECK(f.slack().posts().at(1).username == "Bob");
+    CHECK(f.slack().posts().at(1).user == f.slack().options().botUserId);
+    // Her Slack-side edit of the Matrix message never became a ghost's edit in Matrix.
+    for (const auto& e : f.hs().timeline(f.room()))
+        if (e.value("sender", "") == kAliceGhost)
+            CHECK(e["content"].value("m.relates_to", nlohmann::json::object()).value("event_id", "") != event);
+    CHECK(f.slack().violations().empty());
+    CHECK(f.hs().specViolations().empty());
+}
+
+TEST_CASE("a revoked user token: the message is relayed and its sender told, the owner hears it in the DM, later ones are relayed") {
+    SlackBridge f;
+    f.slack().addUserToken({.token = kAliceUserToken, .userId = "U0ALICE01", .scopes = {"chat:write"}, .cookie = {}});
+    f.start();
+    REQUIRE(!f.logLine("connected to Slack").empty());
+    std::string dm = f.botDm(kAlice);
+    logAliceIn(f, dm);
+    REQUIRE(f.hs().waitFor([&] { return has(f.command(dm, "!status"), "slack: connected"); }, 15s));
+
+    f.slack().revokeUserToken(kAliceUserToken, "token_revoked");
+    f.hs().sendAsUser(f.room(), kAlice, {{"msgtype", "m.text"}, {"body", "still here"}});
+    REQUIRE(f.hs().waitFor([&] { return f.slack().posts().size() == 1; }, 15s));
+    CHECK(f.slack().posts().at(0).text == "still here");
+    CHECK(f.slack().posts().at(0).username == "Alice (Matrix)");
+    REQUIRE(f.hs().waitFor([&] { return botSaid(f, f.room(), "Slack refused your login (the Slack token was revoked"); }, 15s));
+    REQUIRE(f.hs().waitFor([&] { return botSaid(f, dm, "Your Slack login on slack was refused by the network"); }, 15s));
+    CHECK(has(f.command(dm, "!status"), "bad_credentials"));
+
+    f.hs().sendAsUser(f.room(), kAlice, {{"msgtype", "m.text"}, {"body", "and again"}});
+    REQUIRE(f.hs().waitFor([&] { return f.slack().posts().size() == 2; }, 15s));
+    CHECK(f.slack().posts().at(1).username == "Alice (Matrix)");
+    CHECK(f.slack().violations().empty());
+}
+
+TEST_CASE("a user token found deactivated at start: the owner is told in the DM, and their messages are relayed") {
+    SlackBridge f;
+    f.slack().addUserToken({.token = kAliceUserToken, .userId = "U0ALICE01", .scopes = {"chat:write"}, .cookie = {}});
+    f.start();
+    REQUIRE(!f.logLine("connected to Slack").empty());
+    std::string dm = f.botDm(kAlice);
+    logAliceIn(f, dm);
+    f.stop();
+    f.slack().revokeUserToken(kAliceUserToken, "account_inactive");
+    f.start();
+    REQUIRE(f.hs().waitFor([&] { return botSaid(f, dm, "the Slack account behind the token was deactivated"); }, 15s));
+    f.hs().sendAsUser(f.room(), kAlice, {{"msgtype", "m.text"}, {"body", "relayed now"}});
+    REQUIRE(f.hs().waitFor([&] { return f.slack().posts().size() == 1; }, 15s));
+    CHECK(f.slack().posts().at(0).username == "Alice (Matrix)");
+    CHECK(f.slack().violations().empty());
+}
