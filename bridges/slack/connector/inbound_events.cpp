@@ -3,6 +3,7 @@
 #include <functional>
 #include <map>
 
+#include "mxbridge/slack/emoji_names.h"
 #include "mxbridge/slack/message_text.h"
 #include "mxbridge/slack/rich_text.h"
 
@@ -108,6 +109,26 @@ std::optional<RemoteEvent> deletedMessage(const nlohmann::json& event, const std
                            .reason = "deleted on Slack"};
 }
 
+// reaction_added / reaction_removed on a message: the emoji itself where the name is known,
+// else ":name:" (a workspace's own emoji, shown as its name).
+std::optional<RemoteEvent> reaction(const nlohmann::json& event, const std::string& channel,
+                                    const SelfIdentity& self, SenderDirectory& users) {
+    std::string user = field(event, "user");
+    std::string name = field(event, "reaction");
+    auto item = event.find("item");
+    if (user.empty() || name.empty() || user == self.botUserId || item == event.end() || !item->is_object() ||
+        field(*item, "type") != "message")
+        return std::nullopt;
+    std::string ts = field(*item, "ts");
+    if (ts.empty()) return std::nullopt;
+    return RemoteReaction{.room = RemoteRoomId(channel),
+                          .sender = users.sender(user),
+                          .target = slackMessageId(channel, ts),
+                          .id = slackReactionId(channel, ts, user, name),
+                          .key = emojiForSlackName(name).value_or(":" + name + ":"),
+                          .removed = field(event, "type") == "reaction_removed"};
+}
+
 // By "type/subtype" ("message/" for a plain message).
 const std::map<std::string, Handler, std::less<>>& handlers() {
     static const std::map<std::string, Handler, std::less<>> table = {
@@ -118,6 +139,8 @@ const std::map<std::string, Handler, std::less<>>& handlers() {
         {"message/file_share", newMessage},
         {"message/message_changed", changedMessage},
         {"message/message_deleted", deletedMessage},
+        {"reaction_added/", reaction},
+        {"reaction_removed/", reaction},
     };
     return table;
 }
@@ -135,6 +158,11 @@ RemoteMessageId slackMessageId(const std::string& channel, const std::string& ts
     return RemoteMessageId(channel + "/" + ts);
 }
 
+RemoteMessageId slackReactionId(const std::string& channel, const std::string& ts, const std::string& user,
+                                const std::string& name) {
+    return RemoteMessageId(channel + "/" + ts + "/reaction/" + user + "/" + name);
+}
+
 std::optional<std::string> threadRootOf(const EventCallback& callback) {
     if (callback.eventType != "message") return std::nullopt;
     std::string threadTs = field(callback.event, "thread_ts");
@@ -144,6 +172,9 @@ std::optional<std::string> threadRootOf(const EventCallback& callback) {
 
 std::optional<std::string> channelOf(const EventCallback& callback) {
     std::string channel = field(callback.event, "channel");
+    // Reactions name theirs in the item they are on.
+    auto item = callback.event.find("item");
+    if (channel.empty() && item != callback.event.end() && item->is_object()) channel = field(*item, "channel");
     if (channel.empty()) return std::nullopt;
     return channel;
 }

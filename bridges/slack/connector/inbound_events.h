@@ -43,6 +43,11 @@ std::string ghostIdFor(std::string_view slackId);
 // "<channel>/<ts>": a Slack message's id, stable across edits (ts never changes).
 RemoteMessageId slackMessageId(const std::string& channel, const std::string& ts);
 
+// "<channel>/<ts>/reaction/<user>/<name>": one user's reaction with one emoji on a message
+// (Slack allows each once), the same when added and removed.
+RemoteMessageId slackReactionId(const std::string& channel, const std::string& ts, const std::string& user,
+                                const std::string& name);
+
 // The thread a message event belongs to: its thread_ts when that is another message's ts
 // (the thread's root); nullopt for a message outside threads and for a root itself.
 std::optional<std::string> threadRootOf(const EventCallback& callback);

@@ -6,10 +6,11 @@ const std::vector<std::string>& relayScopes() {
     // chat:write posts; chat:write.customize sets the Matrix user's name on it; users:read
     // names the ghosts; channels:read checks a channel for !link; channels:history delivers
     // the message events of public channels; files:read fetches what Slack users share and
-    // files:write uploads what Matrix users send.
+    // files:write uploads what Matrix users send; reactions:read delivers reaction events and
+    // reactions:write reacts for relayed Matrix users.
     static const std::vector<std::string> scopes = {"chat:write", "chat:write.customize", "users:read",
                                                     "channels:read", "channels:history", "files:read",
-                                                    "files:write"};
+                                                    "files:write", "reactions:read", "reactions:write"};
     return scopes;
 }
 

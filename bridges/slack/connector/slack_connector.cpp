@@ -19,6 +19,7 @@
 #include "events_endpoint.h"
 #include "inbound_events.h"
 #include "mxbridge/connector.h"
+#include "mxbridge/slack/emoji_names.h"
 #include "mxbridge/slack/message_text.h"
 #include "mxbridge/slack/rich_text.h"
 #include "mxbridge/slack/socket_mode_client.h"
@@ -165,13 +166,14 @@ class SlackConnector final : public Connector,
                              public WebhookHandler,
                              public EditHandler,
                              public RedactionHandler,
+                             public ReactionHandler,
                              public LoginHandler,
                              public ConfigValidator {
 public:
     ~SlackConnector() override { stop(); }
 
     BridgeInfo info() const override {
-        return BridgeInfo{"slack", "Slack channels as Matrix rooms (relay mode)", "slack_{id}", "slack_{id}",
+        return BridgeInfo{"slack", "Slack channels as Matrix rooms (relay mode, puppeting)", "slack_{id}", "slack_{id}",
                           {"slack"}, "Slack"};
     }
 
@@ -314,6 +316,53 @@ public:
                                   "chat.update", slackText(edit.newBody, edit.newHtml));
     }
 
+    // A Matrix reaction to a bridged message: reactions.add, as the sender when they are logged
+    // in, else as the app (one reaction per emoji for everyone relayed).
+    HookResult onMatrixReaction(const MatrixReaction& reaction) override {
+        if (linkedChannels(reaction.remotes).empty()) return HookResult::ignored();
+        std::optional<RemoteMessageId> remote =
+            reaction.targetRemote ? reaction.targetRemote : ctx_->eventMappings().remoteFor(reaction.target);
+        if (!remote)
+            return HookResult::failed(Error::transient("slack_target_unknown",
+                                                       "the message it reacts to has not reached Slack"));
+        auto parts = splitMessageId(*remote);
+        if (!parts || remote->str().find("/reaction/") != std::string::npos) return HookResult::ignored();
+        std::string channel = parts->first;
+        std::string ts = parts->second.substr(0, parts->second.find('/'));  // a file's message: its own ts
+        std::optional<std::string> name = slackNameForEmoji(reaction.key);
+        if (!name)
+            return HookResult::failed(Error{.code = "slack_unknown_emoji",
+                                            .message = "Slack has no reaction the bridge knows for " + reaction.key,
+                                            .retryable = false, .notifySender = true});
+        std::shared_ptr<SlackPuppet> puppet = puppetOf(reaction.sender);
+        bool asUser = puppet && puppet->usable();
+        std::string reacting;
+        if (asUser) {
+            reacting = puppet->slackUserId();
+        } else {
+            std::lock_guard lock(mutex_);
+            if (self_) reacting = self_->botUserId;
+        }
+        if (reacting.empty())
+            return HookResult::failed(Error::transient("slack_not_ready", "the bridge has not reached Slack yet"));
+        RemoteMessageId id = slackReactionId(channel, ts, reacting, *name);
+        // Marked before Slack is asked: its reaction_added may come before the answer.
+        ctx_->kv().put(reactedKey(id), "1");
+        WebApiArgs args = {{"channel", channel}, {"name", *name}, {"timestamp", ts}};
+        auto done = [this, room = reaction.room, event = reaction.event.eventId(), channel, id](const WebApiResult& r) {
+            // The app's reaction is shared by everyone it relays: someone else's counts.
+            if (r.answer.ok() || r.answer.failure->error == "already_reacted") {
+                ctx_->eventMappings().map(room, event, RemoteRoomId(channel), id);
+                return;
+            }
+            ctx_->kv().erase(reactedKey(id));
+            onFailure(*r.answer.failure, room, event);
+        };
+        if (!asUser || !puppet->call("reactions.add", args, channel, done))
+            client_->call("reactions.add", std::move(args), channel, done);
+        return HookResult::delivered();
+    }
+
     HookResult onMatrixRedaction(const MatrixRedaction& redaction) override {
         return changeSlackMessage(redaction.remotes, redaction.sender, redaction.target, redaction.targetRemote, redaction.room,
                                   redaction.event.eventId(), "chat.delete", {});
@@ -383,6 +432,42 @@ private:
         });
         if (!queued) echoes_.settled(user, post.channel);
         return queued;
+    }
+
+    // Reactions made from Matrix (by their slackReactionId): Slack's reaction_added and
+    // reaction_removed for them are not bridged back.
+    static std::string reactedKey(const RemoteMessageId& id) { return "slack/reacted/" + id.str(); }
+
+    // A Matrix reaction redacted: reactions.remove with the token that added it.
+    HookResult removeReaction(const RemoteMessageId& id, const UserId& sender, const RoomId& room, const EventId& event) {
+        // "<channel>/<ts>/reaction/<user>/<name>"
+        const std::string& s = id.str();
+        std::size_t marker = s.find("/reaction/");
+        auto parts = splitMessageId(RemoteMessageId(s.substr(0, marker)));
+        std::string rest = s.substr(marker + 10);
+        std::size_t slash = rest.find('/');
+        if (!parts || slash == std::string::npos) return HookResult::ignored();
+        std::string user = rest.substr(0, slash);
+        WebApiArgs args = {{"channel", parts->first}, {"name", rest.substr(slash + 1)}, {"timestamp", parts->second}};
+        auto done = [this, room, event](const WebApiResult& r) {
+            if (!r.answer.ok() && r.answer.failure->error != "no_reaction") onFailure(*r.answer.failure, room, event);
+        };
+        std::string botUser;
+        {
+            std::lock_guard lock(mutex_);
+            if (self_) botUser = self_->botUserId;
+        }
+        if (user == botUser) {
+            client_->call("reactions.remove", std::move(args), parts->first, done);
+            return HookResult::delivered();
+        }
+        std::shared_ptr<SlackPuppet> puppet = puppetOf(sender);
+        if (!puppet || puppet->slackUserId() != user || !puppet->call("reactions.remove", std::move(args), parts->first, done))
+            return HookResult::failed(Error{.code = "slack_login_needed",
+                                            .message = "the reaction was made with your Slack login, which does not "
+                                                       "work now; send !login slack to the bridge bot, then try again",
+                                            .retryable = false, .notifySender = true});
+        return HookResult::delivered();
     }
 
     // Posts made with a user's token, by channel and ts → that user's Slack id: their echoes
@@ -465,6 +550,8 @@ private:
             return HookResult::failed(Error::transient("slack_target_unknown",
                                                        "the message it changes has not reached Slack"));
         }
+        if (method == "chat.delete" && remote->str().find("/reaction/") != std::string::npos)
+            return removeReaction(*remote, sender, room, event);
         auto parts = splitMessageId(*remote);
         if (!parts) return HookResult::ignored();
         WebApiArgs args = {{"channel", parts->first}, {"ts", parts->second}};
@@ -645,8 +732,16 @@ private:
     // one: it started in Matrix, so it is not bridged again (the worker waits a moment for
     // that user's posts still awaiting Slack's answer, which names their ts).
     bool isPostOfALogin(const EventCallback& callback, const std::string& channel) {
-        if (callback.eventType != "message") return false;
         const nlohmann::json& event = callback.event;
+        if (callback.eventType == "reaction_added" || callback.eventType == "reaction_removed") {
+            std::string user = event.value("user", std::string());
+            const nlohmann::json& item = event.value("item", nlohmann::json::object());
+            std::string ts = item.value("ts", std::string());
+            std::string name = event.value("reaction", std::string());
+            if (user.empty() || ts.empty() || name.empty()) return false;
+            return ctx_->kv().get(reactedKey(slackReactionId(channel, ts, user, name))).has_value();
+        }
+        if (callback.eventType != "message") return false;
         std::string subtype = event.value("subtype", std::string());
         std::string ts;
         if (subtype == "message_changed") {

@@ -1,5 +1,6 @@
 #include "slack_double.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -74,6 +75,7 @@ const std::map<std::string, std::string>& scopeOf() {
         {"chat.postMessage", "chat:write"}, {"chat.update", "chat:write"}, {"chat.delete", "chat:write"},
         {"users.info", "users:read"},       {"conversations.info", "channels:read"},
         {"files.getUploadURLExternal", "files:write"}, {"files.completeUploadExternal", "files:write"},
+        {"reactions.add", "reactions:write"}, {"reactions.remove", "reactions:write"},
     };
     return scopes;
 }
@@ -217,6 +219,11 @@ std::vector<SlackPost> SlackDouble::posts() const {
 std::vector<SlackUpload> SlackDouble::uploads() const {
     std::lock_guard lock(mutex_);
     return uploads_;
+}
+
+std::vector<SlackReaction> SlackDouble::reactions() const {
+    std::lock_guard lock(mutex_);
+    return reactions_;
 }
 
 std::vector<std::string> SlackDouble::violations() const {
@@ -468,6 +475,19 @@ nlohmann::json SlackDouble::serve(const std::string& method, const std::map<std:
             return {{"ok", true}, {"channel", post.channel}, {"ts", post.ts}};
         }
         return refusal("message_not_found");
+    }
+    if (method == "reactions.add" || method == "reactions.remove") {
+        if (!channels_.count(arg("channel"))) return refusal("channel_not_found");
+        SlackReaction reaction{.channel = arg("channel"), .ts = arg("timestamp"), .user = caller.userId, .name = arg("name")};
+        auto existing = std::find(reactions_.begin(), reactions_.end(), reaction);
+        if (method == "reactions.add") {
+            if (existing != reactions_.end()) return refusal("already_reacted");
+            reactions_.push_back(std::move(reaction));
+        } else {
+            if (existing == reactions_.end()) return refusal("no_reaction");
+            reactions_.erase(existing);
+        }
+        return {{"ok", true}};
     }
     if (method == "files.getUploadURLExternal") {
         SlackUpload upload{.fileId = "F0UPLOAD" + std::to_string(uploads_.size() + 1), .filename = arg("filename"),

@@ -36,7 +36,8 @@ struct SlackDoubleOptions {
     std::string appToken = "xapp-1-A0DOUBLE1-0000000001-double-app-token";
     // Granular scopes the bot token was granted (sent back in x-oauth-scopes).
     std::vector<std::string> botScopes = {"chat:write", "chat:write.customize", "users:read",
-                                          "channels:read", "channels:history", "files:read", "files:write"};
+                                          "channels:read", "channels:history", "files:read", "files:write",
+                                          "reactions:read", "reactions:write"};
     std::string teamId = "T0DOUBLE1";
     std::string teamName = "Double Workspace";
     std::string botUserId = "U0BOTUSR1";
@@ -85,6 +86,15 @@ struct SlackPost {
     std::string user{};  // who posted it: the bot user, or the owner of a user token
 };
 
+// A reaction made through reactions.add (and not removed).
+struct SlackReaction {
+    std::string channel;
+    std::string ts;
+    std::string user;  // the bot user, or the owner of a user token
+    std::string name;
+    friend bool operator==(const SlackReaction&, const SlackReaction&) = default;
+};
+
 class SlackDouble {
 public:
     explicit SlackDouble(SlackDoubleOptions options = {});
@@ -118,6 +128,7 @@ public:
 
     std::vector<SlackPost> posts() const;
     std::vector<SlackUpload> uploads() const;
+    std::vector<SlackReaction> reactions() const;
     std::vector<std::string> violations() const;
     // Methods called, in arrival order (rate-limited and refused calls included).
     std::vector<std::string> calls() const;
@@ -169,6 +180,7 @@ private:
     std::function<std::string()> socketUrl_;
     std::vector<SlackPost> posts_;
     std::vector<SlackUpload> uploads_;
+    std::vector<SlackReaction> reactions_;
     std::vector<std::string> violations_;
     std::vector<std::string> calls_;
     int64_t tsSeconds_ = 1700000000;

@@ -684,3 +684,85 @@ TEST_CASE("a user token found deactivated at start: the owner is told in the DM,
     CHECK(f.slack().posts().at(0).username == "Alice (Matrix)");
     CHECK(f.slack().violations().empty());
 }
+
+namespace {
+
+nlohmann::json slackReaction(const std::string& type, const std::string& user, const std::string& name,
+                             const std::string& ts) {
+    return {{"type", type}, {"user", user}, {"reaction", name}, {"item_user", "U0ALICE01"},
+            {"item", {{"type", "message"}, {"channel", kChannel}, {"ts", ts}}}, {"event_ts", "1700000009.000900"}};
+}
+
+nlohmann::json matrixReaction(const std::string& target, const std::string& key) {
+    return {{"m.relates_to", {{"rel_type", "m.annotation"}, {"event_id", target}, {"key", key}}}};
+}
+
+}  // namespace
+
+TEST_CASE("reactions cross both ways: Slack names as emoji, Matrix emoji as Slack names, as the user when logged in") {
+    SlackBridge f;
+    f.slack().addUserToken({.token = kAliceUserToken, .userId = "U0ALICE01",
+                            .scopes = {"chat:write", "reactions:write"}, .cookie = {}});
+    f.slack().addUser({.id = "U0CAROL01", .name = "carol", .realName = "Carol", .displayName = "Carol",
+                       .avatarUrl = {}, .isBot = false});
+    f.hs().addUser(kBob, Profile{.displayname = "Bob", .avatarUrl = std::nullopt});
+    f.hs().forceJoin(f.room(), kBob);
+    f.start();
+    REQUIRE(!f.logLine("connected to Slack").empty());
+    const std::string ts = "1700000009.000100";
+    CHECK(f.deliver(slackMessage("react to me", ts), "Ev0REACT01").status == 200);
+    REQUIRE(f.hs().waitFor([&] { return !f.messages(kAliceGhost, "react to me").empty(); }, 15s));
+    std::string target = f.messages(kAliceGhost, "react to me").at(0).value("event_id", "");
+    const std::string carolGhost = "@slack_u0carol01:hs.test";
+    auto reactionsFrom = [&](const std::string& sender) {
+        std::vector<nlohmann::json> out;
+        for (const auto& e : f.hs().timeline(f.room()))
+            if (e.value("type", "") == "m.reaction" && e.value("sender", "") == sender) out.push_back(e);
+        return out;
+    };
+
+    // Slack to Matrix: Carol's 👍 (skin tone kept) and a workspace emoji by name; removing takes it back.
+    CHECK(f.deliver(slackReaction("reaction_added", "U0CAROL01", "+1::skin-tone-3", ts), "Ev0REACT02").status == 200);
+    CHECK(f.deliver(slackReaction("reaction_added", "U0CAROL01", "party-parrot", ts), "Ev0REACT03").status == 200);
+    REQUIRE(f.hs().waitFor([&] { return reactionsFrom(carolGhost).size() == 2; }, 15s));
+    nlohmann::json thumbs = reactionsFrom(carolGhost).at(0);
+    CHECK(thumbs["content"]["m.relates_to"].value("key", "") == "👍🏼");
+    CHECK(thumbs["content"]["m.relates_to"].value("event_id", "") == target);
+    CHECK(reactionsFrom(carolGhost).at(1)["content"]["m.relates_to"].value("key", "") == ":party-parrot:");
+    CHECK(f.deliver(slackReaction("reaction_removed", "U0CAROL01", "+1::skin-tone-3", ts), "Ev0REACT04").status == 200);
+    REQUIRE(f.hs().waitFor([&] {
+        for (const auto& e : f.hs().timeline(f.room()))
+            if (e.value("type", "") == "m.room.redaction" && e.value("redacts", "") == thumbs.value("event_id", ""))
+                return true;
+        return false;
+    }, 15s));
+
+    // Matrix to Slack: Bob (no login) reacts through the app; Alice, logged in, as herself.
+    f.hs().sendAsUser(f.room(), kBob, matrixReaction(target, "👍"), "m.reaction");
+    REQUIRE(f.hs().waitFor([&] { return f.slack().reactions().size() == 1; }, 15s));
+    CHECK(f.slack().reactions().at(0) ==
+          SlackReaction{.channel = kChannel, .ts = ts, .user = f.slack().options().botUserId, .name = "+1"});
+    std::string dm = f.botDm(kAlice);
+    logAliceIn(f, dm);
+    std::string heart = f.hs().sendAsUser(f.room(), kAlice, matrixReaction(target, "❤️"), "m.reaction");
+    REQUIRE(f.hs().waitFor([&] { return f.slack().reactions().size() == 2; }, 15s));
+    CHECK(f.slack().reactions().at(1) == SlackReaction{.channel = kChannel, .ts = ts, .user = "U0ALICE01", .name = "heart"});
+    // Slack tells the bridge of both: neither comes back into Matrix.
+    CHECK(f.deliver(slackReaction("reaction_added", f.slack().options().botUserId, "+1", ts), "Ev0REACT05").status == 200);
+    CHECK(f.deliver(slackReaction("reaction_added", "U0ALICE01", "heart", ts), "Ev0REACT06").status == 200);
+    CHECK(f.deliver(slackMessage("after the reactions", "1700000009.000200"), "Ev0REACT07").status == 200);
+    REQUIRE(f.hs().waitFor([&] { return !f.messages(kAliceGhost, "after the reactions").empty(); }, 15s));
+    CHECK(reactionsFrom(kAliceGhost).empty());
+    CHECK(reactionsFrom("@slack_u0botusr1:hs.test").empty());
+
+    // Her redaction takes her reaction back on Slack, with her token.
+    f.hs().sendAsUser(f.room(), kAlice, {{"redacts", heart}}, "m.room.redaction");
+    REQUIRE(f.hs().waitFor([&] { return f.slack().reactions().size() == 1; }, 15s));
+    CHECK(f.slack().reactions().at(0).user == f.slack().options().botUserId);
+
+    // An emoji Slack has no name for here is told to its sender, not dropped silently.
+    f.hs().sendAsUser(f.room(), kBob, matrixReaction(target, "🫠"), "m.reaction");
+    REQUIRE(f.hs().waitFor([&] { return botSaid(f, f.room(), "Slack has no reaction the bridge knows for 🫠"); }, 15s));
+    CHECK(f.slack().violations().empty());
+    CHECK(f.hs().specViolations().empty());
+}

@@ -133,3 +133,35 @@ TEST_CASE("a message with files is its text, then one Matrix message per file; a
     CHECK(missing.kind == MessageKind::Notice);
     CHECK(missing.body == "(a file, gone.txt, could not be brought over from Slack)");
 }
+
+TEST_CASE("a reaction on a message is the emoji from the reactor's ghost; its removal has the same id; the app's own is dropped") {
+    nlohmann::json added = {{"type", "reaction_added"}, {"user", "U0ALICE01"}, {"reaction", "tada"},
+                            {"item", {{"type", "message"}, {"channel", "C0CHAN001"}, {"ts", "1700000000.000100"}}},
+                            {"event_ts", "1700000001.000000"}};
+    auto event = map(added);
+    REQUIRE(event);
+    const auto& reaction = std::get<RemoteReaction>(*event);
+    CHECK(reaction.room.str() == "C0CHAN001");
+    CHECK(reaction.sender.id.str() == "U0ALICE01");
+    CHECK(reaction.target.str() == "C0CHAN001/1700000000.000100");
+    CHECK(reaction.key == "🎉");
+    CHECK_FALSE(reaction.removed);
+
+    nlohmann::json removed = added;
+    removed["type"] = "reaction_removed";
+    auto back = map(removed);
+    REQUIRE(back);
+    CHECK(std::get<RemoteReaction>(*back).removed);
+    CHECK(std::get<RemoteReaction>(*back).id == reaction.id);
+
+    nlohmann::json custom = added;
+    custom["reaction"] = "shipit";
+    CHECK(std::get<RemoteReaction>(*map(custom)).key == ":shipit:");
+
+    nlohmann::json own = added;
+    own["user"] = "U0BOTUSR1";
+    CHECK(!map(own));
+    nlohmann::json onFile = added;
+    onFile["item"] = {{"type", "file"}, {"file", "F0FILE0001"}};
+    CHECK(!map(onFile));
+}
