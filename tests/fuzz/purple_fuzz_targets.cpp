@@ -67,6 +67,14 @@ void checkAllTypes(const Record& body) {
     checkTyped<HostLog>(body);
     checkTyped<SendTyping>(body);
     checkTyped<Typing>(body);
+    checkTyped<JoinChat>(body);
+    checkTyped<LeaveChat>(body);
+    checkTyped<SendChat>(body);
+    checkTyped<ChatJoined>(body);
+    checkTyped<ChatUsers>(body);
+    checkTyped<ChatReceived>(body);
+    checkTyped<ChatTopic>(body);
+    checkTyped<ChatLeft>(body);
     try {
         ErrorBody::fromRecord(body);
     } catch (const FieldError&) {

@@ -9,6 +9,7 @@
 
 #include "host_pool.h"
 #include "im_mapping.h"
+#include "purple_chats.h"
 #include "login_fields.h"
 #include "mxbridge/connector.h"
 #include "mxbridge/fan_out.h"
@@ -104,9 +105,13 @@ public:
             HostPool::Callbacks{.onEvent = [this](std::size_t, const wire::Message& event) { onHostEvent(event); },
                                 .onHostUp = [this](std::size_t host) { onHostUp(host); },
                                 .onHostDown = [this](std::size_t host, const std::string& why) { onHostDown(host, why); }});
+        // Before the hosts start: their threads hand chat events to it.
+        chats_ = std::make_unique<PurpleChats>(context, *hosts_, context.logger("purple.chats"),
+                                               [this](const std::string& handle) { return chatAccount(handle); });
         if (!hosts_->start(kFirstHostTimeout))
             log_->error("no purple host answered at start; logins wait for one",
                         {{"host_program", config_.hostProgram}});
+        chats_->addCommands(context.commands());
         context.commands().add(Command{.name = "protocols",
                                        .syntax = "",
                                        .help = "list the protocols this bridge's libpurple offers for !login",
@@ -144,7 +149,10 @@ public:
     // ----- Matrix to the network -----
 
     HookResult onMatrixMessage(const MatrixMessage& message) override {
-        return forEachRemote(message.remotes, [&](const RemoteRoomId& remote) { return sendIm(message, remote); });
+        return forEachRemote(message.remotes, [&](const RemoteRoomId& remote) {
+            if (auto chat = parseChatRoomId(remote.str())) return chats_->send(message, *chat);
+            return sendIm(message, remote);
+        });
     }
 
     // A ghost of a protocol this bridge offers exists for any buddy name, so a Matrix user can
@@ -158,6 +166,14 @@ public:
     // through their login on that protocol: the room becomes the chat with that buddy (a
     // chat they had before is replaced by it), and the ghost joins.
     HookResult onMatrixMembership(const MatrixMembership& change) override {
+        // The owner leaving a chat's room leaves the chat.
+        if (change.membership == "leave" && change.target == change.sender) {
+            return forEachRemote(change.remotes, [&](const RemoteRoomId& remote) {
+                auto chat = parseChatRoomId(remote.str());
+                if (!chat || chat->owner != change.sender.str()) return HookResult::ignored();
+                return chats_->onOwnerLeft(change, *chat);
+            });
+        }
         if (change.membership != "invite" || !change.isGhost || !change.remotes.empty()) return HookResult::ignored();
         auto buddy = buddyOfGhost(change.target);
         if (!buddy) return HookResult::ignored();
@@ -272,11 +288,21 @@ private:
     void onWriteFailed(const wire::WriteFailed& failure);
     // The owner and network of `handle`'s account, and its client handle; nullopt if unknown.
     std::optional<Account> snapshot(const std::string& handle) const;
+    std::optional<PurpleChats::AccountView> chatAccount(const std::string& handle) const {
+        auto account = snapshot(handle);
+        if (!account) return std::nullopt;
+        auto protocol = protocolFor(account->network);
+        return PurpleChats::AccountView{.owner = account->owner,
+                                        .network = account->network,
+                                        .protocolName = protocol ? protocol->name : account->network,
+                                        .connected = account->connected};
+    }
 
     BridgeContext* ctx_ = nullptr;
     std::optional<Logger> log_;
     PurpleBridgeConfig config_;
     std::unique_ptr<HostPool> hosts_;
+    std::unique_ptr<PurpleChats> chats_;
     mutable std::mutex mutex_;
     std::map<std::string, Account> accounts_;  // by host handle
     std::map<std::string, bool> ownerTyping_;  // by IM room: what the buddy was last told
@@ -501,6 +527,7 @@ void PurpleConnector::onHostDown(std::size_t host, const std::string& why) {
 
 void PurpleConnector::onHostEvent(const wire::Message& event) {
     try {
+        if (chats_->onHostEvent(event)) return;
         if (event.type == wire::AccountConnected::kType) {
             auto connected = wire::AccountConnected::fromRecord(event.body);
             std::optional<RemoteClientHandle> client;
@@ -513,6 +540,7 @@ void PurpleConnector::onHostEvent(const wire::Message& event) {
                 client = it->second.client;
             }
             client->report(status(RemoteState::Connected, {}));
+            chats_->onAccountConnected(connected.account);
         } else if (event.type == wire::AccountDisconnected::kType) {
             auto down = wire::AccountDisconnected::fromRecord(event.body);
             std::optional<RemoteClientHandle> client;

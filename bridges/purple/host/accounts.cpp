@@ -46,6 +46,12 @@ const char* connectionErrorName(PurpleConnectionError reason) {
     return "other_error";
 }
 
+PurpleConversationUiOps& conversationUiOps() {
+    // libpurple keeps the pointer and reads each op when it needs it.
+    static PurpleConversationUiOps ops{};
+    return ops;
+}
+
 Accounts::Accounts(HostLink& link) : link_(link) {}
 
 Accounts::~Accounts() {
@@ -54,28 +60,11 @@ Accounts::~Accounts() {
 
 void Accounts::attach() {
     gAccounts = this;
-    static PurpleConversationUiOps conversationOps = {
-        .create_conversation = nullptr,
-        .destroy_conversation = nullptr,
-        .write_chat = ignoreWrite,
-        .write_im = ignoreWrite,
-        .write_conv = writeConversation,
-        .chat_add_users = nullptr,
-        .chat_rename_user = nullptr,
-        .chat_remove_users = nullptr,
-        .chat_update_user = nullptr,
-        .present = nullptr,
-        .has_focus = nullptr,
-        .custom_smiley_add = nullptr,
-        .custom_smiley_write = nullptr,
-        .custom_smiley_close = nullptr,
-        .send_confirm = nullptr,
-        ._purple_reserved1 = nullptr,
-        ._purple_reserved2 = nullptr,
-        ._purple_reserved3 = nullptr,
-        ._purple_reserved4 = nullptr,
-    };
-    purple_conversations_set_ui_ops(&conversationOps);
+    PurpleConversationUiOps& ops = conversationUiOps();
+    ops.write_chat = ignoreWrite;
+    ops.write_im = ignoreWrite;
+    ops.write_conv = writeConversation;
+    purple_conversations_set_ui_ops(&ops);
     void* connections = purple_connections_get_handle();
     purple_signal_connect(connections, "signed-on", this, PURPLE_CALLBACK(onSignedOn), this);
     purple_signal_connect(connections, "signed-off", this, PURPLE_CALLBACK(onSignedOff), this);
@@ -92,6 +81,11 @@ const std::string* Accounts::handleOf(PurpleAccount* account) const {
     for (const auto& [handle, entry] : byHandle_)
         if (entry.account == account) return &handle;
     return nullptr;
+}
+
+PurpleAccount* Accounts::find(const std::string& handle) const {
+    auto it = byHandle_.find(handle);
+    return it == byHandle_.end() ? nullptr : it->second.account;
 }
 
 Accounts::Entry* Accounts::entryOf(PurpleAccount* account) {

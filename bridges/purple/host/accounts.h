@@ -31,6 +31,13 @@ public:
     void sendIm(const wire::Message& request);
     void sendTyping(const wire::Message& request);
 
+    // The account with the bridge's handle `handle`, or nullptr.
+    PurpleAccount* find(const std::string& handle) const;
+    // The bridge's handle of an account, or nullptr for one it did not ask for.
+    const std::string* handleOf(PurpleAccount* account) const;
+    // `who` as the plugin normalises it (an XMPP bare JID, a folded IRC nick).
+    static std::string normalized(PurpleAccount* account, const char* who);
+
 private:
     struct Entry {
         PurpleAccount* account = nullptr;
@@ -39,11 +46,8 @@ private:
         bool reportedDown = false;
     };
 
-    const std::string* handleOf(PurpleAccount* account) const;
     // Disconnects and deletes an account libpurple holds.
     static void forget(PurpleAccount* account);
-    // `who` as the plugin normalises it (an XMPP bare JID, a folded IRC nick).
-    static std::string normalized(PurpleAccount* account, const char* who);
     Entry* entryOf(PurpleAccount* account);
     // Applies `settings` to `account` with the types the plugin declares; false and `error`
     // for a key the plugin does not have or a value that does not fit.
@@ -67,6 +71,10 @@ private:
     HostLink& link_;
     std::map<std::string, Entry> byHandle_;
 };
+
+// The conversation UI ops the host installs (Accounts::attach): IM and error lines here;
+// Chats adds the chat members' ops to them.
+PurpleConversationUiOps& conversationUiOps();
 
 // libpurple's name for a connection error, as the wire says it ("authentication_failed").
 const char* connectionErrorName(PurpleConnectionError reason);

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "accounts.h"
+#include "chats.h"
 #include "host_link.h"
 #include "mxbridge/purple/messages.h"
 #include "prompts.h"
@@ -71,7 +72,8 @@ class Host {
 public:
     explicit Host(int fd)
         : link_(fd, [this](const wire::Message& m) { handle(m); }, [this] { g_main_loop_quit(loop_); }),
-          accounts_(link_) {}
+          accounts_(link_),
+          chats_(link_, accounts_) {}
 
     int run(Arguments& args) {
         args.runtime.logSink = [this](const char* level, const char* category, const std::string& text) {
@@ -88,6 +90,7 @@ public:
             link_.emit(wire::HostLog{.level = level, .category = "prompt", .text = text});
         });
         accounts_.attach();
+        chats_.attach();  // after accounts_: it adds to the conversation UI ops those install
         link_.start();
         g_main_loop_run(loop_);
         stopLibpurple();
@@ -127,6 +130,12 @@ private:
             accounts_.sendIm(request);
         } else if (type == wire::SendTyping::kType) {
             accounts_.sendTyping(request);
+        } else if (type == wire::JoinChat::kType) {
+            chats_.join(request);
+        } else if (type == wire::LeaveChat::kType) {
+            chats_.leave(request);
+        } else if (type == wire::SendChat::kType) {
+            chats_.send(request);
         } else {
             link_.fail(request, "bad_request", "this host does not know '" + type + "'");
         }
@@ -135,6 +144,7 @@ private:
     GMainLoop* loop_ = g_main_loop_new(nullptr, FALSE);
     HostLink link_;
     Accounts accounts_;
+    Chats chats_;
 };
 
 }  // namespace

@@ -211,7 +211,8 @@ PortalInfo MucPortals::portalInfo(const Room& room) const {
                       .aliasId = {},
                       .isPublic = true,
                       .createIfMissing = false,
-                      .directWith = std::nullopt};
+                      .directWith = std::nullopt,
+                      .invite = {}};
 }
 
 RemoteSender MucPortals::senderOf(const Room& room, const std::string& nick) const {

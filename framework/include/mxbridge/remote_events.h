@@ -37,6 +37,9 @@ struct PortalInfo {
     // A direct chat with one Matrix user (a private message on the network): the room is
     // created with is_direct and that user invited.
     std::optional<UserId> directWith;
+    // Matrix users invited when the room is created, without is_direct: the owner of a
+    // group chat that only their own remote account is in (a libpurple chat).
+    std::vector<UserId> invite;
 };
 
 // Bytes to upload for a message with an attachment.

@@ -10,8 +10,8 @@
 #ifndef MXBRIDGE_PLUGIN_API_VERSION
 // 2: BridgeContext::media() (media links). 3: BridgeContext::reportState() (remote states).
 // 4: BridgeContext::remoteClients() (logins). 5: typed room changes in MatrixStateChange,
-// HookResult::deliveredPerRoom (one id per linked remote room).
-#define MXBRIDGE_PLUGIN_API_VERSION 5
+// HookResult::deliveredPerRoom (one id per linked remote room). 6: PortalInfo::invite.
+#define MXBRIDGE_PLUGIN_API_VERSION 6
 #endif
 
 namespace mxbridge {

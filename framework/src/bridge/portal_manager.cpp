@@ -514,6 +514,9 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
             creation.isDirect = true;
             creation.invite.push_back(*info.directWith);
         }
+        for (const UserId& user : info.invite)
+            if (std::find(creation.invite.begin(), creation.invite.end(), user) == creation.invite.end())
+                creation.invite.push_back(user);
         // MSC2346 bridge info, under the stable and the unstable type.
         nlohmann::json bridge = {
             {"bridgebot", d.bot.userId().str()},

@@ -80,11 +80,19 @@ json portalToJson(const PortalInfo& p) {
            {"topic", p.topic},         {"alias_id", p.aliasId},
            {"is_public", p.isPublic},  {"create_if_missing", p.createIfMissing}};
     if (p.directWith) j["direct_with"] = p.directWith->str();
+    if (!p.invite.empty()) {
+        json invite = json::array();
+        for (const UserId& user : p.invite) invite.push_back(user.str());
+        j["invite"] = invite;
+    }
     return j;
 }
 
 PortalInfo portalFromJson(const json& j) {
     std::optional<std::string> direct = getOptional<std::string>(j, "direct_with");
+    std::vector<UserId> invite;
+    if (auto it = j.find("invite"); it != j.end())
+        for (const json& user : *it) invite.emplace_back(user.get<std::string>());
     return PortalInfo{
         .id = RemoteRoomId(j.at("id").get<std::string>()),
         .name = j.at("name").get<std::string>(),
@@ -93,6 +101,7 @@ PortalInfo portalFromJson(const json& j) {
         .isPublic = j.at("is_public").get<bool>(),
         .createIfMissing = j.at("create_if_missing").get<bool>(),
         .directWith = direct ? std::optional(UserId(*direct)) : std::nullopt,
+        .invite = std::move(invite),
     };
 }
 

@@ -179,3 +179,122 @@ TEST_CASE("a Matrix user starts a chat by inviting a buddy's ghost; both ways go
     CHECK(hs.specViolations().empty());
     CHECK(env.bridge().terminate(15s) == 0);
 }
+
+namespace {
+
+// The room the bridge made for `user`'s chat: created with them invited, not as a DM.
+std::string chatRoomFor(HomeserverDouble& hs, const std::string& user) {
+    for (const auto& r : hs.requests())
+        if (r.operationId == "createRoom" && r.status == 200 && !r.body.value("is_direct", false) &&
+            r.body.contains("invite") && r.body["invite"].dump().find("\"" + user + "\"") != std::string::npos)
+            return r.response.value("room_id", "");
+    return {};
+}
+
+// The member of `room` whose id holds `nick`, other than the bot and carol.
+std::string memberLike(HomeserverDouble& hs, const std::string& room, const std::string& nick) {
+    for (const auto& [user, membership] : hs.members(room))
+        if (user.find(nick) != std::string::npos && user != kCarol && user != hs.botUserId()) return user;
+    return {};
+}
+
+std::size_t messagesWith(HomeserverDouble& hs, const std::string& room, const std::string& body) {
+    std::size_t n = 0;
+    for (const auto& e : hs.timeline(room))
+        if (e.value("type", "") == "m.room.message" && e["content"].value("body", "") == body) ++n;
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("!join jabber room@server: a Matrix user is in an XMPP room through her account, both ways, across a host crash, until she leaves the room") {
+    MXBRIDGE_REQUIRE_SPEC();
+    ProsodyFixture prosody;
+    prosody.registerUser("alice", "alicepw");
+    prosody.registerUser("bob", "bobpw");
+    prosody.registerUser("dave", "davepw");
+    PurpleBridgeEnv env;
+    HomeserverDouble& hs = env.hs();
+    INFO(env.bridge().lastLines(80));
+    const std::string roomJid = std::string("lounge@") + ProsodyFixture::kMucDomain;
+    auto mucUser = [&](const std::string& name, const std::filesystem::path& commands) {
+        return std::make_unique<Process>(ProcessOptions{
+            .argv = {kPython, MXBRIDGE_MUC_USER_SCRIPT, "--port", std::to_string(prosody.c2sPort()), "--jid",
+                     name + "@localhost/pc", "--password", name + "pw", "--room", roomJid, "--nick", name,
+                     "--commands", commands.string(), "--timeout", "200"},
+            .name = name});
+    };
+
+    // Bob makes the room and sets its subject before carol comes.
+    std::filesystem::path bobCommands = env.dir() / "bob.commands";
+    auto bob = mucUser("bob", bobCommands);
+    bob->waitForLine("^UNLOCKED$", 20s);
+    std::ofstream(bobCommands, std::ios::app) << "subject Lounge talk\n";
+    bob->waitForLine("^SUBJECT bob Lounge talk$", 10s);
+
+    REQUIRE(env.login("jabber", [&](const std::string& q) { return answerFor(q, prosody); })
+                .find("Logged in to jabber") != std::string::npos);
+    REQUIRE(env.waitConnected("jabber", 30s));
+    std::string answer = env.say("!join jabber " + roomJid);
+    CHECK_MESSAGE(answer.find("Joining " + roomJid) != std::string::npos, answer);
+    bob->waitForLine("^PRESENCE alice available$", 20s);
+
+    // Her room: made by the bot, inviting her, named after the chat, with its topic; bob's
+    // ghost is in it.
+    std::string room;
+    REQUIRE(hs.waitFor([&] { return !(room = chatRoomFor(hs, kCarol)).empty(); }, 20s));
+    CHECK(hs.members(room)[kCarol] == "invite");
+    hs.forceJoin(room, kCarol);
+    std::string bobGhost;
+    REQUIRE(hs.waitFor([&] { return !(bobGhost = memberLike(hs, room, "bob")).empty(); }, 20s));
+    CHECK(bobGhost.rfind("@purple_jabber.lounge", 0) == 0);
+    CHECK(hs.waitFor([&] { return hs.members(room)[bobGhost] == "join"; }, 10s));
+    auto topic = [&] {
+        auto content = hs.stateContent(room, "m.room.topic");
+        return content ? content->value("topic", "") : std::string();
+    };
+    CHECK(hs.waitFor([&] { return topic() == "Lounge talk"; }, 10s));
+
+    // Lines both ways; hers is not bridged back when the room reflects it.
+    std::ofstream(bobCommands, std::ios::app) << "say hello Matrix\n";
+    std::string sender;
+    REQUIRE(hs.waitFor([&] { return env.roomHas(room, "hello Matrix", &sender); }, 20s));
+    CHECK(sender == bobGhost);
+    hs.sendAsUser(room, kCarol, {{"msgtype", "m.text"}, {"body", "hi bob, from Matrix"}});
+    bob->waitForLine("^MSG alice hi bob, from Matrix$", 20s);
+    std::ofstream(bobCommands, std::ios::app) << "say got it\n";
+    REQUIRE(hs.waitFor([&] { return env.roomHas(room, "got it"); }, 20s));
+    CHECK(messagesWith(hs, room, "hi bob, from Matrix") == 1);
+
+    // A new topic; someone arriving and leaving.
+    std::ofstream(bobCommands, std::ios::app) << "subject Quiet hours\n";
+    CHECK(hs.waitFor([&] { return topic() == "Quiet hours"; }, 10s));
+    std::filesystem::path daveCommands = env.dir() / "dave.commands";
+    auto dave = mucUser("dave", daveCommands);
+    dave->waitForLine("^JOINED dave$", 20s);
+    std::string daveGhost;
+    REQUIRE(hs.waitFor([&] { return !(daveGhost = memberLike(hs, room, "dave")).empty(); }, 20s));
+    CHECK(hs.waitFor([&] { return hs.members(room)[daveGhost] == "join"; }, 10s));
+    std::ofstream(daveCommands, std::ios::app) << "leave\n";
+    CHECK(hs.waitFor([&] { return hs.members(room)[daveGhost] == "leave"; }, 20s));
+
+    // Her host dies: the replacement logs her in and joins the chat again, in the same room.
+    long pid = env.hostPid();
+    REQUIRE(pid > 0);
+    REQUIRE(::kill(static_cast<pid_t>(pid), SIGKILL) == 0);
+    bob->waitForLine("^PRESENCE alice unavailable$", 30s);
+    bob->waitForLine("^PRESENCE alice available$", 40s);
+    std::ofstream(bobCommands, std::ios::app) << "say welcome back\n";
+    CHECK(hs.waitFor([&] { return env.roomHas(room, "welcome back"); }, 20s));
+    hs.sendAsUser(room, kCarol, {{"msgtype", "m.text"}, {"body", "thanks"}});
+    bob->waitForLine("^MSG alice thanks$", 20s);
+    CHECK(chatRoomFor(hs, kCarol) == room);  // no second room
+
+    // She leaves the room: her account leaves the chat.
+    hs.injectEvent({{"room_id", room}, {"sender", kCarol}, {"type", "m.room.member"}, {"state_key", kCarol},
+                    {"content", {{"membership", "leave"}}}});
+    bob->waitForLine("^PRESENCE alice unavailable$", 20s);
+
+    CHECK(hs.specViolations().empty());
+    CHECK(env.bridge().terminate(15s) == 0);
+}

@@ -407,6 +407,25 @@ TEST_CASE("a direct-chat portal is created by the remote user's ghost with is_di
     CHECK(sends[0].room == "!created1:hs");
 }
 
+TEST_CASE("a group chat of one Matrix user's remote account invites them at creation, made by the bot, not direct") {
+    World world;
+    PortalInfo info = portal("net/chat/room");
+    info.aliasId.clear();
+    info.isPublic = false;
+    info.invite = {UserId("@carol:hs")};
+    world.queue(message(info, sender("alice"), "m1", "hello room"));
+    world.settle();
+
+    auto creates = world.calls.ofOp("create");
+    REQUIRE(creates.size() == 1);
+    CHECK_FALSE(creates[0].creation.isDirect);
+    CHECK(creates[0].creation.invite == std::vector<UserId>{UserId("@carol:hs")});
+    CHECK(creates[0].user == "@bot:hs");
+    // Kept across a restart while the room is being created.
+    RemoteEvent back = remoteEventFromJson(remoteEventToJson(message(info, sender("alice"), "m1", "hello room")));
+    CHECK(std::get<RemoteMessage>(back).portal.invite == std::vector<UserId>{UserId("@carol:hs")});
+}
+
 TEST_CASE("without a link and with createIfMissing false, events are dropped and counted") {
     World world;
     PortalInfo info = portal("net/#nowhere", false);

@@ -170,6 +170,80 @@ Typing Typing::fromRecord(const Record& b) {
                   .state = b.string("state")};
 }
 
+Record JoinChat::toRecord() const { return Record().set("account", account).set("name", name); }
+JoinChat JoinChat::fromRecord(const Record& b) { return JoinChat{.account = b.string("account"), .name = b.string("name")}; }
+
+Record LeaveChat::toRecord() const { return Record().set("account", account).set("chat", chat); }
+LeaveChat LeaveChat::fromRecord(const Record& b) {
+    return LeaveChat{.account = b.string("account"), .chat = b.string("chat")};
+}
+
+Record SendChat::toRecord() const { return Record().set("account", account).set("chat", chat).set("html", html); }
+SendChat SendChat::fromRecord(const Record& b) {
+    return SendChat{.account = b.string("account"), .chat = b.string("chat"), .html = b.string("html")};
+}
+
+namespace {
+
+Record chatUserRecord(const ChatUser& user) {
+    return Record().set("name", user.name).set("buddy", user.buddy).set("alias", user.alias);
+}
+
+ChatUser chatUserFrom(const Record& r) {
+    return ChatUser{.name = r.string("name"), .buddy = r.stringOr("buddy", ""), .alias = r.stringOr("alias", "")};
+}
+
+}  // namespace
+
+Record ChatJoined::toRecord() const {
+    return Record().set("account", account).set("chat", chat).set("title", title).set("topic", topic).set("nick", nick);
+}
+ChatJoined ChatJoined::fromRecord(const Record& b) {
+    return ChatJoined{.account = b.string("account"), .chat = b.string("chat"), .title = b.stringOr("title", ""),
+                      .topic = b.stringOr("topic", ""), .nick = b.stringOr("nick", "")};
+}
+
+Record ChatUsers::toRecord() const {
+    List list;
+    for (const auto& user : users) list.emplace_back(chatUserRecord(user));
+    Record r;
+    r.set("account", account).set("chat", chat).set("joined", joined).set("initial", initial);
+    r.set("users", std::move(list)).set("reason", reason);
+    return r;
+}
+ChatUsers ChatUsers::fromRecord(const Record& b) {
+    ChatUsers result{.account = b.string("account"), .chat = b.string("chat"), .joined = b.boolean("joined"),
+                     .initial = b.booleanOr("initial", false), .users = {}, .reason = b.stringOr("reason", "")};
+    for (const auto& item : b.list("users")) result.users.push_back(chatUserFrom(asRecord(item, "a chat user")));
+    return result;
+}
+
+Record ChatReceived::toRecord() const {
+    Record r;
+    r.set("account", account).set("chat", chat).set("from", chatUserRecord(from)).set("html", html);
+    r.set("timestamp", timestamp).set("own", own).set("delayed", delayed);
+    return r;
+}
+ChatReceived ChatReceived::fromRecord(const Record& b) {
+    return ChatReceived{.account = b.string("account"), .chat = b.string("chat"),
+                        .from = chatUserFrom(b.record("from")), .html = b.string("html"),
+                        .timestamp = b.integerOr("timestamp", 0), .own = b.booleanOr("own", false),
+                        .delayed = b.booleanOr("delayed", false)};
+}
+
+Record ChatTopic::toRecord() const {
+    return Record().set("account", account).set("chat", chat).set("who", who).set("topic", topic);
+}
+ChatTopic ChatTopic::fromRecord(const Record& b) {
+    return ChatTopic{.account = b.string("account"), .chat = b.string("chat"), .who = b.stringOr("who", ""),
+                     .topic = b.stringOr("topic", "")};
+}
+
+Record ChatLeft::toRecord() const { return Record().set("account", account).set("chat", chat); }
+ChatLeft ChatLeft::fromRecord(const Record& b) {
+    return ChatLeft{.account = b.string("account"), .chat = b.string("chat")};
+}
+
 Record ErrorBody::toRecord() const { return Record().set("code", code).set("text", text); }
 ErrorBody ErrorBody::fromRecord(const Record& b) {
     return ErrorBody{.code = b.string("code"), .text = b.stringOr("text", "")};

@@ -87,6 +87,39 @@ TEST_CASE("typing both ways survives the wire") {
     CHECK(typing.buddy == "bob@example.org");
 }
 
+TEST_CASE("chat requests and events survive the wire") {
+    CHECK(throughTheWire(JoinChat{.account = "l1", .name = "room@conference.example.org"}).name ==
+          "room@conference.example.org");
+    CHECK(throughTheWire(LeaveChat{.account = "l1", .chat = "room@conference.example.org"}).chat ==
+          "room@conference.example.org");
+    SendChat send = throughTheWire(SendChat{.account = "l1", .chat = "#c", .html = "<b>hi</b>"});
+    CHECK(send.html == "<b>hi</b>");
+    ChatJoined joined = throughTheWire(ChatJoined{.account = "l1", .chat = "room@conference.example.org",
+                                                  .title = "Room", .topic = "about", .nick = "alice"});
+    CHECK(joined.title == "Room");
+    CHECK(joined.topic == "about");
+    CHECK(joined.nick == "alice");
+    ChatUser bob{.name = "bob", .buddy = "bob@example.org", .alias = "Bob"};
+    ChatUser anonymous{.name = "eve", .buddy = "", .alias = ""};
+    ChatUsers users = throughTheWire(ChatUsers{.account = "l1", .chat = "#c", .joined = false, .initial = false,
+                                               .users = {bob, anonymous}, .reason = "Quit: bye"});
+    CHECK_FALSE(users.joined);
+    CHECK(users.users == std::vector<ChatUser>{bob, anonymous});
+    CHECK(users.reason == "Quit: bye");
+    ChatReceived received = throughTheWire(ChatReceived{.account = "l1", .chat = "#c", .from = bob, .html = "hi",
+                                                        .timestamp = 1700000000, .own = true, .delayed = true});
+    CHECK(received.from == bob);
+    CHECK(received.own);
+    CHECK(received.delayed);
+    CHECK(received.timestamp == 1700000000);
+    ChatTopic topic = throughTheWire(ChatTopic{.account = "l1", .chat = "#c", .who = "bob", .topic = "new"});
+    CHECK(topic.who == "bob");
+    CHECK(topic.topic == "new");
+    CHECK(throughTheWire(ChatLeft{.account = "l1", .chat = "#c"}).chat == "#c");
+    CHECK_THROWS_WITH_AS(ChatUsers::fromRecord(Record().set("account", "l1").set("chat", "#c").set("joined", true)),
+                         doctest::Contains("users"), FieldError);
+}
+
 TEST_CASE("an event from an older host without `buddy` reads the sender's name in its place") {
     Record body = Record().set("account", "l1").set("who", "bob").set("html", "hi");
     CHECK(ImReceived::fromRecord(body).buddy == "bob");

@@ -12,8 +12,13 @@
 //   logout           disconnect and forget an account
 //   send_im          an IM to a buddy; replied once libpurple has taken it
 //   send_typing      tell a buddy we are typing, or no longer
+//   join_chat        join a chat (MUC, IRC channel) by the name a user types; replied at
+//                    once, the outcome comes as chat_joined (or nothing: see JoinChat)
+//   leave_chat       leave a joined chat
+//   send_chat        a message to a joined chat; replied once libpurple has taken it
 // Events (host -> bridge): account_connected, account_disconnected, im_received, im_sent,
-// write_failed, typing, host_log.
+// write_failed, typing, host_log, chat_joined, chat_users, chat_received, chat_topic,
+// chat_left.
 #pragma once
 
 #include <cstdint>
@@ -135,6 +140,104 @@ struct SendTyping {
     bool typing = true;
     Record toRecord() const;
     static SendTyping fromRecord(const Record& body);
+};
+
+// ----- chats -----
+
+// A chat is named by what a user types (`name`: "room@conference.example.org",
+// "#channel"); the plugin turns it into its join fields. Once joined it is known by its
+// conversation name (`chat`), which the plugin may spell differently (folded case).
+struct JoinChat {
+    static constexpr std::string_view kType = "join_chat";
+    std::string account;
+    std::string name;
+    Record toRecord() const;
+    static JoinChat fromRecord(const Record& body);
+};
+
+struct LeaveChat {
+    static constexpr std::string_view kType = "leave_chat";
+    std::string account;
+    std::string chat;
+    Record toRecord() const;
+    static LeaveChat fromRecord(const Record& body);
+};
+
+struct SendChat {
+    static constexpr std::string_view kType = "send_chat";
+    std::string account;
+    std::string chat;
+    std::string html;
+    Record toRecord() const;
+    static SendChat fromRecord(const Record& body);
+};
+
+// One person in a chat. `name` is their name in the chat (a MUC nick, an IRC nick);
+// `buddy` is who they are beyond it when the plugin knows (a MUC occupant's real bare JID,
+// an IRC nick, which is global), empty when the chat hides it (an anonymous MUC).
+struct ChatUser {
+    std::string name;
+    std::string buddy;
+    std::string alias;
+    bool operator==(const ChatUser&) const = default;
+};
+
+// The account is in the chat now (also after a rejoin), with its title and topic.
+struct ChatJoined {
+    static constexpr std::string_view kType = "chat_joined";
+    std::string account;
+    std::string chat;
+    std::string title;
+    std::string topic;
+    std::string nick;  // the account's own name in it
+    Record toRecord() const;
+    static ChatJoined fromRecord(const Record& body);
+};
+
+// People arrived (`joined`) or left. `initial`: the members present when the account
+// joined, not arrivals.
+struct ChatUsers {
+    static constexpr std::string_view kType = "chat_users";
+    std::string account;
+    std::string chat;
+    bool joined = true;
+    bool initial = false;
+    std::vector<ChatUser> users;
+    std::string reason;  // why they left, when the plugin says
+    Record toRecord() const;
+    static ChatUsers fromRecord(const Record& body);
+};
+
+struct ChatReceived {
+    static constexpr std::string_view kType = "chat_received";
+    std::string account;
+    std::string chat;
+    ChatUser from;
+    std::string html;
+    std::int64_t timestamp = 0;
+    bool own = false;      // the account's own message (the chat's echo of what we sent)
+    bool delayed = false;  // history replayed on join, not a new message
+    Record toRecord() const;
+    static ChatReceived fromRecord(const Record& body);
+};
+
+struct ChatTopic {
+    static constexpr std::string_view kType = "chat_topic";
+    std::string account;
+    std::string chat;
+    std::string who;  // may be empty
+    std::string topic;
+    Record toRecord() const;
+    static ChatTopic fromRecord(const Record& body);
+};
+
+// The account is no longer in the chat (left, kicked, the conversation closed).
+struct ChatLeft {
+    static constexpr std::string_view kType = "chat_left";
+    std::string account;
+    std::string chat;
+    Record toRecord() const;
+    static ChatLeft fromRecord(const Record& body);
 };
 
 // An Error reply's body. Codes: bad_request, unknown_protocol, unknown_account,
