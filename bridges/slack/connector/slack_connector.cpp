@@ -290,8 +290,10 @@ public:
         if (channels.empty()) return HookResult::ignored();
         std::string text = slackText(message.body, message.html);
         if (message.media) {
+            std::shared_ptr<SlackPuppet> puppet = puppetOf(message.sender);
+            if (puppet && !puppet->usable()) puppet.reset();
             for (const std::string& channel : channels)
-                sendFile(channel, message.room, message.event.eventId(), *message.media, message.senderName);
+                sendFile(channel, message.room, message.event.eventId(), *message.media, message.senderName, puppet);
             return HookResult::delivered();
         }
         if (message.kind == MessageKind::Emote) {
@@ -491,18 +493,39 @@ private:
     // A Matrix file to Slack the way new apps must (files.upload is retired): fetched from the
     // homeserver, files.getUploadURLExternal, the bytes to that URL, then
     // files.completeUploadExternal shares it in the channel, saying who sent it.
+    // A logged-in sender's file is uploaded with their token (theirs on Slack, no comment),
+    // anyone else's by the app with "<name> sent <file>".
     void sendFile(const std::string& channel, const RoomId& room, const EventId& event, const MediaInfo& media,
-                  const std::string& senderName) {
+                  const std::string& senderName, const std::shared_ptr<SlackPuppet>& puppet) {
         std::string name = media.fileName.empty() ? "file" : media.fileName;
-        ctx_->bot().downloadMedia(media.mxcUrl, [this, channel, room, event, name, senderName](Result<std::string> bytes) {
+        std::weak_ptr<SlackPuppet> asUser = puppet;
+        bool byUser = puppet != nullptr;
+        // The next step with the same token; false when the login went away meanwhile.
+        auto call = [this, asUser, byUser](std::string method, WebApiArgs args, std::string key,
+                                           WebApiClient::Callback done) {
+            if (!byUser) {
+                client_->call(std::move(method), std::move(args), std::move(key), std::move(done));
+                return true;
+            }
+            auto p = asUser.lock();
+            return p && p->call(std::move(method), std::move(args), std::move(key), std::move(done));
+        };
+        auto loginGone = [this, room, event] {
+            ctx_->reportDeliveryFailure(room, event, Error::permanent("slack_login_needed",
+                                        "your Slack login stopped working while it was uploaded; send !login slack "
+                                        "to the bridge bot, then send it again"));
+        };
+        std::string user = byUser ? puppet->slackUserId() : std::string();
+        ctx_->bot().downloadMedia(media.mxcUrl, [this, channel, room, event, name, senderName, call, loginGone, user](Result<std::string> bytes) {
             if (!bytes) {
                 ctx_->reportDeliveryFailure(room, event, Error::permanent("slack_file_fetch",
                                             "the file could not be fetched from Matrix: " + bytes.error().message));
                 return;
             }
             std::string length = std::to_string(bytes->size());
-            client_->call("files.getUploadURLExternal", {{"filename", name}, {"length", length}}, channel,
-                          [this, channel, room, event, name, senderName, bytes = std::move(*bytes)](const WebApiResult& r) {
+            bool asked = call("files.getUploadURLExternal", {{"filename", name}, {"length", length}}, channel,
+                              [this, channel, room, event, name, senderName, call, loginGone, user,
+                               bytes = std::move(*bytes)](const WebApiResult& r) {
                 if (!r.answer.ok()) return onFailure(*r.answer.failure, room, event);
                 std::string url = r.answer.body.value("upload_url", std::string());
                 std::string fileId = r.answer.body.value("file_id", std::string());
@@ -511,15 +534,25 @@ private:
                     return;
                 }
                 nlohmann::json files = nlohmann::json::array({{{"id", fileId}, {"title", name}}});
-                client_->call("files.completeUploadExternal",
-                              {{"files", files.dump()}, {"channel_id", channel},
-                               {"initial_comment", escapeForSlack(senderName) + " sent " + escapeForSlack(name)}},
-                              channel, [this, room, event](const WebApiResult& done) {
-                                  if (!done.answer.ok()) onFailure(*done.answer.failure, room, event);
-                              });
+                WebApiArgs args = {{"files", files.dump()}, {"channel_id", channel}};
+                if (user.empty()) {
+                    args.emplace_back("initial_comment", escapeForSlack(senderName) + " sent " + escapeForSlack(name));
+                } else {
+                    // Its file_share event comes back as the user's: marked before it can.
+                    ctx_->kv().put(uploadedKey(fileId), user);
+                }
+                bool completing = call("files.completeUploadExternal", std::move(args), channel,
+                                       [this, room, event](const WebApiResult& done) {
+                                           if (!done.answer.ok()) onFailure(*done.answer.failure, room, event);
+                                       });
+                if (!completing) loginGone();
             });
+            if (!asked) loginGone();
         });
     }
+
+    // Files uploaded with a user's token, by file id → that user's Slack id.
+    static std::string uploadedKey(const std::string& fileId) { return "slack/uploaded/" + fileId; }
 
     // Thread roots of thread replies, so a reply to a reply joins the same thread.
     static std::string threadKey(const std::string& channel, const std::string& ts) {
@@ -742,6 +775,9 @@ private:
             return ctx_->kv().get(reactedKey(slackReactionId(channel, ts, user, name))).has_value();
         }
         if (callback.eventType != "message") return false;
+        if (auto files = event.find("files"); files != event.end() && files->is_array())
+            for (const auto& file : *files)
+                if (file.is_object() && ctx_->kv().get(uploadedKey(file.value("id", std::string())))) return true;
         std::string subtype = event.value("subtype", std::string());
         std::string ts;
         if (subtype == "message_changed") {

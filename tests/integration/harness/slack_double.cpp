@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <thread>
 
 #include "test_http_server.h"
 
@@ -186,6 +187,11 @@ void SlackDouble::rateLimit(const std::string& method, int count, int retryAfter
     rateLimits_[method] = {count, retryAfterSeconds};
 }
 
+void SlackDouble::delayAnswers(const std::string& method, std::chrono::milliseconds delay, int count) {
+    std::lock_guard lock(mutex_);
+    delays_[method] = {delay, count};
+}
+
 void SlackDouble::failNext(const std::string& method, const std::string& error, int count) {
     std::lock_guard lock(mutex_);
     failures_[method] = {error, count};
@@ -309,6 +315,14 @@ std::vector<std::string> SlackDouble::check(const std::string& name, const Metho
 }
 
 HttpResponse SlackDouble::handle(const HttpRequest& request) {
+    std::chrono::milliseconds delay{0};
+    HttpResponse response = handleLocked(request, delay);
+    // Served already (other calls see its effect); only the answer waits, outside the lock.
+    if (delay.count() > 0) std::this_thread::sleep_for(delay);
+    return response;
+}
+
+HttpResponse SlackDouble::handleLocked(const HttpRequest& request, std::chrono::milliseconds& delay) {
     constexpr std::string_view kPrefix = "/api/";
     std::string name = request.path.rfind(kPrefix, 0) == 0 ? request.path.substr(kPrefix.size()) : std::string();
     std::lock_guard lock(mutex_);
@@ -416,6 +430,10 @@ HttpResponse SlackDouble::handle(const HttpRequest& request) {
         if (!has) return reply(200, {{"ok", false}, {"error", "missing_scope"}, {"needed", scope->second},
                                      {"provided", granted}});
     }
+    if (auto wait = delays_.find(name); wait != delays_.end() && wait->second.second > 0) {
+        --wait->second.second;
+        delay = wait->second.first;
+    }
     return reply(200, serve(name, *args, caller));
 }
 
@@ -491,7 +509,8 @@ nlohmann::json SlackDouble::serve(const std::string& method, const std::map<std:
     }
     if (method == "files.getUploadURLExternal") {
         SlackUpload upload{.fileId = "F0UPLOAD" + std::to_string(uploads_.size() + 1), .filename = arg("filename"),
-                           .bytes = {}, .channel = {}, .initialComment = {}};
+                           .bytes = {}, .channel = {}, .initialComment = {}, .completed = false,
+                           .user = caller.userId};
         uploads_.push_back(upload);
         return {{"ok", true}, {"upload_url", server_->url() + "/upload/v1/" + upload.fileId}, {"file_id", upload.fileId}};
     }
@@ -502,7 +521,9 @@ nlohmann::json SlackDouble::serve(const std::string& method, const std::map<std:
         for (const auto& entry : files) {
             std::string id = entry.is_object() ? entry.value("id", "") : "";
             auto upload = std::find_if(uploads_.begin(), uploads_.end(), [&](const SlackUpload& u) { return u.fileId == id; });
-            if (upload == uploads_.end() || upload->bytes.empty()) return refusal("file_not_found");
+            // Only the token that asked for the upload URL can complete it.
+            if (upload == uploads_.end() || upload->bytes.empty() || upload->user != caller.userId)
+                return refusal("file_not_found");
             upload->channel = arg("channel_id");
             upload->initialComment = arg("initial_comment");
             upload->completed = true;

@@ -7,6 +7,7 @@
 // small in-memory workspace; faults (429 storms, errors, a revoked token) are scripted.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -72,6 +73,7 @@ struct SlackUpload {
     std::string channel;         // set by files.completeUploadExternal
     std::string initialComment;
     bool completed = false;
+    std::string user{};  // whose token asked for the upload URL: the bot user, or a user's
 };
 
 // A message as the double stored it.
@@ -114,6 +116,9 @@ public:
 
     // The next `count` calls of `method` are answered 429 with Retry-After `seconds`.
     void rateLimit(const std::string& method, int count, int retryAfterSeconds);
+    // The next `count` calls of `method` are served at once but answered `delay` later, as
+    // when Slack delivers the event of a post before the post's answer reaches the poster.
+    void delayAnswers(const std::string& method, std::chrono::milliseconds delay, int count = 1);
     // The next `count` calls of `method` are answered {"ok": false, "error": error}.
     void failNext(const std::string& method, const std::string& error, int count = 1);
     // Every call with the bot token is answered token_revoked from now on.
@@ -147,6 +152,7 @@ private:
 
     void loadDescription(const std::filesystem::path& dir);
     HttpResponse handle(const HttpRequest& request);
+    HttpResponse handleLocked(const HttpRequest& request, std::chrono::milliseconds& delay);
     // The arguments of a request, or the reason they cannot be read.
     std::optional<std::map<std::string, std::string>> argumentsOf(const HttpRequest& request,
                                                                    std::string& problem) const;
@@ -174,6 +180,7 @@ private:
     std::map<std::string, std::string> files_;     // path -> bytes
     std::map<std::string, std::pair<int, int>> rateLimits_;                // method -> count, seconds
     std::map<std::string, std::pair<std::string, int>> failures_;          // method -> error, count
+    std::map<std::string, std::pair<std::chrono::milliseconds, int>> delays_;  // method -> delay, count
     bool revoked_ = false;
     std::map<std::string, SlackUserToken> userTokens_;    // by token
     std::map<std::string, std::string> revokedUserTokens_;  // token -> error

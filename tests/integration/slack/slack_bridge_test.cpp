@@ -766,3 +766,52 @@ TEST_CASE("reactions cross both ways: Slack names as emoji, Matrix emoji as Slac
     CHECK(f.slack().violations().empty());
     CHECK(f.hs().specViolations().empty());
 }
+
+TEST_CASE("a logged-in user's post whose event Slack delivers before answering the post is still not echoed back") {
+    SlackBridge f;
+    f.slack().addUserToken({.token = kAliceUserToken, .userId = "U0ALICE01", .scopes = {"chat:write"}, .cookie = {}});
+    f.start();
+    REQUIRE(!f.logLine("connected to Slack").empty());
+    std::string dm = f.botDm(kAlice);
+    logAliceIn(f, dm);
+    f.slack().delayAnswers("chat.postMessage", 1500ms);
+    f.hs().sendAsUser(f.room(), kAlice, {{"msgtype", "m.text"}, {"body", "raced"}});
+    REQUIRE(f.hs().waitFor([&] { return f.slack().posts().size() == 1; }, 15s));
+    // The post is on Slack, its answer still on the way: Slack's event arrives first.
+    CHECK(f.deliver(slackMessage("raced", f.slack().posts().at(0).ts), "Ev0RACE001").status == 200);
+    CHECK(f.deliver(slackMessage("after the race", "1700000010.000100"), "Ev0RACE002").status == 200);
+    REQUIRE(f.hs().waitFor([&] { return !f.messages(kAliceGhost, "after the race").empty(); }, 15s));
+    CHECK(f.messages(kAliceGhost, "raced").empty());
+    CHECK(f.slack().violations().empty());
+}
+
+TEST_CASE("a logged-in user's file is uploaded with her token, without the bridge's comment, and its share is not echoed back") {
+    SlackBridge f;
+    f.slack().addUserToken({.token = kAliceUserToken, .userId = "U0ALICE01", .scopes = {"chat:write", "files:write"},
+                            .cookie = {}});
+    f.start();
+    REQUIRE(!f.logLine("connected to Slack").empty());
+    std::string dm = f.botDm(kAlice);
+    logAliceIn(f, dm);
+    const std::string bytes = std::string("\x89PNG\r\n\x1a\n", 8) + "her own cat";
+    std::string mxc = f.hs().addMedia(bytes, "image/png", "mine.png");
+    f.hs().sendAsUser(f.room(), kAlice, {{"msgtype", "m.image"}, {"body", "mine.png"}, {"url", mxc},
+                                         {"info", {{"mimetype", "image/png"}, {"size", bytes.size()}}}});
+    REQUIRE(f.hs().waitFor([&] {
+        auto uploads = f.slack().uploads();
+        return !uploads.empty() && uploads[0].completed;
+    }, 15s));
+    SlackUpload upload = f.slack().uploads().at(0);
+    CHECK(upload.user == "U0ALICE01");
+    CHECK(upload.bytes == bytes);
+    CHECK(upload.initialComment.empty());
+    nlohmann::json shared = slackMessage("", "1700000011.000100");
+    shared["subtype"] = "file_share";
+    shared["files"] = nlohmann::json::array({{{"id", upload.fileId}, {"name", "mine.png"}, {"mimetype", "image/png"},
+                                              {"url_private", f.slack().addFile("mine.png", bytes)}}});
+    CHECK(f.deliver(shared, "Ev0UPL0001").status == 200);
+    CHECK(f.deliver(slackMessage("after the upload", "1700000011.000200"), "Ev0UPL0002").status == 200);
+    REQUIRE(f.hs().waitFor([&] { return !f.messages(kAliceGhost, "after the upload").empty(); }, 15s));
+    CHECK(f.messages(kAliceGhost, "mine.png").empty());
+    CHECK(f.slack().violations().empty());
+}
