@@ -422,6 +422,9 @@ private:
             }
             echoes_.settled(user, post.channel);
             const WebApiFailure& failure = *r.answer.failure;
+            // Logged out with posts still queued: the relay takes them (at the bridge's stop,
+            // the relay's own shutdown tells their senders).
+            if (failure.error == "shutting_down") return relay(post);
             if (failure.kind != FailureKind::BadCredentials) return onFailure(failure, post.room, post.event);
             OutgoingMessage notice;
             notice.kind = MessageKind::Notice;

@@ -26,6 +26,7 @@ constexpr const char* kServer = "hs.test";
 constexpr const char* kSigningSecret = "signing-secret-for-slack-tests";
 constexpr const char* kChannel = "C0CHAN001";
 constexpr const char* kAlice = "@alice:hs.test";
+constexpr const char* kProvisioningSecret = "provisioning-secret-for-slack-tests";
 const std::string kAvatarBytes = std::string("\x89PNG\r\n\x1a\n", 8) + "alice's avatar";
 
 enum class Transport { EventsApi, SocketMode };
@@ -68,6 +69,7 @@ public:
           << "database:\n  path: " << (dir_ / "mxbridge.db").string()
           << "\n  secret_key: 0123456789abcdef0123456789abcdef-slack-test-key\n"
           << "logging:\n  level: debug\n"
+          << "provisioning:\n  enabled: true\n  shared_secret: " << kProvisioningSecret << "\n"
           << "bridge:\n  type: slack\n  bot_token: " << slack_.options().botToken
           << (transport_ == Transport::SocketMode ? "\n  app_token: " + slack_.options().appToken
                                                   : "\n  signing_secret: " + std::string(kSigningSecret))
@@ -813,5 +815,46 @@ TEST_CASE("a logged-in user's file is uploaded with her token, without the bridg
     CHECK(f.deliver(slackMessage("after the upload", "1700000011.000200"), "Ev0UPL0002").status == 200);
     REQUIRE(f.hs().waitFor([&] { return !f.messages(kAliceGhost, "after the upload").empty(); }, 15s));
     CHECK(f.messages(kAliceGhost, "mine.png").empty());
+    CHECK(f.slack().violations().empty());
+}
+
+TEST_CASE("logins work through provisioning too: the client token flow, refusals as 403 with Slack's reason, listed with its state") {
+    SlackBridge f;
+    f.slack().addUserToken({.token = kAliceClientToken, .userId = "U0ALICE01", .scopes = {}, .cookie = kAliceCookie});
+    f.start();
+    REQUIRE(!f.logLine("connected to Slack").empty());
+    const std::string base = "/_mxbridge/provision/v1";
+    StringMap headers = {{"Authorization", std::string("Bearer ") + kProvisioningSecret},
+                         {"Content-Type", "application/json"}};
+    auto post = [&](const std::string& path, const nlohmann::json& body) {
+        return httpCall(f.url(), "POST", base + path, headers, body.dump(), 15s);
+    };
+
+    auto started = post("/login/start", {{"user_id", kAlice}, {"network", "slack"}, {"flow", "cookie"}});
+    REQUIRE(started.status == 200);
+    nlohmann::json step = nlohmann::json::parse(started.body);
+    REQUIRE(step["fields"].size() == 2);
+    CHECK(step["fields"][0]["kind"] == "secret");
+    auto refused = post("/login/step", {{"user_id", kAlice}, {"session_id", step["session_id"]},
+                                        {"values", {{"token", kAliceClientToken}, {"cookie", "xoxd-stale"}}}});
+    CHECK(refused.status == 403);
+    CHECK(has(refused.body, "Slack refused the token"));
+
+    step = nlohmann::json::parse(post("/login/start", {{"user_id", kAlice}, {"network", "slack"}, {"flow", "cookie"}}).body);
+    auto ok = post("/login/step", {{"user_id", kAlice}, {"session_id", step["session_id"]},
+                                   {"values", {{"token", kAliceClientToken}, {"cookie", kAliceCookie}}}});
+    REQUIRE(ok.status == 200);
+    CHECK(nlohmann::json::parse(ok.body)["login"]["remote_name"] == "alice");
+    CHECK(!has(ok.body, kAliceClientToken));
+    std::string listed;
+    REQUIRE(f.hs().waitFor([&] {
+        listed = httpCall(f.url(), "GET", base + "/logins?user_id=%40alice%3Ahs.test", headers, "", 5s).body;
+        return has(listed, "\"state\":\"connected\"");
+    }, 15s));
+    CHECK(!has(listed, kAliceCookie));
+    // Logged in this way, her messages are hers on Slack.
+    f.hs().sendAsUser(f.room(), kAlice, {{"msgtype", "m.text"}, {"body", "via provisioning"}});
+    REQUIRE(f.hs().waitFor([&] { return f.slack().posts().size() == 1; }, 15s));
+    CHECK(f.slack().posts().at(0).user == "U0ALICE01");
     CHECK(f.slack().violations().empty());
 }
