@@ -19,6 +19,7 @@
 #include "login/login_provisioning.h"
 #include "login/login_sessions.h"
 #include "login/remote_clients_impl.h"
+#include "matrix/gateway_joins.h"
 #include "matrix/intent_pool.h"
 #include "media/media_endpoint.h"
 #include "media/media_link_signer.h"
@@ -139,6 +140,7 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
     std::unique_ptr<PortalManager> portals;
     std::unique_ptr<CommandRegistryImpl> commandRegistry;
     std::unique_ptr<TimerService> timers;
+    std::unique_ptr<GatewayJoins> gatewayJoins;
     std::unique_ptr<ProvisioningApi> provisioning;
     MediaLinkSigner mediaLinks{MediaLinkOptions{}};  // off until configured (media.signing_key)
     std::unique_ptr<BotDirectChats> directChats;
@@ -231,6 +233,13 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
     }
     TimerHandle after(std::chrono::milliseconds delay, std::function<void()> task) override {
         return timers->after(delay, std::move(task));
+    }
+    void resolveAlias(const RoomAlias& alias, std::function<void(Result<RoomId>)> done) override {
+        gatewayJoins->resolveAlias(alias, std::move(done));
+    }
+    void joinRoomAs(const UserId& ghost, const RoomAlias& alias,
+                    std::function<void(Result<JoinedRoom>)> done) override {
+        gatewayJoins->joinRoomAs(ghost, alias, std::move(done));
     }
 
     // The first words of a message, for a notice that names it.
@@ -702,6 +711,13 @@ void Runtime::start() {
             return checkRoomManagePower(powerLevels, user, room, s.log);
         });
     s.timers = std::make_unique<TimerService>();
+    s.gatewayJoins = std::make_unique<GatewayJoins>(
+        *s.hs,
+        [&s](const RoomAlias& alias) {
+            return serverOf(alias.str()) == s.settings.homeserver.serverName &&
+                   matchesTemplate(localpartOf(alias.str()), s.aliasTemplate);
+        },
+        [&s](const UserId& user) { return s.isGhost(user); });
     s.directChats = std::make_unique<BotDirectChats>(s.intents->bot(), *s.kvStore);
     s.remoteStates = std::make_unique<RemoteStateTracker>(RemoteStateTracker::Deps{
         .metrics = s.registry,
@@ -866,6 +882,7 @@ void Runtime::stop() {
         s.loginCommands->stop();  // logins in progress end; their steps in flight return
         s.idleClientReaper.cancel();
         s.remoteClientsImpl->stopAll();  // users' clients log off before their bridge stops
+        s.gatewayJoins->stop();  // their answers go to the connector
         s.connector->stop();
         s.connectorStarted = false;
     }

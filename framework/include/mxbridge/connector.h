@@ -139,6 +139,18 @@ private:
     std::function<void()> cancel_;
 };
 
+// A Matrix room as a ghost sees it once it has joined (BridgeContext::joinRoomAs).
+struct JoinedRoom {
+    RoomId room;
+    std::string name;   // m.room.name; empty when none
+    std::string topic;  // m.room.topic; empty when none
+    struct Member {
+        UserId user;
+        std::string displayName;  // empty when none
+    };
+    std::vector<Member> members;  // joined now, the ghost included
+};
+
 // Everything the framework gives a bridge. Valid from start() until stop() returns; every
 // method may be called from any thread.
 class BridgeContext {
@@ -184,6 +196,23 @@ public:
     // Runs `task` on a framework timer thread; keep the handle while it should run.
     virtual TimerHandle every(std::chrono::milliseconds interval, std::function<void()> task) = 0;
     virtual TimerHandle after(std::chrono::milliseconds delay, std::function<void()> task) = 0;
+
+    // Gateways: a remote user entering an existing Matrix room by its alias (the XMPP
+    // bridge's MUC service), rather than a portal the bridge owns. resolveAlias() asks the
+    // homeserver which room an alias names; joinRoomAs() has the ghost join it as a Matrix
+    // client would (the room's join rules decide: the bot invites nobody), then reads its
+    // members, name and topic. Neither is queued in the outbox (the remote user is waiting
+    // and asks again); `done` runs once, on a framework thread, with the homeserver's errcode
+    // (M_NOT_FOUND, M_FORBIDDEN…) as the error's code. An alias in the bridge's own
+    // namespace is refused ("own_portal"): its portals are joined on their network.
+    // @since API 7
+    virtual void resolveAlias(const RoomAlias& alias, std::function<void(Result<RoomId>)> done) {
+        done(Error::permanent("unsupported", "this framework cannot resolve " + alias.str()));
+    }
+    virtual void joinRoomAs(const UserId& ghost, const RoomAlias& alias,
+                            std::function<void(Result<JoinedRoom>)> done) {
+        done(Error::permanent("unsupported", ghost.str() + " cannot join " + alias.str() + " here"));
+    }
 };
 
 struct BridgeInfo {

@@ -11,7 +11,8 @@
 // 2: BridgeContext::media() (media links). 3: BridgeContext::reportState() (remote states).
 // 4: BridgeContext::remoteClients() (logins). 5: typed room changes in MatrixStateChange,
 // HookResult::deliveredPerRoom (one id per linked remote room). 6: PortalInfo::invite.
-#define MXBRIDGE_PLUGIN_API_VERSION 6
+// 7: BridgeContext::resolveAlias() and joinRoomAs() (gateways into existing Matrix rooms).
+#define MXBRIDGE_PLUGIN_API_VERSION 7
 #endif
 
 namespace mxbridge {
