@@ -10,8 +10,13 @@ bool MucOptions::allows(const Jid& room) const {
     return services.empty() || std::find(services.begin(), services.end(), room.domain()) != services.end();
 }
 
+bool GatewayOptions::allows(std::string_view server, std::string_view ownServer) const {
+    if (servers.empty()) return server == ownServer;
+    return std::find(servers.begin(), servers.end(), server) != servers.end();
+}
+
 XmppBridgeConfig parseXmppBridgeConfig(const ConfigSection& section) {
-    section.rejectUnknownKeys({"component", "muc"});
+    section.rejectUnknownKeys({"component", "muc", "gateway"});
     if (!section.has("component"))
         section.fail("component", "missing: the XMPP server's component settings (jid, secret, host, port)");
     ConfigSection component = section.child("component");
@@ -47,6 +52,21 @@ XmppBridgeConfig parseXmppBridgeConfig(const ConfigSection& section) {
         if (!jid || !jid->local().empty() || !jid->resource().empty())
             muc.fail("services", "expected MUC service domains (e.g. conference.example.org), got \"" + service + "\"");
         config.muc.services.push_back(jid->domain());
+    }
+
+    ConfigSection gateway = section.child("gateway");
+    gateway.rejectUnknownKeys({"enabled", "room", "servers"});
+    config.gateway.enabled = gateway.getBool("enabled", false);
+    if (gateway.has("room")) {
+        std::string text = gateway.requireString("room");
+        auto room = GatewayRoomTemplate::parse(text, &why);
+        if (!room) gateway.fail("room", why + ": \"" + text + "\"");
+        config.gateway.room = *room;
+    }
+    for (const std::string& server : gateway.getStringList("servers")) {
+        if (server.empty() || server.find_first_of(" /@#") != std::string::npos)
+            gateway.fail("servers", "expected homeserver names (e.g. example.org), got \"" + server + "\"");
+        config.gateway.servers.push_back(server);
     }
     return config;
 }

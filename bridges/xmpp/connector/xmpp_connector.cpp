@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "matrix_jids.h"
+#include "muc_gateway.h"
 #include "muc_portals.h"
 #include "mxbridge/connector.h"
 #include "mxbridge/fan_out.h"
@@ -167,7 +168,13 @@ public:
         ctx_ = &context;
         log_.emplace(context.logger("xmpp"));
         config_ = parseXmppBridgeConfig(context.config());
+        if (config_.gateway.enabled) {
+            // The component is also a MUC service: XMPP users join Matrix rooms through it.
+            config_.component.moreIdentities.push_back(MucGateway::serviceIdentity());
+            for (std::string& feature : MucGateway::serviceFeatures()) config_.component.features.push_back(feature);
+        }
         ComponentHandlers handlers;
+        handlers.onIq = [this](const Element& iq) { return gateway_->onIq(iq); };
         handlers.onStateChange = [this](const ComponentStateChange& change) { onState(change); };
         handlers.onStanza = [this](const Element& stanza) { onStanza(stanza); };
         handlers.onSendFailure = [this](const Element& stanza, const std::string& why) {
@@ -177,6 +184,7 @@ public:
         work_.emplace(io_.get_executor());
         connection_.emplace(io_, config_.component, std::move(handlers));
         muc_.emplace(context, context.logger("xmpp.muc"), config_, io_, *connection_);
+        gateway_.emplace(context, context.logger("xmpp.gateway"), config_, io_, *connection_);
         loop_ = std::thread([this] {
             for (;;) {
                 try {
@@ -218,6 +226,11 @@ public:
         // A 1:1 line is known by the id it went out with, which the framework maps; a MUC line
         // by the room's stanza id, mapped when the room reflects it.
         return forEachRemote(message.remotes, [&](const RemoteRoomId& remote) {
+            if (auto room = gatewayRoomOf(remote)) {
+                // XMPP occupants know the line by its event id, the room's stanza id.
+                gateway_->sendFromMatrix(*room, message);
+                return HookResult::delivered(RemoteMessageId(message.event.eventId().str()));
+            }
             std::string id = outgoingId(message.event.eventId());
             if (auto muc = mucRoomOf(remote)) {
                 sent_.remember(id, {message.room, message.event.eventId()});
@@ -360,6 +373,13 @@ public:
     }
 
     HookResult onMatrixMembership(const MatrixMembership& change) override {
+        bool told = false;
+        for (const RemoteRoomId& remote : change.remotes)
+            if (auto room = gatewayRoomOf(remote)) {
+                gateway_->membershipFromMatrix(*room, change);
+                told = true;
+            }
+        if (told) return HookResult::delivered();
         if (change.isGhost || change.isBot) return HookResult::ignored();
         if (change.membership == "join" && change.prevMembership == "join") {
             // A profile change: the new display name is the user's nick in each MUC.
@@ -481,6 +501,7 @@ private:
     }
 
     void onStanza(const Element& stanza) {
+        if (gateway_->onStanza(stanza)) return;
         if (muc_->onStanza(stanza)) return;
         if (stanza.name() != "message") return;
         std::string_view type = stanza.attrOr("type", "normal");
@@ -583,6 +604,7 @@ private:
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
     std::optional<ComponentConnection> connection_;
     std::optional<MucPortals> muc_;  // on the loop, but for alias queries
+    std::optional<MucGateway> gateway_;  // on the loop
     std::thread loop_;
     SentMessages sent_;
     // 1:1 chats' reactions and typing (XMPP loop and hook threads both use them).

@@ -36,6 +36,13 @@ bool slixmppAvailable() {
     return std::system((std::string(kPython) + " -c 'import slixmpp' >/dev/null 2>&1").c_str()) == 0;
 }
 
+// True (and says so) when the XMPP test users cannot run: the test then checks nothing.
+bool skippedWithoutSlixmpp() {
+    if (slixmppAvailable()) return false;
+    MESSAGE("skipped: python3-slixmpp is not installed for " << kPython);
+    return true;
+}
+
 HomeserverConfig homeserverConfig(std::uint16_t bridgePort) {
     HomeserverConfig c;
     c.serverName = kServerName;
@@ -54,7 +61,8 @@ constexpr const char* kProvisioningSecret = "provisioning-secret-for-xmpp-tests"
 
 std::string bridgeConfig(const TempDir& dir, const HomeserverDouble& hs, std::uint16_t bridgePort,
                          const ProsodyFixture& prosody,
-                         const std::string& componentSecret = ProsodyFixture::kComponentSecret) {
+                         const std::string& componentSecret = ProsodyFixture::kComponentSecret,
+                         const std::string& moreBridgeYaml = {}) {
     std::ostringstream y;
     y << "homeserver:\n  url: " << hs.url() << "\n  server_name: " << kServerName
       << "\n  startup_timeout_seconds: 10\n"
@@ -67,14 +75,15 @@ std::string bridgeConfig(const TempDir& dir, const HomeserverDouble& hs, std::ui
       << "provisioning:\n  enabled: true\n  shared_secret: " << kProvisioningSecret << "\n"
       << "bridge:\n  type: xmpp\n  component:\n    jid: " << ProsodyFixture::kComponentJid
       << "\n    secret: " << componentSecret << "\n    host: 127.0.0.1\n    port: "
-      << prosody.componentPort() << "\n";
+      << prosody.componentPort() << "\n" << moreBridgeYaml;
     return y.str();
 }
 
 // The real binary with `type: xmpp`, running and with its component connected.
 std::unique_ptr<Process> startBridge(const TempDir& dir, const HomeserverDouble& hs, std::uint16_t bridgePort,
-                                     const ProsodyFixture& prosody) {
-    writeFile(dir / "config.yaml", bridgeConfig(dir, hs, bridgePort, prosody));
+                                     const ProsodyFixture& prosody, const std::string& moreBridgeYaml = {}) {
+    writeFile(dir / "config.yaml",
+              bridgeConfig(dir, hs, bridgePort, prosody, ProsodyFixture::kComponentSecret, moreBridgeYaml));
     auto bridge = std::make_unique<Process>(ProcessOptions{.argv = {MXBRIDGE_CLI_PATH, "run", "-c", (dir / "config.yaml").string()},
                                                            .workDir = dir.path(),
                                                            .logFile = dir / "mxbridge.log",
@@ -144,6 +153,36 @@ public:
     void order(const std::string& line) {
         std::ofstream(commands_, std::ios::app) << line << "\n";
         process_.waitForLine("^DID " + line.substr(0, line.find(' ')), 10s);
+    }
+    Process& process() { return process_; }
+
+private:
+    std::filesystem::path commands_;
+    Process process_;
+};
+
+// An XMPP user of the gateway MUC service (gateway_user.py), ordered through a file it follows.
+class GatewayUser {
+public:
+    GatewayUser(const ProsodyFixture& prosody, const TempDir& dir, const std::string& name)
+        : commands_(dir / (name + ".commands")),
+          process_({.argv = {kPython, MXBRIDGE_GATEWAY_USER_SCRIPT, "--port", std::to_string(prosody.c2sPort()),
+                             "--jid", name + "@localhost/pc", "--password", name + "pw", "--component",
+                             ProsodyFixture::kComponentJid, "--commands", commands_.string()},
+                    .name = name}) {}
+    // Gives an order and waits until it is done; returns the first line matching `wanted`
+    // printed from then on (empty `wanted`: none waited for).
+    std::string order(const std::string& line, const std::string& wanted = {}) {
+        std::ofstream(commands_, std::ios::app) << line << "\n";
+        if (wanted.empty()) return process_.waitForLine("^DID " + line.substr(0, line.find(' ')), 15s);
+        return process_.waitForLine(wanted, 15s);
+    }
+    // Every line printed so far from the one starting with `from`.
+    std::vector<std::string> linesFrom(const std::string& from) {
+        std::vector<std::string> out;
+        for (const auto& line : process_.lines())
+            if (!out.empty() || line.rfind(from, 0) == 0) out.push_back(line);
+        return out;
     }
     Process& process() { return process_; }
 
@@ -224,10 +263,7 @@ std::optional<std::string> stateContent(const HomeserverDouble& hs, const std::s
 TEST_CASE("an XMPP user's chat message reaches a Matrix user in a direct chat, and the answer goes back") {
     MXBRIDGE_REQUIRE_SPEC();
     ProsodyFixture prosody;
-    if (!slixmppAvailable()) {
-        MESSAGE("skipped: python3-slixmpp is not installed for " << kPython);
-        return;
-    }
+    if (skippedWithoutSlixmpp()) return;
     prosody.registerUser("alice", "alicepw");
     std::uint16_t bridgePort = freePort();
     HomeserverDouble hs(homeserverConfig(bridgePort));
@@ -323,10 +359,7 @@ TEST_CASE("an XMPP user's chat message reaches a Matrix user in a direct chat, a
 TEST_CASE("a MUC as a portal: an alias joins it, occupants are ghosts, their lines, nicks and subject follow") {
     MXBRIDGE_REQUIRE_SPEC();
     ProsodyFixture prosody;
-    if (!slixmppAvailable()) {
-        MESSAGE("skipped: python3-slixmpp is not installed for " << kPython);
-        return;
-    }
+    if (skippedWithoutSlixmpp()) return;
     prosody.registerUser("alice", "alicepw");
     TempDir dir("mxbridge-xmpp-muc-it");
     const std::string roomJid = std::string("lounge@") + ProsodyFixture::kMucDomain;
@@ -593,10 +626,7 @@ TEST_CASE("the component's state is the bridge's remote state: a wrong secret sh
 TEST_CASE("a 1:1 chat carries corrections, retractions, reactions, replies and typing both ways") {
     MXBRIDGE_REQUIRE_SPEC();
     ProsodyFixture prosody;
-    if (!slixmppAvailable()) {
-        MESSAGE("skipped: python3-slixmpp is not installed for " << kPython);
-        return;
-    }
+    if (skippedWithoutSlixmpp()) return;
     prosody.registerUser("alice", "alicepw");
     std::uint16_t bridgePort = freePort();
     HomeserverDouble hs(homeserverConfig(bridgePort));
@@ -684,5 +714,138 @@ TEST_CASE("a 1:1 chat carries corrections, retractions, reactions, replies and t
 
     CHECK(messagesWithBody(hs, room, "hi bob").size() == 1);
     CHECK(hs.specViolations().empty());
+    CHECK(bridge->terminate(10s) == 0);
+}
+
+namespace {
+
+// Where `prefix` starts a line of `lines` (lines.size() when none does).
+std::size_t indexOf(const std::vector<std::string>& lines, const std::string& prefix) {
+    for (std::size_t i = 0; i < lines.size(); ++i)
+        if (lines[i].rfind(prefix, 0) == 0) return i;
+    return lines.size();
+}
+
+// The value of `key=` in a line printed by gateway_user.py.
+std::string field(const std::string& line, const std::string& key) {
+    auto at = line.find(" " + key + "=");
+    if (at == std::string::npos) return {};
+    at += key.size() + 2;
+    return line.substr(at, line.find(' ', at) - at);
+}
+
+}  // namespace
+
+TEST_CASE("the gateway MUC service: XMPP users join a Matrix room by its alias, talk both ways and leave") {
+    MXBRIDGE_REQUIRE_SPEC();
+    ProsodyFixture prosody;
+    if (skippedWithoutSlixmpp()) return;
+    prosody.registerUser("alice", "alicepw");
+    prosody.registerUser("carol", "carolpw");
+    TempDir dir("mxbridge-xmpp-gateway-it");
+    std::uint16_t bridgePort = freePort();
+    HomeserverDouble hs(homeserverConfig(bridgePort));
+    hs.addUser("@bob:hs.test", {.displayname = "Bob", .avatarUrl = std::nullopt});
+    hs.addUser("@dave:hs.test", {.displayname = "Dave", .avatarUrl = std::nullopt});
+    std::string room = hs.createRoom("@bob:hs.test", {{"preset", "public_chat"},
+                                                      {"room_alias_name", "lounge"},
+                                                      {"name", "The Lounge"},
+                                                      {"topic", "Matrix lounge"}});
+    hs.createRoom("@bob:hs.test", {{"preset", "private_chat"}, {"room_alias_name", "secret"}});
+    auto bridge = startBridge(dir, hs, bridgePort, prosody, "  gateway:\n    enabled: true\n");
+    const std::string lounge = "lounge#hs.test@" + std::string(ProsodyFixture::kComponentJid);
+
+    // The component answers as a MUC service, and a room as a room; an unknown alias is none.
+    GatewayUser alice(prosody, dir, "alice");
+    std::string service = alice.order(std::string("disco ") + ProsodyFixture::kComponentJid, "^DISCO ");
+    CHECK(service.find("conference/text/") != std::string::npos);
+    CHECK(service.find(" http://jabber.org/protocol/muc ") != std::string::npos);
+    std::string info = alice.order("disco " + lounge, "^(DISCO|ERROR) ");
+    CHECK(info.find("conference/text/") != std::string::npos);
+    CHECK(info.find("http://jabber.org/protocol/muc ") != std::string::npos);
+    CHECK(info.find("muc_nonanonymous") != std::string::npos);
+    CHECK(alice.order("disco nosuch#hs.test@matrix.localhost", "^(DISCO|ERROR) ").rfind("ERROR item-not-found", 0) == 0);
+
+    // Alice joins: Bob's presence first, then her own with 110 (and 100: real JIDs are shown)
+    // echoing her join's id, then the topic as subject (XEP-0045 §7.2.3).
+    std::string joining = alice.order("join " + lounge + "/alice", "^JOINING ");
+    std::string self = alice.process().waitForLine("^PRESENCE alice available codes=100,110 ", 15s);
+    CHECK(field(self, "id") == joining.substr(std::string("JOINING ").size()));
+    alice.process().waitForLine("^SUBJECT Matrix lounge$", 10s);
+    std::vector<std::string> seen = alice.linesFrom("JOINING");
+    std::size_t bob = indexOf(seen, "PRESENCE Bob available codes= jid=bob\\3ahs.test@matrix.localhost");
+    std::size_t mine = indexOf(seen, "PRESENCE alice available codes=100,110");
+    std::size_t subject = indexOf(seen, "SUBJECT Matrix lounge");
+    CHECK_MESSAGE(bob < mine, alice.process().lastLines(20));
+    CHECK(mine < subject);
+    CHECK(subject < seen.size());
+
+    // She is a ghost in the Matrix room, named by her nick.
+    std::string ghost;
+    REQUIRE_MESSAGE(hs.waitFor(
+                        [&] {
+                            for (const auto& [user, membership] : hs.members(room))
+                                if (membership == "join" && user.rfind("@xmpp_", 0) == 0) ghost = user;
+                            return !ghost.empty() && hs.profile(ghost).displayname == "alice";
+                        },
+                        10s),
+                    bridge->lastLines(60));
+
+    // Refusals in XEP-0045's terms: no such room, a nick taken, a room that lets no one in.
+    GatewayUser carol(prosody, dir, "carol");
+    carol.order("join nosuch#hs.test@matrix.localhost/carol");
+    carol.process().waitForLine("^ERROR item-not-found ", 15s);
+    carol.order("join " + lounge + "/Bob");
+    carol.process().waitForLine("^ERROR conflict ", 15s);
+    carol.order("join secret#hs.test@matrix.localhost/carol");
+    carol.process().waitForLine("^ERROR forbidden ", 15s);
+
+    // Alice's line goes to Matrix from her ghost and comes back to her with her id and the
+    // room's stanza id; Bob's line reaches her from his occupant.
+    std::string sent = alice.order("say " + lounge + " hello matrix", "^SENT ");
+    std::string echo = alice.process().waitForLine("^MSG alice hello matrix \\| ", 15s);
+    CHECK(field(echo, "id") == sent.substr(std::string("SENT ").size()));
+    CHECK_FALSE(field(echo, "sid").empty());
+    REQUIRE_MESSAGE(hs.waitFor([&] { return !messagesWithBody(hs, room, "hello matrix").empty(); }, 10s),
+                    bridge->lastLines(60));
+    CHECK(messagesWithBody(hs, room, "hello matrix").front().value("sender", "") == ghost);
+    std::string bobsLine = hs.sendAsUser(room, "@bob:hs.test", {{"msgtype", "m.text"}, {"body", "hi from matrix"}});
+    std::string heard = alice.process().waitForLine("^MSG Bob hi from matrix \\| ", 15s);
+    CHECK(field(heard, "sid") == bobsLine);
+
+    // Carol joins too: alice sees her come, carol sees everyone, then herself.
+    carol.order("join " + lounge + "/carol");
+    carol.process().waitForLine("^PRESENCE carol available codes=100,110 ", 15s);
+    alice.process().waitForLine("^PRESENCE carol available codes= jid=carol@localhost/pc ", 15s);
+    std::vector<std::string> carolSaw = carol.linesFrom("PRESENCE");
+    CHECK(indexOf(carolSaw, "PRESENCE alice available codes= jid=alice@localhost/pc") <
+          indexOf(carolSaw, "PRESENCE carol available codes=100,110"));
+    CHECK(indexOf(carolSaw, "PRESENCE Bob available") < indexOf(carolSaw, "PRESENCE carol available codes=100,110"));
+    carol.order("say " + lounge + " hi all");
+    alice.process().waitForLine("^MSG carol hi all \\| ", 15s);
+    carol.process().waitForLine("^MSG carol hi all \\| ", 15s);
+    CHECK(carol.order("ping " + lounge + "/carol", "^(PONG|ERROR) ").rfind("PONG", 0) == 0);
+
+    // Matrix members coming and going are occupants coming and going.
+    hs.forceJoin(room, "@dave:hs.test");
+    alice.process().waitForLine("^PRESENCE Dave available codes= jid=dave\\\\3ahs.test@matrix.localhost ", 15s);
+    hs.injectEvent({{"room_id", room}, {"sender", "@dave:hs.test"}, {"type", "m.room.member"},
+                    {"state_key", "@dave:hs.test"}, {"content", {{"membership", "leave"}}}});
+    alice.process().waitForLine("^PRESENCE Dave unavailable ", 15s);
+
+    // Alice leaves: her own unavailable presence with 110, carol sees her go, and her ghost
+    // leaves the Matrix room; she is no occupant any more.
+    alice.order("leave " + lounge + "/alice");
+    alice.process().waitForLine("^PRESENCE alice unavailable codes=110 ", 15s);
+    carol.process().waitForLine("^PRESENCE alice unavailable codes= ", 15s);
+    CHECK_MESSAGE(hs.waitFor([&] { return hs.members(room)[ghost] == "leave"; }, 10s), bridge->lastLines(40));
+    CHECK(alice.order("ping " + lounge + "/alice", "^(PONG|ERROR) ").rfind("ERROR not-acceptable", 0) == 0);
+    alice.order("say " + lounge + " still here?");
+    alice.process().waitForLine("^ERROR not-acceptable ", 15s);
+
+    alice.order("quit");
+    carol.order("quit");
+    CHECK(hs.specViolations().empty());
+    for (const auto& v : hs.specViolations()) MESSAGE(v);
     CHECK(bridge->terminate(10s) == 0);
 }

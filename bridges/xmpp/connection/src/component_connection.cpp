@@ -296,10 +296,13 @@ private:
     Element discoInfo(const Element& request) {
         Element reply = makeReply(request, "result");
         Element& query = reply.addChild("query", std::string(ns::kDiscoInfo));
-        query.addChild("identity", std::string(ns::kDiscoInfo))
-            .setAttr("category", options_.identity.category)
-            .setAttr("type", options_.identity.type)
-            .setAttr("name", options_.identity.name);
+        std::vector<DiscoIdentity> identities{options_.identity};
+        identities.insert(identities.end(), options_.moreIdentities.begin(), options_.moreIdentities.end());
+        for (const DiscoIdentity& identity : identities)
+            query.addChild("identity", std::string(ns::kDiscoInfo))
+                .setAttr("category", identity.category)
+                .setAttr("type", identity.type)
+                .setAttr("name", identity.name);
         std::vector<std::string> features = {std::string(ns::kDiscoInfo), std::string(ns::kPing)};
         features.insert(features.end(), options_.features.begin(), options_.features.end());
         for (const auto& f : features) query.addChild("feature", std::string(ns::kDiscoInfo)).setAttr("var", f);

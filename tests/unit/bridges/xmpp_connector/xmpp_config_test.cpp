@@ -67,3 +67,24 @@ TEST_CASE("MUC portals: the documented defaults, and bad settings refused with t
           std::string::npos);
     CHECK(errorOf({{"component", component}, {"muc", {{"nickname", "x"}}}}).find("nickname") != std::string::npos);
 }
+
+TEST_CASE("the gateway MUC service: off by default, its room template and servers checked") {
+    nlohmann::json component = {{"jid", "m.example"}, {"secret", "s"}};
+    auto c = parseXmppBridgeConfig(section({{"component", component}}));
+    CHECK_FALSE(c.gateway.enabled);
+    CHECK(c.gateway.room.text() == "{alias}#{server}");
+    CHECK(c.gateway.allows("hs.example", "hs.example"));
+    CHECK_FALSE(c.gateway.allows("elsewhere.example", "hs.example"));
+    auto d = parseXmppBridgeConfig(section({{"component", component},
+                                            {"gateway", {{"enabled", true}, {"room", "mx_{alias}%{server}"},
+                                                         {"servers", {"a.example", "b.example"}}}}}));
+    CHECK(d.gateway.enabled);
+    CHECK(d.gateway.room.aliasFor("mx_lounge%a.example") == "#lounge:a.example");
+    CHECK(d.gateway.allows("b.example", "hs.example"));
+    CHECK_FALSE(d.gateway.allows("hs.example", "hs.example"));
+    CHECK(errorOf({{"component", component}, {"gateway", {{"room", "{alias}.{server}"}}}})
+              .find("bridge.gateway.room") != std::string::npos);
+    CHECK(errorOf({{"component", component}, {"gateway", {{"servers", {"a b"}}}}}).find("bridge.gateway.servers") !=
+          std::string::npos);
+    CHECK(errorOf({{"component", component}, {"gateway", {{"rooms", true}}}}).find("rooms") != std::string::npos);
+}

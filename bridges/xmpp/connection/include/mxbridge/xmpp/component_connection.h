@@ -75,6 +75,8 @@ struct ComponentOptions {
     StreamParserLimits limits;
 
     DiscoIdentity identity;
+    // More identities of the component, e.g. conference/text when it is also a MUC service.
+    std::vector<DiscoIdentity> moreIdentities;
     // Features listed in the disco#info answer besides disco#info and ping.
     std::vector<std::string> features;
 };
