@@ -296,9 +296,6 @@ public:
                 sendFile(channel, message.room, message.event.eventId(), *message.media, message.senderName, puppet);
             return HookResult::delivered();
         }
-        if (message.kind == MessageKind::Emote) {
-            text = "_" + text + "_";
-        }
         // A Matrix reply to a bridged Slack message goes into that message's thread (its
         // root's, when it is itself a thread reply): Slack has no replies outside threads.
         auto repliedTo = message.replyToRemote ? splitMessageId(*message.replyToRemote) : std::nullopt;
@@ -307,7 +304,8 @@ public:
             std::optional<std::string> threadTs;
             if (repliedTo && repliedTo->first == channel) threadTs = threadRoot(channel, repliedTo->second);
             OutgoingPost post{.room = message.room, .event = message.event.eventId(), .channel = channel,
-                              .text = text, .threadTs = threadTs, .senderName = message.senderName};
+                              .text = text, .threadTs = threadTs, .senderName = message.senderName,
+                              .emote = message.kind == MessageKind::Emote};
             if (!puppet || !postAsUser(*puppet, post)) relay(post);
         }
         return HookResult::delivered();
@@ -379,6 +377,7 @@ private:
         std::string text;
         std::optional<std::string> threadTs;
         std::string senderName;
+        bool emote = false;  // /me
     };
 
     // The running client of `user`'s login, when they have one (nullptr: relay them).
@@ -394,7 +393,7 @@ private:
 
     // The app posts it under the sender's display name (chat:write.customize).
     void relay(const OutgoingPost& post) {
-        WebApiArgs args = {{"channel", post.channel}, {"text", post.text},
+        WebApiArgs args = {{"channel", post.channel}, {"text", post.emote ? "_" + post.text + "_" : post.text},
                            {"username", cutUtf8(post.senderName, kMaxUsernameChars)}};
         if (post.threadTs) args.emplace_back("thread_ts", *post.threadTs);
         client_->call("chat.postMessage", std::move(args), post.channel, [this, post](const WebApiResult& r) {
@@ -408,11 +407,14 @@ private:
     // relayed after all and the sender told why in the room (their DM hears it from the
     // framework, through the login's state).
     bool postAsUser(SlackPuppet& puppet, const OutgoingPost& post) {
-        WebApiArgs args = {{"channel", post.channel}, {"text", post.text}};
+        // A /me is Slack's own me_message (chat.meMessage), outside threads, which it cannot reach.
+        bool me = post.emote && !post.threadTs;
+        WebApiArgs args = {{"channel", post.channel}, {"text", post.emote && !me ? "_" + post.text + "_" : post.text}};
         if (post.threadTs) args.emplace_back("thread_ts", *post.threadTs);
         const std::string user = puppet.slackUserId();
         echoes_.sending(user, post.channel);
-        bool queued = puppet.call("chat.postMessage", std::move(args), post.channel, [this, post, user](const WebApiResult& r) {
+        bool queued = puppet.call(me ? "chat.meMessage" : "chat.postMessage", std::move(args), post.channel,
+                                  [this, post, user](const WebApiResult& r) {
             if (r.answer.ok()) {
                 std::string ts = r.answer.body.value("ts", std::string());
                 ctx_->kv().put(postedKey(post.channel, ts), user);  // before the echo is looked at

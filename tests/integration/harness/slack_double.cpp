@@ -74,6 +74,7 @@ bool hasType(const std::string& type, const std::string& value) {
 const std::map<std::string, std::string>& scopeOf() {
     static const std::map<std::string, std::string> scopes = {
         {"chat.postMessage", "chat:write"}, {"chat.update", "chat:write"}, {"chat.delete", "chat:write"},
+        {"chat.meMessage", "chat:write"},
         {"users.info", "users:read"},       {"conversations.info", "channels:read"},
         {"files.getUploadURLExternal", "files:write"}, {"files.completeUploadExternal", "files:write"},
         {"reactions.add", "reactions:write"}, {"reactions.remove", "reactions:write"},
@@ -481,6 +482,14 @@ nlohmann::json SlackDouble::serve(const std::string& method, const std::map<std:
         if (!post.username.empty()) message["username"] = post.username;
         if (!post.threadTs.empty()) message["thread_ts"] = post.threadTs;
         return {{"ok", true}, {"channel", post.channel}, {"ts", post.ts}, {"message", message}};
+    }
+    if (method == "chat.meMessage") {
+        if (!channels_.count(arg("channel"))) return refusal("channel_not_found");
+        if (arg("text").empty()) return refusal("no_text");
+        SlackPost post{.channel = arg("channel"), .ts = nextTs(), .text = arg("text"), .username = {}, .iconUrl = {},
+                       .threadTs = {}, .deleted = false, .user = caller.userId, .me = true};
+        posts_.push_back(post);
+        return {{"ok", true}, {"channel", post.channel}, {"ts", post.ts}};
     }
     if (method == "chat.update" || method == "chat.delete") {
         for (auto& post : posts_) {

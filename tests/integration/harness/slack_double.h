@@ -86,6 +86,7 @@ struct SlackPost {
     std::string threadTs;
     bool deleted = false;
     std::string user{};  // who posted it: the bot user, or the owner of a user token
+    bool me = false;     // chat.meMessage: a /me
 };
 
 // A reaction made through reactions.add (and not removed).

@@ -633,11 +633,18 @@ TEST_CASE("a logged-in user's messages are theirs on Slack, not echoed back, and
     f.hs().sendAsUser(f.room(), kAlice, {{"redacts", event}}, "m.room.redaction");
     REQUIRE(f.hs().waitFor([&] { return f.slack().posts().at(0).deleted; }, 15s));
 
+    // Her /me is Slack's own /me.
+    f.hs().sendAsUser(f.room(), kAlice, {{"msgtype", "m.emote"}, {"body", "waves"}});
+    REQUIRE(f.hs().waitFor([&] { return f.slack().posts().size() == 2; }, 15s));
+    CHECK(f.slack().posts().at(1).me);
+    CHECK(f.slack().posts().at(1).text == "waves");
+    CHECK(f.slack().posts().at(1).user == "U0ALICE01");
+
     // Bob has no login: the app posts for him under his name.
     f.hs().sendAsUser(f.room(), kBob, {{"msgtype", "m.text"}, {"body", "relayed"}});
-    REQUIRE(f.hs().waitFor([&] { return f.slack().posts().size() == 2; }, 15s));
-    CHECK(f.slack().posts().at(1).username == "Bob");
-    CHECK(f.slack().posts().at(1).user == f.slack().options().botUserId);
+    REQUIRE(f.hs().waitFor([&] { return f.slack().posts().size() == 3; }, 15s));
+    CHECK(f.slack().posts().at(2).username == "Bob");
+    CHECK(f.slack().posts().at(2).user == f.slack().options().botUserId);
     // Her Slack-side edit of the Matrix message never became a ghost's edit in Matrix.
     for (const auto& e : f.hs().timeline(f.room()))
         if (e.value("sender", "") == kAliceGhost)
