@@ -335,31 +335,37 @@ public:
                                             .message = "Slack has no reaction the bridge knows for " + reaction.key,
                                             .retryable = false, .notifySender = true});
         std::shared_ptr<SlackPuppet> puppet = puppetOf(reaction.sender);
-        bool asUser = puppet && puppet->usable();
-        std::string reacting;
-        if (asUser) {
-            reacting = puppet->slackUserId();
-        } else {
-            std::lock_guard lock(mutex_);
-            if (self_) reacting = self_->botUserId;
-        }
-        if (reacting.empty())
-            return HookResult::failed(Error::transient("slack_not_ready", "the bridge has not reached Slack yet"));
-        RemoteMessageId id = slackReactionId(channel, ts, reacting, *name);
-        // Marked before Slack is asked: its reaction_added may come before the answer.
-        ctx_->kv().put(reactedKey(id), "1");
-        WebApiArgs args = {{"channel", channel}, {"name", *name}, {"timestamp", ts}};
-        auto done = [this, room = reaction.room, event = reaction.event.eventId(), channel, id](const WebApiResult& r) {
-            // The app's reaction is shared by everyone it relays: someone else's counts.
-            if (r.answer.ok() || r.answer.failure->error == "already_reacted") {
-                ctx_->eventMappings().map(room, event, RemoteRoomId(channel), id);
-                return;
+        // Made as `user` (marked first: Slack's reaction_added may come before its answer).
+        auto react = [&](const std::string& user, SlackPuppet* as) {
+            RemoteMessageId id = slackReactionId(channel, ts, user, *name);
+            ctx_->kv().put(reactedKey(id), "1");
+            WebApiArgs args = {{"channel", channel}, {"name", *name}, {"timestamp", ts}};
+            auto done = [this, room = reaction.room, event = reaction.event.eventId(), channel, id](const WebApiResult& r) {
+                // The app's reaction is shared by everyone it relays: someone else's counts.
+                if (r.answer.ok() || r.answer.failure->error == "already_reacted") {
+                    ctx_->eventMappings().map(room, event, RemoteRoomId(channel), id);
+                    return;
+                }
+                ctx_->kv().erase(reactedKey(id));
+                onFailure(*r.answer.failure, room, event);
+            };
+            if (!as) {
+                client_->call("reactions.add", std::move(args), channel, done);
+                return true;
             }
-            ctx_->kv().erase(reactedKey(id));
-            onFailure(*r.answer.failure, room, event);
+            if (as->call("reactions.add", std::move(args), channel, done)) return true;
+            ctx_->kv().erase(reactedKey(id));  // the login stopped working meanwhile
+            return false;
         };
-        if (!asUser || !puppet->call("reactions.add", args, channel, done))
-            client_->call("reactions.add", std::move(args), channel, done);
+        if (puppet && react(puppet->slackUserId(), puppet.get())) return HookResult::delivered();
+        std::string bot;
+        {
+            std::lock_guard lock(mutex_);
+            if (self_) bot = self_->botUserId;
+        }
+        if (bot.empty())
+            return HookResult::failed(Error::transient("slack_not_ready", "the bridge has not reached Slack yet"));
+        react(bot, nullptr);
         return HookResult::delivered();
     }
 
