@@ -237,9 +237,9 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
     void resolveAlias(const RoomAlias& alias, std::function<void(Result<RoomId>)> done) override {
         gatewayJoins->resolveAlias(alias, std::move(done));
     }
-    void joinRoomAs(const UserId& ghost, const RoomAlias& alias,
+    void joinRoomAs(const UserId& ghost, const RoomAlias& alias, std::size_t historyLines,
                     std::function<void(Result<JoinedRoom>)> done) override {
-        gatewayJoins->joinRoomAs(ghost, alias, std::move(done));
+        gatewayJoins->joinRoomAs(ghost, alias, historyLines, std::move(done));
     }
 
     // The first words of a message, for a notice that names it.

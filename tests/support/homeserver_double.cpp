@@ -675,6 +675,35 @@ HttpResponse HomeserverDouble::handleNow(const HttpRequest& req) {
         eventSchemaCheck(r->timeline.back());
         return finish(HttpResponse::json(200, json{{"event_id", eventId}}));
     }
+    if (id == "getRoomEvents") {
+        // Backwards from the end of the timeline (or a "t<index>" token), as far as the room's
+        // history visibility lets this user read: "joined" and "invited" hide what came before
+        // they last joined (or were invited), "shared" and "world_readable" hide nothing.
+        if (auto e = requireJoined()) return finish(*e);
+        if (req.query.count("dir") && req.query.at("dir") != "b")
+            return finish(err(400, "M_INVALID_PARAM", "HomeserverDouble pages backwards only"));
+        std::size_t limit = req.query.count("limit") ? std::stoul(req.query.at("limit")) : 10;
+        std::size_t end = r->timeline.size();
+        if (req.query.count("from") && startsWith(req.query.at("from"), "t"))
+            end = std::min(end, static_cast<std::size_t>(std::stoul(req.query.at("from").substr(1))));
+        const json* rule = logic.stateEvent(*r, "m.room.history_visibility", "");
+        const std::string visibility = rule ? (*rule)["content"].value("history_visibility", "shared") : "shared";
+        std::size_t first = 0;
+        if (visibility == "joined" || visibility == "invited") {
+            for (std::size_t i = 0; i < r->timeline.size(); ++i) {
+                const json& ev = r->timeline[i];
+                if (ev.value("type", "") != "m.room.member" || ev.value("state_key", "") != ctx.userId) continue;
+                const std::string m = ev["content"].value("membership", "");
+                if (m == "join" || (visibility == "invited" && m == "invite")) first = i;
+            }
+        }
+        json chunk = json::array();
+        std::size_t i = end;
+        while (i > first && chunk.size() < limit) chunk.push_back(r->timeline[--i]);
+        json page{{"start", "t" + std::to_string(end)}, {"chunk", chunk}};
+        if (i > first) page["end"] = "t" + std::to_string(i);
+        return finish(HttpResponse::json(200, page));
+    }
     if (id == "getRoomStateWithKey" || id == "getRoomState" || id == "getJoinedMembersByRoom" ||
         id == "getMembersByRoom" || id == "getOneRoomEvent") {
         if (!ctx.asAuth) {

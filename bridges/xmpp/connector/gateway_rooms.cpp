@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
+#include <ctime>
 
 #include "muc.h"
 #include "mxbridge/xmpp/namespaces.h"
@@ -124,6 +126,44 @@ Element subjectMessage(const Jid& room, const Jid& to, const std::string& subjec
     Element message("message", std::string(ns::kComponentAccept));
     message.setAttr("from", room.bareStr()).setAttr("to", to.str()).setAttr("type", "groupchat");
     message.addChild("subject", std::string(ns::kComponentAccept)).addText(subject);
+    return message;
+}
+
+std::size_t historyWanted(const Element& joinPresence, std::size_t usual, std::size_t most) {
+    const Element* x = joinPresence.child("x", ns::kMuc);
+    const Element* history = x ? x->child("history", ns::kMuc) : nullptr;
+    if (!history) return std::min(usual, most);
+    if (history->attrOr("maxchars") == "0") return 0;
+    std::string_view stanzas = history->attrOr("maxstanzas");
+    if (stanzas.empty()) return std::min(usual, most);
+    std::size_t n = 0;
+    for (char c : stanzas) {
+        if (c < '0' || c > '9') return std::min(usual, most);  // not a number: as if not asked
+        n = std::min<std::size_t>(n * 10 + static_cast<std::size_t>(c - '0'), most);
+    }
+    return n;
+}
+
+std::string xmppTimestamp(std::int64_t ms) {
+    std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char text[64];
+    std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900, utc.tm_mon + 1,
+                  utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(ms % 1000));
+    return text;
+}
+
+Element historyMessage(const Jid& author, const Jid& to, const std::string& body, bool unstyled,
+                       const std::string& stanzaId, std::int64_t timestampMs) {
+    Element message("message", std::string(ns::kComponentAccept));
+    message.setAttr("from", author.str()).setAttr("to", to.str()).setAttr("type", "groupchat");
+    message.addChild("body", std::string(ns::kComponentAccept)).addText(body);
+    if (unstyled) message.addChild("unstyled", "urn:xmpp:styling:0");
+    message.addChild("delay", "urn:xmpp:delay")
+        .setAttr("stamp", xmppTimestamp(timestampMs))
+        .setAttr("from", author.bareStr());
+    message.addChild("stanza-id", std::string(ns::kStanzaIds)).setAttr("id", stanzaId).setAttr("by", author.bareStr());
     return message;
 }
 

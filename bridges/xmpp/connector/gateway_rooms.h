@@ -5,6 +5,7 @@
 // service itself (muc_gateway.*) uses them on the XMPP loop; each is unit-tested alone.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <set>
 #include <string>
@@ -58,5 +59,18 @@ StanzaError joinRefusal(const Error& error);
 
 // The subject message a joining occupant gets last (§7.2.15): <subject/> even when empty.
 Element subjectMessage(const Jid& room, const Jid& to, const std::string& subject);
+
+// How many lines of history a join presence asks for (§7.2.14): <history maxstanzas='n'/>,
+// none for maxchars='0', else `usual`; never more than `most`. `seconds` and `since` are not
+// read (every line asked for is sent, however old).
+std::size_t historyWanted(const Element& joinPresence, std::size_t usual = 20, std::size_t most = 50);
+
+// A UTC time in milliseconds since 1970 as XEP-0082 writes it: 2026-12-07T23:57:19.123Z.
+std::string xmppTimestamp(std::int64_t ms);
+
+// A line of discussion history (§7.2.14): groupchat from its author's occupant JID, with the
+// time it was said (XEP-0203 <delay/> from the room) and the room's stanza id.
+Element historyMessage(const Jid& author, const Jid& to, const std::string& body, bool unstyled,
+                       const std::string& stanzaId, std::int64_t timestampMs);
 
 }  // namespace mxbridge::xmpp

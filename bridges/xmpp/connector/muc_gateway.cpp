@@ -157,7 +157,7 @@ void MucGateway::onJoin(const Element& presence, const Jid& from, const Jid& to,
     if (!room.joining.insert(from.str()).second) return;  // the first join is still on its way
     UserId ghost = ctx_.ghostUserId(from.bareStr());
     // The ghost joins as a Matrix client would; the answer comes on a framework thread.
-    ctx_.joinRoomAs(ghost, RoomAlias(alias), [this, presence, from, to](Result<JoinedRoom> result) {
+    ctx_.joinRoomAs(ghost, RoomAlias(alias), historyWanted(presence), [this, presence, from, to](Result<JoinedRoom> result) {
         boost::asio::post(io_, [this, presence, from, to, result = std::move(result)]() mutable {
             joined(presence, from, to, std::move(result));
         });
@@ -217,6 +217,12 @@ void MucGateway::joined(const Element& presence, const Jid& from, const Jid& to,
     Element self = occupantPresence(to, from, from.str(), true, {100, 110});
     if (auto id = presence.attr("id")) self.setAttr("id", std::string(*id));
     connection_.send(std::move(self));
+    // Then the last lines said (§7.2.14), as far as the room lets a newcomer read back.
+    for (const JoinedRoom::Line& line : matrix.history) {
+        XmppBody body = xmppBodyFor(line.body, line.html);
+        connection_.send(historyMessage(memberJid(room, nickOf(room, line.sender)), from, body.text, body.unstyled,
+                                        line.event.str(), line.timestampMs));
+    }
     connection_.send(subjectMessage(room.jid, from, room.subject));
 }
 
@@ -386,6 +392,17 @@ void MucGateway::membershipFromMatrix(const Jid& room, const MatrixMembership& c
         r.members.erase(member);
         toEveryone(r, occupantPresence(gone, gone, memberRealJid(user), false, statuses));
     });
+}
+
+std::string MucGateway::nickOf(const Room& room, const UserId& user) const {
+    if (auto member = room.members.find(user.str()); member != room.members.end()) return member->second;
+    for (const auto& [jid, occupant] : room.occupants)
+        if (occupant.ghost == user) return occupant.nick;
+    // Someone no longer here: an XMPP user by their JID's localpart, a Matrix user by theirs.
+    if (ctx_.isGhost(user))
+        if (auto remote = ctx_.users().remoteForGhost(user))
+            if (auto jid = Jid::parse(remote->str()); jid && !jid->local().empty()) return jid->local();
+    return matrixMemberNick("", user.str(), {});
 }
 
 std::string MucGateway::memberNick(Room& room, const std::string& userId, const std::string& displayName) {

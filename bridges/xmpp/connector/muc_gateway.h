@@ -81,6 +81,8 @@ private:
     // A Matrix member's occupant JID and real JID.
     Jid memberJid(const Room& room, const std::string& nick) const;
     std::string memberRealJid(const std::string& userId) const;
+    // Who said a line of history, as a nick: a member's or occupant's, else from their id.
+    std::string nickOf(const Room& room, const UserId& user) const;
     // A Matrix member's nick in the room, given one (and told to the occupants) when new.
     std::string memberNick(Room& room, const std::string& userId, const std::string& displayName);
     void refuse(const Element& stanza, StanzaError error);

@@ -149,6 +149,16 @@ struct JoinedRoom {
         std::string displayName;  // empty when none
     };
     std::vector<Member> members;  // joined now, the ghost included
+    // The room's last messages the ghost may read (the homeserver applies the room's history
+    // visibility), oldest first; text, notices and emotes only.
+    struct Line {
+        EventId event;
+        UserId sender;
+        std::string body;
+        std::optional<std::string> html;  // formatted_body, when org.matrix.custom.html
+        std::int64_t timestampMs = 0;
+    };
+    std::vector<Line> history;
 };
 
 // Everything the framework gives a bridge. Valid from start() until stop() returns; every
@@ -201,15 +211,15 @@ public:
     // bridge's MUC service), rather than a portal the bridge owns. resolveAlias() asks the
     // homeserver which room an alias names; joinRoomAs() has the ghost join it as a Matrix
     // client would (the room's join rules decide: the bot invites nobody), then reads its
-    // members, name and topic. Neither is queued in the outbox (the remote user is waiting
+    // members, name, topic and at most `historyLines` of its last messages. Neither is queued in the outbox (the remote user is waiting
     // and asks again); `done` runs once, on a framework thread, with the homeserver's errcode
     // (M_NOT_FOUND, M_FORBIDDEN…) as the error's code. An alias in the bridge's own
     // namespace is refused ("own_portal"): its portals are joined on their network.
-    // @since API 7
+    // @since API 7; `historyLines` since API 8
     virtual void resolveAlias(const RoomAlias& alias, std::function<void(Result<RoomId>)> done) {
         done(Error::permanent("unsupported", "this framework cannot resolve " + alias.str()));
     }
-    virtual void joinRoomAs(const UserId& ghost, const RoomAlias& alias,
+    virtual void joinRoomAs(const UserId& ghost, const RoomAlias& alias, std::size_t /*historyLines*/,
                             std::function<void(Result<JoinedRoom>)> done) {
         done(Error::permanent("unsupported", ghost.str() + " cannot join " + alias.str() + " here"));
     }

@@ -12,7 +12,8 @@
 // 4: BridgeContext::remoteClients() (logins). 5: typed room changes in MatrixStateChange,
 // HookResult::deliveredPerRoom (one id per linked remote room). 6: PortalInfo::invite.
 // 7: BridgeContext::resolveAlias() and joinRoomAs() (gateways into existing Matrix rooms).
-#define MXBRIDGE_PLUGIN_API_VERSION 7
+// 8: joinRoomAs() reads the room's last messages (JoinedRoom::history).
+#define MXBRIDGE_PLUGIN_API_VERSION 8
 #endif
 
 namespace mxbridge {

@@ -1,5 +1,7 @@
 #include "matrix/gateway_joins.h"
 
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 
 namespace mxbridge::detail {
@@ -46,12 +48,12 @@ void GatewayJoins::resolveAlias(const RoomAlias& alias, std::function<void(Resul
     });
 }
 
-void GatewayJoins::joinRoomAs(const UserId& ghost, const RoomAlias& alias,
+void GatewayJoins::joinRoomAs(const UserId& ghost, const RoomAlias& alias, std::size_t historyLines,
                               std::function<void(Result<JoinedRoom>)> done) {
-    boost::asio::post(pool_, [this, ghost, alias, done = std::move(done)] {
+    boost::asio::post(pool_, [this, ghost, alias, historyLines, done = std::move(done)] {
         if (stopping_) return done(Error::transient("stopping", "the bridge is stopping"));
         if (!isGhost_(ghost)) return done(Error::permanent("not_a_ghost", ghost.str() + " is not one of the bridge's users"));
-        done(join(ghost, alias));
+        done(join(ghost, alias, historyLines));
     });
 }
 
@@ -72,7 +74,7 @@ Result<RoomId> GatewayJoins::resolve(const RoomAlias& alias) {
     return RoomId(room);
 }
 
-Result<JoinedRoom> GatewayJoins::join(const UserId& ghost, const RoomAlias& alias) {
+Result<JoinedRoom> GatewayJoins::join(const UserId& ghost, const RoomAlias& alias, std::size_t historyLines) {
     if (auto refused = refusal(alias)) return *refused;
     // The ghost may be new: registered first, as the outbox does before its requests.
     HsResponse reg = hs_.call("POST", kClient + "/register",
@@ -84,7 +86,7 @@ Result<JoinedRoom> GatewayJoins::join(const UserId& ghost, const RoomAlias& alia
     if (!joined.ok()) return errorOf(joined, ghost.str() + " joining " + alias.str());
     std::string roomId = joined.body.is_object() ? joined.body.value("room_id", "") : "";
     if (roomId.empty()) return Error::transient("M_UNKNOWN", "the homeserver named no room for " + alias.str());
-    JoinedRoom room{.room = RoomId(roomId), .name = {}, .topic = {}, .members = {}};
+    JoinedRoom room{.room = RoomId(roomId), .name = {}, .topic = {}, .members = {}, .history = {}};
     HsResponse members =
         hs_.call("GET", kClient + "/rooms/" + urlEncode(roomId) + "/joined_members", std::nullopt, ghost.str());
     if (!members.ok()) return errorOf(members, "reading who is in " + alias.str());
@@ -98,7 +100,43 @@ Result<JoinedRoom> GatewayJoins::join(const UserId& ghost, const RoomAlias& alia
     }
     room.name = stateText(hs_, roomId, "m.room.name", "name", ghost.str());
     room.topic = stateText(hs_, roomId, "m.room.topic", "topic", ghost.str());
+    if (historyLines > 0) room.history = history(ghost, roomId, historyLines);
     return room;
+}
+
+std::vector<JoinedRoom::Line> GatewayJoins::history(const UserId& ghost, const std::string& room, std::size_t lines) {
+    // One page back from the end, as the ghost: the homeserver hides what the room's history
+    // visibility does not let a newcomer see. Members and other state take room in the page,
+    // so it asks for more events than lines; a history that is not there is no failure.
+    const std::size_t events = std::min<std::size_t>(lines * 4, 200);
+    HsResponse r = hs_.call("GET", kClient + "/rooms/" + urlEncode(room) + "/messages", std::nullopt, ghost.str(),
+                            {{"dir", "b"}, {"limit", std::to_string(events)}});
+    std::vector<JoinedRoom::Line> found;
+    if (!r.ok() || !r.body.is_object() || !r.body.contains("chunk") || !r.body["chunk"].is_array()) return found;
+    for (const auto& event : r.body["chunk"]) {  // newest first
+        if (found.size() == lines) break;
+        if (!event.is_object() || event.value("type", "") != "m.room.message") continue;
+        const auto& content = event.value("content", nlohmann::json::object());
+        std::string msgtype = content.is_object() ? content.value("msgtype", "") : "";
+        if (msgtype != "m.text" && msgtype != "m.notice" && msgtype != "m.emote") continue;
+        if (!content.contains("body") || !content["body"].is_string()) continue;
+        if (content.contains("m.relates_to") && content["m.relates_to"].is_object() &&
+            content["m.relates_to"].value("rel_type", "") == "m.replace")
+            continue;  // an edit: the line it edits is shown as it was sent
+        JoinedRoom::Line line{.event = EventId(event.value("event_id", "")),
+                              .sender = UserId(event.value("sender", "")),
+                              .body = content["body"].get<std::string>(),
+                              .html = std::nullopt,
+                              .timestampMs = event.value("origin_server_ts", std::int64_t{0})};
+        if (msgtype != "m.emote" && content.value("format", "") == "org.matrix.custom.html" &&
+            content.contains("formatted_body") &&
+            content["formatted_body"].is_string())
+            line.html = content["formatted_body"].get<std::string>();
+        if (msgtype == "m.emote") line.body = "/me " + line.body;
+        found.push_back(std::move(line));
+    }
+    std::reverse(found.begin(), found.end());
+    return found;
 }
 
 }  // namespace mxbridge::detail

@@ -27,13 +27,15 @@ public:
     GatewayJoins& operator=(const GatewayJoins&) = delete;
 
     void resolveAlias(const RoomAlias& alias, std::function<void(Result<RoomId>)> done);
-    void joinRoomAs(const UserId& ghost, const RoomAlias& alias, std::function<void(Result<JoinedRoom>)> done);
+    void joinRoomAs(const UserId& ghost, const RoomAlias& alias, std::size_t historyLines,
+                    std::function<void(Result<JoinedRoom>)> done);
     // Calls not started yet are answered "stopping"; waits for those in flight. Idempotent.
     void stop();
 
 private:
     Result<RoomId> resolve(const RoomAlias& alias);
-    Result<JoinedRoom> join(const UserId& ghost, const RoomAlias& alias);
+    Result<JoinedRoom> join(const UserId& ghost, const RoomAlias& alias, std::size_t historyLines);
+    std::vector<JoinedRoom::Line> history(const UserId& ghost, const std::string& room, std::size_t lines);
     std::optional<Error> refusal(const RoomAlias& alias) const;
 
     HomeserverClient& hs_;

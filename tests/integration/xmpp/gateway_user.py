@@ -6,9 +6,11 @@ It prints one line per stanza from the component's rooms:
   PRESENCE <nick> <available|unavailable> codes=<status codes, sorted, comma-separated> jid=<item jid> id=<id>
   SUBJECT <subject>
   MSG <nick> <body> | id=<id> sid=<stanza-id the room gave>
+  HISTORY <nick> <body> | stamp=<its XEP-0203 delay stamp> sid=<stanza-id the room gave>
   ERROR <condition> <from>
 Orders, appended to --commands: "disco <jid>" (prints DISCO <jid> | <category/type/name;…> |
-<features, sorted, space-separated>), "join <room>/<nick>" (prints JOINING <id>),
+<features, sorted, space-separated>), "join <room>/<nick> [<maxstanzas>]" (prints JOINING <id>;
+with a number, asks for at most that many lines of history),
 "say <room> <text>" (prints SENT <id>), "leave <room>/<nick>", "ping <room>/<nick>" (XEP-0410:
 PONG, or ERROR), "quit". Each prints DID <verb> when done. Anything wrong prints FAIL, exit 1.
 """
@@ -77,7 +79,11 @@ class GatewayUser(ScriptedUser):
             for s in msg.xml.findall("{urn:xmpp:sid:0}stanza-id"):
                 if s.get("by") == msg["from"].bare:
                     sid = s.get("id")
-            say("MSG %s %s | id=%s sid=%s" % (msg["from"].resource, msg["body"], msg["id"], sid))
+            delay = msg.xml.find("{urn:xmpp:delay}delay")
+            if delay is not None:
+                say("HISTORY %s %s | stamp=%s sid=%s" % (msg["from"].resource, msg["body"], delay.get("stamp"), sid))
+            else:
+                say("MSG %s %s | id=%s sid=%s" % (msg["from"].resource, msg["body"], msg["id"], sid))
 
     def next_id(self):
         self.sent += 1
@@ -98,9 +104,13 @@ class GatewayUser(ScriptedUser):
             except IqTimeout:
                 self.fail("disco#info of %s unanswered" % rest)
         elif verb == "join":
-            pres = self.make_presence(pto=rest)
+            occupant, _, most = rest.partition(" ")
+            pres = self.make_presence(pto=occupant)
             pres["id"] = self.next_id()
-            pres.append(ET.fromstring("<x xmlns='%s'/>" % MUC))
+            x = ET.fromstring("<x xmlns='%s'/>" % MUC)
+            if most:
+                ET.SubElement(x, "{%s}history" % MUC, {"maxstanzas": most})
+            pres.append(x)
             say("JOINING " + pres["id"])
             pres.send()
         elif verb == "say":

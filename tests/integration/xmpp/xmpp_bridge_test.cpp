@@ -752,6 +752,7 @@ TEST_CASE("the gateway MUC service: XMPP users join a Matrix room by its alias, 
                                                       {"name", "The Lounge"},
                                                       {"topic", "Matrix lounge"}});
     hs.createRoom("@bob:hs.test", {{"preset", "private_chat"}, {"room_alias_name", "secret"}});
+    std::string earlier = hs.sendAsUser(room, "@bob:hs.test", {{"msgtype", "m.text"}, {"body", "earlier words"}});
     auto bridge = startBridge(dir, hs, bridgePort, prosody, "  gateway:\n    enabled: true\n");
     const std::string lounge = "lounge#hs.test@" + std::string(ProsodyFixture::kComponentJid);
 
@@ -767,7 +768,8 @@ TEST_CASE("the gateway MUC service: XMPP users join a Matrix room by its alias, 
     CHECK(alice.order("disco nosuch#hs.test@matrix.localhost", "^(DISCO|ERROR) ").rfind("ERROR item-not-found", 0) == 0);
 
     // Alice joins: Bob's presence first, then her own with 110 (and 100: real JIDs are shown)
-    // echoing her join's id, then the topic as subject (XEP-0045 §7.2.3).
+    // echoing her join's id, then what was said before (dated), then the topic as subject
+    // (XEP-0045 §7.2.3, §7.2.14).
     std::string joining = alice.order("join " + lounge + "/alice", "^JOINING ");
     std::string self = alice.process().waitForLine("^PRESENCE alice available codes=100,110 ", 15s);
     CHECK(field(self, "id") == joining.substr(std::string("JOINING ").size()));
@@ -775,10 +777,13 @@ TEST_CASE("the gateway MUC service: XMPP users join a Matrix room by its alias, 
     std::vector<std::string> seen = alice.linesFrom("JOINING");
     std::size_t bob = indexOf(seen, "PRESENCE Bob available codes= jid=bob\\3ahs.test@matrix.localhost");
     std::size_t mine = indexOf(seen, "PRESENCE alice available codes=100,110");
+    std::size_t history = indexOf(seen, "HISTORY Bob earlier words | stamp=");
     std::size_t subject = indexOf(seen, "SUBJECT Matrix lounge");
     CHECK_MESSAGE(bob < mine, alice.process().lastLines(20));
-    CHECK(mine < subject);
+    CHECK(mine < history);
+    CHECK(history < subject);
     CHECK(subject < seen.size());
+    if (history < seen.size()) CHECK(field(seen[history], "sid") == earlier);
 
     // She is a ghost in the Matrix room, named by her nick.
     std::string ghost;
@@ -813,9 +818,14 @@ TEST_CASE("the gateway MUC service: XMPP users join a Matrix room by its alias, 
     std::string heard = alice.process().waitForLine("^MSG Bob hi from matrix \\| ", 15s);
     CHECK(field(heard, "sid") == bobsLine);
 
-    // Carol joins too: alice sees her come, carol sees everyone, then herself.
-    carol.order("join " + lounge + "/carol");
+    // Carol joins too, asking for two lines of history: alice sees her come, carol sees
+    // everyone, then herself, then alice's and Bob's last lines.
+    carol.order("join " + lounge + "/carol 2");
     carol.process().waitForLine("^PRESENCE carol available codes=100,110 ", 15s);
+    carol.process().waitForLine("^HISTORY alice hello matrix \\| ", 15s);
+    carol.process().waitForLine("^HISTORY Bob hi from matrix \\| ", 15s);
+    carol.process().waitForLine("^SUBJECT Matrix lounge$", 15s);
+    CHECK(indexOf(carol.linesFrom("PRESENCE"), "HISTORY Bob earlier words") == carol.linesFrom("PRESENCE").size());
     alice.process().waitForLine("^PRESENCE carol available codes= jid=carol@localhost/pc ", 15s);
     std::vector<std::string> carolSaw = carol.linesFrom("PRESENCE");
     CHECK(indexOf(carolSaw, "PRESENCE alice available codes= jid=alice@localhost/pc") <

@@ -29,9 +29,10 @@ struct Gateway {
         joins.resolveAlias(RoomAlias(alias), [&](Result<RoomId> r) { answer.set_value(std::move(r)); });
         return answer.get_future().get();
     }
-    Result<JoinedRoom> join(const std::string& ghost, const std::string& alias) {
+    Result<JoinedRoom> join(const std::string& ghost, const std::string& alias, std::size_t history = 0) {
         std::promise<Result<JoinedRoom>> answer;
-        joins.joinRoomAs(UserId(ghost), RoomAlias(alias), [&](Result<JoinedRoom> r) { answer.set_value(std::move(r)); });
+        joins.joinRoomAs(UserId(ghost), RoomAlias(alias), history,
+                         [&](Result<JoinedRoom> r) { answer.set_value(std::move(r)); });
         return answer.get_future().get();
     }
 };
@@ -84,5 +85,35 @@ TEST_CASE("a ghost joins a public room by alias and hears who is there, its name
     auto notOurs = g.join("@carol:" + server, "#lounge:" + server);
     REQUIRE_FALSE(notOurs.ok());
     CHECK(notOurs.error().code == "not_a_ghost");
+    CHECK(g.hs.specViolations().empty());
+}
+
+TEST_CASE("a ghost joining hears the room's last lines, oldest first, as far as the room lets it read back") {
+    Gateway g;
+    const std::string server = g.hs.config().serverName;
+    std::string room = g.hs.createRoom("@bob:example.org", {{"preset", "public_chat"}, {"room_alias_name", "lounge"}});
+    for (const char* line : {"one", "two", "three"})
+        g.hs.sendAsUser(room, "@bob:example.org", {{"msgtype", "m.text"}, {"body", line}});
+    g.hs.sendAsUser(room, "@bob:example.org",
+                    {{"msgtype", "m.text"}, {"body", "**four**"}, {"format", "org.matrix.custom.html"},
+                     {"formatted_body", "<b>four</b>"}});
+    auto joined = g.join("@_bridge_alice:" + server, "#lounge:" + server, 3);
+    REQUIRE_MESSAGE(joined.ok(), joined.error().message);
+    REQUIRE(joined->history.size() == 3);
+    CHECK(joined->history[0].body == "two");
+    CHECK(joined->history[1].body == "three");
+    CHECK(joined->history[2].html == "<b>four</b>");
+    CHECK(joined->history[2].sender.str() == "@bob:example.org");
+    CHECK(joined->history[2].timestampMs > 0);
+    CHECK_FALSE(joined->history[2].event.empty());
+
+    // A room that shows newcomers nothing from before they joined: no history.
+    std::string closed = g.hs.createRoom("@bob:example.org", {{"preset", "public_chat"}, {"room_alias_name", "closed"},
+        {"initial_state", {{{"type", "m.room.history_visibility"}, {"state_key", ""},
+                            {"content", {{"history_visibility", "joined"}}}}}}});
+    g.hs.sendAsUser(closed, "@bob:example.org", {{"msgtype", "m.text"}, {"body", "before you came"}});
+    auto newcomer = g.join("@_bridge_alice:" + server, "#closed:" + server, 10);
+    REQUIRE(newcomer.ok());
+    CHECK(newcomer->history.empty());
     CHECK(g.hs.specViolations().empty());
 }

@@ -83,6 +83,35 @@ TEST_CASE("a refused join tells why in XEP-0045's terms") {
     CHECK(later.type == "wait");
 }
 
+TEST_CASE("history on join: as much as the join asks for, dated and with the room's id") {
+    auto join = [](const std::string& x) {
+        Element presence("presence", std::string(ns::kComponentAccept));
+        if (!x.empty()) {
+            Element& muc = presence.addChild("x", std::string(ns::kMuc));
+            Element& history = muc.addChild("history", std::string(ns::kMuc));
+            auto eq = x.find('=');
+            history.setAttr(x.substr(0, eq), x.substr(eq + 1));
+        }
+        return presence;
+    };
+    CHECK(historyWanted(join("")) == 20);
+    CHECK(historyWanted(join("maxstanzas=5")) == 5);
+    CHECK(historyWanted(join("maxstanzas=0")) == 0);
+    CHECK(historyWanted(join("maxchars=0")) == 0);
+    CHECK(historyWanted(join("maxstanzas=99999999999999999999")) == 50);
+    CHECK(historyWanted(join("maxstanzas=-1")) == 20);
+    CHECK(historyWanted(join("seconds=60")) == 20);
+    CHECK(xmppTimestamp(0) == "1970-01-01T00:00:00.000Z");
+    CHECK(xmppTimestamp(1796687839123) == "2026-12-07T23:57:19.123Z");
+    Element line = historyMessage(*Jid::parse("lounge#hs.example@matrix.example/Bob"), *Jid::parse("alice@xmpp.example/pc"),
+                                  "hi", false, "$ev", 1796687839123);
+    CHECK(serialize(line) ==
+          "<message xmlns='jabber:component:accept' from='lounge#hs.example@matrix.example/Bob' "
+          "to='alice@xmpp.example/pc' type='groupchat'><body>hi</body>"
+          "<delay xmlns='urn:xmpp:delay' stamp='2026-12-07T23:57:19.123Z' from='lounge#hs.example@matrix.example'/>"
+          "<stanza-id xmlns='urn:xmpp:sid:0' id='$ev' by='lounge#hs.example@matrix.example'/></message>");
+}
+
 TEST_CASE("the subject comes as a groupchat message from the room, empty included") {
     Element subject = subjectMessage(*Jid::parse("lounge#hs.example@matrix.example"),
                                      *Jid::parse("alice@xmpp.example/pc"), "");
