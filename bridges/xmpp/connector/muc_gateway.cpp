@@ -382,6 +382,7 @@ void MucGateway::membershipFromMatrix(const Jid& room, const MatrixMembership& c
         auto member = r.members.find(user);
         if (membership == "join") {
             if (member == r.members.end()) memberNick(r, user, name);  // tells the occupants
+            else renameMember(r, user, name);
             return;
         }
         if ((membership != "leave" && membership != "ban") || member == r.members.end()) return;
@@ -392,6 +393,24 @@ void MucGateway::membershipFromMatrix(const Jid& room, const MatrixMembership& c
         r.members.erase(member);
         toEveryone(r, occupantPresence(gone, gone, memberRealJid(user), false, statuses));
     });
+}
+
+void MucGateway::renameMember(Room& room, const std::string& userId, const std::string& displayName) {
+    std::string& nick = room.members.at(userId);
+    std::set<std::string> taken = nicks(room);
+    taken.erase(nick);
+    std::string renamed = matrixMemberNick(displayName, userId, taken);
+    if (renamed == nick) return;  // another change of their profile (an avatar, say)
+    // XEP-0045 §7.6: the old nick goes, with 303 and the new nick, and the new one comes.
+    Jid old = memberJid(room, nick);
+    Element going = occupantPresence(old, old, memberRealJid(userId), false, {303});
+    Element* item = going.child("x", ns::kMucUser)->child("item", ns::kMucUser);
+    item->setAttr("role", "participant");
+    item->setAttr("nick", renamed);
+    toEveryone(room, going);
+    nick = renamed;
+    Jid now = memberJid(room, renamed);
+    toEveryone(room, occupantPresence(now, now, memberRealJid(userId), true));
 }
 
 std::string MucGateway::nickOf(const Room& room, const UserId& user) const {

@@ -46,7 +46,8 @@ public:
 
     // Hook threads: a Matrix member's message in a gateway room goes to every XMPP occupant.
     void sendFromMatrix(const Jid& room, const MatrixMessage& message);
-    // Hook threads: a Matrix member joined or left (their presence to the XMPP occupants).
+    // Hook threads: a Matrix member joined, left or took a new display name (their presence
+    // to the XMPP occupants).
     void membershipFromMatrix(const Jid& room, const MatrixMembership& change);
 
 private:
@@ -81,6 +82,8 @@ private:
     // A Matrix member's occupant JID and real JID.
     Jid memberJid(const Room& room, const std::string& nick) const;
     std::string memberRealJid(const std::string& userId) const;
+    // A Matrix member's new display name: their nick changes (§7.6) when it makes another.
+    void renameMember(Room& room, const std::string& userId, const std::string& displayName);
     // Who said a line of history, as a nick: a member's or occupant's, else from their id.
     std::string nickOf(const Room& room, const UserId& user) const;
     // A Matrix member's nick in the room, given one (and told to the occupants) when new.

@@ -842,6 +842,13 @@ TEST_CASE("the gateway MUC service: XMPP users join a Matrix room by its alias, 
     hs.injectEvent({{"room_id", room}, {"sender", "@dave:hs.test"}, {"type", "m.room.member"},
                     {"state_key", "@dave:hs.test"}, {"content", {{"membership", "leave"}}}});
     alice.process().waitForLine("^PRESENCE Dave unavailable ", 15s);
+    // A new display name is a nick change: the old nick goes with 303, the new one comes.
+    hs.injectEvent({{"room_id", room}, {"sender", "@bob:hs.test"}, {"type", "m.room.member"},
+                    {"state_key", "@bob:hs.test"}, {"content", {{"membership", "join"}, {"displayname", "Bobby"}}}});
+    alice.process().waitForLine("^PRESENCE Bob unavailable codes=303 ", 15s);
+    alice.process().waitForLine("^PRESENCE Bobby available codes= ", 15s);
+    hs.sendAsUser(room, "@bob:hs.test", {{"msgtype", "m.text"}, {"body", "new name"}});
+    alice.process().waitForLine("^MSG Bobby new name \\| ", 15s);
 
     // Alice leaves: her own unavailable presence with 110, carol sees her go, and her ghost
     // leaves the Matrix room; she is no occupant any more.
