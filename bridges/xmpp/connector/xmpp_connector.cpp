@@ -136,6 +136,13 @@ struct ChatRoom {
     std::string matrixUser;
 };
 
+// Whether a Matrix room is a gateway room only (XMPP users in it through the MUC service):
+// what the gateway does not carry yet is told to the sender rather than dropped.
+bool gatewayOnly(const std::vector<RemoteRoomId>& remotes) {
+    return !remotes.empty() &&
+           std::all_of(remotes.begin(), remotes.end(), [](const RemoteRoomId& r) { return gatewayRoomOf(r).has_value(); });
+}
+
 std::optional<ChatRoom> parseChatRoom(const RemoteRoomId& room) {
     const std::string& s = room.str();
     if (s.rfind("chat/", 0) != 0) return std::nullopt;
@@ -270,6 +277,7 @@ public:
 
     // A Matrix edit of a line the bridge sent to a MUC: a correction (XEP-0308) of it there.
     HookResult onMatrixEdit(const MatrixEdit& edit) override {
+        if (gatewayOnly(edit.remotes)) return HookResult::unsupported("edits do not reach XMPP users in this room yet");
         // The target went out with the id "m<event id without '$'>" (the event's own id, so
         // no lookup is needed even when its mapping is not committed yet).
         bool sent = false;
@@ -304,6 +312,8 @@ public:
 
     // A Matrix reaction in a MUC portal: the user's reactions to that line (XEP-0444).
     HookResult onMatrixReaction(const MatrixReaction& reaction) override {
+        if (gatewayOnly(reaction.remotes))
+            return HookResult::unsupported("reactions do not reach XMPP users in this room yet");
         bool sent = false;
         for (const RemoteRoomId& remote : reaction.remotes) {
             auto muc = mucRoomOf(remote);
@@ -336,6 +346,8 @@ public:
 
     // A Matrix redaction in a MUC portal: a retraction or a moderation there (muc_portals.h).
     HookResult onMatrixRedaction(const MatrixRedaction& redaction) override {
+        if (gatewayOnly(redaction.remotes))
+            return HookResult::unsupported("deletions do not reach XMPP users in this room yet");
         bool sent = false;
         for (const RemoteRoomId& remote : redaction.remotes) {
             auto muc = mucRoomOf(remote);

@@ -834,6 +834,14 @@ TEST_CASE("the gateway MUC service: XMPP users join a Matrix room by its alias, 
     carol.order("say " + lounge + " hi all");
     alice.process().waitForLine("^MSG carol hi all \\| ", 15s);
     carol.process().waitForLine("^MSG carol hi all \\| ", 15s);
+    // What the gateway does not carry yet is told to Bob, not dropped.
+    hs.sendAsUser(room, "@bob:hs.test",
+                  {{"msgtype", "m.text"},
+                   {"body", "* hi from Matrix"},
+                   {"m.new_content", {{"msgtype", "m.text"}, {"body", "hi from Matrix"}}},
+                   {"m.relates_to", {{"rel_type", "m.replace"}, {"event_id", bobsLine}}}});
+    CHECK_MESSAGE(hs.waitFor([&] { return !noticeWith(hs, room, "edits do not reach XMPP users").empty(); }, 10s),
+                  bridge->lastLines(40));
     CHECK(carol.order("ping " + lounge + "/carol", "^(PONG|ERROR) ").rfind("PONG", 0) == 0);
 
     // Matrix members coming and going are occupants coming and going.
