@@ -57,7 +57,8 @@ std::optional<std::string> MucGateway::aliasOf(const Jid& to) const {
 MucGateway::Room& MucGateway::roomState(const Jid& bare, const std::string& alias) {
     auto& slot = rooms_[bare.str()];
     if (!slot) slot = std::make_unique<Room>(Room{.jid = bare, .alias = alias, .matrixRoom = std::nullopt,
-                                                  .name = {}, .subject = {}, .members = {}, .occupants = {}, .joining = {}});
+                                                  .name = {}, .subject = {}, .members = {}, .occupants = {}, .joining = {},
+                                                  .lines = {}, .lineOrder = {}});
     return *slot;
 }
 
@@ -281,15 +282,43 @@ void MucGateway::onGroupchat(Room& room, const Element& message, const Jid& from
     reflection.addChild("stanza-id", std::string(ns::kStanzaIds)).setAttr("id", stanzaId).setAttr("by", room.jid.str());
     toEveryone(room, reflection);
 
+    if (!message.attrOr("id").empty()) rememberLine(room, from, id, stanzaId);
+    RemoteSender ghost{RemoteUserId(from.bareStr()), from.bareStr(), sender.nick, std::nullopt};
+    // A correction (XEP-0308) of one of their lines the room remembers edits it in Matrix;
+    // of any other, it arrives as a new line, as clients without corrections show it.
+    if (const Element* replace = message.child("replace", ns::kCorrection))
+        if (auto target = lineOf(room, from, std::string(replace->attrOr("id")))) {
+            ctx_.queueRemote(RemoteEdit{.room = gatewayRoomId(room.jid), .sender = ghost,
+                                        .target = RemoteMessageId(*target), .newBody = *body,
+                                        .newHtml = matrixHtmlFor(message, *body)});
+            return;
+        }
     RemoteMessage line;
     line.portal = PortalInfo{.id = gatewayRoomId(room.jid), .name = room.alias, .topic = room.subject, .aliasId = {},
                              .isPublic = false, .createIfMissing = false, .directWith = std::nullopt, .invite = {}};
-    line.sender = RemoteSender{RemoteUserId(from.bareStr()), from.bareStr(), sender.nick, std::nullopt};
+    line.sender = std::move(ghost);
     line.id = RemoteMessageId(stanzaId);
     line.kind = MessageKind::Text;
     line.body = *body;
     line.html = matrixHtmlFor(message, *body);
     ctx_.queueRemote(std::move(line));
+}
+
+std::optional<std::string> MucGateway::lineOf(const Room& room, const Jid& from, const std::string& clientId) const {
+    if (clientId.empty()) return std::nullopt;
+    auto it = room.lines.find(from.bareStr() + "\n" + clientId);
+    if (it == room.lines.end()) return std::nullopt;
+    return it->second;
+}
+
+void MucGateway::rememberLine(Room& room, const Jid& from, const std::string& clientId, const std::string& stanzaId) {
+    constexpr std::size_t kKept = 10'000;
+    std::string key = from.bareStr() + "\n" + clientId;
+    if (room.lines.emplace(key, stanzaId).second) room.lineOrder.push_back(key);
+    while (room.lineOrder.size() > kKept) {
+        room.lines.erase(room.lineOrder.front());
+        room.lineOrder.pop_front();
+    }
 }
 
 bool MucGateway::onIq(const Element& iq) {

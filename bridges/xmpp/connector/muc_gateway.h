@@ -10,6 +10,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -65,6 +66,10 @@ private:
         std::map<std::string, std::string> members;  // Matrix members: user id -> nick
         std::map<std::string, Occupant> occupants;   // by full JID
         std::set<std::string> joining;               // full JIDs whose join is in flight
+        // XMPP occupants' lines by "<bare JID>\n<the id their client gave>": the room's
+        // stanza id, for corrections (XEP-0308 names the line by the client's id). Bounded.
+        std::map<std::string, std::string> lines;
+        std::deque<std::string> lineOrder;
     };
 
     // The room a JID at the component names, with its alias; nullopt when it names none.
@@ -76,6 +81,9 @@ private:
     void joined(const Element& presence, const Jid& from, const Jid& to, Result<JoinedRoom> result);
     void onLeave(Room& room, const Jid& from);
     void onGroupchat(Room& room, const Element& message, const Jid& from);
+    // The room's stanza id of the line `from` sent with the id `clientId`, if remembered.
+    std::optional<std::string> lineOf(const Room& room, const Jid& from, const std::string& clientId) const;
+    void rememberLine(Room& room, const Jid& from, const std::string& clientId, const std::string& stanzaId);
     void answerRoomInfo(const Element& iq, const Jid& room, const std::string& alias);
     // Every XMPP occupant of `room` gets `stanza`, addressed to them.
     void toEveryone(const Room& room, const Element& stanza);

@@ -11,7 +11,7 @@ It prints one line per stanza from the component's rooms:
 Orders, appended to --commands: "disco <jid>" (prints DISCO <jid> | <category/type/name;…> |
 <features, sorted, space-separated>), "join <room>/<nick> [<maxstanzas>]" (prints JOINING <id>;
 with a number, asks for at most that many lines of history),
-"say <room> <text>" (prints SENT <id>), "leave <room>/<nick>", "ping <room>/<nick>" (XEP-0410:
+"say <room> <text>" (prints SENT <id>), "correct <room> <text>" (XEP-0308, of the last line said), "leave <room>/<nick>", "ping <room>/<nick>" (XEP-0410:
 PONG, or ERROR), "quit". Each prints DID <verb> when done. Anything wrong prints FAIL, exit 1.
 """
 import xml.etree.ElementTree as ET
@@ -116,8 +116,14 @@ class GatewayUser(ScriptedUser):
         elif verb == "say":
             room, _, text = rest.partition(" ")
             msg = self.make_message(mto=room, mbody=text, mtype="groupchat")
-            msg["id"] = self.next_id()
+            msg["id"] = self.last_said = self.next_id()
             say("SENT " + msg["id"])
+            msg.send()
+        elif verb == "correct":
+            room, _, text = rest.partition(" ")
+            msg = self.make_message(mto=room, mbody=text, mtype="groupchat")
+            msg["id"] = self.next_id()
+            msg.append(ET.fromstring("<replace xmlns='urn:xmpp:message-correct:0' id='%s'/>" % self.last_said))
             msg.send()
         elif verb == "leave":
             self.make_presence(pto=rest, ptype="unavailable").send()
