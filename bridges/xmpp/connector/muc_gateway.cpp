@@ -145,9 +145,8 @@ void MucGateway::onJoin(const Element& presence, const Jid& from, const Jid& to,
     }
     Room& room = roomState(to.bare(), alias);
     if (auto occupant = room.occupants.find(from.str()); occupant != room.occupants.end()) {
-        // Already in: a presence update (a nick change is not carried yet: it stays as it was).
-        if (occupant->second.nick != to.resource())
-            log_.info("gateway nick change not carried", {{"room", room.jid.str()}, {"from", from.str()}});
+        // Already in: a presence update, or a new nick (§7.6).
+        if (occupant->second.nick != to.resource()) changeNick(room, presence, occupant->second, to);
         return;
     }
     if (nickTaken(room, to.resource(), from)) {
@@ -225,6 +224,35 @@ void MucGateway::joined(const Element& presence, const Jid& from, const Jid& to,
                                         line.event.str(), line.timestampMs));
     }
     connection_.send(subjectMessage(room.jid, from, room.subject));
+}
+
+void MucGateway::changeNick(Room& room, const Element& presence, Occupant& occupant, const Jid& to) {
+    if (nickTaken(room, to.resource(), occupant.jid)) {
+        refuse(presence, {.type = "cancel", .condition = "conflict",
+                          .text = "someone in the room already has the nick " + to.resource()});
+        return;
+    }
+    // XEP-0045 §7.6.3: everyone sees the old nick go with 303 and the new nick, then the new
+    // nick come; the occupant's own copies carry 110.
+    Jid old = memberJid(room, occupant.nick);
+    for (const auto& [jid, other] : room.occupants) {
+        bool self = other.jid == occupant.jid;
+        std::set<int> going{303};
+        if (self) going.insert(110);
+        Element leaving = occupantPresence(old, other.jid, occupant.jid.str(), false, going);
+        Element* item = leaving.child("x", ns::kMucUser)->child("item", ns::kMucUser);
+        item->setAttr("role", "participant");
+        item->setAttr("nick", to.resource());
+        connection_.send(std::move(leaving));
+    }
+    occupant.nick = to.resource();
+    for (const auto& [jid, other] : room.occupants) {
+        std::set<int> coming;
+        if (other.jid == occupant.jid) coming.insert(110);
+        connection_.send(occupantPresence(to, other.jid, occupant.jid.str(), true, coming));
+    }
+    // The ghost's Matrix name follows (one name for all rooms: Matrix profiles are global).
+    ctx_.intent(occupant.ghost).setDisplayName(to.resource());
 }
 
 void MucGateway::onLeave(Room& room, const Jid& from) {

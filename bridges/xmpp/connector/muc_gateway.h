@@ -79,6 +79,7 @@ private:
     std::set<std::string> nicks(const Room& room) const;
     void onJoin(const Element& presence, const Jid& from, const Jid& to, const std::string& alias);
     void joined(const Element& presence, const Jid& from, const Jid& to, Result<JoinedRoom> result);
+    void changeNick(Room& room, const Element& presence, Occupant& occupant, const Jid& to);
     void onLeave(Room& room, const Jid& from);
     void onGroupchat(Room& room, const Element& message, const Jid& from);
     // The room's stanza id of the line `from` sent with the id `clientId`, if remembered.

@@ -860,6 +860,17 @@ TEST_CASE("the gateway MUC service: XMPP users join a Matrix room by its alias, 
                   bridge->lastLines(40));
     CHECK(carol.order("ping " + lounge + "/carol", "^(PONG|ERROR) ").rfind("PONG", 0) == 0);
 
+    // Alice takes another nick (§7.6): a taken one is refused, a free one is hers, told to
+    // everyone (303, then the new nick; 110 on her own copies) and her ghost's name follows.
+    alice.order("join " + lounge + "/Bob");
+    alice.process().waitForLine("^ERROR conflict ", 15s);
+    alice.order("join " + lounge + "/alicia");
+    alice.process().waitForLine("^PRESENCE alice unavailable codes=110,303 ", 15s);
+    alice.process().waitForLine("^PRESENCE alicia available codes=110 ", 15s);
+    carol.process().waitForLine("^PRESENCE alice unavailable codes=303 ", 15s);
+    carol.process().waitForLine("^PRESENCE alicia available codes= ", 15s);
+    CHECK_MESSAGE(hs.waitFor([&] { return hs.profile(ghost).displayname == "alicia"; }, 10s), bridge->lastLines(40));
+
     // Matrix members coming and going are occupants coming and going.
     hs.forceJoin(room, "@dave:hs.test");
     alice.process().waitForLine("^PRESENCE Dave available codes= jid=dave\\\\3ahs.test@matrix.localhost ", 15s);
@@ -876,11 +887,11 @@ TEST_CASE("the gateway MUC service: XMPP users join a Matrix room by its alias, 
 
     // Alice leaves: her own unavailable presence with 110, carol sees her go, and her ghost
     // leaves the Matrix room; she is no occupant any more.
-    alice.order("leave " + lounge + "/alice");
-    alice.process().waitForLine("^PRESENCE alice unavailable codes=110 ", 15s);
-    carol.process().waitForLine("^PRESENCE alice unavailable codes= ", 15s);
+    alice.order("leave " + lounge + "/alicia");
+    alice.process().waitForLine("^PRESENCE alicia unavailable codes=110 ", 15s);
+    carol.process().waitForLine("^PRESENCE alicia unavailable codes= ", 15s);
     CHECK_MESSAGE(hs.waitFor([&] { return hs.members(room)[ghost] == "leave"; }, 10s), bridge->lastLines(40));
-    CHECK(alice.order("ping " + lounge + "/alice", "^(PONG|ERROR) ").rfind("ERROR not-acceptable", 0) == 0);
+    CHECK(alice.order("ping " + lounge + "/alicia", "^(PONG|ERROR) ").rfind("ERROR not-acceptable", 0) == 0);
     alice.order("say " + lounge + " still here?");
     alice.process().waitForLine("^ERROR not-acceptable ", 15s);
 
