@@ -23,7 +23,7 @@ bool isSlackChannelId(const std::string& id) {
 }
 
 SlackBridgeConfig parseSlackBridgeConfig(const ConfigSection& section) {
-    section.rejectUnknownKeys({"bot_token", "app_token", "signing_secret", "api_url", "channels"});
+    section.rejectUnknownKeys({"bot_token", "app_token", "signing_secret", "api_url", "relay_when_login_fails", "channels"});
     SlackBridgeConfig config;
     if (!section.has("bot_token"))
         section.fail("bot_token", "missing: the app's Bot User OAuth Token (xoxb-…), from OAuth & Permissions");
@@ -39,6 +39,7 @@ SlackBridgeConfig parseSlackBridgeConfig(const ConfigSection& section) {
         section.fail("app_token", "set app_token (Socket Mode) or signing_secret (Events API over HTTP): "
                                   "without either no Slack event can arrive");
     config.apiUrl = section.getString("api_url", config.apiUrl);
+    config.relayWhenLoginFails = section.getBool("relay_when_login_fails", config.relayWhenLoginFails);
     bool http = config.apiUrl.rfind("https://", 0) == 0 || config.apiUrl.rfind("http://", 0) == 0;
     if (!http || config.apiUrl.back() != '/')
         section.fail("api_url", "expected an http(s) URL ending in '/', e.g. https://slack.com/api/");

@@ -6,6 +6,7 @@
 //       app_token: xapp-…          # Socket Mode; or MXBRIDGE_BRIDGE_APP_TOKEN(_FILE)
 //       signing_secret: …          # Events API over HTTP; or MXBRIDGE_BRIDGE_SIGNING_SECRET(_FILE)
 //       api_url: https://slack.com/api/
+//       relay_when_login_fails: true  # a user whose own login Slack refuses is relayed meanwhile
 //       channels:                  # portals made by the operator (relay mode)
 //         - {channel: C0123ABCD, room: "!abc:example.org"}
 #pragma once
@@ -28,6 +29,9 @@ struct SlackBridgeConfig {
     std::string appToken;       // xapp-…: Socket Mode; empty: none
     std::string signingSecret;  // empty: no Events API webhook
     std::string apiUrl = "https://slack.com/api/";
+    // When Slack refuses a logged-in user's token: post their messages through the relay (under
+    // their name) until they log in again; false: tell them each one was not delivered.
+    bool relayWhenLoginFails = true;
     std::vector<ConfiguredLink> channels;
 };
 

@@ -291,7 +291,13 @@ public:
         std::string text = slackText(message.body, message.html);
         if (message.media) {
             std::shared_ptr<SlackPuppet> puppet = puppetOf(message.sender);
-            if (puppet && !puppet->usable()) puppet.reset();
+            if (puppet && !puppet->usable()) {
+                if (!config_.relayWhenLoginFails) {
+                    loginNotWorking(message.room, message.event.eventId());
+                    return HookResult::delivered();
+                }
+                puppet.reset();
+            }
             for (const std::string& channel : channels)
                 sendFile(channel, message.room, message.event.eventId(), *message.media, message.senderName, puppet);
             return HookResult::delivered();
@@ -306,7 +312,12 @@ public:
             OutgoingPost post{.room = message.room, .event = message.event.eventId(), .channel = channel,
                               .text = text, .threadTs = threadTs, .senderName = message.senderName,
                               .emote = message.kind == MessageKind::Emote};
-            if (!puppet || !postAsUser(*puppet, post)) relay(post);
+            if (puppet && postAsUser(*puppet, post)) continue;
+            if (puppet && !config_.relayWhenLoginFails) {
+                loginNotWorking(post.room, post.event);
+                continue;
+            }
+            relay(post);
         }
         return HookResult::delivered();
     }
@@ -434,6 +445,7 @@ private:
             // the relay's own shutdown tells their senders).
             if (failure.error == "shutting_down") return relay(post);
             if (failure.kind != FailureKind::BadCredentials) return onFailure(failure, post.room, post.event);
+            if (!config_.relayWhenLoginFails) return loginNotWorking(post.room, post.event);
             OutgoingMessage notice;
             notice.kind = MessageKind::Notice;
             notice.body = "\u26A0 Slack refused your login (" + failure.message +
@@ -481,6 +493,15 @@ private:
                                                        "work now; send !login slack to the bridge bot, then try again",
                                             .retryable = false, .notifySender = true});
         return HookResult::delivered();
+    }
+
+    // relay_when_login_fails: false, and the sender's login is refused: their message is told
+    // as not delivered rather than posted under the app.
+    void loginNotWorking(const RoomId& room, const EventId& event) {
+        ctx_->reportDeliveryFailure(room, event, Error{.code = "slack_login_needed",
+                                                       .message = "Slack refused your login; send !login slack to the "
+                                                                  "bridge bot, then send it again",
+                                                       .retryable = false, .notifySender = true});
     }
 
     // Posts made with a user's token, by channel and ts → that user's Slack id: their echoes

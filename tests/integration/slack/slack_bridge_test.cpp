@@ -73,7 +73,7 @@ public:
           << "bridge:\n  type: slack\n  bot_token: " << slack_.options().botToken
           << (transport_ == Transport::SocketMode ? "\n  app_token: " + slack_.options().appToken
                                                   : "\n  signing_secret: " + std::string(kSigningSecret))
-          << "\n  api_url: " << slack_.apiUrl()
+          << "\n  api_url: " << slack_.apiUrl() << bridgeExtra
           << "\n  channels:\n    - {channel: " << kChannel << ", room: \"" << room_ << "\"}\n";
         bridge_ = runMxbridge(MXBRIDGE_CLI_PATH, dir_.path(), y.str(), ++starts_);
     }
@@ -85,6 +85,9 @@ public:
         if (bridge_) bridge_->kill9();
         bridge_.reset();
     }
+
+    // More of the bridge section, e.g. "\n  relay_when_login_fails: false".
+    std::string bridgeExtra;
 
     std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
     HomeserverDouble& hs() { return *hs_; }
@@ -863,5 +866,36 @@ TEST_CASE("logins work through provisioning too: the client token flow, refusals
     f.hs().sendAsUser(f.room(), kAlice, {{"msgtype", "m.text"}, {"body", "via provisioning"}});
     REQUIRE(f.hs().waitFor([&] { return f.slack().posts().size() == 1; }, 15s));
     CHECK(f.slack().posts().at(0).user == "U0ALICE01");
+    CHECK(f.slack().violations().empty());
+}
+
+TEST_CASE("with relay_when_login_fails: false, a refused login's messages are told as undelivered, not relayed") {
+    SlackBridge f;
+    f.bridgeExtra = "\n  relay_when_login_fails: false";
+    f.slack().addUserToken({.token = kAliceUserToken, .userId = "U0ALICE01", .scopes = {"chat:write"}, .cookie = {}});
+    f.start();
+    REQUIRE(!f.logLine("connected to Slack").empty());
+    std::string dm = f.botDm(kAlice);
+    logAliceIn(f, dm);
+    REQUIRE(f.hs().waitFor([&] { return has(f.command(dm, "!status"), "slack: connected"); }, 15s));
+    f.slack().revokeUserToken(kAliceUserToken, "token_expired");
+    // The bot's notices in the room replying to `event`.
+    auto toldAbout = [&](const std::string& event) {
+        for (const auto& e : f.hs().timeline(f.room()))
+            if (e.value("sender", "") == f.hs().botUserId() &&
+                e["content"].value("m.relates_to", nlohmann::json::object())
+                        .value("m.in_reply_to", nlohmann::json::object())
+                        .value("event_id", "") == event)
+                return e["content"].value("body", "");
+        return std::string();
+    };
+    std::string first = f.hs().sendAsUser(f.room(), kAlice, {{"msgtype", "m.text"}, {"body", "first"}});
+    REQUIRE(f.hs().waitFor([&] { return !toldAbout(first).empty(); }, 15s));
+    CHECK_MESSAGE(has(toldAbout(first), "was not delivered to Slack: Slack refused your login; send !login slack"),
+                  toldAbout(first));
+    REQUIRE(f.hs().waitFor([&] { return botSaid(f, dm, "the Slack token expired"); }, 15s));
+    std::string second = f.hs().sendAsUser(f.room(), kAlice, {{"msgtype", "m.text"}, {"body", "second"}});
+    REQUIRE(f.hs().waitFor([&] { return has(toldAbout(second), "Slack refused your login"); }, 15s));
+    CHECK(f.slack().posts().empty());
     CHECK(f.slack().violations().empty());
 }

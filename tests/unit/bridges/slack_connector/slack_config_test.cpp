@@ -36,6 +36,10 @@ TEST_CASE("a complete section is read") {
     CHECK(config.channels[0].room.str() == "!abc:example.org");
     CHECK(parse({{"bot_token", "xoxb-1"}, {"app_token", "xapp-1-A1-2-x"}}).apiUrl == "https://slack.com/api/");
     CHECK(parse({{"bot_token", "xoxb-1"}, {"app_token", "xapp-1-A1-2-x"}}).appToken == "xapp-1-A1-2-x");
+    // A refused login's messages are relayed unless the operator says otherwise.
+    CHECK(parse({{"bot_token", "xoxb-1"}, {"app_token", "xapp-1-A1-2-x"}}).relayWhenLoginFails);
+    CHECK_FALSE(parse({{"bot_token", "xoxb-1"}, {"app_token", "xapp-1-A1-2-x"}, {"relay_when_login_fails", false}})
+                    .relayWhenLoginFails);
 }
 
 TEST_CASE("mistakes name the key and what was expected") {
