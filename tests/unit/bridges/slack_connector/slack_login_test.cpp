@@ -1,6 +1,8 @@
 // `!login slack`: what a user is told for each token they might paste, and what is stored.
 #include <doctest/doctest.h>
 
+#include <thread>
+
 #include "slack_login.h"
 
 using namespace mxbridge;
@@ -126,4 +128,40 @@ TEST_CASE("a stored secret that is not a login's is not read as one") {
     CHECK(!readCredentials(R"({"cookie":"xoxd-1"})"));
     CHECK(!readCredentials(R"({"token":"xoxp-1\r\n"})"));
     CHECK(readCredentials(credentialsSecret({.token = "xoxc-1", .cookie = "xoxd-2"}))->cookie == "xoxd-2");
+}
+
+TEST_CASE("the event worker waits for a user's posts in flight in that channel, and only for those") {
+    using namespace std::chrono_literals;
+    PostsInFlight posts;
+    posts.sending("U1", "C1");
+    posts.sending("U1", "C1");
+    // Another user or channel has nothing in flight: no wait at all.
+    auto start = std::chrono::steady_clock::now();
+    posts.waitSettled("U2", "C1", 5s);
+    posts.waitSettled("U1", "C2", 5s);
+    CHECK(std::chrono::steady_clock::now() - start < 1s);
+    // One of two answered: still waiting, up to the limit.
+    posts.settled("U1", "C1");
+    start = std::chrono::steady_clock::now();
+    posts.waitSettled("U1", "C1", 100ms);
+    CHECK(std::chrono::steady_clock::now() - start >= 100ms);
+    // The last answer wakes the waiter long before its limit.
+    std::thread answer([&] {
+        std::this_thread::sleep_for(50ms);
+        posts.settled("U1", "C1");
+    });
+    start = std::chrono::steady_clock::now();
+    posts.waitSettled("U1", "C1", 10s);
+    CHECK(std::chrono::steady_clock::now() - start < 5s);
+    answer.join();
+    // Stopping wakes anyone still waiting.
+    posts.sending("U1", "C1");
+    std::thread stopper([&] {
+        std::this_thread::sleep_for(50ms);
+        posts.stop();
+    });
+    start = std::chrono::steady_clock::now();
+    posts.waitSettled("U1", "C1", 10s);
+    CHECK(std::chrono::steady_clock::now() - start < 5s);
+    stopper.join();
 }
