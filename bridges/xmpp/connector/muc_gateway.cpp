@@ -429,6 +429,20 @@ void MucGateway::sendFromMatrix(const Jid& room, const MatrixMessage& message) {
     });
 }
 
+void MucGateway::subjectFromMatrix(const Jid& room, const UserId& by, const std::string& topic) {
+    boost::asio::post(io_, [this, room, by, topic] {
+        auto it = rooms_.find(room.str());
+        if (it == rooms_.end() || it->second->occupants.empty()) return;
+        Room& r = *it->second;
+        r.subject = topic;
+        // XEP-0045 §8.1: from the occupant who changed it (the room's own JID when unknown).
+        Element subject = subjectMessage(r.jid, r.jid, topic);
+        if (auto member = r.members.find(by.str()); member != r.members.end())
+            subject.setAttr("from", memberJid(r, member->second).str());
+        toEveryone(r, subject);
+    });
+}
+
 void MucGateway::membershipFromMatrix(const Jid& room, const MatrixMembership& change) {
     if (change.isGhost || change.isBot) return;  // XMPP occupants are shown from XMPP
     boost::asio::post(io_, [this, room, user = change.target.str(), by = change.sender.str(),

@@ -47,6 +47,8 @@ public:
 
     // Hook threads: a Matrix member's message in a gateway room goes to every XMPP occupant.
     void sendFromMatrix(const Jid& room, const MatrixMessage& message);
+    // Hook threads: a new Matrix topic is the room's subject, set by its author's occupant.
+    void subjectFromMatrix(const Jid& room, const UserId& by, const std::string& topic);
     // Hook threads: a Matrix member joined, left or took a new display name (their presence
     // to the XMPP occupants).
     void membershipFromMatrix(const Jid& room, const MatrixMembership& change);

@@ -374,6 +374,11 @@ public:
         const std::string& topic = change.topic->topic;
         bool sent = false;
         for (const RemoteRoomId& remote : change.remotes) {
+            if (auto room = gatewayRoomOf(remote)) {
+                gateway_->subjectFromMatrix(*room, change.sender, topic);
+                sent = true;
+                continue;
+            }
             auto muc = mucRoomOf(remote);
             if (!muc) continue;
             std::string id = outgoingId(change.event.eventId());

@@ -871,6 +871,12 @@ TEST_CASE("the gateway MUC service: XMPP users join a Matrix room by its alias, 
     carol.process().waitForLine("^PRESENCE alicia available codes= ", 15s);
     CHECK_MESSAGE(hs.waitFor([&] { return hs.profile(ghost).displayname == "alicia"; }, 10s), bridge->lastLines(40));
 
+    // A new Matrix topic is the room's subject for everyone in it.
+    hs.injectEvent({{"room_id", room}, {"sender", "@bob:hs.test"}, {"type", "m.room.topic"}, {"state_key", ""},
+                    {"content", {{"topic", "Lounge, now on XMPP"}}}});
+    alice.process().waitForLine("^SUBJECT Lounge, now on XMPP$", 15s);
+    carol.process().waitForLine("^SUBJECT Lounge, now on XMPP$", 15s);
+
     // Matrix members coming and going are occupants coming and going.
     hs.forceJoin(room, "@dave:hs.test");
     alice.process().waitForLine("^PRESENCE Dave available codes= jid=dave\\\\3ahs.test@matrix.localhost ", 15s);
