@@ -882,7 +882,15 @@ TEST_CASE("the gateway MUC service: XMPP users join a Matrix room by its alias, 
     alice.process().waitForLine("^PRESENCE Dave available codes= jid=dave\\\\3ahs.test@matrix.localhost ", 15s);
     hs.injectEvent({{"room_id", room}, {"sender", "@dave:hs.test"}, {"type", "m.room.member"},
                     {"state_key", "@dave:hs.test"}, {"content", {{"membership", "leave"}}}});
-    alice.process().waitForLine("^PRESENCE Dave unavailable ", 15s);
+    alice.process().waitForLine("^PRESENCE Dave unavailable codes= ", 15s);
+    // Put out by someone else: a kick is 307, a ban 301 (XEP-0045 §9.1, §9.2).
+    for (const auto& [membership, code] : {std::pair<std::string, std::string>{"leave", "307"}, {"ban", "301"}}) {
+        hs.forceJoin(room, "@dave:hs.test");
+        alice.process().waitForLine("^PRESENCE Dave available ", 15s);
+        hs.injectEvent({{"room_id", room}, {"sender", "@bob:hs.test"}, {"type", "m.room.member"},
+                        {"state_key", "@dave:hs.test"}, {"content", {{"membership", membership}}}});
+        alice.process().waitForLine("^PRESENCE Dave unavailable codes=" + code + " ", 15s);
+    }
     // A new display name is a nick change: the old nick goes with 303, the new one comes.
     hs.injectEvent({{"room_id", room}, {"sender", "@bob:hs.test"}, {"type", "m.room.member"},
                     {"state_key", "@bob:hs.test"}, {"content", {{"membership", "join"}, {"displayname", "Bobby"}}}});
