@@ -226,6 +226,27 @@ void MucGateway::joined(const Element& presence, const Jid& from, const Jid& to,
     connection_.send(subjectMessage(room.jid, from, room.subject));
 }
 
+void MucGateway::putOut(Room& room, const UserId& ghost, bool banned) {
+    std::vector<Occupant> out;
+    for (auto it = room.occupants.begin(); it != room.occupants.end();) {
+        if (it->second.ghost == ghost) {
+            out.push_back(it->second);
+            it = room.occupants.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    // XEP-0045 §9.1, §9.2: the occupant hears it with 110 and 307 (kicked) or 301 (banned),
+    // everyone else with the code alone.
+    int code = banned ? 301 : 307;
+    for (const Occupant& occupant : out) {
+        Jid occupantJid = memberJid(room, occupant.nick);
+        connection_.send(occupantPresence(occupantJid, occupant.jid, occupant.jid.str(), false, {110, code}));
+        toEveryone(room, occupantPresence(occupantJid, occupantJid, occupant.jid.str(), false, {code}));
+        log_.info("XMPP user put out of a Matrix room", {{"room", room.alias}, {"from", occupant.jid.str()}});
+    }
+}
+
 void MucGateway::changeNick(Room& room, const Element& presence, Occupant& occupant, const Jid& to) {
     if (nickTaken(room, to.resource(), occupant.jid)) {
         refuse(presence, {.type = "cancel", .condition = "conflict",
@@ -444,6 +465,14 @@ void MucGateway::subjectFromMatrix(const Jid& room, const UserId& by, const std:
 }
 
 void MucGateway::membershipFromMatrix(const Jid& room, const MatrixMembership& change) {
+    if (change.isGhost && change.sender != change.target && (change.membership == "leave" || change.membership == "ban")) {
+        // An XMPP user's ghost put out of the Matrix room by someone there: out of the MUC too.
+        boost::asio::post(io_, [this, room, ghost = change.target, banned = change.membership == "ban"] {
+            auto it = rooms_.find(room.str());
+            if (it != rooms_.end()) putOut(*it->second, ghost, banned);
+        });
+        return;
+    }
     if (change.isGhost || change.isBot) return;  // XMPP occupants are shown from XMPP
     boost::asio::post(io_, [this, room, user = change.target.str(), by = change.sender.str(),
                             membership = change.membership, name = change.displayName] {

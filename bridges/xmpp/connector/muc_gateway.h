@@ -81,6 +81,8 @@ private:
     std::set<std::string> nicks(const Room& room) const;
     void onJoin(const Element& presence, const Jid& from, const Jid& to, const std::string& alias);
     void joined(const Element& presence, const Jid& from, const Jid& to, Result<JoinedRoom> result);
+    // An XMPP user's ghost was kicked or banned in Matrix: their occupants leave, told why.
+    void putOut(Room& room, const UserId& ghost, bool banned);
     void changeNick(Room& room, const Element& presence, Occupant& occupant, const Jid& to);
     void onLeave(Room& room, const Jid& from);
     void onGroupchat(Room& room, const Element& message, const Jid& from);

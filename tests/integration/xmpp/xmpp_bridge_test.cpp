@@ -909,6 +909,18 @@ TEST_CASE("the gateway MUC service: XMPP users join a Matrix room by its alias, 
     alice.order("say " + lounge + " still here?");
     alice.process().waitForLine("^ERROR not-acceptable ", 15s);
 
+    // Carol's ghost kicked from the Matrix room: she is out of the MUC, told so (110, 307).
+    std::string carolsGhost;
+    for (const auto& [user, membership] : hs.members(room))
+        if (membership == "join" && user.rfind("@xmpp_", 0) == 0 && user.find("carol") != std::string::npos)
+            carolsGhost = user;
+    REQUIRE(!carolsGhost.empty());
+    hs.injectEvent({{"room_id", room}, {"sender", "@bob:hs.test"}, {"type", "m.room.member"},
+                    {"state_key", carolsGhost}, {"content", {{"membership", "leave"}}}});
+    carol.process().waitForLine("^PRESENCE carol unavailable codes=110,307 ", 15s);
+    carol.order("say " + lounge + " am I out?");
+    carol.process().waitForLine("^ERROR not-acceptable ", 15s);
+
     alice.order("quit");
     carol.order("quit");
     CHECK(hs.specViolations().empty());
