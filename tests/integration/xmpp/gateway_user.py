@@ -9,7 +9,7 @@ It prints one line per stanza from the component's rooms:
   HISTORY <nick> <body> | stamp=<its XEP-0203 delay stamp> sid=<stanza-id the room gave>
   ERROR <condition> <from>
 Orders, appended to --commands: "disco <jid>" (prints DISCO <jid> | <category/type/name;…> |
-<features, sorted, space-separated>), "join <room>/<nick> [<maxstanzas>]" (prints JOINING <id>;
+<features, sorted, space-separated>), "items <jid>" (disco#items: ITEMS <jid> | <how many>), "join <room>/<nick> [<maxstanzas>]" (prints JOINING <id>;
 with a number, asks for at most that many lines of history),
 "say <room> <text>" (prints SENT <id>), "correct <room> <text>" (XEP-0308, of the last line said), "leave <room>/<nick>", "ping <room>/<nick>" (XEP-0410:
 PONG, or ERROR), "quit". Each prints DID <verb> when done. Anything wrong prints FAIL, exit 1.
@@ -103,6 +103,16 @@ class GatewayUser(ScriptedUser):
                 say("ERROR %s %s" % (condition(e.iq), rest))
             except IqTimeout:
                 self.fail("disco#info of %s unanswered" % rest)
+        elif verb == "items":
+            iq = self.make_iq_get(queryxmlns="http://jabber.org/protocol/disco#items", ito=rest)
+            try:
+                answer = await iq.send(timeout=10)
+                query = answer.xml.find("{http://jabber.org/protocol/disco#items}query")
+                say("ITEMS %s | %d" % (rest, len(list(query))))
+            except IqError as e:
+                say("ERROR %s %s" % (condition(e.iq), rest))
+            except IqTimeout:
+                self.fail("disco#items of %s unanswered" % rest)
         elif verb == "join":
             occupant, _, most = rest.partition(" ")
             pres = self.make_presence(pto=occupant)

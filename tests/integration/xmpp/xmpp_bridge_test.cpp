@@ -772,6 +772,9 @@ TEST_CASE("the gateway MUC service: XMPP users join a Matrix room by its alias, 
     CHECK(info.find("http://jabber.org/protocol/muc ") != std::string::npos);
     CHECK(info.find("muc_nonanonymous") != std::string::npos);
     CHECK(alice.order("disco nosuch#hs.test@matrix.localhost", "^(DISCO|ERROR) ").rfind("ERROR item-not-found", 0) == 0);
+    // The service keeps its list of rooms to itself (§6.3): every Matrix alias is one.
+    CHECK(alice.order(std::string("items ") + ProsodyFixture::kComponentJid, "^(ITEMS|ERROR) ").find("| 0") !=
+          std::string::npos);
 
     // Alice joins: Bob's presence first, then her own with 110 (and 100: real JIDs are shown)
     // echoing her join's id, then what was said before (dated), then the topic as subject
@@ -810,6 +813,8 @@ TEST_CASE("the gateway MUC service: XMPP users join a Matrix room by its alias, 
     carol.process().waitForLine("^ERROR conflict ", 15s);
     carol.order("join secret#hs.test@matrix.localhost/carol");
     carol.process().waitForLine("^ERROR forbidden ", 15s);
+    carol.order("join " + lounge);
+    carol.process().waitForLine("^ERROR jid-malformed ", 15s);
 
     // Alice's line goes to Matrix from her ghost and comes back to her with her id and the
     // room's stanza id; Bob's line reaches her from his occupant.
