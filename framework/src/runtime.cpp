@@ -220,6 +220,7 @@ struct Runtime::Impl final : public QueryService, public BridgeContext {
     void reportState(const StateSubject& subject, const RemoteStatus& status) override {
         remoteStates->report(subject, status);
     }
+    void tellUser(const UserId& user, const std::string& text) override { directChats->tell(user, text); }
     Intent& bot() override { return intents->bot(); }
     Intent& intent(const UserId& user) override { return intents->intent(user); }
     LinkStore& links() override { return stores->links(); }

@@ -118,6 +118,16 @@ void FakeBridgeContext::reportDeliveryFailure(const RoomId& room, const EventId&
     failures_.push_back(DeliveryFailure{.room = room, .event = event, .error = error});
 }
 
+void FakeBridgeContext::tellUser(const UserId& user, const std::string& text) {
+    std::lock_guard lock(mutex_);
+    told_.emplace_back(user, text);
+}
+
+std::vector<std::pair<UserId, std::string>> FakeBridgeContext::toldUsers() const {
+    std::lock_guard lock(mutex_);
+    return told_;
+}
+
 void FakeBridgeContext::reportState(const StateSubject& subject, const RemoteStatus& status) {
     std::lock_guard lock(mutex_);
     states_.push_back(ReportedState{.subject = subject, .status = status});
@@ -159,6 +169,7 @@ void FakeBridgeContext::clearRecords() {
         std::lock_guard lock(mutex_);
         remoteEvents_.clear();
         failures_.clear();
+        told_.clear();
         states_.clear();
     }
     intentLog_.clear();

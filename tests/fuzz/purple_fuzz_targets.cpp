@@ -75,6 +75,8 @@ void checkAllTypes(const Record& body) {
     checkTyped<ChatReceived>(body);
     checkTyped<ChatTopic>(body);
     checkTyped<ChatLeft>(body);
+    checkTyped<ChatInvited>(body);
+    checkTyped<ChatJoinFailed>(body);
     try {
         ErrorBody::fromRecord(body);
     } catch (const FieldError&) {

@@ -82,6 +82,10 @@ bool PurpleChats::onHostEvent(const wire::Message& event) {
         onTopic(wire::ChatTopic::fromRecord(event.body));
     else if (event.type == wire::ChatLeft::kType)
         onLeft(wire::ChatLeft::fromRecord(event.body));
+    else if (event.type == wire::ChatInvited::kType)
+        onInvited(wire::ChatInvited::fromRecord(event.body));
+    else if (event.type == wire::ChatJoinFailed::kType)
+        onJoinFailed(wire::ChatJoinFailed::fromRecord(event.body));
     else
         return false;
     return true;
@@ -111,10 +115,15 @@ void PurpleChats::onJoined(const wire::ChatJoined& joined) {
     if (!account) return;
     PortalInfo portal = portalOf(*account, joined.chat);
     if (!joined.title.empty()) portal.name = joined.title;
+    std::string inviter;
     {
         std::lock_guard lock(mutex_);
         titles_[portal.id.str()] = portal.name;
         leaving_.erase(portal.id.str());
+        if (auto it = inviters_.find(portal.id.str()); it != inviters_.end()) {
+            inviter = it->second;
+            inviters_.erase(it);
+        }
     }
     log_.info("joined a chat", {{"account", joined.account}, {"chat", joined.chat}});
     if (!ctx_.links().forRemote(portal.id).empty()) return;  // joined again: the room is there
@@ -125,8 +134,8 @@ void PurpleChats::onJoined(const wire::ChatJoined& joined) {
     notice.sender = RemoteSender{};
     notice.id = RemoteMessageId("chat/" + account->network + "/" + joined.chat + "/joined-" + std::to_string(++messages_));
     notice.kind = MessageKind::Notice;
-    notice.body = "You joined " + joined.chat + " on " + account->protocolName +
-                  (joined.nick.empty() ? "" : " as " + joined.nick) +
+    notice.body = (inviter.empty() ? "You joined " : inviter + " invited you to ") + joined.chat + " on " +
+                  account->protocolName + (joined.nick.empty() ? "" : "; you are in it as " + joined.nick) +
                   ". What you write here goes to the chat; leave this room to leave it.";
     ctx_.queueRemote(std::move(notice));
     if (!joined.topic.empty())
@@ -203,6 +212,48 @@ void PurpleChats::onLeft(const wire::ChatLeft& left) {
     for (const Link& link : links) ctx_.bot().sendMessage(link.room, notice);
 }
 
+void PurpleChats::onInvited(const wire::ChatInvited& invited) {
+    auto account = account_(invited.account);
+    if (!account) return;
+    // The host accepted; the room's invitation is the owner's yes or no. Joined again on
+    // reconnects like a !join, until the owner leaves the room.
+    {
+        std::lock_guard lock(mutex_);
+        inviters_[chatRoomId(account->network, account->owner, invited.chat)] =
+            invited.inviter.empty() ? "Someone" : invited.inviter;
+    }
+    log_.info("invited to a chat", {{"account", invited.account}, {"chat", invited.chat}, {"inviter", invited.inviter}});
+    try {
+        ctx_.kv().put(rememberedPrefix(invited.account) + invited.chat, invited.chat);
+    } catch (const std::exception& e) {
+        log_.error("could not remember a chat", {{"account", invited.account}, {"error", e.what()}});
+    }
+}
+
+void PurpleChats::onJoinFailed(const wire::ChatJoinFailed& failed) {
+    auto account = account_(failed.account);
+    if (!account) return;
+    log_.warn("the server refused a chat join", {{"account", failed.account}, {"chat", failed.chat}});
+    // Not tried again on every reconnect: the owner hears of it and decides.
+    if (!failed.chat.empty()) forget(failed.account, failed.chat);
+    std::string chat = failed.chat.empty() ? "a chat" : failed.chat;
+    ctx_.tellUser(UserId(account->owner),
+                  "Could not join " + chat + " on " + account->protocolName +
+                      ": the server refused (a nickname already in use there, a members-only or full room…; the "
+                      "bridge's log has the server's words). !join " + account->network + " " +
+                      (failed.chat.empty() ? "<chat>" : failed.chat) +
+                      " tries again; for an XMPP room, room@server/<nick> picks another nickname.");
+}
+
+void PurpleChats::forget(const std::string& handle, const std::string& chat) {
+    try {
+        for (const auto& [key, name] : ctx_.kv().list(rememberedPrefix(handle)))
+            if (namesChat(name, chat)) ctx_.kv().erase(key);
+    } catch (const std::exception& e) {
+        log_.error("could not forget a chat", {{"account", handle}, {"chat", chat}, {"error", e.what()}});
+    }
+}
+
 HookResult PurpleChats::send(const MatrixMessage& message, const ChatRoom& room) {
     // Only the owner speaks through their account.
     if (room.owner != message.sender.str()) return HookResult::ignored();
@@ -234,12 +285,7 @@ HookResult PurpleChats::onOwnerLeft(const MatrixMembership& change, const ChatRo
         leaving_[remote.str()] = true;
         titles_.erase(remote.str());
     }
-    try {
-        for (const auto& [key, name] : ctx_.kv().list(rememberedPrefix(handle)))
-            if (namesChat(name, room.chat)) ctx_.kv().erase(key);
-    } catch (const std::exception& e) {
-        log_.error("could not forget a left chat", {{"account", handle}, {"chat", room.chat}, {"error", e.what()}});
-    }
+    forget(handle, room.chat);
     ctx_.links().unlink(change.room, remote);
     hosts_.request(handle, std::string(wire::LeaveChat::kType),
                    wire::LeaveChat{.account = handle, .chat = room.chat}.toRecord(), kRequestTimeout,

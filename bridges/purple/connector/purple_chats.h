@@ -50,6 +50,10 @@ private:
     void onReceived(const wire::ChatReceived& message);
     void onTopic(const wire::ChatTopic& topic);
     void onLeft(const wire::ChatLeft& left);
+    void onInvited(const wire::ChatInvited& invited);
+    void onJoinFailed(const wire::ChatJoinFailed& failed);
+    // Forgets the remembered joins of `handle` that name `chat`.
+    void forget(const std::string& handle, const std::string& chat);
 
     PortalInfo portalOf(const AccountView& account, const std::string& chat) const;
     RemoteSender senderOf(const AccountView& account, const std::string& chat, const wire::ChatUser& user) const;
@@ -63,6 +67,7 @@ private:
     std::mutex mutex_;
     std::map<std::string, std::string> titles_;  // by chat room id: the chat's title, once joined
     std::map<std::string, bool> leaving_;        // chat room ids the owner left from Matrix
+    std::map<std::string, std::string> inviters_;  // by chat room id: who invited the owner, until joined
     std::atomic<std::uint64_t> messages_{0};
 };
 

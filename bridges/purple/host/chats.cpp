@@ -36,6 +36,8 @@ void Chats::attach() {
     purple_signal_connect(conversations, "chat-left", this, PURPLE_CALLBACK(onLeft), this);
     purple_signal_connect(conversations, "received-chat-msg", this, PURPLE_CALLBACK(onReceived), this);
     purple_signal_connect(conversations, "chat-topic-changed", this, PURPLE_CALLBACK(onTopicChanged), this);
+    purple_signal_connect(conversations, "chat-invited", this, PURPLE_CALLBACK(onInvited), this);
+    purple_signal_connect(conversations, "chat-join-failed", this, PURPLE_CALLBACK(onJoinFailed), this);
 }
 
 PurpleAccount* Chats::accountFor(const wire::Message& request, const std::string& handle) {
@@ -168,6 +170,32 @@ void Chats::onReceived(PurpleAccount*, char* sender, char* message, PurpleConver
                                          .timestamp = static_cast<std::int64_t>(std::time(nullptr)),
                                          .own = (flags & PURPLE_MESSAGE_SEND) != 0,
                                          .delayed = (flags & PURPLE_MESSAGE_DELAYED) != 0});
+}
+
+// Accepted: the owner says yes or no to the Matrix room's invitation (leaving it leaves the
+// chat), which is where a Matrix user expects to decide.
+gint Chats::onInvited(PurpleAccount* account, const char* inviter, const char* chat, const char* message,
+                      GHashTable*, gpointer self) {
+    auto* chats = static_cast<Chats*>(self);
+    const std::string* handle = chats->accounts_.handleOf(account);
+    if (!handle || !chat) return 0;  // not ours: libpurple asks, the prompt policy declines
+    chats->link_.emit(wire::ChatInvited{.account = *handle, .chat = chat, .inviter = text(inviter),
+                                        .message = text(message)});
+    return 1;
+}
+
+void Chats::onJoinFailed(PurpleConnection* gc, GHashTable* components, gpointer self) {
+    auto* chats = static_cast<Chats*>(self);
+    const std::string* handle = chats->accounts_.handleOf(purple_connection_get_account(gc));
+    if (!handle) return;
+    std::string chat;
+    PurplePluginProtocolInfo* protocol = protocolOf(gc);
+    if (protocol && protocol->get_chat_name && components) {
+        char* name = protocol->get_chat_name(components);
+        chat = text(name);
+        g_free(name);
+    }
+    chats->link_.emit(wire::ChatJoinFailed{.account = *handle, .chat = chat});
 }
 
 void Chats::onTopicChanged(PurpleConversation* conv, const char* who, const char* topic, gpointer self) {

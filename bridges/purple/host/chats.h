@@ -46,6 +46,9 @@ private:
     static void onLeft(PurpleConversation* conv, gpointer self);
     static void onReceived(PurpleAccount* account, char* sender, char* message, PurpleConversation* conv,
                            PurpleMessageFlags flags, gpointer self);
+    static gint onInvited(PurpleAccount* account, const char* inviter, const char* chat, const char* message,
+                          GHashTable* components, gpointer self);
+    static void onJoinFailed(PurpleConnection* gc, GHashTable* components, gpointer self);
     static void onTopicChanged(PurpleConversation* conv, const char* who, const char* topic, gpointer self);
     static void addUsers(PurpleConversation* conv, GList* chatBuddies, gboolean newArrivals);
     static void removeUsers(PurpleConversation* conv, GList* names);

@@ -188,6 +188,10 @@ public:
     // keeps the gauge and the state endpoint, and tells a login's owner when they must act.
     // See remote_state.h. Never call it while holding a lock the bridge's hooks take.
     virtual void reportState(const StateSubject& subject, const RemoteStatus& status) = 0;
+    // A notice in `user`'s DM with the bridge bot (made first if they have none), for what
+    // they must act on or would never hear of otherwise: an invitation on the network, a
+    // join the network refused. Not for chatter. Never blocks on the homeserver. @since API 9
+    virtual void tellUser(const UserId& user, const std::string& text) = 0;
 
     virtual Intent& bot() = 0;
     virtual Intent& intent(const UserId& user) = 0;  // a ghost (or the bot)

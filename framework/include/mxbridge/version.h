@@ -13,7 +13,8 @@
 // HookResult::deliveredPerRoom (one id per linked remote room). 6: PortalInfo::invite.
 // 7: BridgeContext::resolveAlias() and joinRoomAs() (gateways into existing Matrix rooms).
 // 8: joinRoomAs() reads the room's last messages (JoinedRoom::history).
-#define MXBRIDGE_PLUGIN_API_VERSION 8
+// 9: BridgeContext::tellUser.
+#define MXBRIDGE_PLUGIN_API_VERSION 9
 #endif
 
 namespace mxbridge {

@@ -298,3 +298,66 @@ TEST_CASE("!join jabber room@server: a Matrix user is in an XMPP room through he
     CHECK(hs.specViolations().empty());
     CHECK(env.bridge().terminate(15s) == 0);
 }
+
+TEST_CASE("an XMPP invitation becomes a room inviting the owner; a join the room refuses is told in her DM") {
+    MXBRIDGE_REQUIRE_SPEC();
+    ProsodyFixture prosody;
+    prosody.registerUser("alice", "alicepw");
+    prosody.registerUser("bob", "bobpw");
+    prosody.registerUser("dave", "davepw");
+    PurpleBridgeEnv env;
+    HomeserverDouble& hs = env.hs();
+    INFO(env.bridge().lastLines(80));
+    const std::string cafe = std::string("cafe@") + ProsodyFixture::kMucDomain;
+    const std::string tea = std::string("tea@") + ProsodyFixture::kMucDomain;
+    auto mucUser = [&](const std::string& name, const std::string& room, const std::string& nick,
+                       const std::filesystem::path& commands) {
+        return std::make_unique<Process>(ProcessOptions{
+            .argv = {kPython, MXBRIDGE_MUC_USER_SCRIPT, "--port", std::to_string(prosody.c2sPort()), "--jid",
+                     name + "@localhost/pc", "--password", name + "pw", "--room", room, "--nick", nick,
+                     "--commands", commands.string(), "--timeout", "200"},
+            .name = name});
+    };
+    // Dave holds the nick "alice" in the cafe, so alice's account cannot join it as herself.
+    std::filesystem::path daveCommands = env.dir() / "dave.commands";
+    auto dave = mucUser("dave", cafe, "alice", daveCommands);
+    dave->waitForLine("^UNLOCKED$", 20s);
+
+    REQUIRE(env.login("jabber", [&](const std::string& q) { return answerFor(q, prosody); })
+                .find("Logged in to jabber") != std::string::npos);
+    REQUIRE(env.waitConnected("jabber", 30s));
+    CHECK(env.say("!join jabber " + cafe).find("Joining") != std::string::npos);
+    const std::string dm = env.dmOf(kCarol);
+    REQUIRE(hs.waitFor([&] { return !env.noticesWith(dm, "Could not join " + cafe).empty(); }, 20s));
+    CHECK(env.noticesWith(dm, "Could not join " + cafe)[0].find("nickname") != std::string::npos);
+    // Another nick gets her in.
+    CHECK(env.say("!join jabber " + cafe + "/carol").find("Joining") != std::string::npos);
+    dave->waitForLine("^PRESENCE carol available$", 20s);
+
+    // Bob invites her to his room: her account joins, and a room invites her, saying who asked.
+    std::filesystem::path bobCommands = env.dir() / "bob.commands";
+    auto bob = mucUser("bob", tea, "bob", bobCommands);
+    bob->waitForLine("^UNLOCKED$", 20s);
+    std::ofstream(bobCommands, std::ios::app) << "invite alice@localhost\n";
+    bob->waitForLine("^PRESENCE alice available$", 20s);
+    std::string room;
+    REQUIRE(hs.waitFor([&] {
+        for (const auto& r : hs.requests())
+            if (r.operationId == "createRoom" && r.status == 200 && r.body.value("name", "") == tea)
+                room = r.response.value("room_id", "");
+        return !room.empty();
+    }, 20s));
+    CHECK(hs.members(room)[kCarol] == "invite");
+    REQUIRE(hs.waitFor([&] {
+        for (const auto& e : hs.timeline(room))
+            if (e["content"].value("body", "").find("invited you to " + tea) != std::string::npos) return true;
+        return false;
+    }, 10s));
+    // She declines the room's invitation: her account leaves bob's room.
+    hs.injectEvent({{"room_id", room}, {"sender", kCarol}, {"type", "m.room.member"}, {"state_key", kCarol},
+                    {"content", {{"membership", "leave"}}}});
+    bob->waitForLine("^PRESENCE alice unavailable$", 20s);
+
+    CHECK(hs.specViolations().empty());
+    CHECK(env.bridge().terminate(15s) == 0);
+}

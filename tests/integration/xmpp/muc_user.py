@@ -11,7 +11,7 @@ else said; "reply <text>" answers that line (XEP-0461, with the XEP-0428 quote f
 a reply prints REPLY <nick> <body> | <the answered line's author> | <the answered line>. It takes its
 orders from lines appended to --commands (the test has no pipe to it): "say <text>",
 "correct <text>" (of the last "say"), "retract" (the last line the room reflected), "nick <new nick>", "subject <text>", "ban <bare JID>",
-"leave". A line with a correction (XEP-0308) prints CORRECTION <nick> <body> instead of MSG. Anything wrong prints FAIL and exits 1.
+"invite <JID>" (a mediated invitation), "leave". A line with a correction (XEP-0308) prints CORRECTION <nick> <body> instead of MSG. Anything wrong prints FAIL and exits 1.
 """
 import asyncio
 import xml.etree.ElementTree as ET
@@ -151,6 +151,8 @@ class MucUser(ScriptedUser):
             await self["xep_0045"].set_affiliation(self.args.room, "outcast", jid=rest, timeout=5)
         elif verb == "subject":
             self["xep_0045"].set_subject(self.args.room, rest)
+        elif verb == "invite":
+            self["xep_0045"].invite(self.args.room, rest, reason="come and see")
         elif verb == "leave":
             say("DID leave")
             self["xep_0045"].leave_muc(self.args.room, self.nick)

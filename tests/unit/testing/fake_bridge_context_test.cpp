@@ -24,6 +24,17 @@ TEST_CASE("queueRemote and reportDeliveryFailure calls are recorded in order") {
     CHECK(ctx.deliveryFailures().empty());
 }
 
+TEST_CASE("what a bridge tells a user in their DM is recorded in order, and cleared with the records") {
+    FakeBridgeContext ctx;
+    ctx.tellUser(UserId("@carol:hs.test"), "bob invited you to #tea");
+    ctx.tellUser(UserId("@dave:hs.test"), "could not join #cafe");
+    REQUIRE(ctx.toldUsers().size() == 2);
+    CHECK(ctx.toldUsers()[0] == std::pair{UserId("@carol:hs.test"), std::string("bob invited you to #tea")});
+    CHECK(ctx.toldUsers()[1].first == UserId("@dave:hs.test"));
+    ctx.clearRecords();
+    CHECK(ctx.toldUsers().empty());
+}
+
 TEST_CASE("reportState calls are recorded in order, and the last state per subject is at hand") {
     FakeBridgeContext ctx;
     const UserId alice("@alice:hs.test");

@@ -244,6 +244,19 @@ ChatLeft ChatLeft::fromRecord(const Record& b) {
     return ChatLeft{.account = b.string("account"), .chat = b.string("chat")};
 }
 
+Record ChatInvited::toRecord() const {
+    return Record().set("account", account).set("chat", chat).set("inviter", inviter).set("message", message);
+}
+ChatInvited ChatInvited::fromRecord(const Record& b) {
+    return ChatInvited{.account = b.string("account"), .chat = b.string("chat"),
+                       .inviter = b.stringOr("inviter", ""), .message = b.stringOr("message", "")};
+}
+
+Record ChatJoinFailed::toRecord() const { return Record().set("account", account).set("chat", chat); }
+ChatJoinFailed ChatJoinFailed::fromRecord(const Record& b) {
+    return ChatJoinFailed{.account = b.string("account"), .chat = b.stringOr("chat", "")};
+}
+
 Record ErrorBody::toRecord() const { return Record().set("code", code).set("text", text); }
 ErrorBody ErrorBody::fromRecord(const Record& b) {
     return ErrorBody{.code = b.string("code"), .text = b.stringOr("text", "")};

@@ -85,6 +85,7 @@ public:
     void queueRemote(RemoteEvent event) override;
     void reportDeliveryFailure(const RoomId& room, const EventId& event, const Error& error) override;
     void reportState(const StateSubject& subject, const RemoteStatus& status) override;
+    void tellUser(const UserId& user, const std::string& text) override;
     Intent& bot() override { return intentFor(bot_); }
     Intent& intent(const UserId& user) override { return intentFor(user); }
     KvStore& kv() override { return kv_; }
@@ -116,6 +117,8 @@ public:
         return out;
     }
     std::vector<DeliveryFailure> deliveryFailures() const;
+    // Every tellUser call, in order: (user, text).
+    std::vector<std::pair<UserId, std::string>> toldUsers() const;
     // Every reportState call, in order (repeats included: the framework ignores those).
     std::vector<ReportedState> reportedStates() const;
     // The last state reported for the network's own connection (owner empty) or a login.
@@ -165,6 +168,7 @@ private:
     std::map<UserId, std::unique_ptr<RecordingIntent>> intents_;
     std::vector<RemoteEvent> remoteEvents_;
     std::vector<DeliveryFailure> failures_;
+    std::vector<std::pair<UserId, std::string>> told_;
     std::vector<ReportedState> states_;
     // Last: its clients are stopped first, and their final reports still find states_.
     std::unique_ptr<Logins> logins_;

@@ -116,6 +116,12 @@ TEST_CASE("chat requests and events survive the wire") {
     CHECK(topic.who == "bob");
     CHECK(topic.topic == "new");
     CHECK(throughTheWire(ChatLeft{.account = "l1", .chat = "#c"}).chat == "#c");
+    ChatInvited invited = throughTheWire(ChatInvited{.account = "l1", .chat = "tea@conference.example.org",
+                                                     .inviter = "bob@example.org/pc", .message = "come"});
+    CHECK(invited.chat == "tea@conference.example.org");
+    CHECK(invited.inviter == "bob@example.org/pc");
+    CHECK(invited.message == "come");
+    CHECK(throughTheWire(ChatJoinFailed{.account = "l1", .chat = "#c"}).chat == "#c");
     CHECK_THROWS_WITH_AS(ChatUsers::fromRecord(Record().set("account", "l1").set("chat", "#c").set("joined", true)),
                          doctest::Contains("users"), FieldError);
 }

@@ -18,7 +18,7 @@
 //   send_chat        a message to a joined chat; replied once libpurple has taken it
 // Events (host -> bridge): account_connected, account_disconnected, im_received, im_sent,
 // write_failed, typing, host_log, chat_joined, chat_users, chat_received, chat_topic,
-// chat_left.
+// chat_left, chat_invited, chat_join_failed.
 #pragma once
 
 #include <cstdint>
@@ -238,6 +238,28 @@ struct ChatLeft {
     std::string chat;
     Record toRecord() const;
     static ChatLeft fromRecord(const Record& body);
+};
+
+// Someone invited the account to a chat. The host accepts (joining follows as
+// chat_joined): the Matrix room's invitation is where the owner says yes or no.
+struct ChatInvited {
+    static constexpr std::string_view kType = "chat_invited";
+    std::string account;
+    std::string chat;  // as the plugin names it, fit for join_chat
+    std::string inviter;
+    std::string message;
+    Record toRecord() const;
+    static ChatInvited fromRecord(const Record& body);
+};
+
+// The server refused a join (a nick in use, a members-only room…); `chat` as the plugin
+// names it, empty when it cannot say.
+struct ChatJoinFailed {
+    static constexpr std::string_view kType = "chat_join_failed";
+    std::string account;
+    std::string chat;
+    Record toRecord() const;
+    static ChatJoinFailed fromRecord(const Record& body);
 };
 
 // An Error reply's body. Codes: bad_request, unknown_protocol, unknown_account,
