@@ -395,7 +395,10 @@ struct PortalManager::State : std::enable_shared_from_this<State> {
         std::unique_lock lock(mutex);
         while (true) {
             if (awaitingPortals.empty()) {
-                wake.wait(lock, [&] { return stopping || !ready.empty(); });
+                // Woken too when a portal starts waiting for a send's answer: its deadline
+                // is this loop's to keep.
+                wake.wait(lock, [&] { return stopping || !ready.empty() || !awaitingPortals.empty(); });
+                if (!stopping && ready.empty()) continue;
             } else {
                 wake.wait_until(lock, nextSendWaitDeadlineLocked(),
                                 [&] { return stopping || !ready.empty(); });

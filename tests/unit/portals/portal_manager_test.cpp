@@ -357,6 +357,17 @@ TEST_CASE("an edit, reaction and redaction right after a message wait for its se
     CHECK(redacts[0].target == "$m1");
 }
 
+TEST_CASE("with nothing else happening, an edit whose message is never answered still goes on after the wait limit") {
+    World world(1, nullptr, std::chrono::seconds(30), 300ms);
+    RemoteRoomId quiet("net/#quiet");
+    world.links.link(Link{RoomId("!q:hs"), quiet});
+    std::this_thread::sleep_for(50ms);  // the worker is asleep, with nothing ready
+    world.queue(message(portal(quiet.str()), sender("bob"), "m1", "helo"));
+    world.queue(RemoteEdit{quiet, sender("bob"), RemoteMessageId("m1"), "hello", std::nullopt});
+    world.settle();
+    CHECK(bodies(world.calls.ofOp("send"), "!q:hs") == std::vector<std::string>{"helo", "* hello"});
+}
+
 TEST_CASE("a send that is never answered holds its edit back only for the wait limit; other portals go on") {
     World world(1, nullptr, std::chrono::seconds(30), 300ms);
     RemoteRoomId slow("net/#slow");
