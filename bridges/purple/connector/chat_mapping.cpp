@@ -1,5 +1,7 @@
 #include "chat_mapping.h"
 
+#include "im_mapping.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -10,18 +12,9 @@ std::string chatRoomId(const std::string& network, const std::string& owner, con
 }
 
 std::optional<ChatRoom> parseChatRoomId(std::string_view id) {
-    constexpr std::string_view kPrefix = "chat/";
-    if (id.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
-    id.remove_prefix(kPrefix.size());
-    std::size_t first = id.find('/');
-    if (first == std::string_view::npos) return std::nullopt;
-    std::size_t second = id.find('/', first + 1);
-    if (second == std::string_view::npos) return std::nullopt;
-    ChatRoom room{.network = std::string(id.substr(0, first)),
-                  .owner = std::string(id.substr(first + 1, second - first - 1)),
-                  .chat = std::string(id.substr(second + 1))};
-    if (room.network.empty() || room.owner.empty() || room.chat.empty()) return std::nullopt;
-    return room;
+    auto parts = splitRoomId(id, "chat/");
+    if (!parts) return std::nullopt;
+    return ChatRoom{.network = std::move(parts->network), .owner = std::move(parts->owner), .chat = std::move(parts->rest)};
 }
 
 std::string chatUserKey(const std::string& chat, const wire::ChatUser& user) {

@@ -9,18 +9,24 @@ std::string imRoomId(const std::string& network, const std::string& owner, const
     return "im/" + network + "/" + owner + "/" + buddy;
 }
 
-std::optional<ImRoom> parseImRoomId(std::string_view id) {
-    if (id.substr(0, 3) != "im/") return std::nullopt;
-    id.remove_prefix(3);
+std::optional<RoomIdParts> splitRoomId(std::string_view id, std::string_view prefix) {
+    if (id.substr(0, prefix.size()) != prefix) return std::nullopt;
+    id.remove_prefix(prefix.size());
     std::size_t first = id.find('/');
     if (first == std::string_view::npos) return std::nullopt;
     std::size_t second = id.find('/', first + 1);
     if (second == std::string_view::npos) return std::nullopt;
-    ImRoom room{.network = std::string(id.substr(0, first)),
-                .owner = std::string(id.substr(first + 1, second - first - 1)),
-                .buddy = std::string(id.substr(second + 1))};
-    if (room.network.empty() || room.owner.empty() || room.buddy.empty()) return std::nullopt;
-    return room;
+    RoomIdParts parts{.network = std::string(id.substr(0, first)),
+                      .owner = std::string(id.substr(first + 1, second - first - 1)),
+                      .rest = std::string(id.substr(second + 1))};
+    if (parts.network.empty() || parts.owner.empty() || parts.rest.empty()) return std::nullopt;
+    return parts;
+}
+
+std::optional<ImRoom> parseImRoomId(std::string_view id) {
+    auto parts = splitRoomId(id, "im/");
+    if (!parts) return std::nullopt;
+    return ImRoom{.network = std::move(parts->network), .owner = std::move(parts->owner), .buddy = std::move(parts->rest)};
 }
 
 std::string ghostIdOf(const std::string& network, const std::string& buddy) { return network + "." + buddy; }
@@ -54,6 +60,16 @@ MatrixText matrixTextOf(const std::string& markup) {
                 clean.compare(at, 5, "<br/>") != 0)
                 onlyBreaks = false;
         if (!onlyBreaks) text.html = clean;
+    }
+    return text;
+}
+
+MatrixText matrixLineOf(const std::string& markup) {
+    MatrixText text = matrixTextOf(markup);
+    if (text.body.rfind("/me ", 0) == 0) {
+        text.emote = true;
+        text.body.erase(0, 4);
+        text.html.reset();
     }
     return text;
 }

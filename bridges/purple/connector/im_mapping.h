@@ -35,9 +35,21 @@ std::string purpleMarkupOf(const std::string& body, const std::optional<std::str
 struct MatrixText {
     std::string body;
     std::optional<std::string> html;  // only when the markup had any
+    bool emote = false;               // matrixLineOf only: a "/me " line, without the "/me "
 };
 // libpurple's markup as a Matrix message: plain text always, cleaned HTML when there was
 // markup beyond escaping.
 MatrixText matrixTextOf(const std::string& markup);
+// The same for a line someone wrote (an IM, a chat line): "/me does" is an emote "does".
+MatrixText matrixLineOf(const std::string& markup);
+
+// The parts of a stored room id "<prefix><network>/<owner>/<rest>" (im/…, chat/…): the
+// rest is last and taken whole, so names holding '/' stay intact; a Matrix id has none.
+struct RoomIdParts {
+    std::string network;
+    std::string owner;
+    std::string rest;
+};
+std::optional<RoomIdParts> splitRoomId(std::string_view id, std::string_view prefix);
 
 }  // namespace mxbridge::purple

@@ -168,18 +168,13 @@ void PurpleChats::onReceived(const wire::ChatReceived& received) {
         std::lock_guard lock(mutex_);
         if (auto it = titles_.find(portal.id.str()); it != titles_.end()) portal.name = it->second;
     }
-    MatrixText text = matrixTextOf(received.html);
+    MatrixText text = matrixLineOf(received.html);
     RemoteMessage message;
     message.portal = std::move(portal);
     message.sender = senderOf(*account, received.chat, received.from);
     message.id = RemoteMessageId("chat/" + account->network + "/" + received.chat + "/" +
                                  std::to_string(received.timestamp) + "-" + std::to_string(++messages_));
-    message.kind = MessageKind::Text;
-    if (text.body.rfind("/me ", 0) == 0) {
-        message.kind = MessageKind::Emote;
-        text.body.erase(0, 4);
-        text.html.reset();
-    }
+    message.kind = text.emote ? MessageKind::Emote : MessageKind::Text;
     message.body = text.body;
     message.html = text.html;
     ctx_.queueRemote(std::move(message));

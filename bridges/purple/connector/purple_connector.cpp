@@ -589,7 +589,7 @@ void PurpleConnector::onImReceived(const wire::ImReceived& im) {
     if (!account) return;
     account->client.touch();
     auto protocol = protocolFor(account->network);
-    MatrixText text = matrixTextOf(im.html);
+    MatrixText text = matrixLineOf(im.html);
     RemoteMessage message;
     message.portal.id = RemoteRoomId(imRoomId(account->network, account->owner, im.buddy));
     message.portal.name = im.alias.empty() ? im.buddy : im.alias;
@@ -601,12 +601,7 @@ void PurpleConnector::onImReceived(const wire::ImReceived& im) {
                                   .avatarMxc = std::nullopt};
     message.id = RemoteMessageId("im/" + account->network + "/" + im.buddy + "/" + std::to_string(im.timestamp) + "-" +
                                  std::to_string(++messages_));
-    message.kind = MessageKind::Text;
-    if (text.body.rfind("/me ", 0) == 0) {
-        message.kind = MessageKind::Emote;
-        text.body.erase(0, 4);
-        text.html.reset();
-    }
+    message.kind = text.emote ? MessageKind::Emote : MessageKind::Text;
     message.body = text.body;
     message.html = text.html;
     ctx_->queueRemote(std::move(message));

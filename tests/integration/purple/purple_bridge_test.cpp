@@ -182,13 +182,14 @@ TEST_CASE("a Matrix user starts a chat by inviting a buddy's ghost; both ways go
 
 namespace {
 
-// The room the bridge made for `user`'s chat: created with them invited, not as a DM.
-std::string chatRoomFor(HomeserverDouble& hs, const std::string& user) {
-    for (const auto& r : hs.requests())
-        if (r.operationId == "createRoom" && r.status == 200 && !r.body.value("is_direct", false) &&
-            r.body.contains("invite") && r.body["invite"].dump().find("\"" + user + "\"") != std::string::npos)
-            return r.response.value("room_id", "");
-    return {};
+// A slixmpp user in the MUC `room` as `nick`, obeying the lines appended to `commands`.
+std::unique_ptr<Process> mucUser(const ProsodyFixture& prosody, const std::string& name, const std::string& room,
+                                 const std::string& nick, const std::filesystem::path& commands) {
+    return std::make_unique<Process>(ProcessOptions{
+        .argv = {kPython, MXBRIDGE_MUC_USER_SCRIPT, "--port", std::to_string(prosody.c2sPort()), "--jid",
+                 name + "@localhost/pc", "--password", name + "pw", "--room", room, "--nick", nick, "--commands",
+                 commands.string(), "--timeout", "200"},
+        .name = name});
 }
 
 // The member of `room` whose id holds `nick`, other than the bot and carol.
@@ -196,13 +197,6 @@ std::string memberLike(HomeserverDouble& hs, const std::string& room, const std:
     for (const auto& [user, membership] : hs.members(room))
         if (user.find(nick) != std::string::npos && user != kCarol && user != hs.botUserId()) return user;
     return {};
-}
-
-std::size_t messagesWith(HomeserverDouble& hs, const std::string& room, const std::string& body) {
-    std::size_t n = 0;
-    for (const auto& e : hs.timeline(room))
-        if (e.value("type", "") == "m.room.message" && e["content"].value("body", "") == body) ++n;
-    return n;
 }
 
 }  // namespace
@@ -217,17 +211,10 @@ TEST_CASE("!join jabber room@server: a Matrix user is in an XMPP room through he
     HomeserverDouble& hs = env.hs();
     INFO(env.bridge().lastLines(80));
     const std::string roomJid = std::string("lounge@") + ProsodyFixture::kMucDomain;
-    auto mucUser = [&](const std::string& name, const std::filesystem::path& commands) {
-        return std::make_unique<Process>(ProcessOptions{
-            .argv = {kPython, MXBRIDGE_MUC_USER_SCRIPT, "--port", std::to_string(prosody.c2sPort()), "--jid",
-                     name + "@localhost/pc", "--password", name + "pw", "--room", roomJid, "--nick", name,
-                     "--commands", commands.string(), "--timeout", "200"},
-            .name = name});
-    };
 
     // Bob makes the room and sets its subject before carol comes.
     std::filesystem::path bobCommands = env.dir() / "bob.commands";
-    auto bob = mucUser("bob", bobCommands);
+    auto bob = mucUser(prosody, "bob", roomJid, "bob", bobCommands);
     bob->waitForLine("^UNLOCKED$", 20s);
     std::ofstream(bobCommands, std::ios::app) << "subject Lounge talk\n";
     bob->waitForLine("^SUBJECT bob Lounge talk$", 10s);
@@ -242,7 +229,7 @@ TEST_CASE("!join jabber room@server: a Matrix user is in an XMPP room through he
     // Her room: made by the bot, inviting her, named after the chat, with its topic; bob's
     // ghost is in it.
     std::string room;
-    REQUIRE(hs.waitFor([&] { return !(room = chatRoomFor(hs, kCarol)).empty(); }, 20s));
+    REQUIRE(hs.waitFor([&] { return !(room = env.chatRoom()).empty(); }, 20s));
     CHECK(hs.members(room)[kCarol] == "invite");
     hs.forceJoin(room, kCarol);
     std::string bobGhost;
@@ -264,13 +251,13 @@ TEST_CASE("!join jabber room@server: a Matrix user is in an XMPP room through he
     bob->waitForLine("^MSG alice hi bob, from Matrix$", 20s);
     std::ofstream(bobCommands, std::ios::app) << "say got it\n";
     REQUIRE(hs.waitFor([&] { return env.roomHas(room, "got it"); }, 20s));
-    CHECK(messagesWith(hs, room, "hi bob, from Matrix") == 1);
+    CHECK(env.messageCount(room, "hi bob, from Matrix") == 1);
 
     // A new topic; someone arriving and leaving.
     std::ofstream(bobCommands, std::ios::app) << "subject Quiet hours\n";
     CHECK(hs.waitFor([&] { return topic() == "Quiet hours"; }, 10s));
     std::filesystem::path daveCommands = env.dir() / "dave.commands";
-    auto dave = mucUser("dave", daveCommands);
+    auto dave = mucUser(prosody, "dave", roomJid, "dave", daveCommands);
     dave->waitForLine("^JOINED dave$", 20s);
     std::string daveGhost;
     REQUIRE(hs.waitFor([&] { return !(daveGhost = memberLike(hs, room, "dave")).empty(); }, 20s));
@@ -288,7 +275,7 @@ TEST_CASE("!join jabber room@server: a Matrix user is in an XMPP room through he
     CHECK(hs.waitFor([&] { return env.roomHas(room, "welcome back"); }, 20s));
     hs.sendAsUser(room, kCarol, {{"msgtype", "m.text"}, {"body", "thanks"}});
     bob->waitForLine("^MSG alice thanks$", 20s);
-    CHECK(chatRoomFor(hs, kCarol) == room);  // no second room
+    CHECK(env.chatRoom() == room);  // no second room
 
     // She leaves the room: her account leaves the chat.
     hs.injectEvent({{"room_id", room}, {"sender", kCarol}, {"type", "m.room.member"}, {"state_key", kCarol},
@@ -310,17 +297,9 @@ TEST_CASE("an XMPP invitation becomes a room inviting the owner; a join the room
     INFO(env.bridge().lastLines(80));
     const std::string cafe = std::string("cafe@") + ProsodyFixture::kMucDomain;
     const std::string tea = std::string("tea@") + ProsodyFixture::kMucDomain;
-    auto mucUser = [&](const std::string& name, const std::string& room, const std::string& nick,
-                       const std::filesystem::path& commands) {
-        return std::make_unique<Process>(ProcessOptions{
-            .argv = {kPython, MXBRIDGE_MUC_USER_SCRIPT, "--port", std::to_string(prosody.c2sPort()), "--jid",
-                     name + "@localhost/pc", "--password", name + "pw", "--room", room, "--nick", nick,
-                     "--commands", commands.string(), "--timeout", "200"},
-            .name = name});
-    };
     // Dave holds the nick "alice" in the cafe, so alice's account cannot join it as herself.
     std::filesystem::path daveCommands = env.dir() / "dave.commands";
-    auto dave = mucUser("dave", cafe, "alice", daveCommands);
+    auto dave = mucUser(prosody, "dave", cafe, "alice", daveCommands);
     dave->waitForLine("^UNLOCKED$", 20s);
 
     REQUIRE(env.login("jabber", [&](const std::string& q) { return answerFor(q, prosody); })
@@ -336,7 +315,7 @@ TEST_CASE("an XMPP invitation becomes a room inviting the owner; a join the room
 
     // Bob invites her to his room: her account joins, and a room invites her, saying who asked.
     std::filesystem::path bobCommands = env.dir() / "bob.commands";
-    auto bob = mucUser("bob", tea, "bob", bobCommands);
+    auto bob = mucUser(prosody, "bob", tea, "bob", bobCommands);
     bob->waitForLine("^UNLOCKED$", 20s);
     std::ofstream(bobCommands, std::ios::app) << "invite alice@localhost\n";
     bob->waitForLine("^PRESENCE alice available$", 20s);

@@ -123,9 +123,13 @@ std::size_t PurpleBridgeEnv::logCount(const std::string& text) {
     return count;
 }
 
-std::string PurpleBridgeEnv::directRoom(const std::string& user) {
+std::string PurpleBridgeEnv::directRoom(const std::string& user) { return createdRoomFor(user, true); }
+
+std::string PurpleBridgeEnv::chatRoom(const std::string& user) { return createdRoomFor(user, false); }
+
+std::string PurpleBridgeEnv::createdRoomFor(const std::string& user, bool direct) {
     for (const auto& r : hs_->requests())
-        if (r.operationId == "createRoom" && r.status == 200 && r.body.value("is_direct", false) &&
+        if (r.operationId == "createRoom" && r.status == 200 && r.body.value("is_direct", false) == direct &&
             r.body.contains("invite") && r.body["invite"].dump().find("\"" + user + "\"") != std::string::npos)
             return r.response.value("room_id", "");
     return {};
@@ -138,6 +142,13 @@ bool PurpleBridgeEnv::roomHas(const std::string& room, const std::string& body, 
             return true;
         }
     return false;
+}
+
+std::size_t PurpleBridgeEnv::messageCount(const std::string& room, const std::string& body) {
+    std::size_t n = 0;
+    for (const auto& e : hs_->timeline(room))
+        if (e.value("type", "") == "m.room.message" && e["content"].value("body", "") == body) ++n;
+    return n;
 }
 
 std::vector<std::string> PurpleBridgeEnv::noticesWith(const std::string& room, const std::string& text) {

@@ -50,12 +50,18 @@ public:
     const std::string& dmOf(const std::string& user) const { return dms_.at(user); }
     // The DM the bridge made for `user` with a ghost (empty until there is one).
     std::string directRoom(const std::string& user = kCarol);
+    // The room the bridge made for `user`'s chat (a MUC, a channel): inviting them, not a DM.
+    std::string chatRoom(const std::string& user = kCarol);
     // Whether `room` has a message with `body`; its sender in `sender`.
     bool roomHas(const std::string& room, const std::string& body, std::string* sender = nullptr);
+    // How many messages in `room` have exactly `body`.
+    std::size_t messageCount(const std::string& room, const std::string& body);
     // The bodies of notices in `room` holding `text`.
     std::vector<std::string> noticesWith(const std::string& room, const std::string& text);
 
 private:
+    // The first room created with `user` invited and is_direct as `direct`.
+    std::string createdRoomFor(const std::string& user, bool direct);
     std::vector<std::string> botNotices(const std::string& room);
 
     TempDir dir_{"mxbridge-purple-it"};

@@ -25,21 +25,6 @@ std::function<std::string(const std::string&)> ircAnswers(const InspircdFixture&
     };
 }
 
-std::string chatRoomOf(HomeserverDouble& hs, const std::string& user) {
-    for (const auto& r : hs.requests())
-        if (r.operationId == "createRoom" && r.status == 200 && !r.body.value("is_direct", false) &&
-            r.body.contains("invite") && r.body["invite"].dump().find("\"" + user + "\"") != std::string::npos)
-            return r.response.value("room_id", "");
-    return {};
-}
-
-std::size_t linesWith(HomeserverDouble& hs, const std::string& room, const std::string& body) {
-    std::size_t n = 0;
-    for (const auto& e : hs.timeline(room))
-        if (e.value("type", "") == "m.room.message" && e["content"].value("body", "") == body) ++n;
-    return n;
-}
-
 }  // namespace
 
 TEST_CASE("prpl-irc against InspIRCd: !login irc, a DM with an IRC user, and a channel through !join irc") {
@@ -64,7 +49,7 @@ TEST_CASE("prpl-irc against InspIRCd: !login irc, a DM with an IRC user, and a c
     bob.readUntil(R"(^:carolm!\S+ JOIN :?#lounge)", 20s);
 
     std::string room;
-    REQUIRE(hs.waitFor([&] { return !(room = chatRoomOf(hs, kCarol)).empty(); }, 20s));
+    REQUIRE(hs.waitFor([&] { return !(room = env.chatRoom()).empty(); }, 20s));
     hs.forceJoin(room, kCarol);
     // IRC nicks are people: bob's ghost in the channel is the one his DMs come from.
     const std::string bobGhost = "@purple_irc.bob:hs.test";
@@ -83,7 +68,7 @@ TEST_CASE("prpl-irc against InspIRCd: !login irc, a DM with an IRC user, and a c
     bob.readUntil(R"(^:carolm!\S+ PRIVMSG #lounge :hi from Matrix$)", 20s);
     bob.writeLine("PRIVMSG #lounge :got it");
     REQUIRE(hs.waitFor([&] { return env.roomHas(room, "got it"); }, 20s));
-    CHECK(linesWith(hs, room, "hi from Matrix") == 1);  // prpl-irc's local echo not bridged back
+    CHECK(env.messageCount(room, "hi from Matrix") == 1);  // prpl-irc's local echo not bridged back
 
     // A private message: a DM room with the same ghost, and the answer goes back to bob.
     bob.writeLine("PRIVMSG carolm :psst, carol");
